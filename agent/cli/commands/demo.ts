@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadConfig } from '../../../config/load.js';
+import type { CliResult } from '../main.js';
+import { reportConfigError } from './check-config.js';
+
+const demoConfig = fileURLToPath(new URL('../../../config/demo.yaml', import.meta.url));
+const mosquittoPaths = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A broker on 127.0.0.1:1883: the one already there, else a mosquitto we start and stop, else none. */
+async function localBroker(port: number): Promise<{ note: string; child?: ChildProcess }> {
+  if (await portOpen('127.0.0.1', port)) return { note: `using the broker already on 127.0.0.1:${port}` };
+  const bin = mosquittoPaths.find((p) => existsSync(p));
+  if (!bin) return { note: 'no mosquitto installed: running without a broker, results wait in the outbox' };
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-demo-mosquitto-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
+  for (let i = 0; i < 50 && !(await portOpen('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  return { note: `started mosquitto on 127.0.0.1:${port}`, child };
+}
+
+export function registerDemo(program: Command, result: CliResult): void {
+  program
+    .command('demo')
+    .description('run the bundled demo: a looping sample clip, a real detector, a local broker')
+    .option('--data-dir <dir>', 'where the outbox lives', 'data/demo')
+    .action(async (opts: { dataDir: string }) => {
+      let cfg;
+      try {
+        cfg = loadConfig(demoConfig, { dataDir: path.resolve(opts.dataDir) });
+      } catch (err) {
+        result.code = reportConfigError(err);
+        return;
+      }
+      const model = Object.values(cfg.models)[0]!.path;
+      const source = cfg.cameras[0]!.source;
+      for (const [what, file, env] of [
+        ['model', model, 'VIGIL_MODEL'],
+        ['sample clip', source, 'VIGIL_SOURCE'],
+      ] as const) {
+        if (!existsSync(file)) {
+          console.error(`vigil demo: ${what} not found at ${file}: set ${env} to a file (see README, "Models and clips")`);
+          result.code = 1;
+          return;
+        }
+      }
+      const url = new URL(cfg.mqtt!.url);
+      const broker = url.hostname === '127.0.0.1' || url.hostname === 'localhost' ? await localBroker(Number(url.port || 1883)) : { note: `broker ${url.host}` };
+      console.error(`vigil demo: ${broker.note}`);
+      console.error(`vigil demo: watch the messages with: mosquitto_sub -h ${url.hostname} -p ${url.port || 1883} -t '${cfg.mqtt!.baseTopic}/#' -v`);
+      try {
+        const { runAgent } = await import('../../runtime/run-agent.js');
+        result.code = await runAgent(cfg);
+      } finally {
+        broker.child?.kill('SIGTERM');
+      }
+    });
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { registerCheckConfig } from './commands/check-config.js';
+import { registerDemo } from './commands/demo.js';
+import { registerRun } from './commands/run.js';
+import { version } from '../runtime/version.js';
+
+/** Commands set the exit code here; main returns it. */
+export interface CliResult {
+  code: number;
+}
+
+/** Explicit list of subcommands (no discovery). */
+const commands = [registerRun, registerCheckConfig, registerDemo];
+
+export async function main(argv: string[]): Promise<number> {
+  const result: CliResult = { code: 0 };
+  const program = new Command('vigil')
+    .description('Vigil: edge streaming detection agent')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError();
+  for (const register of commands) register(program, result);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  return result.code;
+}

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+import type { IConnackPacket, MqttClient } from 'mqtt';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import type { Logger } from '../../config/logger.js';
+import type { MqttConfig } from '../../config/schema.js';
+import type { Outbox, OutboxRow } from '../outbox/outbox.js';
+import { backoffDelay } from './backoff.js';
+import { clientOptions, jsonProperties as json } from './client-options.js';
+import type { StatusPayload } from './payloads.js';
+
+export interface LinkState {
+  state: 'connecting' | 'connected' | 'disconnected' | 'stopped';
+  /** Epoch ms when this state began. */
+  since: number;
+  /** The latest error: a refused connect (bad credentials, ACL), a lost socket, a publish the broker refused. */
+  lastError?: { message: string; at: number };
+}
+
+export interface LinkCounters {
+  /** PUBLISH packets sent for outbox rows, re-sends after a reconnect included. */
+  published: number;
+  /** Rows the broker acknowledged (and the outbox deleted). */
+  acked: number;
+  /** Rows the broker refused (PUBACK reason code >= 0x80) or could never take: dropped as `rejected`. */
+  rejected: number;
+  connects: number;
+  inflight: number;
+  /** Publish to PUBACK; `avg` is a moving average over roughly the last 20 acks. */
+  latencyMs: { last: number; avg: number };
+}
+
+export interface MqttLinkOptions {
+  cfg: MqttConfig;
+  statusTopic: string;
+  outbox: Outbox;
+  log: Logger;
+  version: string;
+  /** Reconnect backoff bounds (default 500 ms doubling to 30 s, with jitter). */
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** Safety-net drain interval in case a notify() was missed (default 5 s). */
+  pollMs?: number;
+}
+
+/** A connection that lived this long resets the backoff; shorter ones (flapping) keep growing it. */
+const stableAfterMs = 10_000;
+
+/** mqtt.js reports a PUBACK reason code >= 0x80 as an error carrying that code. */
+const isRefusal = (err: Error) => ((err as { code?: unknown }).code as number) >= 0x80;
+
+/**
+ * The MQTT side of store-and-forward: drains the outbox with up to `inflightWindow` QoS 1 publishes
+ * in flight and deletes a row only on its PUBACK. The outbox is the only queue: nothing is handed to
+ * mqtt.js while disconnected, and every connection is a fresh client (clean session), so rows that
+ * were in flight when a connection dropped are simply re-sent, in order, from the outbox.
+ */
+export class MqttLink {
+  private readonly subject: BehaviorSubject<LinkState>;
+  readonly state$: Observable<LinkState>;
+  private readonly clientId: string;
+  private client: MqttClient | undefined;
+  /** Bumped per connection: callbacks from an older connection are ignored. */
+  private generation = 0;
+  /** Rowid -> time the publish was sent. */
+  private readonly inflight = new Map<number, number>();
+  private statusInflight = false;
+  private window = 1;
+  private maxPacketBytes = Infinity;
+  private attempts = 0;
+  private connectedAt = 0;
+  private pumping = false;
+  private wakeScheduled = false;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** Set while stopping: called when the last row in flight is acknowledged. */
+  private onDrained: (() => void) | undefined;
+  private readonly stats = { published: 0, acked: 0, rejected: 0, connects: 0, last: 0, avg: 0 };
+
+  constructor(private readonly opts: MqttLinkOptions) {
+    this.clientId = opts.cfg.clientId ?? `vigil-${randomUUID().slice(0, 8)}`;
+    this.subject = new BehaviorSubject<LinkState>({ state: 'disconnected', since: Date.now() });
+    this.state$ = this.subject.asObservable();
+  }
+
+  get state(): LinkState {
+    return this.subject.value;
+  }
+
+  counters(): LinkCounters {
+    const { published, acked, rejected, connects, last, avg } = this.stats;
+    return { published, acked, rejected, connects, inflight: this.inflight.size, latencyMs: { last, avg } };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.pollTimer = setInterval(() => this.pump(), this.opts.pollMs ?? 5000);
+    this.pollTimer.unref();
+    this.connect();
+  }
+
+  /** Something was enqueued: drain soon. Calls within one tick make one drain. */
+  notify(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Publishes the retained `offline` status and disconnects cleanly (so the broker drops the last
+   * will), within `timeoutMs` even when the broker is gone. Unacknowledged rows stay in the outbox.
+   */
+  stop(timeoutMs = 1000): Promise<void> {
+    this.stopping ??= this.shutdown(timeoutMs);
+    return this.stopping;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    // A little is kept back for the forced close and the bookkeeping after the last wait.
+    const deadline = Date.now() + Math.max(0, timeoutMs - 25);
+    // Waits for p, but never past `at`; clears its timer so the process can exit right after.
+    const until = async (p: Promise<unknown>, at: number) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, at - Date.now()))))]);
+      clearTimeout(timer);
+    };
+    clearInterval(this.pollTimer);
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    if (client?.connected) {
+      const offline = new Promise<void>((resolve) =>
+        client.publish(
+          this.opts.statusTopic,
+          this.statusPayload('offline'),
+          { qos: 1, retain: true, properties: json },
+          () => resolve(),
+        ),
+      );
+      // Acks for rows already in flight still count while we wait: fewer duplicates after a restart.
+      const drained = new Promise<void>((resolve) =>
+        this.inflight.size === 0 ? resolve() : (this.onDrained = resolve),
+      );
+      await until(Promise.all([offline, drained]), Date.now() + timeoutMs / 2);
+    }
+    this.generation++; // from here on, callbacks are ignored and the rows stay for the next start
+    this.inflight.clear();
+    if (client) {
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      const ended = new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
+      await until(ended, deadline);
+      if (!client.disconnected) client.stream?.destroy();
+    }
+    this.setState('stopped');
+    this.subject.complete();
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    const gen = ++this.generation;
+    const { cfg, statusTopic } = this.opts;
+    this.setState('connecting');
+    let client: MqttClient;
+    try {
+      const will = { topic: statusTopic, payload: this.statusPayload('offline') };
+      client = mqtt.connect(cfg.url, clientOptions(cfg, this.clientId, will));
+    } catch (err) {
+      this.noteError(err as Error);
+      this.onClose(gen);
+      return;
+    }
+    this.client = client;
+    client.on('connect', (connack) => gen === this.generation && this.onConnect(client, connack));
+    client.on('error', (err) => gen === this.generation && this.noteError(err));
+    client.on('disconnect', (packet) => {
+      const code = packet.reasonCode ?? 0;
+      if (gen === this.generation) this.noteError(new Error(`broker disconnected us (reason code ${code})`));
+    });
+    client.on('close', () => gen === this.generation && this.onClose(gen));
+  }
+
+  private onConnect(client: MqttClient, connack: IConnackPacket): void {
+    this.connectedAt = Date.now();
+    this.stats.connects++;
+    const props = connack.properties ?? {};
+    // Never more in flight than the broker's Receive Maximum (the status publish included).
+    this.window = Math.max(1, Math.min(this.opts.cfg.inflightWindow, (props.receiveMaximum ?? 65535) - 1));
+    this.maxPacketBytes = props.maximumPacketSize ?? Infinity;
+    this.opts.log.info('connected', { url: this.opts.cfg.url, clientId: this.clientId, window: this.window });
+    this.setState('connected');
+    this.statusInflight = true;
+    const gen = this.generation;
+    client.publish(
+      this.opts.statusTopic,
+      this.statusPayload('online'),
+      { qos: 1, retain: true, properties: json },
+      () => {
+        if (gen !== this.generation) return;
+        this.statusInflight = false;
+        this.pump();
+      },
+    );
+    this.pump();
+  }
+
+  private onClose(gen: number): void {
+    this.generation++; // the rows in flight are re-sent on the next connection
+    this.inflight.clear();
+    this.statusInflight = false;
+    // The closed client is left to the garbage collector; its listeners ignore an old generation.
+    this.client = undefined;
+    if (this.stopping) return;
+    if (this.connectedAt && Date.now() - this.connectedAt >= stableAfterMs) this.attempts = 0;
+    this.connectedAt = 0;
+    const delay = backoffDelay(
+      this.attempts++,
+      this.opts.reconnect?.minMs ?? 500,
+      this.opts.reconnect?.maxMs ?? 30_000,
+    );
+    this.setState('disconnected');
+    this.opts.log.debug('reconnecting', { inMs: delay, attempt: this.attempts, gen });
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private pump(): void {
+    const client = this.client;
+    if (this.pumping || this.stopping || !client?.connected || this.state.state !== 'connected') return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const room = this.window - this.inflight.size - (this.statusInflight ? 1 : 0);
+        const rows = room > 0 ? this.opts.outbox.next(room, new Set(this.inflight.keys())) : [];
+        if (rows.length === 0) break;
+        for (const row of rows) this.publish(client, row);
+      }
+    } catch (err) {
+      this.opts.log.error('outbox read failed', { reason: (err as Error).message });
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private publish(client: MqttClient, row: OutboxRow): void {
+    if (row.payload.length + row.topic.length + 64 > this.maxPacketBytes) {
+      this.refused(row, new Error(`message of ${row.bytes} bytes exceeds the broker's maximum packet size`));
+      return;
+    }
+    const gen = this.generation;
+    this.inflight.set(row.rowid, Date.now());
+    this.stats.published++;
+    client.publish(row.topic, row.payload, { qos: 1, retain: row.retain, properties: json }, (err) => {
+      if (gen !== this.generation) return; // that connection is gone: the row is re-sent on the next one
+      if (err && !isRefusal(err)) return; // e.g. closing: stays in flight until the connection drops
+      const sentAt = this.inflight.get(row.rowid) ?? Date.now();
+      this.inflight.delete(row.rowid);
+      if (err) this.refused(row, err);
+      else this.acked(row, Date.now() - sentAt);
+      if (this.inflight.size === 0) this.onDrained?.();
+      this.notify();
+    });
+  }
+
+  private acked(row: OutboxRow, latencyMs: number): void {
+    this.stats.acked++;
+    this.stats.last = latencyMs;
+    this.stats.avg = this.stats.acked === 1 ? latencyMs : this.stats.avg + (latencyMs - this.stats.avg) / 20;
+    try {
+      this.opts.outbox.ack(row.rowid);
+    } catch (err) {
+      // The row stays and is sent again later: a duplicate, which subscribers dedupe by id.
+      this.opts.log.error('outbox ack failed', { reason: (err as Error).message });
+    }
+  }
+
+  /** A message the broker will never take (ACL, size): retrying would block everything behind it. */
+  private refused(row: OutboxRow, err: Error): void {
+    this.stats.rejected++;
+    this.opts.log.error('broker refused a message, dropped', {
+      topic: row.topic,
+      id: row.id,
+      reason: err.message,
+    });
+    this.noteError(err);
+    try {
+      this.opts.outbox.drop(row.rowid, 'rejected');
+    } catch (dropErr) {
+      this.opts.log.error('outbox drop failed', { reason: (dropErr as Error).message });
+    }
+  }
+
+  private noteError(err: Error): void {
+    const previous = this.state.lastError?.message;
+    // A broker that stays away would otherwise log the same line at every attempt.
+    if (err.message !== previous) {
+      this.opts.log.warn('mqtt error', { reason: err.message, url: this.opts.cfg.url });
+    }
+    this.subject.next({ ...this.state, lastError: { message: err.message, at: Date.now() } });
+  }
+
+  private setState(state: LinkState['state']): void {
+    if (this.state.state === state) return;
+    const { lastError } = this.state;
+    this.subject.next(lastError ? { state, since: Date.now(), lastError } : { state, since: Date.now() });
+  }
+
+  private statusPayload(state: StatusPayload['state']): Buffer {
+    const status: StatusPayload = { state, ts: Date.now(), version: this.opts.version };
+    return Buffer.from(JSON.stringify(status));
+  }
+}

@@ -1,0 +1,95 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+export const dropReasons = ['max-rows', 'max-bytes', 'max-age', 'disk-full', 'rejected'] as const;
+export type DropReason = (typeof dropReasons)[number];
+/** 0 routine (detections), 1 readings, 2 alerts and command responses. Lower priorities are dropped first. */
+export type OutboxPriority = 0 | 1 | 2;
+
+export type DropTally = Map<string, number>;
+
+const key = (reason: DropReason, priority: number) => `${reason}:${priority}`;
+
+/** Adds one (or n) drops of `reason` at `priority` to a tally. */
+export function tally(t: DropTally, reason: DropReason, priority: number, n = 1): void {
+  const k = key(reason, priority);
+  t.set(k, (t.get(k) ?? 0) + n);
+}
+
+const isDiskFull = (err: unknown) => (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+
+/**
+ * Counts of dropped messages by reason and priority, persisted in the outbox database so they survive
+ * a restart until reported. Counts taken while the disk is full wait in memory for the next commit.
+ */
+export class DropCounts {
+  private readonly saved: DropTally = new Map();
+  private readonly pending: DropTally = new Map();
+  private readonly upsert: Statement;
+
+  constructor(private readonly db: Database) {
+    this.upsert = db.prepare(`INSERT INTO drops (reason, priority, count) VALUES (?, ?, ?)
+                              ON CONFLICT (reason, priority) DO UPDATE SET count = count + excluded.count`);
+    const rows = db.prepare('SELECT reason, priority, count FROM drops').all() as {
+      reason: DropReason;
+      priority: number;
+      count: number;
+    }[];
+    for (const r of rows) tally(this.saved, r.reason, r.priority, r.count);
+  }
+
+  /** Inside the caller's transaction: writes the pending counts plus `extra`. Call committed() after. */
+  write(extra: DropTally): void {
+    for (const t of [this.pending, extra]) {
+      for (const [k, n] of t) {
+        const [reason, priority] = k.split(':');
+        this.upsert.run(reason, Number(priority), n);
+      }
+    }
+  }
+
+  /** The transaction that called write(extra) committed. */
+  committed(extra: DropTally): void {
+    for (const t of [this.pending, extra])
+      for (const [k, n] of t) this.saved.set(k, (this.saved.get(k) ?? 0) + n);
+    this.pending.clear();
+  }
+
+  /** Counts a drop now, writing it in its own transaction when the disk allows. */
+  add(reason: DropReason, priority: number): void {
+    tally(this.pending, reason, priority);
+    this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const none: DropTally = new Map();
+    try {
+      this.db.transaction(() => this.write(none))();
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      return;
+    }
+    this.committed(none);
+  }
+
+  detail(): { reason: DropReason; priority: OutboxPriority; count: number }[] {
+    const all = new Map(this.saved);
+    for (const [k, n] of this.pending) all.set(k, (all.get(k) ?? 0) + n);
+    return [...all].map(([k, count]) => {
+      const [reason, priority] = k.split(':') as [DropReason, string];
+      return { reason, priority: Number(priority) as OutboxPriority, count };
+    });
+  }
+
+  totals(): Record<DropReason, number> {
+    const out = Object.fromEntries(dropReasons.map((r) => [r, 0])) as Record<DropReason, number>;
+    for (const d of this.detail()) out[d.reason] += d.count;
+    return out;
+  }
+
+  clear(): void {
+    this.db.prepare('DELETE FROM drops').run();
+    this.saved.clear();
+    this.pending.clear();
+  }
+}

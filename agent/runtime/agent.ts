@@ -1,0 +1,171 @@
+import path from 'node:path';
+import { Subject, type Subscription, timer } from 'rxjs';
+import type { Logger } from '../../config/logger.js';
+import type { CameraConfig, VigilConfig } from '../../config/schema.js';
+import { redactUrl } from '../../config/schema.js';
+import { Detector } from '../../models/detect/detector.js';
+import { cameraPipeline, type DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
+import type { CameraState } from '../../pipeline/camera/camera-state.js';
+import { CameraStats } from '../../pipeline/camera/camera-stats.js';
+import { MqttLink } from '../mqtt/mqtt-link.js';
+import { topics, type Topics } from '../mqtt/topics.js';
+import { Outbox } from '../outbox/outbox.js';
+import { detectionPayload } from './detection-message.js';
+import { EventLoopLag } from './event-loop-lag.js';
+
+export interface CameraRuntime {
+  config: CameraConfig;
+  state: CameraState;
+  stats: CameraStats;
+  /** The latest processed frame and its result, for snapshots. */
+  last?: DetectionEvent;
+  subscription?: Subscription;
+  done?: Promise<void>;
+}
+
+export interface AgentOptions {
+  log: Logger;
+  version: string;
+  /** Observers of every detection event (status page, drift, …), called after the outbox commit. */
+  onDetection?: (event: DetectionEvent) => void;
+}
+
+/** How long a camera pipeline that died of an unexpected error waits before it is started again. */
+const cameraRestartMs = 5000;
+
+/**
+ * The running agent: one outbox, one MQTT link, one detector (worker pool) per model, one supervised
+ * pipeline per camera. Every result is committed to the outbox before the link may publish it.
+ */
+export class Agent {
+  readonly cameras = new Map<string, CameraRuntime>();
+  readonly detectors = new Map<string, Detector>();
+  readonly lag = new EventLoopLag();
+  readonly topics: Topics;
+  readonly startedAt = Date.now();
+  outbox!: Outbox;
+  link: MqttLink | undefined;
+  private readonly stop$ = new Subject<void>();
+  private stopping = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly config: VigilConfig,
+    private readonly opts: AgentOptions,
+  ) {
+    this.log = opts.log;
+    this.topics = topics(config.mqtt?.baseTopic ?? 'vigil', config.site, config.device);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    this.lag.start();
+    this.outbox = Outbox.open(path.join(config.dataDir, 'outbox.db'), config.outbox, {
+      onEvent: (e) => log.warn('outbox event', { ...e }),
+    });
+    if (config.mqtt) {
+      this.link = new MqttLink({
+        cfg: config.mqtt,
+        statusTopic: this.topics.status,
+        outbox: this.outbox,
+        log: log.child({ component: 'mqtt' }),
+        version: this.opts.version,
+      });
+      this.link.start();
+    } else {
+      log.warn('no MQTT broker configured: results are kept in the outbox until one is');
+    }
+
+    const enabled = config.cameras.filter((c) => c.enabled);
+    const modelIds = [...new Set(enabled.map((c) => c.model))];
+    // Models load before any camera starts: a missing or broken model is a start-up error, not a warning.
+    const loaded = await Promise.allSettled(
+      modelIds.map(async (id) => {
+        const detector = await Detector.load(id, config.models[id]!);
+        this.detectors.set(id, detector);
+        const { provider, refused, family, workers, intraOpThreads } = detector.info;
+        log.info('model ready', { model: id, family, provider, workers, intraOpThreads, refused });
+      }),
+    );
+    const failed = loaded.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) {
+      await this.stop();
+      throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; '));
+    }
+    for (const camera of enabled) this.startCamera(camera);
+  }
+
+  private startCamera(camera: CameraConfig): void {
+    const runtime: CameraRuntime = this.cameras.get(camera.id) ?? {
+      config: camera,
+      state: { camera: camera.id, state: 'connecting', since: Date.now() },
+      stats: new CameraStats(),
+    };
+    this.cameras.set(camera.id, runtime);
+    const log = this.log.child({ camera: camera.id });
+    log.info('camera starting', { source: redactUrl(camera.source), model: camera.model });
+    const detector = this.detectors.get(camera.model)!;
+    let resolveDone!: () => void;
+    runtime.done = new Promise((r) => (resolveDone = r));
+    runtime.subscription = cameraPipeline({
+      camera,
+      detector,
+      log,
+      stats: runtime.stats,
+      stop$: this.stop$,
+      onState: (state) => this.onCameraState(runtime, state),
+    }).subscribe({
+      next: (event) => this.onDetection(runtime, event),
+      error: (err: unknown) => {
+        // A bug or an unexpected failure inside one camera's pipeline: restart that camera only.
+        log.error('camera pipeline crashed, restarting it', { reason: err instanceof Error ? err.message : String(err) });
+        resolveDone();
+        if (!this.stopping) timer(cameraRestartMs).subscribe(() => !this.stopping && this.startCamera(camera));
+      },
+      complete: () => resolveDone(),
+    });
+  }
+
+  private onCameraState(runtime: CameraRuntime, state: CameraState): void {
+    runtime.state = state;
+    const level = state.state === 'failed' || state.state === 'stalled' ? 'warn' : 'info';
+    this.log[level]('camera state', { camera: state.camera, state: state.state, reason: state.reason });
+    this.outbox.enqueue({
+      topic: this.topics.camera(state.camera).state,
+      priority: 1,
+      retain: true,
+      coalesceKey: `state/${state.camera}`,
+      build: ({ ts }) => ({ ...state, ts }),
+    });
+    this.link?.notify();
+  }
+
+  private onDetection(runtime: CameraRuntime, event: DetectionEvent): void {
+    runtime.last = event;
+    this.outbox.enqueue({
+      topic: this.topics.camera(event.camera).detections,
+      stream: `detections/${event.camera}`,
+      priority: 0,
+      build: (meta) => detectionPayload(event, meta),
+    });
+    this.link?.notify();
+    this.opts.onDetection?.(event);
+  }
+
+  /** Graceful stop: sources end, in-flight inferences finish and are committed, `offline` is published. */
+  async stop(deadlineMs = 4000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const t0 = Date.now();
+    this.stop$.next();
+    this.stop$.complete();
+    const drained = Promise.all([...this.cameras.values()].map((c) => c.done));
+    await Promise.race([drained, new Promise((r) => setTimeout(r, deadlineMs * 0.6))]);
+    for (const c of this.cameras.values()) c.subscription?.unsubscribe();
+    await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));
+    const left = Math.max(200, deadlineMs - (Date.now() - t0));
+    await this.link?.stop(Math.min(1000, left));
+    this.outbox?.close();
+    this.lag.stop();
+  }
+}

@@ -1,0 +1,44 @@
+import { createLogger } from '../../config/logger.js';
+import type { VigilConfig } from '../../config/schema.js';
+import { version } from './version.js';
+import { Agent } from './agent.js';
+
+/** The graceful-stop budget: the contract is "exits within 5 s" after SIGINT/SIGTERM. */
+const stopDeadlineMs = 4000;
+
+/** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
+export async function runAgent(cfg: VigilConfig, json = false): Promise<number> {
+  const log = createLogger({ level: cfg.logLevel, json });
+  const agent = new Agent(cfg, { log, version });
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info('stopping', { signal });
+      const force = setTimeout(() => {
+        log.error('graceful stop took too long, exiting');
+        resolve(1);
+      }, stopDeadlineMs + 800);
+      force.unref();
+      agent.stop(stopDeadlineMs).then(
+        () => {
+          clearTimeout(force);
+          log.info('stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error('stop failed', { reason: String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  log.info('agent running', { site: cfg.site, device: cfg.device, cameras: cfg.cameras.length, version });
+  return stopped;
+}

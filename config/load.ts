@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { crossReferenceIssues, VigilConfig, type VigilConfigInput } from './schema.js';
+
+/** A config that could not be read or validated; `lines` are ready to print, one problem each. */
+export class ConfigError extends Error {
+  constructor(
+    readonly lines: string[],
+    readonly file?: string,
+  ) {
+    super(`${file ? `${file}: ` : ''}invalid config: ${lines.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const key of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/** One line per issue: `cameras[1].fps: expected number, got "ten"`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  return issues.map((issue) => {
+    const where =
+      issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') ||
+      '(root)';
+    const got = describe(valueAt(input, issue.path));
+    switch (issue.code) {
+      case 'invalid_type':
+        return `${where}: expected ${issue.expected}, got ${got}`;
+      case 'unrecognized_keys':
+        return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      case 'invalid_value':
+        return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`;
+      default:
+        return `${where}: ${issue.message}${issue.code === 'custom' ? '' : `, got ${got}`}`;
+    }
+  });
+}
+
+export function validateConfig(input: unknown, file?: string): VigilConfig {
+  const result = VigilConfig.safeParse(input);
+  if (result.success) return result.data;
+  const lines = formatIssues(result.error.issues, input);
+  // zod skips cross-field checks when a field is wrong; run them anyway so every problem shows at once.
+  if (input && typeof input === 'object') {
+    for (const issue of crossReferenceIssues(input)) {
+      const line = formatIssues([{ code: 'custom', input: undefined, ...issue }], input)[0]!;
+      if (!lines.includes(line)) lines.push(line);
+    }
+  }
+  throw new ConfigError(lines, file);
+}
+
+export function readConfigFile(file: string): VigilConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read config file: ${(err as Error).message}`], file);
+  }
+  try {
+    const doc = parseYaml(text) as unknown;
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new ConfigError(['(root): expected a YAML mapping'], file);
+    }
+    return resolvePaths(expandEnv(doc) as VigilConfigInput, path.dirname(path.resolve(file)));
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const at = err.linePos?.[0];
+      throw new ConfigError([`YAML syntax${at ? ` at line ${at.line}:${at.col}` : ''}: ${err.message.split('\n')[0]}`], file);
+    }
+    throw err;
+  }
+}
+
+/** `${VAR}` and `${VAR:-default}` in any string value expand from the environment (secrets stay out of files). */
+function expandEnv(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g, (_, v: string, d?: string) => process.env[v] ?? d ?? '');
+  }
+  if (Array.isArray(value)) return value.map(expandEnv);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v)]));
+  }
+  return value;
+}
+
+/** Model paths, plain-path sources and the data dir in a file are relative to that file. */
+function resolvePaths(doc: VigilConfigInput, baseDir: string): VigilConfigInput {
+  const rel = (v: unknown) => {
+    return typeof v === 'string' && v !== '' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !path.isAbsolute(v)
+      ? path.resolve(baseDir, v)
+      : v;
+  };
+  const out = { ...doc } as Record<string, unknown>;
+  if (doc.models && typeof doc.models === 'object') {
+    out.models = Object.fromEntries(
+      Object.entries(doc.models).map(([id, m]) => [
+        id,
+        m && typeof m === 'object' ? { ...m, path: rel((m as { path?: unknown }).path) } : m,
+      ]),
+    );
+  }
+  if (Array.isArray(doc.cameras)) {
+    out.cameras = doc.cameras.map((c) =>
+      c && typeof c === 'object' ? { ...c, source: rel((c as { source?: unknown }).source) } : c,
+    );
+  }
+  if (typeof doc.dataDir === 'string') out.dataDir = rel(doc.dataDir);
+  return out as VigilConfigInput;
+}
+
+export interface QuickFlags {
+  source?: string;
+  model?: string;
+  mqtt?: string;
+  site?: string;
+  device?: string;
+  dataDir?: string;
+  http?: string;
+}
+
+/**
+ * Quick flags override a file, or stand in for one: `--source` and `--model` alone make a one-camera config.
+ * With a file, `--source` replaces the first camera's source and `--model` its model's path.
+ */
+export function applyQuickFlags(base: VigilConfigInput | undefined, flags: QuickFlags): VigilConfigInput {
+  const cfg: Record<string, unknown> = base
+    ? structuredClone(base)
+    : { site: 'site', device: hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'device', models: {}, cameras: [] };
+  const models = (cfg.models ?? {}) as Record<string, Record<string, unknown>>;
+  const cameras = (cfg.cameras ?? []) as Record<string, unknown>[];
+  if (flags.model) {
+    const first = cameras[0]?.model as string | undefined;
+    if (first && models[first]) models[first] = { ...models[first], path: flags.model };
+    else models.default = { path: flags.model };
+  }
+  if (flags.source) {
+    if (cameras[0]) cameras[0] = { ...cameras[0], source: flags.source };
+    else cameras.push({ id: 'cam1', source: flags.source, model: Object.keys(models)[0] ?? 'default' });
+  }
+  if (flags.mqtt) cfg.mqtt = { ...((cfg.mqtt as object) ?? {}), url: flags.mqtt };
+  if (flags.site) cfg.site = flags.site;
+  if (flags.device) cfg.device = flags.device;
+  if (flags.dataDir) cfg.dataDir = flags.dataDir;
+  if (flags.http) {
+    const m = /^(.*):(\d+)$/.exec(flags.http);
+    if (!m) throw new ConfigError([`--http: expected HOST:PORT, got "${flags.http}"`]);
+    cfg.http = { ...((cfg.http as object) ?? {}), enabled: true, host: m[1] || '0.0.0.0', port: Number(m[2]) };
+  }
+  cfg.models = models;
+  cfg.cameras = cameras;
+  return cfg as VigilConfigInput;
+}
+
+/** File (optional) + quick flags -> a validated config, or a ConfigError listing every problem. */
+export function loadConfig(file: string | undefined, flags: QuickFlags = {}): VigilConfig {
+  const base = file ? readConfigFile(file) : undefined;
+  if (!file && !flags.source) {
+    throw new ConfigError(['no config: give --config FILE, or at least --source and --model']);
+  }
+  return validateConfig(applyQuickFlags(base, flags), file);
+}

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+
+/** Execution providers Vigil knows how to ask onnxruntime for, in the order a box usually prefers. */
+export const providerNames = ['tensorrt', 'cuda', 'cpu'] as const;
+export const ProviderName = z.enum(providerNames);
+export type ProviderName = z.infer<typeof ProviderName>;
+
+/** Detector families with a decoder in models/detect/decoders (explicit registry there). */
+export const modelFamilies = ['yolov8', 'yolox'] as const;
+export const ModelFamily = z.enum(modelFamilies);
+export type ModelFamily = z.infer<typeof ModelFamily>;
+
+const sourceSchemes = ['rtsp:', 'rtsps:', 'http:', 'https:', 'file:'] as const;
+
+/** A camera source: rtsp://, http(s)://, file:// or a plain path, or a /dev/video* device. */
+export const SourceUrl = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    if (value.startsWith('/dev/video')) return;
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return; // a plain file path
+    let scheme: string;
+    try {
+      scheme = new URL(value).protocol;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not a valid URL: ${redactUrl(value)}` });
+      return;
+    }
+    if (!(sourceSchemes as readonly string[]).includes(scheme)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unsupported source scheme "${scheme}" (expected rtsp://, rtsps://, http(s)://, file://, a path or /dev/video*)`,
+      });
+    }
+  });
+
+/** Replaces the user and password of every URL in a string so it can be logged, shown or published. */
+export function redactUrl(url: string): string {
+  return url.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^/@\s]+)@/gi, '$1***@');
+}
+
+const Seconds = z.number().positive();
+
+export const CameraConfig = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'camera ids use letters, digits, _ and - (MQTT topic safe)'),
+  name: z.string().optional(),
+  source: SourceUrl,
+  /** Frames per second handed to inference; the source's own rate when omitted. */
+  fps: z.number().positive().max(120).optional(),
+  model: z.string().min(1),
+  enabled: z.boolean().default(true),
+  /** File sources: start again at the end. */
+  loop: z.boolean().default(false),
+  /** File sources: read at the file's own frame rate (true) or as fast as inference takes them (false). */
+  realtime: z.boolean().default(true),
+  /** ffmpeg hardware decode preset. */
+  hwaccel: z.enum(['none', 'jetson', 'cuda', 'vaapi']).default('none'),
+  /** Restart the camera when no frame arrived for this long. */
+  stallTimeoutS: Seconds.default(10),
+  /** Seconds to wait for the first frame after (re)connecting. */
+  connectTimeoutS: Seconds.default(20),
+  /** Consecutive failed starts after which the camera is reported `failed` (it keeps retrying slowly). */
+  failAfterAttempts: z.number().int().positive().default(5),
+});
+export type CameraConfig = z.infer<typeof CameraConfig>;
+
+export const ClassPolicy = z.strictObject({
+  confidence: z.number().min(0).max(1).optional(),
+});
+
+/** TensorRT provider options (passed on by the patched Jetson binding only, see docs/jetson.md). */
+export const TensorRtConfig = z.strictObject({
+  fp16: z.boolean().default(true),
+  /** Built engines are cached here (relative: to dataDir); default <dataDir>/tensorrt. */
+  engineCacheDir: z.string().min(1).optional(),
+  /** Default: the engine cache dir. */
+  timingCacheDir: z.string().min(1).optional(),
+  /** Builder workspace limit; TensorRT's default (device memory) when omitted. */
+  workspaceMiB: z.number().int().positive().optional(),
+});
+export type TensorRtConfig = z.infer<typeof TensorRtConfig>;
+
+export const ModelConfig = z.strictObject({
+  path: z.string().min(1),
+  /** Detected from the model's outputs when omitted. */
+  family: ModelFamily.optional(),
+  /** Input size [width, height]: needed for dynamic-shape models, otherwise read from the model. */
+  inputSize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+  /** Class names; the model's own metadata is used when absent, COCO for YOLOX. */
+  classNames: z.array(z.string()).optional(),
+  providers: z.array(ProviderName).min(1).default(['tensorrt', 'cuda', 'cpu']),
+  tensorrt: TensorRtConfig.optional(),
+  /** GPU index for the cuda and tensorrt providers (default 0). */
+  cudaDeviceId: z.number().int().nonnegative().optional(),
+  /** Inference worker threads for this model; default: the core count divided by intraOpThreads. */
+  workers: z.number().int().positive().max(64).optional(),
+  intraOpThreads: z.number().int().positive().max(64).default(1),
+  confidence: z.number().min(0).max(1).default(0.25),
+  iou: z.number().min(0).max(1).default(0.45),
+  /** Per model-class overrides, keyed by the model's class name. */
+  classes: z.record(z.string(), ClassPolicy).default({}),
+  /** Model class name -> site label. Classes not listed keep their model name unless `onlyMapped`. */
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Drop detections whose class is not in `labels`. */
+  onlyMapped: z.boolean().default(false),
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+export const MqttConfig = z.strictObject({
+  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'expected mqtt://host:port or mqtts://host:port'),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  clientId: z.string().optional(),
+  /** Topic root: topics are <baseTopic>/<site>/<device>/… */
+  baseTopic: z.string().default('vigil'),
+  keepaliveS: z.number().int().positive().default(30),
+  /** QoS 1 messages awaiting PUBACK at once. */
+  inflightWindow: z.number().int().positive().max(1000).default(32),
+  tls: z
+    .strictObject({
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+});
+export type MqttConfig = z.infer<typeof MqttConfig>;
+
+export const OutboxConfig = z.strictObject({
+  maxRows: z.number().int().positive().default(200_000),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(512 * 1024 * 1024),
+  maxAgeHours: z.number().positive().default(72),
+  synchronous: z.enum(['OFF', 'NORMAL', 'FULL', 'EXTRA']).default('NORMAL'),
+});
+export type OutboxConfig = z.infer<typeof OutboxConfig>;
+
+export const HttpConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(8080),
+});
+export type HttpConfig = z.infer<typeof HttpConfig>;
+
+export const VigilConfig = z
+  .strictObject({
+    site: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'site ids use letters, digits, _ and -'),
+    device: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'device ids use letters, digits, _ and -'),
+    dataDir: z.string().default('./data'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Absent: no broker; results stay in the outbox until one is configured. */
+    mqtt: MqttConfig.optional(),
+    outbox: OutboxConfig.default(OutboxConfig.parse({})),
+    http: HttpConfig.default(HttpConfig.parse({})),
+    models: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ModelConfig),
+    cameras: z.array(CameraConfig).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const issue of crossReferenceIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+/**
+ * Checks that span fields (camera ids unique, cameras name defined models). Written against a loose shape
+ * so the loader can also run it on input that failed the schema, and report every problem at once.
+ */
+export function crossReferenceIssues(cfg: {
+  models?: unknown;
+  cameras?: unknown;
+}): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const models = cfg.models && typeof cfg.models === 'object' ? Object.keys(cfg.models) : [];
+  const cameras = Array.isArray(cfg.cameras) ? (cfg.cameras as unknown[]) : [];
+  const seen = new Set<unknown>();
+  cameras.forEach((camera, i) => {
+    if (!camera || typeof camera !== 'object') return;
+    const { id, model } = camera as { id?: unknown; model?: unknown };
+    if (seen.has(id)) issues.push({ path: ['cameras', i, 'id'], message: `duplicate camera id "${String(id)}"` });
+    seen.add(id);
+    if (typeof model === 'string' && !models.includes(model)) {
+      issues.push({
+        path: ['cameras', i, 'model'],
+        message: `unknown model "${model}" (defined: ${models.join(', ') || 'none'})`,
+      });
+    }
+  });
+  return issues;
+}
+export type VigilConfig = z.infer<typeof VigilConfig>;
+/** The config as written in a file, before defaults are applied. */
+export type VigilConfigInput = z.input<typeof VigilConfig>;

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { concat, defer, from, map, type Observable, retry, switchMap, tap, throwError, timeout, timer } from 'rxjs';
+import type { CameraConfig } from '../../config/schema.js';
+import type { Logger } from '../../config/logger.js';
+import { computeLetterbox } from '../../models/letterbox.js';
+import type { InputSpec, Letterbox } from '../../models/types.js';
+import { planFfmpeg } from '../source/ffmpeg-args.js';
+import { probeSource } from '../source/probe.js';
+import { rawFrames, type RawFrame } from '../source/raw-frames.js';
+import { sourceKindOf } from '../source/source-kinds.js';
+import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
+import type { CameraState } from './camera-state.js';
+
+/** A frame ready for the detector, with where it came from. */
+export interface CameraFrame extends RawFrame {
+  camera: string;
+  /** Rising across restarts of the source, unlike RawFrame.index. */
+  frameNo: number;
+  letterbox: Letterbox;
+}
+
+export interface CameraFramesOptions {
+  camera: CameraConfig;
+  spec: InputSpec;
+  /** Frames that may be unreleased at once before a pull-mode source pauses. */
+  maxOutstanding: number;
+  log: Logger;
+  onState: (state: CameraState) => void;
+  backoff?: BackoffOptions;
+}
+
+/** An error that retrying cannot fix (the file is not there). */
+class PermanentSourceError extends Error {}
+
+/**
+ * One camera's frames, supervised: probe, run ffmpeg, and restart with exponential backoff and jitter when
+ * it exits, errors, or goes silent (no first frame within connectTimeoutS, then none within stallTimeoutS).
+ * Reports every state change. A finite file that ends completes the stream (`stopped`).
+ */
+export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame> {
+  const { camera, spec, log } = opts;
+  const kind = sourceKindOf(camera.source);
+  const pull = kind.finite && !camera.realtime;
+  const backoff = opts.backoff ?? defaultBackoff;
+  let failures = 0;
+  let frameNo = 0;
+  let current: CameraState | undefined;
+  const setState = (state: CameraState['state'], reason?: string) => {
+    if (current && current.state === state && current.reason === reason) return;
+    current = { camera: camera.id, state, ...(reason ? { reason } : {}), since: Date.now() };
+    opts.onState(current);
+  };
+
+  const endsCleanly = kind.finite && !camera.loop;
+  const attempt = defer(() => {
+    if (!current || current.state === 'stopped') setState('connecting');
+    const input = kind.input(camera);
+    if (kind.name === 'file' && !existsSync(input)) {
+      return throwError(() => new PermanentSourceError(`source file not found: ${input}`));
+    }
+    return from(probeSource(input, kind.inputArgs(camera), camera.connectTimeoutS * 1000));
+  }).pipe(
+    switchMap((probe) => {
+      const letterbox = computeLetterbox(probe.width, probe.height, spec);
+      const plan = planFfmpeg(camera, kind, probe, letterbox, spec);
+      log.debug('ffmpeg starting', { args: [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs].join(' ') });
+      const frames = rawFrames(plan, {
+        pull,
+        maxOutstanding: opts.maxOutstanding,
+        loopDuration: camera.loop ? probe.duration : null,
+      }).pipe(
+        // The watchdog: the probe has its own deadline, then ffmpeg must deliver its first frame in time.
+        timeout({
+          first: camera.connectTimeoutS * 1000,
+          each: camera.stallTimeoutS * 1000,
+          with: (info) =>
+            throwError(() =>
+              info.seen === 0
+                ? new Error(`no frame within ${camera.connectTimeoutS} s of connecting`)
+                : new Error(`no frame for ${camera.stallTimeoutS} s`),
+            ),
+        }),
+        map((f): CameraFrame => ({ ...f, camera: camera.id, frameNo: frameNo++, letterbox })),
+      );
+      // Only a file read once may end; a live stream or a looped file that ends is a failure to retry.
+      return endsCleanly ? frames : concat(frames, throwError(() => new Error('the stream ended')));
+    }),
+    tap(() => {
+      if (current?.state !== 'streaming') setState('streaming');
+      failures = 0;
+    }),
+  );
+
+  return attempt.pipe(
+    retry({
+      resetOnSuccess: false,
+      delay: (err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        if (err instanceof PermanentSourceError) {
+          setState('failed', reason);
+          log.error('camera failed', { reason });
+          return throwError(() => err);
+        }
+        failures++;
+        const wait = backoffDelay(failures, backoff);
+        const gaveUp = failures >= camera.failAfterAttempts;
+        setState(gaveUp ? 'failed' : 'stalled', reason);
+        log.warn(gaveUp ? 'camera failing, still retrying' : 'camera stalled, restarting', {
+          reason,
+          attempt: failures,
+          retryInMs: wait,
+        });
+        return timer(wait);
+      },
+    }),
+    tap({
+      complete: () => setState('stopped', kind.finite ? 'end of file' : 'stopped'),
+      unsubscribe: () => setState('stopped', 'agent stopping'),
+    }),
+  );
+}

@@ -1,0 +1,186 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { DriftConfig } from '../../config/drift-schema.js';
+import type { InputSpec } from '../../models/types.js';
+import type { DetectionEvent } from '../camera/camera-pipeline.js';
+import { DriftAccumulator } from './drift-accumulator.js';
+import { DriftComparator, type StatScore } from './drift-comparator.js';
+import type { DriftState } from './drift-state.js';
+import { imageStatsOf, type ImageStats } from './image-stats.js';
+import type { DriftProfile } from './profile.js';
+import type { DriftKey, DriftReference, ReferenceStore, WindowStatus } from './reference-store.js';
+
+export interface DriftWindowOptions extends DriftKey {
+  config: DriftConfig;
+  /** Where closed windows and references live; without it only `reference` is compared with. */
+  store?: ReferenceStore;
+  /** A fixed reference, used when there is no store (or the store has none for this key). */
+  reference?: DriftReference | null;
+  /** The time of an event in ms; windows are aligned multiples of windowMinutes on this clock. Default: capture time. */
+  clock?: (event: DetectionEvent) => number;
+  /** Pixel order of the frames (the detector's input spec). */
+  pixelOrder?: InputSpec['pixelOrder'];
+  /** Wall clock for the creation time of automatic references. */
+  now?: () => number;
+}
+
+export type ReferenceInfo = Omit<DriftReference, 'profile'>;
+
+/** One closed window: what was seen, how it compares with the reference, and the camera's drift state. */
+export interface DriftReport extends DriftKey {
+  window: { start: number; end: number; frames: number; imageFrames: number };
+  status: WindowStatus;
+  state: DriftState;
+  previous: DriftState;
+  changed: boolean;
+  /** When the current state began (the window clock). */
+  stateSince: number;
+  /** The largest driving PSI; null when the window was not scored. */
+  score: number | null;
+  drivers: string[];
+  scores: StatScore[];
+  reference: ReferenceInfo | null;
+  /** While there is no reference and one is being collected automatically. */
+  baseline: { collectedMs: number; neededMs: number; built: boolean } | null;
+  profile: DriftProfile;
+}
+
+/**
+ * One camera's drift windows. The agent calls add() per DetectionEvent (and tick() from a timer, so a
+ * window closes even when frames stop); every closed window is stored, compared with the active
+ * reference and returned as a report. Without a reference, one is built automatically from the first
+ * `autoBaselineHours` of windows of this camera, model and config revision.
+ */
+export class DriftWindow {
+  private readonly acc: DriftAccumulator;
+  private readonly comparator: DriftComparator;
+  private readonly windowMs: number;
+  private readonly clock: (event: DetectionEvent) => number;
+  private readonly now: () => number;
+  private start: number | null = null;
+  private stateSince: number | null;
+  private cached: DriftReference | null = null;
+
+  constructor(private readonly opts: DriftWindowOptions) {
+    this.acc = new DriftAccumulator({ maxLabels: opts.config.maxLabels });
+    this.windowMs = opts.config.windowMinutes * 60_000;
+    this.clock = opts.clock ?? ((e) => e.ts);
+    this.now = opts.now ?? Date.now;
+    const last = opts.store?.lastWindow(opts) ?? null;
+    this.comparator = new DriftComparator(opts.config, last?.state ?? 'ok');
+    this.stateSince = last?.stateSince ?? null;
+  }
+
+  get state(): DriftState {
+    return this.comparator.machine.state;
+  }
+
+  /**
+   * Counts one processed frame. `image` are its image statistics when they were taken before the buffer
+   * went to inference; left out, they are taken from event.frame if its buffer is still there.
+   */
+  add(event: DetectionEvent, image?: ImageStats | null): DriftReport[] {
+    const t = this.clock(event);
+    const reports = this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
+    if (this.start === null) this.start = Math.floor(t / this.windowMs) * this.windowMs;
+    const stats = image === undefined ? imageStatsOf(event.frame, this.opts.pixelOrder, this.opts.config.imageStep) : image;
+    this.acc.addFrame(stats);
+    this.acc.addDetections(event);
+    return reports;
+  }
+
+  /** Closes the open window if `t` (the window clock) is past its end: frames may have stopped. */
+  tick(t: number): DriftReport[] {
+    return this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
+  }
+
+  /** Closes the open window now, however short (at stop). */
+  flush(): DriftReport | null {
+    return this.start === null ? null : this.close();
+  }
+
+  /** Extra observations for the open window (PM2.5 estimates, quality gates). */
+  get accumulator(): DriftAccumulator {
+    return this.acc;
+  }
+
+  private close(): DriftReport {
+    const { config, store } = this.opts;
+    const key: DriftKey = { camera: this.opts.camera, modelId: this.opts.modelId, configRevision: this.opts.configRevision };
+    const start = this.start!;
+    const end = start + this.windowMs;
+    const profile = this.acc.snapshot();
+    this.acc.reset();
+    this.start = null;
+
+    let reference = this.referenceFor(key);
+    let baseline: DriftReport['baseline'] = null;
+    let status: WindowStatus;
+    if (profile.frames < config.minFrames) status = 'too-few-samples';
+    else status = reference ? 'scored' : 'no-reference';
+
+    const comparison = status === 'scored' ? this.comparator.compare(profile, reference!.profile) : null;
+    const state = this.comparator.machine.state;
+    if (comparison?.changed || this.stateSince === null) this.stateSince = comparison?.changed ? end : start;
+    const stateSince = this.stateSince;
+    store?.saveWindow({ ...key, start, end, status, state, stateSince, profile });
+    store?.pruneWindows(end - config.retainDays * 86_400_000);
+
+    if (!reference && store && config.autoBaselineHours > 0) {
+      const neededMs = config.autoBaselineHours * 3_600_000;
+      const span = store.span(key);
+      const collectedMs = span ? span.last - span.first : 0;
+      const built = span !== null && collectedMs >= neededMs;
+      if (built) {
+        const to = span.first + Math.ceil(neededMs / this.windowMs) * this.windowMs;
+        reference = store.buildReference(key, { from: span.first, to }, 'auto', this.now());
+        this.cached = reference;
+      }
+      baseline = { collectedMs, neededMs, built };
+    }
+
+    const { profile: _p, ...refInfo } = reference ?? { profile: null };
+    return {
+      ...key,
+      window: { start, end, frames: profile.frames, imageFrames: profile.imageFrames },
+      status,
+      state,
+      previous: comparison?.previous ?? state,
+      changed: comparison?.changed ?? false,
+      stateSince,
+      score: comparison?.score ?? null,
+      drivers: comparison?.drivers ?? [],
+      scores: comparison?.scores ?? [],
+      reference: reference ? (refInfo as ReferenceInfo) : null,
+      baseline,
+      profile,
+    };
+  }
+
+  /** The store's active reference (reloaded only when its id changes), else the fixed one. */
+  private referenceFor(key: DriftKey): DriftReference | null {
+    const store = this.opts.store;
+    const id = store?.activeReferenceId(key) ?? null;
+    if (id !== null && this.cached?.id !== id) this.cached = store!.reference(id);
+    if (id !== null) return this.cached;
+    return this.opts.reference ?? null;
+  }
+}
+
+/** The RxJS form: detection events in, a report per closed window out (the open one is flushed on complete). */
+export function driftWindows(opts: DriftWindowOptions): OperatorFunction<DetectionEvent, DriftReport> {
+  return (source) =>
+    new Observable<DriftReport>((subscriber) => {
+      const window = new DriftWindow(opts);
+      return source.subscribe({
+        next: (event) => {
+          for (const report of window.add(event)) subscriber.next(report);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          const last = window.flush();
+          if (last) subscriber.next(last);
+          subscriber.complete();
+        },
+      });
+    });
+}

@@ -1,0 +1,176 @@
+/**
+ * The only module that talks to ffmpeg (through fluent-ffmpeg): everything else sees probe results,
+ * a raw byte stream, stderr lines and an exit.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+
+export interface ProbedStream {
+  width?: number;
+  height?: number;
+  codec?: string;
+  avgFrameRate?: string;
+  frameRate?: string;
+  duration?: number;
+}
+
+export function ffprobeVideo(input: string, args: string[]): Promise<ProbedStream | undefined> {
+  return new Promise((resolve, reject) => {
+    ffmpeg.ffprobe(input, args, (err, data) => {
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+      const v = data.streams.find((s) => s.codec_type === 'video');
+      if (!v) return resolve(undefined);
+      const duration = Number(v.duration ?? data.format.duration);
+      resolve({
+        width: v.width,
+        height: v.height,
+        codec: v.codec_name,
+        avgFrameRate: v.avg_frame_rate,
+        frameRate: v.r_frame_rate,
+        duration: Number.isFinite(duration) ? duration : undefined,
+      });
+    });
+  });
+}
+
+export interface FfmpegProcess {
+  stdout: Readable;
+  /** Kills ffmpeg; `exit` fires afterwards. */
+  kill(): void;
+}
+
+export interface FfmpegHandlers {
+  onStderr(line: string): void;
+  /** `error` is undefined when ffmpeg ended by itself with status 0. */
+  onExit(error: Error | undefined): void;
+}
+
+export function spawnFfmpeg(
+  input: string,
+  inputArgs: string[],
+  outputArgs: string[],
+  handlers: FfmpegHandlers,
+): FfmpegProcess {
+  let exited = false;
+  const command = ffmpeg(input)
+    .inputOptions(inputArgs)
+    .outputOptions(outputArgs)
+    .on('stderr', (line: string) => handlers.onStderr(line))
+    .on('error', (err: Error) => {
+      if (exited) return;
+      exited = true;
+      handlers.onExit(err);
+    })
+    .on('end', () => {
+      if (exited) return;
+      exited = true;
+      handlers.onExit(undefined);
+    });
+  const stdout = command.pipe() as Readable;
+  return {
+    stdout,
+    kill: () => {
+      try {
+        command.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** The binaries fluent-ffmpeg runs: FFMPEG_PATH / FFPROBE_PATH when set, else whatever PATH finds. */
+export const ffmpegBinary = () => process.env.FFMPEG_PATH || 'ffmpeg';
+export const ffprobeBinary = () => process.env.FFPROBE_PATH || 'ffprobe';
+
+export interface FfmpegCapabilities {
+  /** `5.1.9-0+deb12u1`, `n7.1.1`, `N-113-gabcdef` (a git build). */
+  version: string;
+  /** [major, minor], when the version names one. */
+  release?: [number, number];
+  hwaccels: string[];
+  /** Every decoder name (`h264`, `h264_cuvid`, `h264_nvv4l2dec`, …). */
+  decoders: string[];
+}
+
+function run(bin: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        reject(new Error(code === 'ENOENT' ? `${bin} not found (PATH or FFMPEG_PATH)` : err.message.split('\n')[0]));
+      } else resolve(stdout);
+    });
+  });
+}
+
+/** Decoder names from `ffmpeg -decoders` (lines like ` V....D h264_nvv4l2dec  NVIDIA …`). */
+export function parseDecoders(text: string): string[] {
+  const names: string[] = [];
+  let body = false;
+  for (const line of text.split('\n')) {
+    if (/^\s*-{6}/.test(line)) {
+      body = true;
+      continue;
+    }
+    const m = body ? /^\s*[VASDT.][A-Z.]{5}\s+(\S+)/.exec(line) : null;
+    if (m) names.push(m[1]!);
+  }
+  return names;
+}
+
+/** Method names from `ffmpeg -hwaccels` (one per line after the heading). */
+export function parseHwaccels(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/:$/.test(l));
+}
+
+/** `ffmpeg version 5.1.9-0+deb12u1 Copyright …` -> version and [5, 1]. */
+export function parseVersion(text: string): { version: string; release?: [number, number] } {
+  const version = /ffmpeg version (\S+)/.exec(text)?.[1] ?? 'unknown';
+  const m = /^n?(\d+)\.(\d+)/.exec(version);
+  return m ? { version, release: [Number(m[1]), Number(m[2])] } : { version };
+}
+
+/** Asks the ffmpeg that will run for its version, hwaccel methods and decoders (for `vigil doctor`). */
+export async function ffmpegCapabilities(timeoutMs = 10_000): Promise<FfmpegCapabilities> {
+  const bin = ffmpegBinary();
+  const [versionText, hwaccelText, decoderText] = await Promise.all([
+    run(bin, ['-hide_banner', '-version'], timeoutMs),
+    run(bin, ['-hide_banner', '-hwaccels'], timeoutMs),
+    run(bin, ['-hide_banner', '-decoders'], timeoutMs),
+  ]);
+  return { ...parseVersion(versionText), hwaccels: parseHwaccels(hwaccelText), decoders: parseDecoders(decoderText) };
+}
+
+/** `ffprobe -version`'s version, or the reason it would not run. */
+export async function ffprobeVersion(timeoutMs = 10_000): Promise<string> {
+  return parseVersion((await run(ffprobeBinary(), ['-hide_banner', '-version'], timeoutMs)).replace('ffprobe', 'ffmpeg'))
+    .version;
+}
+
+let decoderCache: ReadonlySet<string> | undefined;
+
+/**
+ * The decoder names, asked once per process and remembered: the Jetson preset needs them to pick a
+ * decoder when a camera (re)starts, where an async call does not fit. Empty when ffmpeg would not run
+ * (starting the camera then fails with ffmpeg's own error).
+ */
+export function ffmpegDecodersSync(): ReadonlySet<string> {
+  if (!decoderCache) {
+    try {
+      const text = execFileSync(ffmpegBinary(), ['-hide_banner', '-decoders'], {
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: 4 * 1024 * 1024,
+      }).toString();
+      decoderCache = new Set(parseDecoders(text));
+    } catch {
+      return new Set();
+    }
+  }
+  return decoderCache;
+}

@@ -1,0 +1,122 @@
+import { Observable } from 'rxjs';
+import { redactUrl } from '../../config/schema.js';
+import type { FfmpegPlan } from './ffmpeg-args.js';
+import { spawnFfmpeg } from './ffmpeg.js';
+
+/** One frame as ffmpeg hands it over: packed pixels at the model's input size. */
+export interface RawFrame {
+  /** 0-based index within this ffmpeg run. */
+  index: number;
+  /** Wall-clock capture time (epoch ms): when the last byte of the frame arrived. */
+  ts: number;
+  /** Presentation time in the source, seconds (from ffmpeg's showinfo). */
+  pts: number;
+  data: Uint8Array;
+  /** Tell the source this frame is done with (processed or dropped); in pull mode that lets ffmpeg go on. */
+  release(): void;
+}
+
+export interface RawFrameOptions {
+  /**
+   * Pull mode (files read as fast as possible): stop reading ffmpeg's pipe while `maxOutstanding` frames
+   * are unreleased, so ffmpeg decodes no frame that would only be dropped. Live sources never pause.
+   */
+  pull: boolean;
+  maxOutstanding: number;
+  /** Wraps pts into [0, duration) for looped files, so a pts always points into the file. */
+  loopDuration?: number | null;
+}
+
+const ptsPattern = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
+
+/**
+ * Runs ffmpeg once for a plan and emits its frames. Completes when ffmpeg ends cleanly; errors with
+ * ffmpeg's last stderr lines (credentials redacted) when it fails. Unsubscribing kills ffmpeg.
+ */
+export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<RawFrame> {
+  return new Observable<RawFrame>((subscriber) => {
+    const tail: string[] = [];
+    const ptsQueue: number[] = [];
+    const waiting: Omit<RawFrame, 'pts'>[] = [];
+    let outstanding = 0;
+    let index = 0;
+    let chunkFrame = Buffer.allocUnsafe(plan.frameBytes);
+    let filled = 0;
+    let lastPts = 0;
+
+    const resumeIfBelow = () => {
+      if (opts.pull && outstanding < opts.maxOutstanding && proc.stdout.isPaused()) proc.stdout.resume();
+    };
+    const wrap = (pts: number) => (opts.loopDuration ? pts % opts.loopDuration : pts);
+    const emitReady = (force: boolean) => {
+      // showinfo's stderr line and the frame's bytes travel on different pipes; pair them in order.
+      while (waiting.length && (ptsQueue.length || force)) {
+        const frame = waiting.shift()!;
+        const pts = ptsQueue.length ? ptsQueue.shift()! : lastPts;
+        lastPts = pts;
+        subscriber.next({ ...frame, pts: wrap(pts) });
+      }
+    };
+
+    const proc = spawnFfmpeg(plan.input, plan.inputArgs, plan.outputArgs, {
+      onStderr: (line) => {
+        const m = ptsPattern.exec(line);
+        if (m) {
+          ptsQueue.push(Number(m[1]));
+          emitReady(false);
+          return;
+        }
+        tail.push(line);
+        if (tail.length > 8) tail.shift();
+      },
+      onExit: (err) => {
+        emitReady(true);
+        if (!err) {
+          subscriber.complete();
+          return;
+        }
+        const detail = tail
+          .filter((l) => !/^\s*(Input|Output|Stream|Duration|Metadata|encoder|Press|frame=|Stream mapping)/.test(l.trim()))
+          .slice(-2)
+          .join(' | ');
+        subscriber.error(new Error(redactUrl(`${err.message.split('\n')[0]}${detail ? ` (${detail})` : ''}`)));
+      },
+    });
+
+    proc.stdout.on('data', (chunk: Buffer) => {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(chunk.length - offset, plan.frameBytes - filled);
+        chunk.copy(chunkFrame, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled === plan.frameBytes) {
+          const data = chunkFrame;
+          chunkFrame = Buffer.allocUnsafe(plan.frameBytes);
+          filled = 0;
+          outstanding++;
+          let released = false;
+          waiting.push({
+            index: index++,
+            ts: Date.now(),
+            data,
+            release: () => {
+              if (released) return;
+              released = true;
+              outstanding--;
+              resumeIfBelow();
+            },
+          });
+          // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up.
+          emitReady(waiting.length > 3);
+          if (opts.pull && outstanding >= opts.maxOutstanding) proc.stdout.pause();
+        }
+      }
+    });
+    proc.stdout.on('error', () => {
+      // the exit handler reports the cause
+    });
+
+    return () => proc.kill();
+  });
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/agent-process.js';
+import { hasShared, sharedPath } from '../../support/shared.js';
+
+const errorLines = (output: string) => output.split('\n').filter((l) => l.startsWith('vigil:'));
+
+describe('vigil CLI: clear errors and exit codes', () => {
+  it('an invalid config file: one line per problem and exit code 2', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'site: yard\ndevice: box\nmodels: {}\ncameras:\n  - { id: a, source: rtsp://cam/1, model: det, fps: fast }\n');
+    const { code, output } = await runCli(['check-config', file]);
+    expect(code).toBe(2);
+    expect(errorLines(output)).toEqual([
+      `vigil: config error in ${file}: cameras[0].fps: expected number, got "fast"`,
+      `vigil: config error in ${file}: cameras[0].model: unknown model "det" (defined: none)`,
+    ]);
+  });
+
+  it('a bad source URL: one line and exit code 2', async () => {
+    const { code, output } = await runCli(['run', '--source', 'gopher://cam/1', '--model', '/m.onnx']);
+    expect(code).toBe(2);
+    expect(errorLines(output)).toEqual([
+      'vigil: config error: cameras[0].source: unsupported source scheme "gopher:" (expected rtsp://, rtsps://, http(s)://, file://, a path or /dev/video*)',
+    ]);
+  });
+
+  it('check-config accepts a valid config and hides credentials', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+    const file = path.join(dir, 'ok.yaml');
+    writeFileSync(file, 'site: yard\ndevice: box\nmodels: { det: { path: m.onnx } }\ncameras:\n  - { id: a, source: "rtsp://admin:hunter2@cam/1", model: det }\n');
+    const { code, output } = await runCli(['check-config', file]);
+    expect(code).toBe(0);
+    expect(output).toContain('camera a: rtsp://***@cam/1 -> model det');
+    expect(output).not.toContain('hunter2');
+  });
+
+  it.skipIf(!hasShared)('a missing model file: one clear line and exit code 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+    const { code, output } = await runCli([
+      'run',
+      '--source',
+      sharedPath('media', 'vtest.avi'),
+      '--model',
+      '/nonexistent/model.onnx',
+      '--data-dir',
+      dir,
+    ]);
+    expect(code).toBe(1);
+    expect(errorLines(output)).toEqual(['vigil: model "default": file not found: /nonexistent/model.onnx']);
+  });
+});

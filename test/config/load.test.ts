@@ -1,0 +1,122 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, validateConfig } from '../../config/load.js';
+import { redactUrl } from '../../config/schema.js';
+
+const base = {
+  site: 'yard',
+  device: 'box1',
+  models: { det: { path: '/models/det.onnx' } },
+  cameras: [{ id: 'gate', source: 'rtsp://cam/stream', model: 'det' }],
+};
+
+function problems(input: unknown): string[] {
+  try {
+    validateConfig(input);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.lines;
+    throw err;
+  }
+  return [];
+}
+
+function writeYaml(text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-config-'));
+  const file = path.join(dir, 'vigil.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('config validation', () => {
+  it('fills defaults for a minimal config', () => {
+    const cfg = validateConfig(base);
+    expect(cfg.cameras[0]).toMatchObject({ enabled: true, hwaccel: 'none', stallTimeoutS: 10 });
+    expect(cfg.models.det).toMatchObject({ providers: ['tensorrt', 'cuda', 'cpu'], confidence: 0.25, iou: 0.45 });
+    expect(cfg.outbox.synchronous).toBe('NORMAL');
+  });
+
+  it('names the path, what was expected and what it got', () => {
+    const input = { ...base, cameras: [{ ...base.cameras[0], fps: 'ten' }] };
+    expect(problems(input)).toEqual(['cameras[0].fps: expected number, got "ten"']);
+  });
+
+  it('refuses unknown fields, unknown models, duplicate ids and bad schemes', () => {
+    const input = {
+      ...base,
+      colour: 'blue',
+      cameras: [
+        { id: 'gate', source: 'rtsp://cam/stream', model: 'nope' },
+        { id: 'gate', source: 'ftp://cam/x', model: 'det' },
+      ],
+    };
+    const lines = problems(input);
+    expect(lines).toContain('(root): unknown field "colour"');
+    expect(lines).toContain('cameras[1].source: unsupported source scheme "ftp:" (expected rtsp://, rtsps://, http(s)://, file://, a path or /dev/video*)');
+    expect(lines).toContain('cameras[0].model: unknown model "nope" (defined: det)');
+    expect(lines).toContain('cameras[1].id: duplicate camera id "gate"');
+  });
+
+  it('reports an enum mismatch with the allowed values', () => {
+    const input = { ...base, models: { det: { path: 'x.onnx', providers: ['gpu'] } } };
+    expect(problems(input)).toEqual(['models.det.providers[0]: expected one of "tensorrt", "cuda", "cpu", got "gpu"']);
+  });
+});
+
+describe('config files and quick flags', () => {
+  it('resolves paths against the file and expands ${VAR:-default}', () => {
+    process.env.VIGIL_TEST_SITE = 'north';
+    const file = writeYaml(
+      [
+        'site: ${VIGIL_TEST_SITE}',
+        'device: ${VIGIL_TEST_UNSET:-box7}',
+        'models:',
+        '  det: { path: models/det.onnx }',
+        'cameras:',
+        '  - { id: a, source: clips/a.mp4, model: det }',
+        '  - { id: b, source: "rtsp://u:p@cam/1", model: det }',
+      ].join('\n'),
+    );
+    const cfg = loadConfig(file);
+    const dir = path.dirname(file);
+    expect(cfg.site).toBe('north');
+    expect(cfg.device).toBe('box7');
+    expect(cfg.models.det!.path).toBe(path.join(dir, 'models/det.onnx'));
+    expect(cfg.cameras[0]!.source).toBe(path.join(dir, 'clips/a.mp4'));
+    expect(cfg.cameras[1]!.source).toBe('rtsp://u:p@cam/1');
+  });
+
+  it('builds a one-camera config from flags alone', () => {
+    const cfg = loadConfig(undefined, { source: 'rtsp://cam/1', model: '/m.onnx', mqtt: 'mqtt://127.0.0.1:1883', site: 's1', device: 'd1' });
+    expect(cfg.cameras).toEqual([expect.objectContaining({ id: 'cam1', source: 'rtsp://cam/1', model: 'default' })]);
+    expect(cfg.models.default!.path).toBe('/m.onnx');
+    expect(cfg.mqtt!.url).toBe('mqtt://127.0.0.1:1883');
+    expect([cfg.site, cfg.device]).toEqual(['s1', 'd1']);
+  });
+
+  it('lets flags override a file', () => {
+    const file = writeYaml(JSON.stringify(base));
+    const cfg = loadConfig(file, { source: '/tmp/x.mp4', model: '/other.onnx', http: '127.0.0.1:9999' });
+    expect(cfg.cameras[0]!.source).toBe('/tmp/x.mp4');
+    expect(cfg.models.det!.path).toBe('/other.onnx');
+    expect(cfg.http).toMatchObject({ enabled: true, host: '127.0.0.1', port: 9999 });
+  });
+
+  it('gives one clear line for a YAML syntax error and for a missing file', () => {
+    const file = writeYaml('site: [unclosed\n');
+    expect(() => loadConfig(file)).toThrow(/YAML syntax at line \d+:\d+/);
+    expect(() => loadConfig('/nonexistent/vigil.yaml')).toThrow(/cannot read config file/);
+  });
+
+  it('asks for a config or flags when given neither', () => {
+    expect(() => loadConfig(undefined, {})).toThrow(/give --config FILE, or at least --source and --model/);
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides credentials anywhere in a string', () => {
+    expect(redactUrl('ffmpeg -i rtsp://admin:pw@10.0.0.2/s -f x http://u:p@h/x')).toBe('ffmpeg -i rtsp://***@10.0.0.2/s -f x http://***@h/x');
+    expect(redactUrl('rtsp://10.0.0.2/s')).toBe('rtsp://10.0.0.2/s');
+  });
+});

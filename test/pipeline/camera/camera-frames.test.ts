@@ -1,0 +1,68 @@
+import { firstValueFrom, take, tap, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../config/logger.js';
+import { CameraConfig } from '../../../config/schema.js';
+import type { InputSpec } from '../../../models/types.js';
+import { cameraFrames } from '../../../pipeline/camera/camera-frames.js';
+import type { CameraState } from '../../../pipeline/camera/camera-state.js';
+import { hasShared, sharedPath } from '../../support/shared.js';
+
+const spec: InputSpec = { width: 320, height: 320, pixelOrder: 'rgb', padPosition: 'center', scale: 1 / 255, padValue: 114 };
+const camera = (over: Partial<CameraConfig>) =>
+  CameraConfig.parse({ id: 'cam', source: sharedPath('media', 'vtest.avi'), model: 'm', realtime: false, ...over });
+
+describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => {
+  it('delivers letterboxed frames at the model size with the source pts', async () => {
+    const states: CameraState[] = [];
+    const frames = await firstValueFrom(
+      cameraFrames({ camera: camera({}), spec, maxOutstanding: 4, log: silentLogger, onState: (s) => states.push(s) }).pipe(
+        tap((frame) => frame.release()),
+        take(12),
+        toArray(),
+      ),
+    );
+    const f = frames[0]!;
+    expect(f.data.length).toBe(320 * 320 * 3);
+    // vtest.avi is 768x576: scaled to 320x240, centred with 40 px of padding above and below.
+    expect(f.letterbox).toMatchObject({ srcWidth: 768, srcHeight: 576, scaledWidth: 320, scaledHeight: 240, padX: 0, padY: 40 });
+    expect([...f.data.subarray(0, 3)]).toEqual([114, 114, 114]); // top padding row
+    expect(frames.map((x) => x.pts)).toEqual(frames.map((_, i) => Math.round(i * 0.1 * 1000) / 1000));
+    expect(frames.map((x) => x.frameNo)).toEqual([...Array(12).keys()]);
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'streaming', 'stopped']);
+  });
+
+  it('reads a non-looping file to the end and completes as stopped', async () => {
+    const states: CameraState[] = [];
+    // the whole clip at 5 fps, read as fast as the consumer releases frames
+    const frames = await firstValueFrom(
+      cameraFrames({
+        camera: camera({ fps: 5 }),
+        spec,
+        maxOutstanding: 2,
+        log: silentLogger,
+        onState: (s) => states.push(s),
+      }).pipe(
+        tap((frame) => frame.release()),
+        toArray(),
+      ),
+    );
+    expect(frames.length).toBeGreaterThan(390); // 79.5 s at 5 fps
+    expect(frames.length).toBeLessThan(400);
+    expect(states.at(-1)).toMatchObject({ state: 'stopped', reason: 'end of file' });
+  });
+
+  it('fails a camera whose file does not exist, with the reason', async () => {
+    const states: CameraState[] = [];
+    const run = firstValueFrom(
+      cameraFrames({
+        camera: camera({ source: '/nonexistent/clip.mp4' }),
+        spec,
+        maxOutstanding: 2,
+        log: silentLogger,
+        onState: (s) => states.push(s),
+      }),
+    );
+    await expect(run).rejects.toThrow('source file not found: /nonexistent/clip.mp4');
+    expect(states.at(-1)).toMatchObject({ state: 'failed', reason: 'source file not found: /nonexistent/clip.mp4' });
+  });
+});
