@@ -2,7 +2,12 @@ import { z } from 'zod';
 
 /** A pixel rectangle [x0, y0, x1, y1) in the frame size given by `frame`. */
 export const PixelRect = z
-  .tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().positive(), z.number().int().positive()])
+  .tuple([
+    z.number().int().min(0),
+    z.number().int().min(0),
+    z.number().int().positive(),
+    z.number().int().positive(),
+  ])
   .refine(([x0, y0, x1, y1]) => x1 > x0 && y1 > y0, 'expected [x0, y0, x1, y1] with x1 > x0 and y1 > y0');
 export type PixelRect = z.infer<typeof PixelRect>;
 

@@ -139,10 +139,28 @@ export const OutboxConfig = z.strictObject({
 });
 export type OutboxConfig = z.infer<typeof OutboxConfig>;
 
+/** Status page login (docs/http.md): a bearer token, a user with a scrypt password hash, or both. */
+export const HttpAuthConfig = z
+  .strictObject({
+    /** Long and random (`openssl rand -hex 24`); usually `${VIGIL_HTTP_TOKEN}` from the environment. */
+    token: z.string().min(16, 'an HTTP token needs at least 16 characters').optional(),
+    user: z.string().min(1).optional(),
+    /** `scrypt:N:r:p:<salt base64>:<key base64>`, as agent/web/password-hash.ts makes it. */
+    passwordHash: z
+      .string()
+      .regex(/^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected scrypt:N:r:p:salt:key')
+      .optional(),
+  })
+  .refine((a) => Boolean(a.user) === Boolean(a.passwordHash), 'http.auth: user and passwordHash go together')
+  .refine((a) => a.token || a.user, 'http.auth: give a token, or a user and passwordHash');
+export type HttpAuthConfig = z.infer<typeof HttpAuthConfig>;
+
 export const HttpConfig = z.strictObject({
   enabled: z.boolean().default(true),
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
+  /** Absent: the page and API are open to the local network (health probes always are). */
+  auth: HttpAuthConfig.optional(),
 });
 export type HttpConfig = z.infer<typeof HttpConfig>;
 
@@ -178,7 +196,8 @@ export function crossReferenceIssues(cfg: {
   cameras.forEach((camera, i) => {
     if (!camera || typeof camera !== 'object') return;
     const { id, model } = camera as { id?: unknown; model?: unknown };
-    if (seen.has(id)) issues.push({ path: ['cameras', i, 'id'], message: `duplicate camera id "${String(id)}"` });
+    if (seen.has(id))
+      issues.push({ path: ['cameras', i, 'id'], message: `duplicate camera id "${String(id)}"` });
     seen.add(id);
     if (typeof model === 'string' && !models.includes(model)) {
       issues.push({

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { Subject, type Subscription, timer } from 'rxjs';
+import { merge, Subject, type Subscription, timer } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
-import type { CameraConfig, VigilConfig } from '../../config/schema.js';
+import type { CameraConfig, ModelConfig, VigilConfig } from '../../config/schema.js';
 import { redactUrl } from '../../config/schema.js';
 import { Detector } from '../../models/detect/detector.js';
 import { cameraPipeline, type DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
@@ -12,6 +12,8 @@ import { topics, type Topics } from '../mqtt/topics.js';
 import { Outbox } from '../outbox/outbox.js';
 import { detectionPayload } from './detection-message.js';
 import { EventLoopLag } from './event-loop-lag.js';
+import { createServices, type AgentService } from './services.js';
+import { ServiceSupervisor } from './service-supervisor.js';
 
 export interface CameraRuntime {
   config: CameraConfig;
@@ -21,13 +23,15 @@ export interface CameraRuntime {
   last?: DetectionEvent;
   subscription?: Subscription;
   done?: Promise<void>;
+  /** Stops this camera alone (graceful: in-flight inferences finish). */
+  stop$?: Subject<void>;
 }
 
 export interface AgentOptions {
   log: Logger;
   version: string;
-  /** Observers of every detection event (status page, drift, …), called after the outbox commit. */
-  onDetection?: (event: DetectionEvent) => void;
+  /** Components beside the pipelines (status page, health, drift, …); default: the registry in services.ts. */
+  services?: AgentService[];
 }
 
 /** How long a camera pipeline that died of an unexpected error waits before it is started again. */
@@ -45,16 +49,26 @@ export class Agent {
   readonly startedAt = Date.now();
   outbox!: Outbox;
   link: MqttLink | undefined;
+  /** Every detection event, after its outbox commit (services subscribe here). */
+  readonly detections$ = new Subject<DetectionEvent>();
+  /** Every camera state change. */
+  readonly states$ = new Subject<CameraState>();
+  private readonly services: ServiceSupervisor;
   private readonly stop$ = new Subject<void>();
   private stopping = false;
   private readonly log: Logger;
 
   constructor(
-    readonly config: VigilConfig,
+    public config: VigilConfig,
     private readonly opts: AgentOptions,
   ) {
     this.log = opts.log;
     this.topics = topics(config.mqtt?.baseTopic ?? 'vigil', config.site, config.device);
+    this.services = new ServiceSupervisor(opts.services ?? createServices(config), this, opts.log);
+  }
+
+  get version(): string {
+    return this.opts.version;
   }
 
   async start(): Promise<void> {
@@ -80,12 +94,7 @@ export class Agent {
     const modelIds = [...new Set(enabled.map((c) => c.model))];
     // Models load before any camera starts: a missing or broken model is a start-up error, not a warning.
     const loaded = await Promise.allSettled(
-      modelIds.map(async (id) => {
-        const detector = await Detector.load(id, config.models[id]!);
-        this.detectors.set(id, detector);
-        const { provider, refused, family, workers, intraOpThreads } = detector.info;
-        log.info('model ready', { model: id, family, provider, workers, intraOpThreads, refused });
-      }),
+      modelIds.map(async (id) => this.detectors.set(id, await this.loadModel(id, config.models[id]!))),
     );
     const failed = loaded.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) {
@@ -93,13 +102,25 @@ export class Agent {
       throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; '));
     }
     for (const camera of enabled) this.startCamera(camera);
+    await this.services.startAll();
   }
 
-  private startCamera(camera: CameraConfig): void {
-    const runtime: CameraRuntime = this.cameras.get(camera.id) ?? {
+  /** Loads a detector (its worker pool) without putting it in use; the caller decides when to swap. */
+  async loadModel(id: string, cfg: ModelConfig): Promise<Detector> {
+    const detector = await Detector.load(id, cfg);
+    const { provider, refused, family, workers, intraOpThreads } = detector.info;
+    this.log.info('model ready', { model: id, family, provider, workers, intraOpThreads, refused });
+    return detector;
+  }
+
+  /** Starts (or restarts with a new config) one camera's supervised pipeline; its model must be loaded. */
+  startCamera(camera: CameraConfig): void {
+    const previous = this.cameras.get(camera.id);
+    const runtime: CameraRuntime = {
       config: camera,
-      state: { camera: camera.id, state: 'connecting', since: Date.now() },
-      stats: new CameraStats(),
+      state: previous?.state ?? { camera: camera.id, state: 'connecting', since: Date.now() },
+      stats: previous && previous.config.source === camera.source ? previous.stats : new CameraStats(),
+      stop$: new Subject<void>(),
     };
     this.cameras.set(camera.id, runtime);
     const log = this.log.child({ camera: camera.id });
@@ -112,7 +133,7 @@ export class Agent {
       detector,
       log,
       stats: runtime.stats,
-      stop$: this.stop$,
+      stop$: merge(this.stop$, runtime.stop$!),
       onState: (state) => this.onCameraState(runtime, state),
     }).subscribe({
       next: (event) => this.onDetection(runtime, event),
@@ -120,14 +141,26 @@ export class Agent {
         // A bug or an unexpected failure inside one camera's pipeline: restart that camera only.
         log.error('camera pipeline crashed, restarting it', { reason: err instanceof Error ? err.message : String(err) });
         resolveDone();
-        if (!this.stopping) timer(cameraRestartMs).subscribe(() => !this.stopping && this.startCamera(camera));
+        timer(cameraRestartMs).subscribe(() => {
+          if (!this.stopping && this.cameras.get(camera.id) === runtime) this.startCamera(camera);
+        });
       },
       complete: () => resolveDone(),
     });
   }
 
+  /** Stops one camera gracefully (in-flight inferences are committed) and forgets it. */
+  async stopCamera(id: string, deadlineMs = 3000): Promise<void> {
+    const runtime = this.cameras.get(id);
+    if (!runtime) return;
+    runtime.stop$?.next();
+    await Promise.race([runtime.done, new Promise((r) => setTimeout(r, deadlineMs))]);
+    runtime.subscription?.unsubscribe();
+    if (this.cameras.get(id) === runtime) this.cameras.delete(id);
+  }
+
   private onCameraState(runtime: CameraRuntime, state: CameraState): void {
-    runtime.state = state;
+    if (this.cameras.get(state.camera) === runtime) runtime.state = state;
     const level = state.state === 'failed' || state.state === 'stalled' ? 'warn' : 'info';
     this.log[level]('camera state', { camera: state.camera, state: state.state, reason: state.reason });
     this.outbox.enqueue({
@@ -138,6 +171,7 @@ export class Agent {
       build: ({ ts }) => ({ ...state, ts }),
     });
     this.link?.notify();
+    this.states$.next(state);
   }
 
   private onDetection(runtime: CameraRuntime, event: DetectionEvent): void {
@@ -149,7 +183,7 @@ export class Agent {
       build: (meta) => detectionPayload(event, meta),
     });
     this.link?.notify();
-    this.opts.onDetection?.(event);
+    this.detections$.next(event);
   }
 
   /** Graceful stop: sources end, in-flight inferences finish and are committed, `offline` is published. */
@@ -162,6 +196,9 @@ export class Agent {
     const drained = Promise.all([...this.cameras.values()].map((c) => c.done));
     await Promise.race([drained, new Promise((r) => setTimeout(r, deadlineMs * 0.6))]);
     for (const c of this.cameras.values()) c.subscription?.unsubscribe();
+    await this.services.stopAll();
+    this.detections$.complete();
+    this.states$.complete();
     await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));
     const left = Math.max(200, deadlineMs - (Date.now() - t0));
     await this.link?.stop(Math.min(1000, left));

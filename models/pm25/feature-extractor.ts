@@ -2,7 +2,14 @@ import ort from 'onnxruntime-node';
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
 import type { ProviderName } from '../../config/schema.js';
 import { GRAPH_INPUT, buildFeatureGraph, outputNames } from './feature-graph.js';
-import { THUMB_FACTOR, rectSize, thumbRect, type RawFeatures, type RegionDark, type RgbFrame } from './raw-features.js';
+import {
+  THUMB_FACTOR,
+  rectSize,
+  thumbRect,
+  type RawFeatures,
+  type RegionDark,
+  type RgbFrame,
+} from './raw-features.js';
 
 const providerIds: Record<ProviderName, string> = { tensorrt: 'tensorrt', cuda: 'cuda', cpu: 'cpu' };
 

@@ -1,6 +1,15 @@
 import type { Pm25CameraConfig, PixelRect } from '../../config/pm25-schema.js';
 import { OnnxGraphBuilder, OnnxType } from './onnx-builder.js';
-import { CLIP_HIGH_BYTE, CLIP_LOW_BYTE, DARK_PATCH, THUMB_FACTOR, checkRegions, darkCount, rectSize, thumbRect } from './raw-features.js';
+import {
+  CLIP_HIGH_BYTE,
+  CLIP_LOW_BYTE,
+  DARK_PATCH,
+  THUMB_FACTOR,
+  checkRegions,
+  darkCount,
+  rectSize,
+  thumbRect,
+} from './raw-features.js';
 
 /** Names of the graph's input and outputs (read back by FeatureExtractor). */
 export const GRAPH_INPUT = 'rgb';
@@ -30,12 +39,18 @@ export function buildFeatureGraph(cfg: Pm25CameraConfig): Uint8Array {
   const g = new OnnxGraphBuilder('vigil_pm25_features');
   const rgb = g.input(GRAPH_INPUT, OnnxType.UINT8, [H, W, 3]);
   // Slice the uint8 frame first: only the regions' pixels are converted, not the whole frame.
-  const sliceHwc = ([x0, y0, x1, y1]: PixelRect) => g.op('Slice', [rgb, g.int64s([y0, x0]), g.int64s([y1, x1]), g.int64s([0, 1])]);
+  const sliceHwc = ([x0, y0, x1, y1]: PixelRect) =>
+    g.op('Slice', [rgb, g.int64s([y0, x0]), g.int64s([y1, x1]), g.int64s([0, 1])]);
   const encoded = (rect: PixelRect) =>
-    g.op('Transpose', [g.op('Mul', [g.op('Cast', [sliceHwc(rect)], { to: { i: OnnxType.FLOAT } }), g.floats([1 / 255], [])])], {
-      perm: { ints: [2, 0, 1] },
-    });
-  const linear = (rect: PixelRect) => (cfg.gamma === 1 ? encoded(rect) : g.op('Pow', [encoded(rect), g.floats([cfg.gamma], [])]));
+    g.op(
+      'Transpose',
+      [g.op('Mul', [g.op('Cast', [sliceHwc(rect)], { to: { i: OnnxType.FLOAT } }), g.floats([1 / 255], [])])],
+      {
+        perm: { ints: [2, 0, 1] },
+      },
+    );
+  const linear = (rect: PixelRect) =>
+    cfg.gamma === 1 ? encoded(rect) : g.op('Pow', [encoded(rect), g.floats([cfg.gamma], [])]);
   const reshape = (x: string, dims: number[]) => g.op('Reshape', [x, g.int64s(dims)]);
   const out = (name: string, x: string, n: number) => g.output(name, reshape(x, [n]), OnnxType.FLOAT, [n]);
 
@@ -53,7 +68,12 @@ export function buildFeatureGraph(cfg: Pm25CameraConfig): Uint8Array {
     const k = darkCount(w * h, fraction);
     const ratio = g.op('Div', [linear(rect), airlight]);
     out(qName, lowMean(reshape(ratio, [3, w * h]), k), 3);
-    const minC = reshape(g.op('ReduceMin', [ratio], { axes: { ints: [0] }, keepdims: { i: 1 } }), [1, 1, h, w]);
+    const minC = reshape(g.op('ReduceMin', [ratio], { axes: { ints: [0] }, keepdims: { i: 1 } }), [
+      1,
+      1,
+      h,
+      w,
+    ]);
     // Min-pool = −maxpool(−x); MaxPool ignores its padding, like the reference's clipped window.
     const r = (DARK_PATCH - 1) / 2;
     const pooled = g.op('Neg', [
@@ -65,18 +85,20 @@ export function buildFeatureGraph(cfg: Pm25CameraConfig): Uint8Array {
     ]);
     out(darkName, lowMean(reshape(pooled, [1, w * h]), k), 1);
   };
-  cfg.targets.forEach((t, i) => regionDark(t.rect, t.darkFraction, outputNames.targetQ(i), outputNames.targetDark(i)));
+  cfg.targets.forEach((t, i) =>
+    regionDark(t.rect, t.darkFraction, outputNames.targetQ(i), outputNames.targetDark(i)),
+  );
   regionDark(cfg.near.rect, 0.1, outputNames.nearQ, outputNames.nearDark);
 
   const near = rectSize(cfg.near.rect);
-  const grey = reshape(g.op('ReduceMean', [linear(cfg.near.rect)], { axes: { ints: [0] }, keepdims: { i: 1 } }), [
-    1,
-    1,
-    near.h,
-    near.w,
-  ]);
+  const grey = reshape(
+    g.op('ReduceMean', [linear(cfg.near.rect)], { axes: { ints: [0] }, keepdims: { i: 1 } }),
+    [1, 1, near.h, near.w],
+  );
   const sobel = g.op('Conv', [grey, g.floats([...SOBEL_X, ...SOBEL_Y], [2, 1, 3, 3])]);
-  const magnitude = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [sobel, sobel]), g.int64s([1])], { keepdims: { i: 0 } })]);
+  const magnitude = g.op('Sqrt', [
+    g.op('ReduceSum', [g.op('Mul', [sobel, sobel]), g.int64s([1])], { keepdims: { i: 0 } }),
+  ]);
   out(outputNames.nearGradient, g.op('ReduceMean', [magnitude], { keepdims: { i: 0 } }), 1);
   out(outputNames.nearGrey, g.op('ReduceMean', [grey], { keepdims: { i: 0 } }), 1);
 
@@ -86,11 +108,20 @@ export function buildFeatureGraph(cfg: Pm25CameraConfig): Uint8Array {
     g.op('LessOrEqual', [brightest, g.uint8s([CLIP_LOW_BYTE])]),
     g.op('GreaterOrEqual', [brightest, g.uint8s([CLIP_HIGH_BYTE])]),
   ]);
-  out(outputNames.clipped, g.op('ReduceMean', [g.op('Cast', [isClipped], { to: { i: OnnxType.FLOAT } })], { keepdims: { i: 0 } }), 1);
+  out(
+    outputNames.clipped,
+    g.op('ReduceMean', [g.op('Cast', [isClipped], { to: { i: OnnxType.FLOAT } })], { keepdims: { i: 0 } }),
+    1,
+  );
 
   const reg = thumbRect(cfg.registration);
   const { w: rw, h: rh } = rectSize(reg);
-  const regGrey = reshape(g.op('ReduceMean', [encoded(reg)], { axes: { ints: [0] }, keepdims: { i: 1 } }), [1, 1, rh, rw]);
+  const regGrey = reshape(g.op('ReduceMean', [encoded(reg)], { axes: { ints: [0] }, keepdims: { i: 1 } }), [
+    1,
+    1,
+    rh,
+    rw,
+  ]);
   const thumb = g.op('AveragePool', [regGrey], {
     kernel_shape: { ints: [THUMB_FACTOR, THUMB_FACTOR] },
     strides: { ints: [THUMB_FACTOR, THUMB_FACTOR] },

@@ -137,7 +137,8 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
     type.message(1, (tensor) => {
       tensor.int(1, v.type);
       tensor.message(2, (shape) => {
-        for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        for (const d of v.dims)
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
       });
     }),
   );

@@ -68,7 +68,8 @@ export function checkRegions(cfg: Pm25CameraConfig): void {
     ...cfg.targets.map((t): [string, PixelRect] => [`target ${t.name}`, t.rect]),
   ];
   for (const [name, [x0, y0, x1, y1]] of rects) {
-    if (x1 > width || y1 > height) throw new Error(`pm25 ${name} region [${x0},${y0},${x1},${y1}] leaves the ${width}x${height} frame`);
+    if (x1 > width || y1 > height)
+      throw new Error(`pm25 ${name} region [${x0},${y0},${x1},${y1}] leaves the ${width}x${height} frame`);
   }
   const near = rectSize(cfg.near.rect);
   if (near.w < 3 || near.h < 3) throw new Error('pm25 near region must be at least 3x3 px (Sobel)');

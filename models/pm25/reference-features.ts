@@ -17,7 +17,9 @@ import {
  */
 export function referenceFeatures(cfg: Pm25CameraConfig, frame: RgbFrame): RawFeatures {
   if (frame.width !== cfg.frame.width || frame.height !== cfg.frame.height) {
-    throw new Error(`frame is ${frame.width}x${frame.height}, config expects ${cfg.frame.width}x${cfg.frame.height}`);
+    throw new Error(
+      `frame is ${frame.width}x${frame.height}, config expects ${cfg.frame.width}x${cfg.frame.height}`,
+    );
   }
   const lut = new Float64Array(256);
   for (let v = 0; v < 256; v++) lut[v] = Math.pow(v / 255, cfg.gamma);
@@ -56,7 +58,8 @@ export function referenceFeatures(cfg: Pm25CameraConfig, frame: RgbFrame): RawFe
       for (let x = 0; x < w; x++) {
         let m = Infinity;
         for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
-          for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) m = Math.min(m, minC[yy * w + xx]!);
+          for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++)
+            m = Math.min(m, minC[yy * w + xx]!);
         }
         pooled[y * w + x] = m;
       }
@@ -67,7 +70,10 @@ export function referenceFeatures(cfg: Pm25CameraConfig, frame: RgbFrame): RawFe
       for (let i = 0; i < k; i++) s += sorted[i]!;
       return s / k;
     };
-    return { q: [lowMean(perChannel[0]!), lowMean(perChannel[1]!), lowMean(perChannel[2]!)], dark: lowMean(pooled) };
+    return {
+      q: [lowMean(perChannel[0]!), lowMean(perChannel[1]!), lowMean(perChannel[2]!)],
+      dark: lowMean(pooled),
+    };
   };
 
   const targets = cfg.targets.map((t) => regionDark(t.rect, t.darkFraction));
@@ -81,9 +87,19 @@ export function referenceFeatures(cfg: Pm25CameraConfig, frame: RgbFrame): RawFe
   for (let y = ny0 + 1; y < ny1 - 1; y++) {
     for (let x = nx0 + 1; x < nx1 - 1; x++) {
       const gx =
-        grey(x + 1, y - 1) + 2 * grey(x + 1, y) + grey(x + 1, y + 1) - grey(x - 1, y - 1) - 2 * grey(x - 1, y) - grey(x - 1, y + 1);
+        grey(x + 1, y - 1) +
+        2 * grey(x + 1, y) +
+        grey(x + 1, y + 1) -
+        grey(x - 1, y - 1) -
+        2 * grey(x - 1, y) -
+        grey(x - 1, y + 1);
       const gy =
-        grey(x - 1, y + 1) + 2 * grey(x, y + 1) + grey(x + 1, y + 1) - grey(x - 1, y - 1) - 2 * grey(x, y - 1) - grey(x + 1, y - 1);
+        grey(x - 1, y + 1) +
+        2 * grey(x, y + 1) +
+        grey(x + 1, y + 1) -
+        grey(x - 1, y - 1) -
+        2 * grey(x, y - 1) -
+        grey(x + 1, y - 1);
       gradSum += Math.sqrt(gx * gx + gy * gy);
     }
   }

@@ -88,31 +88,52 @@ function spectrum(img: Float32Array, w: number, h: number, pw: number, ph: numbe
   return { re, im };
 }
 
-/**
- * Phase correlation of two registration thumbnails (the graph's `thumb` output): the translation of `current`
- * against `reference`, in frame pixels. Small (a few thousand cells), so plain TypeScript is fine here.
- */
-export function phaseCorrelate(reference: Float32Array, current: Float32Array, w: number, h: number): Shift {
-  const pw = pow2(w);
-  const ph = pow2(h);
-  const a = spectrum(reference, w, h, pw, ph);
-  const b = spectrum(current, w, h, pw, ph);
-  const re = new Float64Array(pw * ph);
-  const im = new Float64Array(pw * ph);
-  for (let i = 0; i < re.length; i++) {
-    // conj(A)·B / |conj(A)·B|: only the phase, i.e. the shift, survives.
-    const r = a.re[i]! * b.re[i]! + a.im[i]! * b.im[i]!;
-    const m = a.re[i]! * b.im[i]! - a.im[i]! * b.re[i]!;
-    const mag = Math.hypot(r, m) || 1;
-    re[i] = r / mag;
-    im[i] = m / mag;
+/** A reference view prepared once: its spectrum is reused for every frame. */
+export class ReferenceView {
+  private readonly pw: number;
+  private readonly ph: number;
+  private readonly spec: { re: Float64Array; im: Float64Array };
+
+  constructor(
+    thumb: Float32Array,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.pw = pow2(width);
+    this.ph = pow2(height);
+    this.spec = spectrum(thumb, width, height, this.pw, this.ph);
   }
-  fft2d(re, im, pw, ph, true);
-  let best = 0;
-  for (let i = 1; i < re.length; i++) if (re[i]! > re[best]!) best = i;
-  let dx = best % pw;
-  let dy = Math.floor(best / pw);
-  if (dx > pw / 2) dx -= pw;
-  if (dy > ph / 2) dy -= ph;
-  return { dx: dx * THUMB_FACTOR, dy: dy * THUMB_FACTOR, peak: re[best]! / (pw * ph) };
+
+  /**
+   * Phase correlation against a registration thumbnail (the graph's `thumb` output): the translation of the
+   * current view, in frame pixels. A few thousand cells, so plain TypeScript is fine here.
+   */
+  shiftOf(current: Float32Array): Shift {
+    const { pw, ph } = this;
+    const a = this.spec;
+    const b = spectrum(current, this.width, this.height, pw, ph);
+    const re = new Float64Array(pw * ph);
+    const im = new Float64Array(pw * ph);
+    for (let i = 0; i < re.length; i++) {
+      // conj(A)·B / |conj(A)·B|: only the phase, i.e. the shift, survives.
+      const r = a.re[i]! * b.re[i]! + a.im[i]! * b.im[i]!;
+      const m = a.re[i]! * b.im[i]! - a.im[i]! * b.re[i]!;
+      const mag = Math.hypot(r, m) || 1;
+      re[i] = r / mag;
+      im[i] = m / mag;
+    }
+    fft2d(re, im, pw, ph, true);
+    let best = 0;
+    for (let i = 1; i < re.length; i++) if (re[i]! > re[best]!) best = i;
+    let dx = best % pw;
+    let dy = Math.floor(best / pw);
+    if (dx > pw / 2) dx -= pw;
+    if (dy > ph / 2) dy -= ph;
+    return { dx: dx * THUMB_FACTOR, dy: dy * THUMB_FACTOR, peak: re[best]! / (pw * ph) };
+  }
+}
+
+/** One-off phase correlation of two thumbnails (tests, tools). */
+export function phaseCorrelate(reference: Float32Array, current: Float32Array, w: number, h: number): Shift {
+  return new ReferenceView(reference, w, h).shiftOf(current);
 }

@@ -21,7 +21,10 @@ export interface TensorRtProviderOptions {
 export const defaultEngineCacheDir = (dataDir: string) => path.join(dataDir, 'tensorrt');
 
 /** TensorRT options for a model; relative cache dirs are relative to the data dir. */
-export function tensorRtOptions(model: Pick<ModelConfig, 'tensorrt'>, dataDir: string): TensorRtProviderOptions {
+export function tensorRtOptions(
+  model: Pick<ModelConfig, 'tensorrt'>,
+  dataDir: string,
+): TensorRtProviderOptions {
   const trt = model.tensorrt;
   const engineDir = path.resolve(dataDir, trt?.engineCacheDir ?? defaultEngineCacheDir(dataDir));
   const timingDir = trt?.timingCacheDir ? path.resolve(dataDir, trt.timingCacheDir) : engineDir;

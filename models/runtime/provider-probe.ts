@@ -48,6 +48,14 @@ export function explainLoadFailure(provider: ProviderName, dir = bindingDir()): 
   return undefined;
 }
 
+/**
+ * Keeps onnxruntime's own log to fatal errors: a refused provider is reported (with its cause) by the
+ * probe, and ORT would print the same failure again as a red stack line on stderr.
+ */
+export function quietOrtLog(): void {
+  ort.env.logLevel = 'fatal';
+}
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
 /**
@@ -70,7 +78,8 @@ export async function probeProvider(
     });
     const x = new ort.Tensor('float32', Float32Array.from([1.5]), [tinyModelIo.length]);
     const y = (await session.run({ [tinyModelIo.input]: x }))[tinyModelIo.output];
-    if (y?.data[0] !== 3) return { provider, ok: false, ms: ms(), reason: `wrong result ${String(y?.data[0])}` };
+    if (y?.data[0] !== 3)
+      return { provider, ok: false, ms: ms(), reason: `wrong result ${String(y?.data[0])}` };
     return { provider, ok: true, ms: ms() };
   } catch (err) {
     const message = errorText(err);

@@ -20,7 +20,11 @@ function varint(value: number): number[] {
 
 const tag = (field: number, wire: number) => varint((field << 3) | wire);
 const int = (field: number, value: number) => [...tag(field, wireVarint), ...varint(value)];
-const bytes = (field: number, payload: number[]) => [...tag(field, wireBytes), ...varint(payload.length), ...payload];
+const bytes = (field: number, payload: number[]) => [
+  ...tag(field, wireBytes),
+  ...varint(payload.length),
+  ...payload,
+];
 const str = (field: number, text: string) => bytes(field, [...new TextEncoder().encode(text)]);
 
 /** TensorProto.DataType.FLOAT */

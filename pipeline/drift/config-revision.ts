@@ -8,7 +8,11 @@ import { redactUrl } from '../../config/schema.js';
  * camera — the source (credentials left out, so rotating a password is no change), the model's
  * settings and its weights. Frame rate, timeouts and names are left out: they do not move the histograms.
  */
-export function configRevision(camera: Pick<CameraConfig, 'source'>, model: ModelConfig, weightsDigest = ''): string {
+export function configRevision(
+  camera: Pick<CameraConfig, 'source'>,
+  model: ModelConfig,
+  weightsDigest = '',
+): string {
   const relevant = {
     source: redactUrl(camera.source),
     model: {

@@ -73,7 +73,13 @@ function score(name: string, a: number[], e: number[], ordered: boolean, cfg: Sc
   };
 }
 
-function unscored(name: string, n: number, refN: number, cfg: ScoreConfig, why: StatScore['skipped']): StatScore {
+function unscored(
+  name: string,
+  n: number,
+  refN: number,
+  cfg: ScoreConfig,
+  why: StatScore['skipped'],
+): StatScore {
   return {
     name,
     n,
@@ -87,7 +93,8 @@ function unscored(name: string, n: number, refN: number, cfg: ScoreConfig, why: 
   };
 }
 
-const isInformational = (name: string, cfg: ScoreConfig) => cfg.informational.some((p) => matchesPattern(name, p));
+const isInformational = (name: string, cfg: ScoreConfig) =>
+  cfg.informational.some((p) => matchesPattern(name, p));
 
 /** The PSI a statistic contributes to the camera's state: 0 unless significant and not informational. */
 export function drivingScore(s: StatScore): number {

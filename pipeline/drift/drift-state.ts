@@ -48,7 +48,12 @@ export class DriftStateMachine {
     } else {
       this.raise = 0;
       // Below the lowered threshold of the current state: the level the score reaches with lowered thresholds.
-      const lowered = score >= this.cfg.psi.alarm * clearRatio ? 'alarm' : score >= this.cfg.psi.warn * clearRatio ? 'warn' : 'ok';
+      const lowered =
+        score >= this.cfg.psi.alarm * clearRatio
+          ? 'alarm'
+          : score >= this.cfg.psi.warn * clearRatio
+            ? 'warn'
+            : 'ok';
       if (rank[lowered] < rank[previous]) {
         if (++this.clear >= clearWindows) {
           this.current = lowered;

@@ -7,7 +7,8 @@ import { DriftComparator, type StatScore } from './drift-comparator.js';
 import type { DriftState } from './drift-state.js';
 import { imageStatsOf, type ImageStats } from './image-stats.js';
 import type { DriftProfile } from './profile.js';
-import type { DriftKey, DriftReference, ReferenceStore, WindowStatus } from './reference-store.js';
+import type { DriftKey, DriftReference, WindowStatus } from './drift-records.js';
+import type { ReferenceStore } from './reference-store.js';
 
 export interface DriftWindowOptions extends DriftKey {
   config: DriftConfig;
@@ -82,7 +83,10 @@ export class DriftWindow {
     const t = this.clock(event);
     const reports = this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
     if (this.start === null) this.start = Math.floor(t / this.windowMs) * this.windowMs;
-    const stats = image === undefined ? imageStatsOf(event.frame, this.opts.pixelOrder, this.opts.config.imageStep) : image;
+    const stats =
+      image === undefined
+        ? imageStatsOf(event.frame, this.opts.pixelOrder, this.opts.config.imageStep)
+        : image;
     this.acc.addFrame(stats);
     this.acc.addDetections(event);
     return reports;
@@ -105,7 +109,11 @@ export class DriftWindow {
 
   private close(): DriftReport {
     const { config, store } = this.opts;
-    const key: DriftKey = { camera: this.opts.camera, modelId: this.opts.modelId, configRevision: this.opts.configRevision };
+    const key: DriftKey = {
+      camera: this.opts.camera,
+      modelId: this.opts.modelId,
+      configRevision: this.opts.configRevision,
+    };
     const start = this.start!;
     const end = start + this.windowMs;
     const profile = this.acc.snapshot();

@@ -24,7 +24,11 @@ export const BinSpec = z.discriminatedUnion('kind', [
     soft: z.boolean(),
   }),
   z.strictObject({ kind: z.literal('edges'), lower: z.array(z.number()).min(2) }),
-  z.strictObject({ kind: z.literal('cells'), cols: z.number().int().positive(), rows: z.number().int().positive() }),
+  z.strictObject({
+    kind: z.literal('cells'),
+    cols: z.number().int().positive(),
+    rows: z.number().int().positive(),
+  }),
 ]);
 export type BinSpec = z.infer<typeof BinSpec>;
 
@@ -66,7 +70,8 @@ export class Histogram {
     counts?: ArrayLike<number>,
   ) {
     const bins = binCount(spec);
-    if (counts && counts.length !== bins) throw new Error(`histogram has ${counts.length} counts, its spec ${bins}`);
+    if (counts && counts.length !== bins)
+      throw new Error(`histogram has ${counts.length} counts, its spec ${bins}`);
     this.counts = counts ? Float64Array.from(counts) : new Float64Array(bins);
     if (spec.kind === 'linear') {
       this.x0 = spec.lo;
@@ -118,7 +123,8 @@ export class Histogram {
   }
 
   addToBin(bin: number, weight = 1): void {
-    if (bin < 0 || bin >= this.counts.length) throw new Error(`bin ${bin} outside 0..${this.counts.length - 1}`);
+    if (bin < 0 || bin >= this.counts.length)
+      throw new Error(`bin ${bin} outside 0..${this.counts.length - 1}`);
     this.counts[bin]! += weight;
   }
 

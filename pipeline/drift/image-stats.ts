@@ -6,7 +6,7 @@ export interface ImageStats {
   brightness: number;
   /** Standard deviation of luma. */
   contrast: number;
-  /** Mean absolute 4-neighbour Laplacian of luma at full resolution: falls when the image blurs. */
+  /** Mean absolute 4-neighbour Laplacian of the green channel at full resolution: falls when the image blurs. */
   sharpness: number;
   /** (mean R − mean B) / (mean R + G + B): a warm (+) or cold (−) cast, independent of exposure. */
   castRB: number;
@@ -33,14 +33,15 @@ export function imageStatsOf(
   const { data, letterbox: lb } = frame;
   const w = lb.inputWidth;
   if (data.length !== w * lb.inputHeight * 3 || lb.scaledWidth < 3 || lb.scaledHeight < 3) return null;
-  const [ro, bo] = pixelOrder === 'rgb' ? [0, 2] : [2, 0];
+  // Channels are read as stored (c0, g, c2); only the luma weights and the final sums depend on the order.
+  const rgb = pixelOrder === 'rgb';
+  const w0 = rgb ? 77 : 29;
+  const w2 = rgb ? 29 : 77;
   const row = w * 3;
-  // Fixed-point Rec. 601 luma; weights sum to 256.
-  const luma = (i: number) => (77 * data[i + ro]! + 150 * data[i + 1]! + 29 * data[i + bo]!) >> 8;
   let n = 0;
-  let sumR = 0;
+  let sum0 = 0;
   let sumG = 0;
-  let sumB = 0;
+  let sum2 = 0;
   let sumY = 0;
   let sumYY = 0;
   let sumLap = 0;
@@ -51,33 +52,36 @@ export function imageStatsOf(
   const x1 = lb.padX + lb.scaledWidth - 1;
   const y1 = lb.padY + lb.scaledHeight - 1;
   for (let y = lb.padY + 1; y < y1; y += step) {
-    for (let x = x0; x < x1; x += step) {
-      const i = y * row + x * 3;
-      const r = data[i + ro]!;
+    for (let i = y * row + x0 * 3, end = y * row + x1 * 3; i < end; i += step * 3) {
+      const c0 = data[i]!;
       const g = data[i + 1]!;
-      const b = data[i + bo]!;
-      const yv = (77 * r + 150 * g + 29 * b) >> 8;
-      sumR += r;
+      const c2 = data[i + 2]!;
+      // Fixed-point Rec. 601 luma; the weights sum to 256.
+      const yv = (w0 * c0 + 150 * g + w2 * c2) >> 8;
+      sum0 += c0;
       sumG += g;
-      sumB += b;
+      sum2 += c2;
       sumY += yv;
       sumYY += yv * yv;
-      const lap = 4 * yv - luma(i - 3) - luma(i + 3) - luma(i - row) - luma(i + row);
+      // Green alone carries most of the luma and costs a quarter of the reads.
+      const lap = 4 * g - data[i - 2]! - data[i + 4]! - data[i + 1 - row]! - data[i + 1 + row]!;
       sumLap += lap < 0 ? -lap : lap;
-      if (r >= 250 || g >= 250 || b >= 250) saturated++;
-      else if (r <= 10 && g <= 10 && b <= 10) dark++;
+      const max = c0 > g ? (c0 > c2 ? c0 : c2) : g > c2 ? g : c2;
+      if (max >= 250) saturated++;
+      else if (max <= 10) dark++;
       n++;
     }
   }
   if (n === 0) return null;
   const mean = sumY / n;
-  const rgb = sumR + sumG + sumB;
+  const [sumR, sumB] = rgb ? [sum0, sum2] : [sum2, sum0];
+  const total = sumR + sumG + sumB;
   return {
     brightness: mean,
     contrast: Math.sqrt(Math.max(0, sumYY / n - mean * mean)),
     sharpness: sumLap / n,
-    castRB: rgb > 0 ? (sumR - sumB) / rgb : 0,
-    castG: rgb > 0 ? (sumG - (sumR + sumB) / 2) / rgb : 0,
+    castRB: total > 0 ? (sumR - sumB) / total : 0,
+    castG: total > 0 ? (sumG - (sumR + sumB) / 2) / total : 0,
     saturated: saturated / n,
     dark: dark / n,
     samples: n,

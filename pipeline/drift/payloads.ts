@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { driftStates } from './drift-state.js';
 import type { DriftReport } from './drift-window.js';
 import { DriftProfile } from './profile.js';
-import { referenceSources, windowStatuses } from './reference-store.js';
+import { referenceSources, windowStatuses } from './drift-records.js';
 import { binsVersion } from './statistics.js';
 
 /**
@@ -19,7 +19,13 @@ export const StatScorePayload = z.strictObject({
   refN: z.number().nonnegative(),
   psi: z.number().nullable(),
   ks: z.strictObject({ d: z.number().min(0).max(1), p: z.number().min(0).max(1) }).nullable(),
-  chi2: z.strictObject({ statistic: z.number().nonnegative(), df: z.number().int().positive(), p: z.number().min(0).max(1) }).nullable(),
+  chi2: z
+    .strictObject({
+      statistic: z.number().nonnegative(),
+      df: z.number().int().positive(),
+      p: z.number().min(0).max(1),
+    })
+    .nullable(),
   significant: z.boolean(),
   informational: z.boolean(),
   skipped: z.enum(['few-samples', 'bins-differ']).optional(),

@@ -1,83 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
-import { driftStates, type DriftState } from './drift-state.js';
+import { migrate, toReference, toWindow, type ReferenceRow, type WindowRow } from './drift-database.js';
+import { ReferenceExport, type DriftKey, type DriftReference, type StoredWindow } from './drift-records.js';
 import { DriftProfile, mergeAll, mergeProfiles } from './profile.js';
 import { binsVersion } from './statistics.js';
-
-/** Which camera, model and config revision a window or a reference belongs to. */
-export interface DriftKey {
-  camera: string;
-  modelId: string;
-  configRevision: string;
-}
-
-export const windowStatuses = ['scored', 'too-few-samples', 'no-reference'] as const;
-export type WindowStatus = (typeof windowStatuses)[number];
-
-export interface StoredWindow extends DriftKey {
-  start: number;
-  end: number;
-  status: WindowStatus;
-  state: DriftState;
-  /** When the state began (epoch ms, the clock of the windows). */
-  stateSince: number;
-  profile: DriftProfile;
-}
-
-export const referenceSources = ['baseline', 'auto', 'import'] as const;
-
-/** A reference profile as exported: one file a fleet can ship to many boxes. */
-export const ReferenceExport = z.strictObject({
-  format: z.literal('vigil-drift-reference'),
-  version: z.literal(1),
-  binsVersion: z.number().int(),
-  camera: z.string(),
-  modelId: z.string(),
-  configRevision: z.string(),
-  /** The range of windows it was built from (epoch ms). */
-  from: z.number(),
-  to: z.number(),
-  windows: z.number().int().nonnegative(),
-  source: z.enum(referenceSources),
-  createdAt: z.number(),
-  /** Where an imported reference came from. */
-  origin: z.string().optional(),
-  profile: DriftProfile,
-});
-export type ReferenceExport = z.infer<typeof ReferenceExport>;
-
-export type DriftReference = Omit<ReferenceExport, 'format' | 'version'> & { id: number };
-
-const schemaVersion = 1;
-
-interface WindowRow {
-  camera: string;
-  model_id: string;
-  config_rev: string;
-  start_ms: number;
-  end_ms: number;
-  status: WindowStatus;
-  state: DriftState;
-  state_since: number;
-  profile: string;
-}
-
-interface ReferenceRow {
-  id: number;
-  camera: string;
-  model_id: string;
-  config_rev: string;
-  from_ms: number;
-  to_ms: number;
-  windows: number;
-  source: ReferenceExport['source'];
-  created_at: number;
-  origin: string | null;
-  bins_version: number;
-  profile: string;
-}
 
 /**
  * Drift's SQLite file: every closed window's histograms (kept `retainDays`, so a baseline can be built
@@ -85,6 +12,9 @@ interface ReferenceRow {
  * reference of a key is the active one.
  */
 export class ReferenceStore {
+  /** The file's name inside the agent's data dir. */
+  static readonly fileName = 'drift.db';
+
   private constructor(private readonly db: Database.Database) {}
 
   static open(file: string): ReferenceStore {
@@ -105,7 +35,9 @@ export class ReferenceStore {
   saveWindow(w: StoredWindow): void {
     this.db.transaction(() => {
       const old = this.db
-        .prepare('SELECT profile FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ? AND start_ms = ?')
+        .prepare(
+          'SELECT profile FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ? AND start_ms = ?',
+        )
         .get(w.camera, w.modelId, w.configRevision, w.start) as { profile: string } | undefined;
       const profile = old ? mergeProfiles(DriftProfile.parse(JSON.parse(old.profile)), w.profile) : w.profile;
       this.db
@@ -114,18 +46,43 @@ export class ReferenceStore {
              (camera, model_id, config_rev, start_ms, end_ms, frames, status, state, state_since, profile)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(w.camera, w.modelId, w.configRevision, w.start, w.end, profile.frames, w.status, w.state, w.stateSince, JSON.stringify(profile));
+        .run(
+          w.camera,
+          w.modelId,
+          w.configRevision,
+          w.start,
+          w.end,
+          profile.frames,
+          w.status,
+          w.state,
+          w.stateSince,
+          JSON.stringify(profile),
+        );
     })();
   }
 
   /** Windows of a camera that lie inside [from, to), oldest first; model and revision optional. */
-  windows(q: { camera: string; modelId?: string; configRevision?: string; from?: number; to?: number }): StoredWindow[] {
+  windows(q: {
+    camera: string;
+    modelId?: string;
+    configRevision?: string;
+    from?: number;
+    to?: number;
+  }): StoredWindow[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM drift_windows WHERE camera = ? AND start_ms >= ? AND end_ms <= ?
            AND (? IS NULL OR model_id = ?) AND (? IS NULL OR config_rev = ?) ORDER BY start_ms`,
       )
-      .all(q.camera, q.from ?? -1e15, q.to ?? 1e15, q.modelId ?? null, q.modelId ?? null, q.configRevision ?? null, q.configRevision ?? null) as WindowRow[];
+      .all(
+        q.camera,
+        q.from ?? -1e15,
+        q.to ?? 1e15,
+        q.modelId ?? null,
+        q.modelId ?? null,
+        q.configRevision ?? null,
+        q.configRevision ?? null,
+      ) as WindowRow[];
     return rows.map(toWindow);
   }
 
@@ -136,14 +93,20 @@ export class ReferenceStore {
         `SELECT min(start_ms) AS first, max(end_ms) AS last, count(*) AS windows FROM drift_windows
           WHERE camera = ? AND model_id = ? AND config_rev = ?`,
       )
-      .get(key.camera, key.modelId, key.configRevision) as { first: number | null; last: number; windows: number };
+      .get(key.camera, key.modelId, key.configRevision) as {
+      first: number | null;
+      last: number;
+      windows: number;
+    };
     return row.first === null ? null : { first: row.first, last: row.last, windows: row.windows };
   }
 
   /** The last stored window of a key: where the state machine resumes after a restart. */
   lastWindow(key: DriftKey): StoredWindow | null {
     const row = this.db
-      .prepare('SELECT * FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ? ORDER BY start_ms DESC LIMIT 1')
+      .prepare(
+        'SELECT * FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ? ORDER BY start_ms DESC LIMIT 1',
+      )
       .get(key.camera, key.modelId, key.configRevision) as WindowRow | undefined;
     return row ? toWindow(row) : null;
   }
@@ -154,7 +117,12 @@ export class ReferenceStore {
   }
 
   /** Merges the stored windows of a key inside [from, to) into a reference and stores it as the active one. */
-  buildReference(key: DriftKey, range: { from: number; to: number }, source: 'baseline' | 'auto', createdAt: number): DriftReference {
+  buildReference(
+    key: DriftKey,
+    range: { from: number; to: number },
+    source: 'baseline' | 'auto',
+    createdAt: number,
+  ): DriftReference {
     const windows = this.windows({ ...key, ...range });
     if (!windows.length) {
       throw new Error(
@@ -181,20 +149,35 @@ export class ReferenceStore {
            (camera, model_id, config_rev, from_ms, to_ms, windows, source, created_at, origin, bins_version, profile)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(ref.camera, ref.modelId, ref.configRevision, ref.from, ref.to, ref.windows, ref.source, ref.createdAt, ref.origin ?? null, ref.binsVersion, JSON.stringify(ref.profile));
+      .run(
+        ref.camera,
+        ref.modelId,
+        ref.configRevision,
+        ref.from,
+        ref.to,
+        ref.windows,
+        ref.source,
+        ref.createdAt,
+        ref.origin ?? null,
+        ref.binsVersion,
+        JSON.stringify(ref.profile),
+      );
     return { ...ref, id: Number(info.lastInsertRowid) };
   }
 
   /** Id of the active reference of a key (cheap: lets a caller reload only when it changed). */
   activeReferenceId(key: DriftKey): number | null {
     const row = this.db
-      .prepare('SELECT max(id) AS id FROM drift_references WHERE camera = ? AND model_id = ? AND config_rev = ?')
+      .prepare(
+        'SELECT max(id) AS id FROM drift_references WHERE camera = ? AND model_id = ? AND config_rev = ?',
+      )
       .get(key.camera, key.modelId, key.configRevision) as { id: number | null };
     return row.id;
   }
 
   reference(id: number): DriftReference | null {
-    const row = this.db.prepare('SELECT * FROM drift_references WHERE id = ?').get(id) as ReferenceRow | undefined;
+    const row = this.db.prepare('SELECT * FROM drift_references WHERE id = ?').get(id) as
+      ReferenceRow | undefined;
     return row ? toReference(row) : null;
   }
 
@@ -223,7 +206,9 @@ export class ReferenceStore {
   importReference(json: unknown, target: Partial<DriftKey> = {}, createdAt = Date.now()): DriftReference {
     const ref = ReferenceExport.parse(json);
     if (ref.binsVersion !== binsVersion) {
-      throw new Error(`reference uses bins version ${ref.binsVersion}, this agent ${binsVersion}: rebuild it`);
+      throw new Error(
+        `reference uses bins version ${ref.binsVersion}, this agent ${binsVersion}: rebuild it`,
+      );
     }
     const origin = ref.origin ?? `${ref.camera}/${ref.modelId}/${ref.configRevision}`;
     const { format: _f, version: _v, ...rest } = ref;
@@ -233,61 +218,4 @@ export class ReferenceStore {
   close(): void {
     this.db.close();
   }
-}
-
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > schemaVersion) throw new Error(`drift database schema ${version} is newer than this agent (${schemaVersion})`);
-  if (version === schemaVersion) return;
-  const create = `
-    CREATE TABLE drift_windows (
-      camera TEXT NOT NULL, model_id TEXT NOT NULL, config_rev TEXT NOT NULL,
-      start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, frames INTEGER NOT NULL,
-      status TEXT NOT NULL, state TEXT NOT NULL, state_since INTEGER NOT NULL, profile TEXT NOT NULL,
-      PRIMARY KEY (camera, model_id, config_rev, start_ms)
-    );
-    CREATE INDEX drift_windows_by_camera_time ON drift_windows (camera, start_ms);
-    CREATE INDEX drift_windows_by_end ON drift_windows (end_ms);
-    CREATE TABLE drift_references (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      camera TEXT NOT NULL, model_id TEXT NOT NULL, config_rev TEXT NOT NULL,
-      from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, windows INTEGER NOT NULL,
-      source TEXT NOT NULL, created_at INTEGER NOT NULL, origin TEXT, bins_version INTEGER NOT NULL,
-      profile TEXT NOT NULL
-    );
-    CREATE INDEX drift_references_by_key ON drift_references (camera, model_id, config_rev, id);
-    PRAGMA user_version = ${schemaVersion};
-  `;
-  db.transaction(() => db.exec(create))();
-}
-
-function toWindow(r: WindowRow): StoredWindow {
-  return {
-    camera: r.camera,
-    modelId: r.model_id,
-    configRevision: r.config_rev,
-    start: r.start_ms,
-    end: r.end_ms,
-    status: r.status,
-    state: (driftStates as readonly string[]).includes(r.state) ? r.state : 'ok',
-    stateSince: r.state_since,
-    profile: DriftProfile.parse(JSON.parse(r.profile)),
-  };
-}
-
-function toReference(r: ReferenceRow): DriftReference {
-  return {
-    id: r.id,
-    camera: r.camera,
-    modelId: r.model_id,
-    configRevision: r.config_rev,
-    binsVersion: r.bins_version,
-    from: r.from_ms,
-    to: r.to_ms,
-    windows: r.windows,
-    source: r.source,
-    createdAt: r.created_at,
-    ...(r.origin ? { origin: r.origin } : {}),
-    profile: DriftProfile.parse(JSON.parse(r.profile)),
-  };
 }

@@ -6,16 +6,22 @@ import type { BinSpec } from './histogram.js';
  */
 export const binsVersion = 1;
 
-const linear = (lo: number, hi: number, bins: number): BinSpec => ({ kind: 'linear', lo, hi, bins, soft: true });
+const linear = (lo: number, hi: number, bins: number): BinSpec => ({
+  kind: 'linear',
+  lo,
+  hi,
+  bins,
+  soft: true,
+});
 const log = (lo: number, hi: number, bins: number): BinSpec => ({ kind: 'log', lo, hi, bins, soft: true });
 
 /** Small counts one by one, then wider: detections of a label per frame. */
-const perFrameBins: BinSpec = { kind: 'edges', lower: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50] };
-/** Shares of pixels: most frames sit near 0, so the bins are finest there. */
-const shareBins: BinSpec = {
+const perFrameBins: BinSpec = {
   kind: 'edges',
-  lower: [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7],
+  lower: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50],
 };
+/** Shares of pixels (blown out, crushed): soft bins 2 % wide, so a scene's few dark clothes do not jump bins. */
+const shareBins = linear(0, 0.5, 25);
 
 export const imageStatSpecs = {
   'image.brightness': linear(0, 256, 32),

@@ -94,12 +94,14 @@ export interface FfmpegCapabilities {
   decoders: string[];
 }
 
-function run(bin: string, args: string[], timeoutMs: number): Promise<string> {
+function run(bin: string, envName: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(bin, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        reject(new Error(code === 'ENOENT' ? `${bin} not found (PATH or FFMPEG_PATH)` : err.message.split('\n')[0]));
+        reject(
+          new Error(code === 'ENOENT' ? `${bin} not found (PATH or ${envName})` : err.message.split('\n')[0]),
+        );
       } else resolve(stdout);
     });
   });
@@ -139,17 +141,21 @@ export function parseVersion(text: string): { version: string; release?: [number
 export async function ffmpegCapabilities(timeoutMs = 10_000): Promise<FfmpegCapabilities> {
   const bin = ffmpegBinary();
   const [versionText, hwaccelText, decoderText] = await Promise.all([
-    run(bin, ['-hide_banner', '-version'], timeoutMs),
-    run(bin, ['-hide_banner', '-hwaccels'], timeoutMs),
-    run(bin, ['-hide_banner', '-decoders'], timeoutMs),
+    run(bin, 'FFMPEG_PATH', ['-hide_banner', '-version'], timeoutMs),
+    run(bin, 'FFMPEG_PATH', ['-hide_banner', '-hwaccels'], timeoutMs),
+    run(bin, 'FFMPEG_PATH', ['-hide_banner', '-decoders'], timeoutMs),
   ]);
-  return { ...parseVersion(versionText), hwaccels: parseHwaccels(hwaccelText), decoders: parseDecoders(decoderText) };
+  return {
+    ...parseVersion(versionText),
+    hwaccels: parseHwaccels(hwaccelText),
+    decoders: parseDecoders(decoderText),
+  };
 }
 
 /** `ffprobe -version`'s version, or the reason it would not run. */
 export async function ffprobeVersion(timeoutMs = 10_000): Promise<string> {
-  return parseVersion((await run(ffprobeBinary(), ['-hide_banner', '-version'], timeoutMs)).replace('ffprobe', 'ffmpeg'))
-    .version;
+  const text = await run(ffprobeBinary(), 'FFPROBE_PATH', ['-hide_banner', '-version'], timeoutMs);
+  return parseVersion(text.replace('ffprobe version', 'ffmpeg version')).version;
 }
 
 let decoderCache: ReadonlySet<string> | undefined;

@@ -44,7 +44,11 @@ export const vaapiDevice = '/dev/dri/renderD128';
  *
  * `available` is the set of decoder names of the ffmpeg that will run; by default it is asked once.
  */
-export function planHwaccel(preset: HwaccelPreset, codec?: string, available?: ReadonlySet<string>): HwaccelPlan {
+export function planHwaccel(
+  preset: HwaccelPreset,
+  codec?: string,
+  available?: ReadonlySet<string>,
+): HwaccelPlan {
   switch (preset) {
     case 'none':
       return { args: [] };
@@ -55,7 +59,8 @@ export function planHwaccel(preset: HwaccelPreset, codec?: string, available?: R
     case 'jetson': {
       if (!codec) return { args: [], fallback: 'codec unknown: decoding in software' };
       const candidates = jetsonDecoders[codec];
-      if (!candidates) return { args: [], fallback: `no Jetson hardware decoder for ${codec}: decoding in software` };
+      if (!candidates)
+        return { args: [], fallback: `no Jetson hardware decoder for ${codec}: decoding in software` };
       const have = available ?? ffmpegDecodersSync();
       const decoder = candidates.find((d) => have.has(d));
       if (!decoder) {
@@ -70,6 +75,10 @@ export function planHwaccel(preset: HwaccelPreset, codec?: string, available?: R
 }
 
 /** Just the arguments (see planHwaccel). */
-export function hwaccelArgs(preset: HwaccelPreset, codec?: string, available?: ReadonlySet<string>): string[] {
+export function hwaccelArgs(
+  preset: HwaccelPreset,
+  codec?: string,
+  available?: ReadonlySet<string>,
+): string[] {
   return planHwaccel(preset, codec, available).args;
 }

@@ -21,7 +21,11 @@ describe('tiny probe model', () => {
   it('is a valid ONNX model that adds its input to itself', async () => {
     const session = await ort.InferenceSession.create(tinyModel());
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([21]), [1]) });
-    expect([session.inputNames, session.outputNames, [...(out.y!.data as Float32Array)]]).toEqual([['x'], ['y'], [42]]);
+    expect([session.inputNames, session.outputNames, [...(out.y!.data as Float32Array)]]).toEqual([
+      ['x'],
+      ['y'],
+      [42],
+    ]);
     await session.release();
   });
 });
@@ -34,7 +38,9 @@ describe('probeProvider on this CPU-only box', () => {
   it.each(['cuda', 'tensorrt'] as const)('%s fails and says why', async (provider) => {
     const probe = await probeProvider(provider);
     expect(probe.ok).toBe(false);
-    expect(probe.reason).toMatch(/Failed to load shared library: libonnxruntime_providers_\w+\.so is not beside/);
+    expect(probe.reason).toMatch(
+      /Failed to load shared library: libonnxruntime_providers_\w+\.so is not beside/,
+    );
     expect(probe.reason).toContain(bindingDir());
   });
 });
@@ -43,11 +49,16 @@ describe('explainLoadFailure', () => {
   it('names a provider library that is there but will not load', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-ep-'));
     // a library that loads (onnxruntime itself stands in for the shared provider bridge) …
-    symlinkSync(path.join(bindingDir(), 'libonnxruntime.so.1'), path.join(dir, 'libonnxruntime_providers_shared.so'));
+    symlinkSync(
+      path.join(bindingDir(), 'libonnxruntime.so.1'),
+      path.join(dir, 'libonnxruntime_providers_shared.so'),
+    );
     // … and a broken one
     writeFileSync(path.join(dir, 'libonnxruntime_providers_cuda.so'), 'not an ELF file');
     expect(explainLoadFailure('cuda', dir)).toMatch(/^libonnxruntime_providers_cuda\.so does not load: /);
-    expect(explainLoadFailure('tensorrt', dir)).toBe(`libonnxruntime_providers_tensorrt.so is not beside the onnxruntime binding (${dir})`);
+    expect(explainLoadFailure('tensorrt', dir)).toBe(
+      `libonnxruntime_providers_tensorrt.so is not beside the onnxruntime binding (${dir})`,
+    );
     expect(explainLoadFailure('cpu', dir)).toBeUndefined();
   });
 });
@@ -85,7 +96,10 @@ describe('execution provider options', () => {
 
   it('maps cpu and cuda, with the configured device', () => {
     expect(executionProvider('cpu', model({}), '/data')).toBe('cpu');
-    expect(executionProvider('cuda', model({ cudaDeviceId: 1 }), '/data')).toEqual({ name: 'cuda', deviceId: 1 });
+    expect(executionProvider('cuda', model({ cudaDeviceId: 1 }), '/data')).toEqual({
+      name: 'cuda',
+      deviceId: 1,
+    });
   });
 
   it('gives TensorRT FP16 and an engine cache under the data dir by default', () => {
@@ -101,7 +115,14 @@ describe('execution provider options', () => {
   });
 
   it('passes the configured TensorRT options, relative dirs under the data dir', () => {
-    const trt = model({ tensorrt: { fp16: false, engineCacheDir: '/cache/engines', timingCacheDir: 'timing', workspaceMiB: 512 } });
+    const trt = model({
+      tensorrt: {
+        fp16: false,
+        engineCacheDir: '/cache/engines',
+        timingCacheDir: 'timing',
+        workspaceMiB: 512,
+      },
+    });
     expect(tensorRtOptions(trt, '/data')).toEqual({
       trt_fp16_enable: '0',
       trt_engine_cache_enable: '1',

@@ -1,0 +1,59 @@
+import type { Logger } from '../../config/logger.js';
+import type { Agent } from './agent.js';
+import type { AgentService } from './services.js';
+
+const restartDelayMs = 5000;
+
+/** Starts services, and restarts one whose start fails or that reports a crash, never the agent. */
+export class ServiceSupervisor {
+  private stopping = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly services: AgentService[],
+    private readonly agent: Agent,
+    private readonly log: Logger,
+  ) {}
+
+  async startAll(): Promise<void> {
+    await Promise.all(this.services.map((s) => this.start(s)));
+  }
+
+  /** A service calls this (through the agent) when it failed after starting: it is stopped and started again. */
+  async restart(service: AgentService, reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.log.error('service failed, restarting it', { service: service.name, reason });
+    await Promise.resolve()
+      .then(() => service.stop())
+      .catch(() => {});
+    this.schedule(service);
+  }
+
+  private async start(service: AgentService): Promise<void> {
+    try {
+      await service.start(this.agent);
+    } catch (err) {
+      this.log.error('service failed to start, retrying', {
+        service: service.name,
+        reason: err instanceof Error ? err.message : String(err),
+        retryInMs: restartDelayMs,
+      });
+      this.schedule(service);
+    }
+  }
+
+  private schedule(service: AgentService): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopping) void this.start(service);
+    }, restartDelayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.allSettled(this.services.map((s) => s.stop()));
+  }
+}

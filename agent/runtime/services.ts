@@ -1,0 +1,17 @@
+import type { VigilConfig } from '../../config/schema.js';
+import type { Agent } from './agent.js';
+
+/**
+ * A component that runs beside the camera pipelines (status page, health reports, drift, PM2.5, fleet…).
+ * It reads the agent (cameras, outbox, link, topics, detections$, states$) and publishes through the outbox.
+ */
+export interface AgentService {
+  readonly name: string;
+  start(agent: Agent): void | Promise<void>;
+  stop(): void | Promise<void>;
+}
+
+/** The explicit list of services a config turns on (no discovery). */
+export function createServices(_config: VigilConfig): AgentService[] {
+  return [];
+}

@@ -1,0 +1,31 @@
+import { redactUrl } from '../../config/schema.js';
+import type { RecentError } from './status-schema.js';
+
+/**
+ * The last errors a person on site should see, newest first. The same message from the same place in a
+ * row folds into one entry with a count, so a camera flapping all night does not push everything else out.
+ */
+export class RecentErrors {
+  private readonly entries: RecentError[] = [];
+
+  constructor(
+    private readonly max = 50,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  add(source: RecentError['source'], message: string, camera?: string): void {
+    const text = redactUrl(message).slice(0, 500);
+    const head = this.entries[0];
+    if (head && head.source === source && head.camera === camera && head.message === text) {
+      head.count++;
+      head.at = this.now();
+      return;
+    }
+    this.entries.unshift({ at: this.now(), source, ...(camera ? { camera } : {}), message: text, count: 1 });
+    if (this.entries.length > this.max) this.entries.length = this.max;
+  }
+
+  list(): RecentError[] {
+    return this.entries.map((e) => ({ ...e }));
+  }
+}

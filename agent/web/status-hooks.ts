@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type { CameraDrift, CameraPm25, Pm25Point } from './status-schema.js';
+
+/**
+ * What the status page reads from services that land beside it. Each service attaches an object to the
+ * agent (`agent.pm25`, `agent.drift`, `agent.fleet`); until one does, the page says "not configured".
+ * Their results are read loosely (only the fields shown), so a payload gaining fields breaks nothing.
+ */
+export interface Pm25Hook {
+  /** The latest window result of a camera: a Pm25Payload (models/pm25/payloads.ts), or undefined. */
+  latest(camera: string): unknown;
+  /** Window results since `sinceMs`, oldest first (kept across restarts by the PM2.5 service). */
+  history(camera: string, sinceMs: number): unknown[];
+}
+export interface DriftHook {
+  /** The camera's DriftSummaryPayload (pipeline/drift/payloads.ts), or undefined. */
+  summary(camera: string): unknown;
+}
+export interface FleetHook {
+  /** `{ revision?: string, lastPush?: { at, result, revision?, message? } | null }`. */
+  status(): unknown;
+}
+export interface StatusHooks {
+  pm25?: unknown;
+  drift?: unknown;
+  fleet?: unknown;
+}
+
+const hasMethods = <T>(value: unknown, ...names: string[]): value is T =>
+  typeof value === 'object' && value !== null && names.every((n) => typeof (value as never)[n] === 'function');
+
+const Interval = z.tuple([z.number(), z.number()]).nullable();
+const Pm25Reading = z.object({
+  ts: z.union([z.string(), z.number()]),
+  windowMinutes: z.number().positive(),
+  estimable: z.boolean(),
+  pm25: z.number().nonnegative().nullable(),
+  interval80: Interval,
+  interval95: Interval,
+  source: z.string().nullable(),
+  flags: z.record(z.string(), z.number().int().nonnegative()),
+});
+const DriftSummary = z.object({
+  ts: z.number(),
+  state: z.enum(['ok', 'warn', 'alarm']),
+  stateSince: z.number(),
+  score: z.number().nullable(),
+  drivers: z.array(z.string()),
+});
+const FleetState = z.object({
+  revision: z.string().optional(),
+  lastPush: z
+    .object({
+      at: z.number().int().nonnegative(),
+      result: z.enum(['applied', 'rejected', 'failed', 'rolled-back']),
+      revision: z.string().optional(),
+      message: z.string().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+
+const epoch = (ts: string | number) => (typeof ts === 'number' ? ts : Date.parse(ts));
+const pair = (v: [number, number] | null): [number, number] | null =>
+  v ? [Math.max(0, v[0]), Math.max(0, v[1])] : null;
+
+function point(r: z.infer<typeof Pm25Reading>): Pm25Point | undefined {
+  const ts = epoch(r.ts);
+  if (!Number.isFinite(ts) || ts < 0) return undefined;
+  return { ts: Math.round(ts), pm25: r.pm25, interval80: pair(r.interval80) };
+}
+
+/** A camera's PM2.5 for the page, or undefined when the service is absent or has nothing yet. */
+export function readPm25(hooks: StatusHooks, camera: string, now: number): CameraPm25 | undefined {
+  if (!hasMethods<Pm25Hook>(hooks.pm25, 'latest', 'history')) return undefined;
+  const latest = Pm25Reading.safeParse(hooks.pm25.latest(camera));
+  if (!latest.success) return undefined;
+  const head = point(latest.data);
+  if (!head) return undefined;
+  const history = (hooks.pm25.history(camera, now - 24 * 3600_000) ?? [])
+    .map((r) => Pm25Reading.safeParse(r))
+    .flatMap((r) => (r.success ? [point(r.data)] : []))
+    .filter((p): p is Pm25Point => p !== undefined && p.ts >= now - 24 * 3600_000)
+    .sort((a, b) => a.ts - b.ts);
+  const { windowMinutes, estimable, source, flags } = latest.data;
+  return {
+    unit: 'ug/m3',
+    latest: { ...head, interval95: pair(latest.data.interval95), windowMinutes, estimable, source, flags },
+    history,
+  };
+}
+
+export function readDrift(hooks: StatusHooks, camera: string): CameraDrift | undefined {
+  if (!hasMethods<DriftHook>(hooks.drift, 'summary')) return undefined;
+  const s = DriftSummary.safeParse(hooks.drift.summary(camera));
+  if (!s.success) return undefined;
+  const { state, stateSince, score, drivers, ts } = s.data;
+  return { state, since: Math.max(0, Math.round(stateSince)), score, drivers, ts: Math.max(0, Math.round(ts)) };
+}
+
+export function readFleet(hooks: StatusHooks): z.infer<typeof FleetState> | undefined {
+  if (!hasMethods<FleetHook>(hooks.fleet, 'status')) return undefined;
+  const s = FleetState.safeParse(hooks.fleet.status());
+  return s.success ? s.data : undefined;
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/**
+ * `GET /api/status` and the `status` event of `GET /api/events` (docs/http.md): everything the local page
+ * shows, built by status-model.ts. Never a credential: sources and broker URLs are redacted.
+ * PM2.5, drift and fleet are optional: absent means "not configured" (or not running yet).
+ */
+
+const EpochMs = z.number().int().nonnegative();
+const Count = z.number().int().nonnegative();
+const NonNeg = z.number().nonnegative();
+
+export const cameraStateNames = ['connecting', 'streaming', 'stalled', 'failed', 'stopped'] as const;
+
+export const Pm25Point = z.strictObject({
+  /** End of the window, epoch ms. */
+  ts: EpochMs,
+  /** µg/m³; null when the window was not estimable. */
+  pm25: NonNeg.nullable(),
+  /** 80 % interval [low, high], or null. */
+  interval80: z.tuple([NonNeg, NonNeg]).nullable(),
+});
+export type Pm25Point = z.infer<typeof Pm25Point>;
+
+export const CameraPm25 = z.strictObject({
+  unit: z.literal('ug/m3'),
+  latest: Pm25Point.extend({
+    interval95: z.tuple([NonNeg, NonNeg]).nullable(),
+    windowMinutes: z.number().positive(),
+    estimable: z.boolean(),
+    /** `site-model` once calibrated against a sensor, `physical-prior` (wide band) before. */
+    source: z.string().nullable(),
+    /** Quality flags raised in the window (fog, night, blur, …) with how many frames raised them. */
+    flags: z.record(z.string(), Count),
+  }),
+  /** The last 24 hours, oldest first. */
+  history: z.array(Pm25Point),
+});
+export type CameraPm25 = z.infer<typeof CameraPm25>;
+
+export const CameraDrift = z.strictObject({
+  state: z.enum(['ok', 'warn', 'alarm']),
+  since: EpochMs,
+  score: z.number().nullable(),
+  /** The statistics that moved most, in words a person can follow. */
+  drivers: z.array(z.string()),
+  ts: EpochMs,
+});
+export type CameraDrift = z.infer<typeof CameraDrift>;
+
+export const CameraStatus = z.strictObject({
+  id: z.string(),
+  name: z.string().optional(),
+  /** The source with any user and password replaced by `***`. */
+  source: z.string(),
+  model: z.string(),
+  state: z.strictObject({
+    state: z.enum(cameraStateNames),
+    reason: z.string().optional(),
+    since: EpochMs,
+  }),
+  fps: z.strictObject({ input: NonNeg, processed: NonNeg, configured: NonNeg.nullable() }),
+  frames: z.strictObject({ in: Count, processed: Count, dropped: Count, inferenceErrors: Count }),
+  inference: z.strictObject({ lastMs: NonNeg, provider: z.string().nullable() }),
+  /** Epoch ms of the last frame read from the source; null before the first. */
+  lastFrameAt: EpochMs.nullable(),
+  /** The latest processed frame; fetch `url` for its annotated JPEG. Null before the first. */
+  snapshot: z.strictObject({ frameNo: Count, ts: EpochMs, url: z.string() }).nullable(),
+  detections: z.strictObject({
+    /** Detections in the latest processed frame. */
+    last: Count,
+    /** Per label, over the last `windowS` seconds, most frequent first. */
+    recent: z.array(z.strictObject({ label: z.string(), count: Count })),
+    windowS: z.number().int().positive(),
+  }),
+  pm25: CameraPm25.optional(),
+  drift: CameraDrift.optional(),
+});
+export type CameraStatus = z.infer<typeof CameraStatus>;
+
+export const ModelStatus = z.strictObject({
+  id: z.string(),
+  family: z.string(),
+  provider: z.string(),
+  /** Providers tried first and refused, with why. */
+  refused: z.array(z.strictObject({ provider: z.string(), reason: z.string() })),
+  workers: Count,
+  input: z.strictObject({ width: Count, height: Count }),
+});
+
+export const MqttStatus = z.strictObject({
+  configured: z.boolean(),
+  url: z.string().optional(),
+  state: z.enum(['connecting', 'connected', 'disconnected', 'stopped']).optional(),
+  since: EpochMs.optional(),
+  lastError: z.strictObject({ message: z.string(), at: EpochMs }).optional(),
+  published: Count.optional(),
+  acked: Count.optional(),
+  rejected: Count.optional(),
+  connects: Count.optional(),
+  inflight: Count.optional(),
+  latencyMs: z.strictObject({ last: NonNeg, avg: NonNeg }).optional(),
+});
+
+export const OutboxStatus = z.strictObject({
+  rows: Count,
+  bytes: Count,
+  oldestAgeMs: NonNeg,
+  /** Messages dropped by reason since the counts were last reported. */
+  drops: z.record(z.string(), Count),
+});
+
+export const HealthStatus = z.strictObject({
+  /** When the slow parts (CPU, memory, disk, temperature, GPU) were last sampled; null before the first. */
+  sampledAt: EpochMs.nullable(),
+  cpuPercent: NonNeg.nullable(),
+  load1: NonNeg,
+  cores: Count,
+  memory: z.strictObject({ usedBytes: NonNeg, totalBytes: NonNeg }).nullable(),
+  /** The filesystem holding the data dir (outbox). */
+  disk: z.strictObject({ path: z.string(), usedBytes: NonNeg, totalBytes: NonNeg }).nullable(),
+  temperatureC: z.number().nullable(),
+  gpu: z
+    .strictObject({ loadPercent: NonNeg, name: z.string(), source: z.enum(['jetson-sysfs', 'systeminformation']) })
+    .nullable(),
+  process: z.strictObject({ rssBytes: NonNeg, cpuPercent: NonNeg }),
+  eventLoopLagMs: z.strictObject({ p50: NonNeg, p99: NonNeg, max: NonNeg }),
+});
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+export const FleetStatus = z.strictObject({
+  lastPush: z
+    .strictObject({
+      at: EpochMs,
+      result: z.enum(['applied', 'rejected', 'failed', 'rolled-back']),
+      revision: z.string().optional(),
+      message: z.string().optional(),
+    })
+    .nullable(),
+});
+
+export const RecentError = z.strictObject({
+  at: EpochMs,
+  source: z.enum(['camera', 'inference', 'mqtt', 'outbox', 'api']),
+  camera: z.string().optional(),
+  message: z.string(),
+  /** Repeats of the same message in a row, folded into one entry. */
+  count: z.number().int().positive(),
+});
+export type RecentError = z.infer<typeof RecentError>;
+
+export const StatusPayload = z.strictObject({
+  schema: z.literal(1),
+  ts: EpochMs,
+  site: z.string(),
+  device: z.string(),
+  version: z.string(),
+  startedAt: EpochMs,
+  uptimeS: NonNeg,
+  /** Overall: `ok` every camera streaming; `degraded` some not; `down` none. */
+  overall: z.enum(['ok', 'degraded', 'down']),
+  config: z.strictObject({
+    /** Short hash of the running config (secrets left out); the fleet's revision once it manages the box. */
+    revision: z.string(),
+    source: z.enum(['local', 'fleet']),
+  }),
+  fleet: FleetStatus.optional(),
+  cameras: z.array(CameraStatus),
+  models: z.array(ModelStatus),
+  mqtt: MqttStatus,
+  outbox: OutboxStatus,
+  health: HealthStatus,
+  /** Newest first, at most 50. */
+  errors: z.array(RecentError),
+});
+export type StatusPayload = z.infer<typeof StatusPayload>;
+
+/** The JSON Schema served at `/api/status/schema.json` and quoted in docs/http.md. */
+export const statusJsonSchema = () => z.toJSONSchema(StatusPayload);

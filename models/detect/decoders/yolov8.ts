@@ -1,0 +1,49 @@
+import { floorOf } from '../candidate.js';
+import type { Candidate } from '../candidate.js';
+import type { Decoder } from './decoder.js';
+
+/**
+ * Ultralytics YOLOv8 / YOLO11 detect head: `1 × (4 + nc) × N`, rows cx, cy, w, h then one score per class
+ * (already sigmoid'ed, no objectness). Channel-major, so the scan walks one class row at a time.
+ */
+export const yolov8Decoder: Decoder = {
+  family: 'yolov8',
+  refuse(dims) {
+    if (dims.length !== 3 || dims[0] !== 1) return `expected 1×(4+nc)×N, got ${fmt(dims)}`;
+    const [, c, n] = dims;
+    if (c == null || n == null) return `dynamic output dims ${fmt(dims)}`;
+    if (c < 5 || c > n) return `expected 1×(4+nc)×N with 4+nc < N, got ${fmt(dims)}`;
+    return null;
+  },
+  decode(out, dims, _input, t) {
+    const channels = dims[1]!;
+    const n = dims[2]!;
+    const classes = channels - 4;
+    const best = new Float32Array(n);
+    const bestClass = new Int32Array(n);
+    for (let c = 0; c < classes; c++) {
+      const row = (4 + c) * n;
+      for (let i = 0; i < n; i++) {
+        const s = out[row + i]!;
+        if (s > best[i]!) {
+          best[i] = s;
+          bestClass[i] = c;
+        }
+      }
+    }
+    const floor = floorOf(t);
+    const result: Candidate[] = [];
+    for (let i = 0; i < n; i++) {
+      const score = best[i]!;
+      if (score < floor) continue;
+      const cx = out[i]!;
+      const cy = out[n + i]!;
+      const w = out[2 * n + i]!;
+      const h = out[3 * n + i]!;
+      result.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score, classId: bestClass[i]! });
+    }
+    return result;
+  },
+};
+
+export const fmt = (dims: readonly (number | null)[]) => dims.map((d) => d ?? '?').join('×');

@@ -1,0 +1,76 @@
+import { floorOf } from '../candidate.js';
+import type { Candidate } from '../candidate.js';
+import type { Decoder } from './decoder.js';
+import { fmt } from './yolov8.js';
+
+const strides = [8, 16, 32];
+
+/** Anchor count of a YOLOX head for an input size: one per grid cell at strides 8, 16 and 32. */
+export function yoloxAnchors(width: number, height: number): number {
+  return strides.reduce((sum, s) => sum + Math.floor(width / s) * Math.floor(height / s), 0);
+}
+
+/**
+ * Megvii YOLOX: `1 × N × (5 + nc)`, per anchor x, y, w, h, objectness, class scores; score = obj × cls.
+ * The raw head (the usual ONNX export) holds grid offsets and log sizes: xy = (p + grid)·s, wh = e^p·s.
+ * An export with the decode inside (`decode_in_inference`) holds pixels already; we tell them apart by
+ * the box sizes, which are logarithms (small) in a raw head.
+ */
+export const yoloxDecoder: Decoder = {
+  family: 'yolox',
+  refuse(dims, input) {
+    if (dims.length !== 3 || dims[0] !== 1) return `expected 1×N×(5+nc), got ${fmt(dims)}`;
+    const [, n, c] = dims;
+    if (n == null || c == null) return `dynamic output dims ${fmt(dims)}`;
+    if (c < 6 || c > n) return `expected 1×N×(5+nc) with 5+nc < N, got ${fmt(dims)}`;
+    const anchors = yoloxAnchors(input.width, input.height);
+    if (n !== anchors) return `expected ${anchors} anchors for a ${input.width}×${input.height} input, got ${n}`;
+    return null;
+  },
+  decode(out, dims, input, t) {
+    const n = dims[1]!;
+    const stride = dims[2]!;
+    const classes = stride - 5;
+    const floor = floorOf(t);
+    const raw = isRawHead(out, n, stride);
+    const result: Candidate[] = [];
+    let i = 0;
+    for (const s of strides) {
+      const gw = Math.floor(input.width / s);
+      const gh = Math.floor(input.height / s);
+      for (let gy = 0; gy < gh; gy++) {
+        for (let gx = 0; gx < gw; gx++, i++) {
+          const o = i * stride;
+          const obj = out[o + 4]!;
+          if (obj < floor) continue; // score = obj·cls <= obj
+          let best = 0;
+          let bestClass = 0;
+          for (let c = 0; c < classes; c++) {
+            const v = out[o + 5 + c]!;
+            if (v > best) {
+              best = v;
+              bestClass = c;
+            }
+          }
+          const score = obj * best;
+          if (score < floor) continue;
+          const cx = raw ? (out[o]! + gx) * s : out[o]!;
+          const cy = raw ? (out[o + 1]! + gy) * s : out[o + 1]!;
+          const w = raw ? Math.exp(out[o + 2]!) * s : out[o + 2]!;
+          const h = raw ? Math.exp(out[o + 3]!) * s : out[o + 3]!;
+          result.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score, classId: bestClass });
+        }
+      }
+    }
+    return result;
+  },
+};
+
+/** Raw heads carry log-sizes: their median |w| is a few units, decoded heads carry pixels. */
+function isRawHead(out: Float32Array, n: number, stride: number): boolean {
+  const step = Math.max(1, Math.floor(n / 64));
+  const ws: number[] = [];
+  for (let i = 0; i < n; i += step) ws.push(Math.abs(out[i * stride + 2]!));
+  ws.sort((a, b) => a - b);
+  return (ws[ws.length >> 1] ?? 0) < 6;
+}

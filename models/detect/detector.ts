@@ -1,0 +1,134 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { ModelConfig } from '../../config/schema.js';
+import { toSourceBox } from '../letterbox.js';
+import { readOnnxInfo, parseImgsz, parseUltralyticsNames } from '../onnx/onnx-info.js';
+import { WorkerPool } from '../runtime/worker-pool.js';
+import type { Detection, DetectionResult, DetectorInfo, InputFrame, InputSpec } from '../types.js';
+import type { Thresholds } from './candidate.js';
+import { cocoNames } from './coco-names.js';
+import { detectFamily } from './decoders/registry.js';
+import { familyInput } from './families.js';
+
+export interface DetectorLoadOptions {
+  /** Where provider caches (TensorRT engines) live. */
+  dataDir?: string;
+}
+
+/**
+ * A loaded detector: the model checked and understood (family, input, classes), a warm worker pool, and the
+ * mapping from model classes to site labels. `detect` takes letterboxed bytes and returns boxes in source pixels.
+ */
+export class Detector {
+  private constructor(
+    readonly info: DetectorInfo,
+    private readonly pool: WorkerPool,
+    private readonly cfg: ModelConfig,
+  ) {}
+
+  static async load(modelId: string, cfg: ModelConfig, opts: DetectorLoadOptions = {}): Promise<Detector> {
+    const fail = (why: string): never => {
+      throw new Error(`model "${modelId}": ${why}`);
+    };
+    try {
+      accessSync(cfg.path, constants.R_OK);
+      if (!statSync(cfg.path).isFile()) fail(`not a file: ${cfg.path}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(`file not found: ${cfg.path}`);
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') fail(`file not readable: ${cfg.path}`);
+      throw err;
+    }
+    let onnx;
+    try {
+      onnx = readOnnxInfo(cfg.path);
+    } catch (err) {
+      return fail(`${cfg.path}: ${(err as Error).message}`);
+    }
+    const input = onnx.inputs[0]!;
+    if (onnx.inputs.length !== 1 || input.dims.length !== 4 || (input.dims[1] !== null && input.dims[1] !== 3)) {
+      fail(`expected one 1×3×H×W image input, found ${onnx.inputs.map((i) => `${i.name} ${i.dims.map((d) => d ?? '?').join('×')}`).join(', ')}`);
+    }
+    const metaSize = parseImgsz(onnx.metadata.imgsz);
+    const height = input.dims[2] ?? cfg.inputSize?.[1] ?? metaSize?.[0];
+    const width = input.dims[3] ?? cfg.inputSize?.[0] ?? metaSize?.[1];
+    if (!width || !height) fail('the model has a dynamic input size: set inputSize: [width, height] in its config');
+    if (cfg.inputSize && input.dims[2] && (cfg.inputSize[0] !== width || cfg.inputSize[1] !== height)) {
+      fail(`inputSize ${cfg.inputSize.join('×')} does not match the model's fixed input ${width}×${height}`);
+    }
+    let decoder;
+    try {
+      decoder = detectFamily(onnx, { width: width!, height: height! }, cfg.family);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    const spec: InputSpec = { width: width!, height: height!, ...familyInput[decoder.family] };
+    const classNames =
+      cfg.classNames ?? parseUltralyticsNames(onnx.metadata.names ?? '') ?? (decoder.family === 'yolox' ? [...cocoNames] : []);
+    const perClass: (number | undefined)[] = classNames.map((name) => cfg.classes[name]?.confidence);
+    const thresholds: Thresholds = { confidence: cfg.confidence, perClass, iou: cfg.iou, maxDetections: 300 };
+    const workers = cfg.workers ?? Math.max(1, Math.floor(availableParallelism() / cfg.intraOpThreads));
+    let pool: WorkerPool;
+    try {
+      pool = await WorkerPool.start(
+        {
+          modelPath: path.resolve(cfg.path),
+          family: decoder.family,
+          input: spec,
+          thresholds,
+          providers: cfg.providers,
+          intraOpThreads: cfg.intraOpThreads,
+          model: { tensorrt: cfg.tensorrt, cudaDeviceId: cfg.cudaDeviceId },
+          dataDir: path.resolve(opts.dataDir ?? '.'),
+        },
+        workers,
+      );
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    const info: DetectorInfo = {
+      modelId,
+      path: cfg.path,
+      family: decoder.family,
+      input: spec,
+      classNames,
+      provider: pool.provider as DetectorInfo['provider'],
+      refused: pool.refused,
+      workers,
+      intraOpThreads: cfg.intraOpThreads,
+    };
+    const detector = new Detector(info, pool, cfg);
+    await detector.warmUp();
+    return detector;
+  }
+
+  /** One run per worker, so the first real frame does not pay for lazy allocations (or a TensorRT build). */
+  private async warmUp(): Promise<void> {
+    const { width, height, padValue } = this.info.input;
+    await Promise.all(
+      Array.from({ length: this.pool.size }, () => this.pool.run(new Uint8Array(width * height * 3).fill(padValue), 'warm-up')),
+    );
+  }
+
+  get queued(): number {
+    return this.pool.queued;
+  }
+
+  async detect(frame: InputFrame, key?: string): Promise<DetectionResult> {
+    const res = await this.pool.run(frame.data, key);
+    frame.data = res.pixels;
+    const { labels, onlyMapped } = this.cfg;
+    const detections: Detection[] = [];
+    for (const c of res.candidates) {
+      const name = this.info.classNames[c.classId] ?? `class${c.classId}`;
+      const label = labels[name] ?? (onlyMapped ? undefined : name);
+      if (label === undefined) continue;
+      detections.push({ label, classId: c.classId, score: c.score, box: toSourceBox(c, frame.letterbox) });
+    }
+    return { detections, inferenceMs: res.inferenceMs, preMs: res.preMs, postMs: res.postMs, queueMs: res.queueMs };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

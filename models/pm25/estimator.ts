@@ -1,0 +1,192 @@
+import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
+import type { ProviderName } from '../../config/schema.js';
+import { Calibrator, type CalibrationStatus } from './calibrator.js';
+import { FeatureExtractor } from './feature-extractor.js';
+import { applyGates, initialGateState, lightFlags, type GateFlag } from './gates.js';
+import { localHour } from './local-time.js';
+import { derivePhysics, type PhysicsFeatures } from './physics.js';
+import { priorInterval, siteRegressors } from './physical-prior.js';
+import type { RawFeatures, RgbFrame } from './raw-features.js';
+import { ReferenceView, type Shift } from './registration.js';
+import { loadState, saveState, type EstimatorState } from './state-store.js';
+
+/** The features an estimate stood on, as published. */
+export interface FeatureSummary {
+  betaPerKm: number | null;
+  visibilityKm: number | null;
+  angstrom: number | null;
+  skyLuminance: number;
+  skyBlueRed: number;
+  skySaturation: number;
+  sharpness: number;
+  transmission: Record<string, number>;
+  shiftPx?: [number, number];
+}
+
+export interface FrameEstimate {
+  ts: string;
+  /** False: the gates withheld the estimate (`flags` say why). */
+  estimable: boolean;
+  flags: GateFlag[];
+  pm25: number | null;
+  i80: [number, number] | null;
+  i95: [number, number] | null;
+  /** Which model produced the number: the calibrated site model, or the physical prior alone. */
+  source: 'site-model' | 'physical-prior' | null;
+  features: FeatureSummary;
+  calibration: CalibrationStatus;
+}
+
+export interface ReferenceReading {
+  ts: Date;
+  pm25: number;
+  humidity?: number;
+}
+
+export interface EstimatorOptions {
+  /** JSON file the calibration and baselines persist to (`<dataDir>/pm25-<camera>.json`); none: in memory. */
+  statePath?: string;
+  providers?: ProviderName[];
+}
+
+/** Frames kept for pairing with readings that arrive late (a sensor's hourly mean lands after the hour). */
+const PAIR_MEMORY_MS = 6 * 3_600_000;
+const HUMIDITY_MAX_AGE_MS = 2 * 3_600_000;
+
+const finite = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** One camera's PM2.5 estimator: features on onnxruntime, gates, prior, site calibration, persistence. */
+export class Pm25Estimator {
+  private recent: { ts: number; x: number[] }[] = [];
+  private humidity: { ts: number; value: number } | undefined;
+  private referenceView: ReferenceView | undefined;
+
+  private constructor(
+    private readonly cfg: Pm25CameraConfig,
+    private readonly extractor: FeatureExtractor,
+    private readonly calibrator: Calibrator,
+    private state: EstimatorState,
+    private readonly statePath: string | undefined,
+  ) {}
+
+  static async create(cfg: Pm25CameraConfig, opts: EstimatorOptions = {}): Promise<Pm25Estimator> {
+    const extractor = await FeatureExtractor.create(cfg, opts.providers);
+    const saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    const state: EstimatorState = saved ?? {
+      version: 1,
+      calibrator: new Calibrator(cfg.calibration, cfg.prior).snapshot(),
+      gates: initialGateState(),
+      reference: null,
+    };
+    const calibrator = new Calibrator(cfg.calibration, cfg.prior, state.calibrator);
+    return new Pm25Estimator(cfg, extractor, calibrator, state, opts.statePath);
+  }
+
+  status(): CalibrationStatus {
+    return this.calibrator.status();
+  }
+
+  /** Measures one frame and estimates PM2.5 from it, or says why it cannot. */
+  async evaluate(frame: RgbFrame, ts: Date): Promise<FrameEstimate> {
+    const raw = await this.extractor.run(frame);
+    return this.estimateFromRaw(raw, ts);
+  }
+
+  /** The estimate for already-measured features (the replay tool and tests reuse it). */
+  estimateFromRaw(raw: RawFeatures, ts: Date): FrameEstimate {
+    const physics = derivePhysics(this.cfg, raw);
+    const shift = this.registration(raw, ts, physics);
+    const humidity =
+      this.humidity && Math.abs(ts.getTime() - this.humidity.ts) <= HUMIDITY_MAX_AGE_MS
+        ? this.humidity.value
+        : undefined;
+    const gates = applyGates(this.cfg, this.state.gates, {
+      ts,
+      localHour: localHour(ts, this.cfg.timezone),
+      physics,
+      ...(shift ? { shift } : {}),
+      ...(humidity === undefined ? {} : { humidity }),
+    });
+    const features = summarise(physics, shift);
+    const calibration = this.calibrator.status();
+    const base = { ts: ts.toISOString(), flags: gates.flags, features, calibration };
+    if (!gates.passed) return { ...base, estimable: false, pm25: null, i80: null, i95: null, source: null };
+
+    const x = siteRegressors(this.cfg.prior, physics);
+    this.remember(ts.getTime(), x);
+    const site = this.calibrator.estimate(x, this.cfg.prior.logSd);
+    const est = site ?? priorInterval(this.cfg.prior, physics);
+    return {
+      ...base,
+      estimable: true,
+      pm25: est.pm25,
+      i80: est.i80,
+      i95: est.i95,
+      source: site ? 'site-model' : 'physical-prior',
+    };
+  }
+
+  /**
+   * A co-located sensor's reading: pairs it with the evaluated frame nearest in time and feeds the calibrator.
+   * Returns whether it paired (readings at night or far from any usable frame do not).
+   */
+  addReading(reading: ReferenceReading): boolean {
+    const t = reading.ts.getTime();
+    if (reading.humidity !== undefined) this.humidity = { ts: t, value: reading.humidity };
+    if (!(reading.pm25 > 0)) return false;
+    let best: { ts: number; x: number[] } | undefined;
+    for (const r of this.recent) if (!best || Math.abs(r.ts - t) < Math.abs(best.ts - t)) best = r;
+    if (!best || Math.abs(best.ts - t) > this.cfg.calibration.pairWithinMinutes * 60_000) return false;
+    this.calibrator.add({ ts: t, x: best.x, y: Math.log(reading.pm25) });
+    this.recent = this.recent.filter((r) => r !== best);
+    this.save();
+    return true;
+  }
+
+  save(): void {
+    if (!this.statePath) return;
+    this.state.calibrator = this.calibrator.snapshot();
+    saveState(this.statePath, this.state);
+  }
+
+  async close(): Promise<void> {
+    this.save();
+    await this.extractor.close();
+  }
+
+  private remember(ts: number, x: number[]): void {
+    this.recent.push({ ts, x });
+    this.recent = this.recent.filter((r) => r.ts >= ts - PAIR_MEMORY_MS);
+  }
+
+  /** Shift against the reference view; the first frame in good light becomes the reference. */
+  private registration(raw: RawFeatures, ts: Date, physics: PhysicsFeatures): Shift | undefined {
+    if (lightFlags(this.cfg, ts, physics).flags.length) return undefined;
+    const ref = this.state.reference;
+    if (!ref || ref.width !== raw.thumbWidth || ref.height !== raw.thumbHeight) {
+      this.state.reference = {
+        width: raw.thumbWidth,
+        height: raw.thumbHeight,
+        thumb: Array.from(raw.thumb, (v) => Math.round(v * 1e4) / 1e4),
+      };
+      this.save();
+      return undefined;
+    }
+    this.referenceView ??= new ReferenceView(Float32Array.from(ref.thumb), ref.width, ref.height);
+    return this.referenceView.shiftOf(raw.thumb);
+  }
+}
+
+function summarise(p: PhysicsFeatures, shift: Shift | undefined): FeatureSummary {
+  return {
+    betaPerKm: finite(p.beta),
+    visibilityKm: finite(p.visibilityKm),
+    angstrom: finite(p.angstrom),
+    skyLuminance: p.skyLuminance,
+    skyBlueRed: p.skyBlueRed,
+    skySaturation: p.skySaturation,
+    sharpness: p.sharpness,
+    transmission: Object.fromEntries(p.targets.map((t) => [t.name, t.transmission])),
+    ...(shift ? { shiftPx: [shift.dx, shift.dy] as [number, number] } : {}),
+  };
+}

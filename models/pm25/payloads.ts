@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { gateFlags } from './gates.js';
+
+const Interval = z.tuple([z.number().nonnegative(), z.number().nonnegative()]);
+
+/** Published on `<base>/<site>/<device>/cameras/<camera>/pm25` once per window (see docs/pm25.md). */
+export const Pm25Payload = z.strictObject({
+  camera: z.string(),
+  /** End of the aggregation window (ISO 8601). */
+  ts: z.string(),
+  windowStart: z.string(),
+  windowMinutes: z.number().positive(),
+  unit: z.literal('ug/m3'),
+  /** False when no frame in the window passed the gates: `pm25` and the intervals are null, `flags` say why. */
+  estimable: z.boolean(),
+  pm25: z.number().nonnegative().nullable(),
+  interval80: Interval.nullable(),
+  interval95: Interval.nullable(),
+  /** `site-model` once calibrated against a sensor; `physical-prior` (wide band) without one. */
+  source: z.enum(['site-model', 'physical-prior']).nullable(),
+  frames: z.number().int().nonnegative(),
+  framesUsed: z.number().int().nonnegative(),
+  /** Every gate flag raised in the window, with how many frames raised it. */
+  flags: z.partialRecord(z.enum(gateFlags), z.number().int().positive()),
+  /** Medians over the frames used (null when none). */
+  features: z.strictObject({
+    betaPerKm: z.number().nullable(),
+    visibilityKm: z.number().nullable(),
+    angstrom: z.number().nullable(),
+    skyBlueRed: z.number().nullable(),
+    skySaturation: z.number().nullable(),
+    sharpness: z.number().nullable(),
+  }),
+  calibration: z.strictObject({
+    state: z.enum(['uncalibrated', 'calibrating', 'calibrated']),
+    samples: z.number().int().nonnegative(),
+    lastRefit: z.string().nullable(),
+  }),
+});
+export type Pm25Payload = z.infer<typeof Pm25Payload>;
+
+/** Inbound on `<base>/<site>/<device>/cameras/<camera>/pm25/reference`: a co-located sensor's reading. */
+export const Pm25ReferenceReading = z.strictObject({
+  /** Time the reading refers to (ISO 8601 with offset; an hourly mean: the end of its hour). */
+  ts: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time'),
+  pm25: z.number().nonnegative(),
+  /** Relative humidity (%) if the sensor has it: feeds the fog gate. */
+  humidity: z.number().min(0).max(100).optional(),
+  sensor: z.string().optional(),
+});
+export type Pm25ReferenceReading = z.infer<typeof Pm25ReferenceReading>;

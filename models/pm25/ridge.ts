@@ -1,0 +1,49 @@
+/**
+ * Ridge regression whose penalty pulls the slopes toward `target` (not toward zero) and leaves the intercept
+ * free: with few pairs the fit stays near the physical prior, with many it follows the data. Regressors are
+ * centred so the intercept does not trade off against the slopes.
+ */
+export function ridgeToward(
+  xs: number[][],
+  ys: number[],
+  target: { intercept: number; slopes: number[] },
+  lambda: number,
+): { intercept: number; slopes: number[] } {
+  const n = xs.length;
+  const p = target.slopes.length;
+  if (n === 0) return { intercept: target.intercept, slopes: [...target.slopes] };
+  const mx = Array.from({ length: p }, (_, j) => xs.reduce((s, x) => s + x[j]!, 0) / n);
+  const my = ys.reduce((s, y) => s + y, 0) / n;
+  // Normal equations on centred data: (XᵀX + λI) b = Xᵀy + λ b₀.
+  const a = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j ? lambda : 0)));
+  const rhs = target.slopes.map((b) => lambda * b);
+  for (let k = 0; k < n; k++) {
+    const xc = xs[k]!.map((v, j) => v - mx[j]!);
+    const yc = ys[k]! - my;
+    for (let i = 0; i < p; i++) {
+      rhs[i]! += xc[i]! * yc;
+      for (let j = 0; j < p; j++) a[i]![j]! += xc[i]! * xc[j]!;
+    }
+  }
+  const slopes = solve(a, rhs);
+  return { intercept: my - slopes.reduce((s, b, j) => s + b * mx[j]!, 0), slopes };
+}
+
+/** Gaussian elimination with partial pivoting (p is 2 or 3 here). */
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[piv]![c]!)) piv = r;
+    [m[c], m[piv]] = [m[piv]!, m[c]!];
+    const d = m[c]![c]!;
+    if (Math.abs(d) < 1e-12) throw new Error('singular system in ridge fit');
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r]![c]! / d;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  return m.map((row, i) => row[n]! / row[i]!);
+}

@@ -1,0 +1,108 @@
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { decoders } from '../detect/decoders/registry.js';
+import { nms } from '../detect/nms.js';
+import type { ProviderRefusal } from '../types.js';
+import { executionProvider } from './execution-provider.js';
+import type { InferenceWorkerInit, InferRequest, InferResponse, WorkerReady } from './worker-protocol.js';
+
+/**
+ * One inference worker: one onnxruntime session, created on the first provider of the preference list that
+ * loads. Per request it builds the NCHW tensor from the frame's bytes, runs, decodes and applies NMS, so the
+ * main thread only ever sees the kept boxes (docs/adr/0002).
+ */
+const init = workerData as InferenceWorkerInit;
+const port = parentPort!;
+const { width, height, scale } = init.input;
+const decoder = decoders[init.family];
+const plane = width * height;
+const tensorData = new Float32Array(3 * plane);
+
+// A refused provider is reported by us with its reason; onnxruntime's own stderr dump of it is noise.
+ort.env.logLevel = 'fatal';
+
+async function createSession(): Promise<{ session: ort.InferenceSession; ready: Extract<WorkerReady, { type: 'ready' }> }> {
+  const refused: ProviderRefusal[] = [];
+  for (const provider of init.providers) {
+    try {
+      const session = await ort.InferenceSession.create(init.modelPath, {
+        executionProviders: [executionProvider(provider, init.model, init.dataDir)],
+        intraOpNumThreads: init.intraOpThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      return {
+        session,
+        ready: { type: 'ready', provider, refused, inputName: session.inputNames[0]!, outputName: session.outputNames[0]! },
+      };
+    } catch (err) {
+      refused.push({ provider, reason: (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300) });
+    }
+  }
+  throw Object.assign(new Error(refused.map((r) => `${r.provider}: ${r.reason}`).join('; ')), { refused });
+}
+
+/** HWC bytes (already in the family's channel order) -> planar floats, scaled as the family trained. */
+function fillTensor(px: Uint8Array): void {
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    tensorData[i] = px[j]! * scale;
+    tensorData[plane + i] = px[j + 1]! * scale;
+    tensorData[2 * plane + i] = px[j + 2]! * scale;
+  }
+}
+
+function toFloat32(data: ort.Tensor['data']): Float32Array {
+  if (data instanceof Float32Array) return data;
+  // fp16 exports hand back Uint16 bit patterns (or Float16Array where available): widen them.
+  if (data instanceof Uint16Array) {
+    const out = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = halfToFloat(data[i]!);
+    return out;
+  }
+  return Float32Array.from(data as ArrayLike<number>);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+try {
+  const { session, ready } = await createSession();
+  port.postMessage(ready);
+  const dims = [1, 3, height, width];
+  port.on('message', async (req: InferRequest) => {
+    try {
+      const t0 = performance.now();
+      fillTensor(new Uint8Array(req.pixels, req.byteOffset, req.byteLength));
+      const input = new ort.Tensor('float32', tensorData, dims);
+      const t1 = performance.now();
+      const out = await session.run({ [ready.inputName]: input });
+      const t2 = performance.now();
+      const tensor = out[ready.outputName]!;
+      const candidates = nms(decoder.decode(toFloat32(tensor.data), tensor.dims, init.input, init.thresholds), init.thresholds);
+      const t3 = performance.now();
+      const res: InferResponse = {
+        id: req.id,
+        ok: true,
+        candidates,
+        preMs: t1 - t0,
+        inferenceMs: t2 - t1,
+        postMs: t3 - t2,
+        pixels: req.pixels,
+      };
+      port.postMessage(res, [req.pixels]);
+    } catch (err) {
+      const res: InferResponse = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err), pixels: req.pixels };
+      port.postMessage(res, [req.pixels]);
+    }
+  });
+} catch (err) {
+  const refused = (err as { refused?: ProviderRefusal[] }).refused ?? [];
+  port.postMessage({ type: 'failed', error: err instanceof Error ? err.message : String(err), refused } satisfies WorkerReady);
+}

@@ -1,0 +1,170 @@
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { Candidate } from '../detect/candidate.js';
+import type { ProviderRefusal } from '../types.js';
+import type { InferenceWorkerInit, InferRequest, InferResponse, WorkerReady } from './worker-protocol.js';
+
+export interface PoolResult {
+  candidates: Candidate[];
+  /** The request's pixels, usable again after the round trip through the worker. */
+  pixels: Uint8Array;
+  preMs: number;
+  inferenceMs: number;
+  postMs: number;
+  queueMs: number;
+}
+
+interface Job {
+  key: string;
+  pixels: Uint8Array;
+  enqueuedAt: number;
+  resolve(r: PoolResult): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy?: { id: number; job: Job; startedAt: number };
+}
+
+const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
+const entry = new URL('./inference-worker.ts', import.meta.url).href;
+
+/**
+ * N inference workers of one model, a queue in front. A worker that crashes fails only its own request
+ * and is replaced; the pool lives on. The pixels of each request go to the worker and come back, so the
+ * caller gets them back (`PoolResult.pixels`) for snapshots and statistics after detection.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  provider!: string;
+  refused: ProviderRefusal[] = [];
+  restarts = 0;
+
+  private constructor(private readonly init: Omit<InferenceWorkerInit, 'entry'>) {}
+
+  /** Starts `size` workers and waits until every one has a session (or fails with the providers' reasons). */
+  static async start(init: Omit<InferenceWorkerInit, 'entry'>, size: number): Promise<WorkerPool> {
+    const pool = new WorkerPool(init);
+    try {
+      await Promise.all(Array.from({ length: size }, () => pool.spawn()));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+  get queued(): number {
+    return this.queue.length;
+  }
+  get busy(): number {
+    return this.slots.filter((s) => s.busy).length;
+  }
+
+  run(pixels: Uint8Array, key = ''): Promise<PoolResult> {
+    if (this.closed) return Promise.reject(new Error('inference pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, pixels, enqueuedAt: performance.now(), resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private spawn(): Promise<Slot> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(bootUrl, { workerData: { ...this.init, entry } satisfies InferenceWorkerInit });
+      const slot: Slot = { worker };
+      let ready = false;
+      worker.on('message', (msg: WorkerReady | InferResponse) => {
+        if (!ready) {
+          const r = msg as WorkerReady;
+          this.refused = r.refused;
+          if (r.type === 'failed') {
+            void worker.terminate();
+            reject(new Error(`no execution provider could load the model: ${r.error}`));
+            return;
+          }
+          ready = true;
+          this.provider = r.provider;
+          this.slots.push(slot);
+          resolve(slot);
+          this.dispatch();
+          return;
+        }
+        this.finish(slot, msg as InferResponse);
+      });
+      worker.on('error', (err) => {
+        if (!ready) reject(err);
+        else this.crashed(slot, err);
+      });
+      worker.on('exit', (code) => {
+        if (ready && !this.closed) this.crashed(slot, new Error(`inference worker exited with code ${code}`));
+      });
+    });
+  }
+
+  private crashed(slot: Slot, err: Error): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots.splice(i, 1);
+    slot.busy?.job.reject(new Error(`inference worker crashed: ${err.message}`));
+    slot.busy = undefined;
+    void slot.worker.terminate();
+    if (this.closed) return;
+    this.restarts++;
+    this.spawn().catch((e: unknown) => {
+      // Keep serving on the remaining workers; with none left every queued request fails clearly.
+      if (!this.slots.length) for (const job of this.queue.splice(0)) job.reject(e as Error);
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || !this.queue.length) continue;
+      const job = this.queue.shift()!;
+      const id = this.nextId++;
+      slot.busy = { id, job, startedAt: performance.now() };
+      const px = job.pixels;
+      const req: InferRequest = { id, pixels: px.buffer as ArrayBuffer, byteOffset: px.byteOffset, byteLength: px.byteLength };
+      // A frame that owns its whole buffer is moved, not copied; a view into a shared buffer is copied.
+      if (px.byteOffset === 0 && px.byteLength === px.buffer.byteLength) slot.worker.postMessage(req, [req.pixels]);
+      else {
+        const copy = px.slice();
+        slot.worker.postMessage({ ...req, pixels: copy.buffer, byteOffset: 0 }, [copy.buffer]);
+      }
+    }
+  }
+
+  private finish(slot: Slot, res: InferResponse): void {
+    const busy = slot.busy;
+    if (!busy || busy.id !== res.id) return;
+    slot.busy = undefined;
+    const { job } = busy;
+    // The transfer detached the caller's view: hand back one over the returned buffer (same bytes).
+    const pixels = job.pixels.byteLength ? job.pixels : new Uint8Array(res.pixels);
+    if (res.ok) {
+      job.resolve({
+        pixels,
+        candidates: res.candidates,
+        preMs: res.preMs,
+        inferenceMs: res.inferenceMs,
+        postMs: res.postMs,
+        queueMs: busy.startedAt - job.enqueuedAt,
+      });
+    } else job.reject(new Error(res.error));
+    this.dispatch();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('inference pool is closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+}

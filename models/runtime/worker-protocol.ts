@@ -1,0 +1,40 @@
+import type { ModelConfig, ProviderName } from '../../config/schema.js';
+import type { Candidate, Thresholds } from '../detect/candidate.js';
+import type { InputSpec, ProviderRefusal } from '../types.js';
+
+/** workerData of an inference worker. */
+export interface InferenceWorkerInit {
+  entry: string;
+  modelPath: string;
+  family: ModelConfig['family'] & string;
+  input: InputSpec;
+  thresholds: Thresholds;
+  providers: ProviderName[];
+  intraOpThreads: number;
+  model: Pick<ModelConfig, 'tensorrt' | 'cudaDeviceId'>;
+  dataDir: string;
+}
+
+export type WorkerReady =
+  | { type: 'ready'; provider: ProviderName; refused: ProviderRefusal[]; inputName: string; outputName: string }
+  | { type: 'failed'; error: string; refused: ProviderRefusal[] };
+
+export interface InferRequest {
+  id: number;
+  /** Packed HWC bytes at the input size; transferred, and transferred back with the result. */
+  pixels: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
+}
+
+export type InferResponse =
+  | {
+      id: number;
+      ok: true;
+      candidates: Candidate[];
+      preMs: number;
+      inferenceMs: number;
+      postMs: number;
+      pixels: ArrayBuffer;
+    }
+  | { id: number; ok: false; error: string; pixels: ArrayBuffer };

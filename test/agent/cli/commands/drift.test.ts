@@ -1,0 +1,150 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { registerDrift } from '../../../../agent/cli/commands/drift.js';
+import { loadConfig } from '../../../../config/load.js';
+import { configRevision } from '../../../../pipeline/drift/config-revision.js';
+import { DriftAccumulator } from '../../../../pipeline/drift/drift-accumulator.js';
+import { ReferenceExport } from '../../../../pipeline/drift/drift-records.js';
+import { ReferenceStore } from '../../../../pipeline/drift/reference-store.js';
+import { syntheticEvent, syntheticImage } from '../../../pipeline/drift/support.js';
+
+/** Runs `vigil drift …` in-process; returns the exit code and what it printed. */
+async function drift(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const result = { code: 0 };
+  const program = new Command('vigil').exitOverride();
+  registerDrift(program, result);
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  try {
+    await program.parseAsync(['node', 'vigil', 'drift', ...args]);
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+  return { code: result.code, out: out.join('\n'), err: err.join('\n') };
+}
+
+let dir: string;
+let configFile: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-drift-cli-'));
+  configFile = path.join(dir, 'site.yaml');
+  writeFileSync(
+    configFile,
+    `site: yard\ndevice: box\ndataDir: ${dir}/data\nmodels: { det: { path: ${dir}/det.onnx } }\n` +
+      'cameras:\n  - { id: gate, source: "rtsp://user:pw@cam/1", model: det }\n  - { id: dock, source: rtsp://cam/2, model: det }\n',
+  );
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Stores hourly windows of the camera's current key, as the agent would have. */
+function storeWindows(camera: string, hours: number[]) {
+  const cfg = loadConfig(configFile);
+  const cam = cfg.cameras.find((c) => c.id === camera)!;
+  const key = { camera, modelId: 'det', configRevision: configRevision(cam, cfg.models.det!) };
+  const store = ReferenceStore.open(path.join(cfg.dataDir, ReferenceStore.fileName));
+  for (const h of hours) {
+    const acc = new DriftAccumulator();
+    for (let i = 0; i < 20; i++) {
+      acc.addFrame(syntheticImage(i));
+      acc.addDetections(syntheticEvent(i, 2));
+    }
+    const start = Date.parse('2026-03-01T00:00:00Z') + h * 3_600_000;
+    store.saveWindow({
+      ...key,
+      start,
+      end: start + 3_600_000,
+      status: 'no-reference',
+      state: 'ok',
+      stateSince: start,
+      profile: acc.snapshot(),
+    });
+  }
+  store.close();
+  return key;
+}
+
+describe('vigil drift', () => {
+  it('baseline builds a reference from the stored windows in a range; list shows it', async () => {
+    const key = storeWindows('gate', [0, 1, 2, 3, 4]);
+    const r = await drift([
+      'baseline',
+      '-c',
+      configFile,
+      '--camera',
+      'gate',
+      '--from',
+      '2026-03-01T01:00Z',
+      '--to',
+      '2026-03-01T04:00Z',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`camera gate, model det, revision ${key.configRevision}, baseline, 3 windows`);
+    expect(r.out).toContain('60 frames');
+    const list = await drift(['list', '-c', configFile]);
+    expect(list.out).toMatch(/^1: camera gate/);
+  });
+
+  it('baseline over a range without windows fails with a clear line', async () => {
+    storeWindows('gate', [0]);
+    const r = await drift([
+      'baseline',
+      '-c',
+      configFile,
+      '--camera',
+      'gate',
+      '--from',
+      '2026-04-01T00:00Z',
+      '--to',
+      '2026-04-02T00:00Z',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^vigil: no drift windows for camera "gate"/);
+    expect(
+      (await drift(['baseline', '-c', configFile, '--camera', 'gate', '--from', 'yesterday', '--to', '1']))
+        .err,
+    ).toBe('vigil: --from: not a time: yesterday (ISO 8601 or epoch ms)');
+  });
+
+  it('export writes the reference as JSON; import makes it another camera’s reference', async () => {
+    storeWindows('gate', [0, 1]);
+    await drift([
+      'baseline',
+      '-c',
+      configFile,
+      '--camera',
+      'gate',
+      '--from',
+      '0',
+      '--to',
+      String(Date.parse('2026-03-02T00:00Z')),
+    ]);
+    const file = path.join(dir, 'gate-ref.json');
+    const exported = await drift(['export', '-c', configFile, '--camera', 'gate', '-o', file]);
+    expect(exported.code).toBe(0);
+    const json = ReferenceExport.parse(JSON.parse(readFileSync(file, 'utf8')));
+    expect(json).toMatchObject({ format: 'vigil-drift-reference', camera: 'gate', windows: 2 });
+
+    const imported = await drift(['import', file, '-c', configFile, '--camera', 'dock']);
+    expect(imported.code).toBe(0);
+    expect(imported.out).toContain('camera dock, model det');
+    expect(imported.out).toContain(`import from gate/det/${json.configRevision}`);
+    // the dock's export is now that reference, retargeted
+    const dock = await drift(['export', '-c', configFile, '--camera', 'dock']);
+    expect(ReferenceExport.parse(JSON.parse(dock.out))).toMatchObject({
+      camera: 'dock',
+      source: 'import',
+      profile: json.profile,
+    });
+  });
+});

@@ -1,0 +1,116 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkFfmpeg } from '../../../agent/doctor/ffmpeg-check.js';
+import { checkModels } from '../../../agent/doctor/model-check.js';
+import { checkProviders } from '../../../agent/doctor/provider-check.js';
+import { doctorConfig } from './config.js';
+
+describe('provider check (real onnxruntime, CPU only here)', () => {
+  it('cpu passes; tensorrt and cuda warn with the reason while the model falls back to cpu', async () => {
+    const results = await checkProviders(doctorConfig());
+    expect(results.map((r) => [r.subject, r.verdict])).toEqual([
+      ['tensorrt', 'warn'],
+      ['cuda', 'warn'],
+      ['cpu', 'pass'],
+    ]);
+    expect(results[0]!.detail).toMatch(
+      /^OrtSessionOptionsAppendExecutionProvider_TensorRT: Failed to load shared library: .+; model det uses cpu$/,
+    );
+    expect(results[2]!.detail).toMatch(/^session created and ran in \d+ ms$/);
+  });
+
+  it('fails a provider when a model has nothing else that loads', async () => {
+    const cfg = doctorConfig({
+      models: {
+        det: { path: '/m.onnx', providers: ['cuda'] },
+        pm: { path: '/p.onnx', providers: ['cuda', 'cpu'] },
+      },
+      cameras: [{ id: 'c', source: '/x.mp4', model: 'det' }],
+    });
+    const [cuda, cpu] = await checkProviders(cfg);
+    expect(cuda).toMatchObject({
+      subject: 'cuda',
+      verdict: 'fail',
+      detail: expect.stringMatching(/; model det has no provider that loads$/),
+    });
+    expect(cpu).toMatchObject({ subject: 'cpu', verdict: 'pass' });
+  });
+});
+
+describe('model check', () => {
+  it('passes a model file that is there and fails one that is not', async () => {
+    const cfg = doctorConfig({ models: { det: { path: '/nonexistent/det.onnx' } } });
+    expect(await checkModels(cfg)).toEqual([
+      { check: 'model', subject: 'det', verdict: 'fail', detail: 'file not found: /nonexistent/det.onnx' },
+    ]);
+    expect((await checkModels(doctorConfig()))[0]).toMatchObject({
+      verdict: 'pass',
+      detail: expect.stringMatching(/\(\d+\.\d MB\)$/),
+    });
+  });
+});
+
+describe('ffmpeg check', () => {
+  const saved = process.env.FFMPEG_PATH;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.FFMPEG_PATH;
+    else process.env.FFMPEG_PATH = saved;
+  });
+  const withPresets = () =>
+    doctorConfig({
+      cameras: [
+        { id: 'a', source: '/a.mp4', model: 'det', hwaccel: 'jetson' },
+        { id: 'b', source: '/b.mp4', model: 'det', hwaccel: 'jetson' },
+        { id: 'c', source: '/c.mp4', model: 'det', hwaccel: 'cuda' },
+        { id: 'd', source: '/d.mp4', model: 'det', hwaccel: 'vaapi' },
+      ],
+    });
+
+  it('reports this box’s ffmpeg, and what each configured preset gets from it', async () => {
+    const [ffmpeg, ffprobe, jetson, cuda, vaapi] = await checkFfmpeg(withPresets());
+    expect(ffmpeg).toMatchObject({
+      check: 'ffmpeg',
+      verdict: 'pass',
+      detail: expect.stringMatching(/hwaccels: .*cuda.*; hardware decoders: .*cuvid x\d+/),
+    });
+    expect(ffprobe).toMatchObject({ check: 'ffprobe', verdict: 'pass' });
+    expect(jetson).toEqual({
+      check: 'hwaccel',
+      subject: 'jetson',
+      verdict: 'warn',
+      detail: 'this ffmpeg has no Jetson decoders (*_nvv4l2dec, *_nvmpi): cameras a, b decode in software',
+    });
+    expect(cuda).toMatchObject({ subject: 'cuda', verdict: 'pass' });
+    expect(vaapi).toMatchObject({
+      subject: 'vaapi',
+      verdict: 'fail',
+      detail: expect.stringMatching(/^\/dev\/dri\/renderD128 is missing/),
+    });
+  });
+
+  it('fails when ffmpeg is not there', async () => {
+    process.env.FFMPEG_PATH = '/nonexistent/ffmpeg';
+    const [ffmpeg, , jetson] = await checkFfmpeg(withPresets());
+    expect(ffmpeg).toMatchObject({
+      verdict: 'fail',
+      detail: '/nonexistent/ffmpeg not found (PATH or FFMPEG_PATH)',
+    });
+    expect(jetson).toMatchObject({ verdict: 'skip' });
+  });
+
+  it('fails an ffmpeg older than 5.1 (as an L4T 4.x build would be)', async () => {
+    // No ffmpeg 4 can be installed here: a script answers as one would.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-ff4-'));
+    const fake = path.join(dir, 'ffmpeg');
+    writeFileSync(fake, '#!/bin/sh\necho "ffmpeg version 4.4.2-0ubuntu0.22.04.1 Copyright (c) 2000-2021"\n');
+    chmodSync(fake, 0o755);
+    process.env.FFMPEG_PATH = fake;
+    const [ffmpeg] = await checkFfmpeg(doctorConfig());
+    expect(ffmpeg).toMatchObject({
+      verdict: 'fail',
+      detail: '4.4.2-0ubuntu0.22.04.1 is older than 5.1: the pipeline needs -fps_mode',
+    });
+  });
+});

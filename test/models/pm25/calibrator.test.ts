@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { Pm25Calibration, Pm25Prior } from '../../../config/pm25-schema.js';
+import { Calibrator } from '../../../models/pm25/calibrator.js';
+
+/** Deterministic normal draws (mulberry32 + Box-Muller). */
+function normals(seed: number): () => number {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+}
+
+describe('Calibrator (ridge toward the prior + adaptive conformal)', () => {
+  it('recovers a known site model and its 80 % / 95 % bands cover as they say', () => {
+    const cal = new Calibrator(
+      Pm25Calibration.parse({ windowDays: 1000, minSamples: 50 }),
+      Pm25Prior.parse({}),
+    );
+    const rand = normals(7);
+    const truth = { a: 3.1, b: [0.4, 0.3] };
+    const draw = (i: number) => {
+      const x = [-4 + rand(), -0.7 + 0.3 * rand()];
+      return { ts: i * 3_600_000, x, y: truth.a + truth.b[0]! * x[0]! + truth.b[1]! * x[1]! + 0.35 * rand() };
+    };
+    expect(cal.status().state).toBe('uncalibrated');
+    for (let i = 0; i < 600; i++) {
+      cal.add(draw(i));
+      if (i === 20) expect(cal.status().state).toBe('calibrating');
+    }
+    expect(cal.status().state).toBe('calibrated');
+    const model = cal.snapshot().model!;
+    expect(model.slopes[0]).toBeCloseTo(truth.b[0]!, 1);
+    const centre = Math.log(cal.estimate([-4, -0.7], 0.8)!.pm25);
+    expect(centre).toBeCloseTo(truth.a + truth.b[0]! * -4 + truth.b[1]! * -0.7, 1);
+
+    let in80 = 0;
+    let in95 = 0;
+    const n = 1000;
+    for (let i = 0; i < n; i++) {
+      const p = draw(600 + i);
+      const est = cal.estimate(p.x, 0.8)!;
+      const y = Math.exp(p.y);
+      if (est.i80[0] <= y && y <= est.i80[1]) in80++;
+      if (est.i95[0] <= y && y <= est.i95[1]) in95++;
+      cal.add(p);
+    }
+    expect(in80 / n).toBeGreaterThan(0.75);
+    expect(in80 / n).toBeLessThan(0.85);
+    expect(in95 / n).toBeGreaterThan(0.92);
+  });
+});

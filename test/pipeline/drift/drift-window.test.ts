@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { DriftConfig } from '../../../config/drift-schema.js';
+import { DriftWindow, driftWindows, type DriftReport } from '../../../pipeline/drift/drift-window.js';
+import {
+  DriftPayload,
+  DriftSummaryPayload,
+  driftPayload,
+  driftSummaryPayload,
+} from '../../../pipeline/drift/payloads.js';
+import { ReferenceStore } from '../../../pipeline/drift/reference-store.js';
+import { syntheticEvent, syntheticImage } from './support.js';
+
+// Events are 100 ms apart on the test clock: a one-second window holds ten frames.
+const config = DriftConfig.parse({
+  windowMinutes: 1 / 60,
+  minFrames: 5,
+  minSamples: 5,
+  autoBaselineHours: 3 / 3600,
+});
+const key = { camera: 'cam1', modelId: 'det', configRevision: 'rev-a' };
+const openStore = () =>
+  ReferenceStore.open(path.join(mkdtempSync(path.join(tmpdir(), 'vigil-drift-')), 'drift.db'));
+
+/** Feeds frames [from, to) with the given brightness; returns the reports of the windows they closed. */
+function feed(w: DriftWindow, fromFrame: number, toFrame: number, brightness = 120): DriftReport[] {
+  const out: DriftReport[] = [];
+  for (let i = fromFrame; i < toFrame; i++)
+    out.push(...w.add(syntheticEvent(i, 3), syntheticImage(i, brightness)));
+  return out;
+}
+
+describe('DriftWindow', () => {
+  it('builds a reference from the first windows, then scores: steady is ok, a darker picture alarms at once', () => {
+    const store = openStore();
+    const w = new DriftWindow({ ...key, config, store, now: () => 42 });
+    const first = feed(w, 0, 40);
+    expect(first.map((r) => [r.status, r.baseline?.built])).toEqual([
+      ['no-reference', false],
+      ['no-reference', false],
+      ['no-reference', true],
+    ]);
+    expect(first[2]!.reference).toMatchObject({
+      source: 'auto',
+      from: 0,
+      to: 3000,
+      windows: 3,
+      createdAt: 42,
+    });
+
+    const steady = feed(w, 40, 80);
+    expect(steady.map((r) => [r.status, r.state])).toEqual(Array(4).fill(['scored', 'ok']));
+    expect(steady[0]!.window).toEqual({ start: 3000, end: 4000, frames: 10, imageFrames: 10 });
+
+    const dark = feed(w, 80, 101, 40);
+    // the first report closes the last bright window (frames 70–79)
+    expect(dark[0]).toMatchObject({ state: 'ok' });
+    expect(dark[1]).toMatchObject({
+      status: 'scored',
+      state: 'alarm',
+      previous: 'ok',
+      changed: true,
+      stateSince: 9000,
+    });
+    expect(dark[1]!.drivers[0]).toBe('image.brightness');
+    store.close();
+  });
+
+  it('a window with too few frames says so and holds the state; tick closes a window when frames stop', () => {
+    const w = new DriftWindow({ ...key, config, reference: null });
+    feed(w, 0, 3);
+    expect(w.tick(900)).toEqual([]);
+    const [r] = w.tick(1000);
+    expect(r).toMatchObject({ status: 'too-few-samples', state: 'ok', score: null, window: { frames: 3 } });
+    expect(w.flush()).toBeNull();
+  });
+
+  it('resumes the state of the last stored window after a restart', () => {
+    const store = openStore();
+    const w = new DriftWindow({ ...key, config, store });
+    feed(w, 0, 40);
+    feed(w, 40, 51, 40);
+    expect(w.state).toBe('alarm');
+    const restarted = new DriftWindow({ ...key, config, store });
+    expect(restarted.state).toBe('alarm');
+    store.close();
+  });
+
+  it('as an RxJS operator, with payloads that match their schemas', async () => {
+    const store = openStore();
+    const events = Array.from({ length: 43 }, (_, i) => syntheticEvent(i, 2 + (i % 2)));
+    const reports = await lastValueFrom(
+      from(events).pipe(driftWindows({ ...key, config, store }), toArray()),
+    );
+    expect(reports.map((r) => r.window.start)).toEqual([0, 1000, 2000, 3000, 4000]);
+    // these frames carry no pixels (detached buffers): detections only
+    expect(reports[3]).toMatchObject({
+      status: 'scored',
+      state: 'ok',
+      window: { frames: 10, imageFrames: 0 },
+    });
+    expect(reports[4]).toMatchObject({ status: 'too-few-samples', window: { frames: 3 } });
+    const payload = DriftPayload.parse(
+      JSON.parse(JSON.stringify(driftPayload(reports[3]!, { id: 'x1', ts: 7 }))),
+    );
+    expect(payload.stats.some((s) => s.name === 'det.score[person]' && s.psi !== null)).toBe(true);
+    const summary = DriftSummaryPayload.parse(driftSummaryPayload(reports[3]!, 7));
+    expect(summary).toMatchObject({
+      camera: 'cam1',
+      state: 'ok',
+      lastWindow: { start: 3000, status: 'scored' },
+    });
+    store.close();
+  });
+});
