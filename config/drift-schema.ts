@@ -39,8 +39,12 @@ export const DriftConfig = z.strictObject({
   retainDays: z.number().positive().default(14),
   /** Per-label statistics for at most this many labels per window; later labels count as `other`. */
   maxLabels: z.number().int().positive().max(256).default(16),
-  /** Scored and reported, but never drive the state (inference latency moves with load, not with the scene). */
-  informational: z.array(z.string()).default(['latency.inferenceMs']),
+  /**
+   * Statistics whose PSI may drive the state (exact names, or prefixes ending in `*`). The others are
+   * scored and reported, and named under `moved` when they pass the same test: detections follow what
+   * is in the scene (who walks where, how near), not only how well the model sees it.
+   */
+  driveWith: z.array(z.string()).default(['image.*']),
   /** Image statistics read every n-th pixel in each direction. */
   imageStep: z.number().int().positive().max(32).default(4),
 });

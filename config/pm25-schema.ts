@@ -102,6 +102,8 @@ export const Pm25CameraConfig = z.strictObject({
   calibration: Pm25Calibration.default(Pm25Calibration.parse({})),
   /** Published estimate: median of the frames that passed the gates in this window. */
   windowMinutes: z.number().positive().default(15),
+  /** Seconds between evaluated frames (the air changes slowly; each frame costs ~25 ms of CPU). */
+  sampleEveryS: z.number().min(1).default(20),
 });
 export type Pm25CameraConfig = z.infer<typeof Pm25CameraConfig>;
 export type Pm25CameraConfigInput = z.input<typeof Pm25CameraConfig>;

@@ -71,6 +71,7 @@ export const ProximityConfig = z.strictObject({
     .default({ high: 0.33, medium: 0.67 }),
 });
 export type ProximityConfig = z.infer<typeof ProximityConfig>;
+export type ProximityConfigInput = z.input<typeof ProximityConfig>;
 
 export const TrackingConfig = z.strictObject({
   enabled: z.boolean().default(true),
@@ -89,6 +90,7 @@ export const TrackingConfig = z.strictObject({
   lostMinMisses: z.number().int().positive().default(3),
 });
 export type TrackingConfig = z.infer<typeof TrackingConfig>;
+export type TrackingConfigInput = z.input<typeof TrackingConfig>;
 
 export const MotionConfig = z.strictObject({
   /** Off: every frame goes to inference. */
@@ -115,6 +117,7 @@ export const MotionConfig = z.strictObject({
   masks: z.array(Polygon).default([]),
 });
 export type MotionConfig = z.infer<typeof MotionConfig>;
+export type MotionConfigInput = z.input<typeof MotionConfig>;
 
 /**
  * The fields a camera gains (CameraConfig extends with these). `priority` is the camera's weight when the

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pm25CameraConfig } from './pm25-schema.js';
 
 /** Execution providers Vigil knows how to ask onnxruntime for, in the order a box usually prefers. */
 export const providerNames = ['tensorrt', 'cuda', 'cpu'] as const;
@@ -61,6 +62,8 @@ export const CameraConfig = z.strictObject({
   connectTimeoutS: Seconds.default(20),
   /** Consecutive failed starts after which the camera is reported `failed` (it keeps retrying slowly). */
   failAfterAttempts: z.number().int().positive().default(5),
+  /** PM2.5 visual estimate for this camera's view (docs/pm25.md). */
+  pm25: Pm25CameraConfig.optional(),
 });
 export type CameraConfig = z.infer<typeof CameraConfig>;
 
@@ -116,6 +119,15 @@ export const MqttConfig = z.strictObject({
   keepaliveS: z.number().int().positive().default(30),
   /** QoS 1 messages awaiting PUBACK at once. */
   inflightWindow: z.number().int().positive().max(1000).default(32),
+  /** Period of the retained `health` message. */
+  healthIntervalS: z.number().positive().default(30),
+  /** Home Assistant MQTT discovery (sensors for counts, PM2.5 and availability). */
+  homeAssistant: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      prefix: z.string().min(1).default('homeassistant'),
+    })
+    .prefault({}),
   tls: z
     .strictObject({
       ca: z.string().optional(),
@@ -136,6 +148,8 @@ export const OutboxConfig = z.strictObject({
     .default(512 * 1024 * 1024),
   maxAgeHours: z.number().positive().default(72),
   synchronous: z.enum(['OFF', 'NORMAL', 'FULL', 'EXTRA']).default('NORMAL'),
+  /** After a (re)connect, rows older than the connection go out at most this fast; newer ones at once. */
+  drainRatePerS: z.number().positive().default(100),
 });
 export type OutboxConfig = z.infer<typeof OutboxConfig>;
 

@@ -35,6 +35,15 @@ const migrations: string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   `,
+  `
+  -- Epoch ms after which the message is worthless (a response nobody waits for any more).
+  ALTER TABLE outbox ADD COLUMN expires_at INTEGER;
+  -- MQTT 5 properties carried with the message (correlation data, user properties), JSON.
+  ALTER TABLE outbox ADD COLUMN props TEXT;
+  -- The drain keeps order per ordering key (the stream, else the topic): "has this key rows older
+  -- than the connection?" must be an index seek, not a scan.
+  CREATE INDEX outbox_key ON outbox (coalesce(stream, topic), pk);
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -2,6 +2,19 @@ import type { DropReason, OutboxPriority } from './drop-counts.js';
 import type { MovedAside } from './open-database.js';
 
 // The shapes that go in and out of the Outbox (agent/outbox/outbox.ts).
+
+/** MQTT 5 properties a message carries besides content type and expiry (which the link sets). */
+export interface OutboxProperties {
+  correlationData?: Buffer;
+  userProperties?: Record<string, string>;
+}
+
+export interface BuildMeta {
+  id: string;
+  seq: number | null;
+  ts: number;
+}
+
 export interface OutboxMessage {
   topic: string;
   /** Sequence stream (e.g. `detections/cam1`): the message gets the stream's next `seq`, from 1. */
@@ -10,9 +23,17 @@ export interface OutboxMessage {
   retain?: boolean;
   /** Latest-value messages: a row still in the outbox with the same key is replaced. */
   coalesceKey?: string;
+  /** Seconds after the commit when the message is worthless: it is then dropped (`expired`), not sent late. */
+  expiryS?: number;
+  properties?: OutboxProperties;
   /** Builds the payload inside the commit. Must be pure: after a full disk it may be called twice. */
-  build: (meta: { id: string; seq: number | null; ts: number }) => unknown;
+  build: (meta: BuildMeta) => unknown;
 }
+
+/** A report the outbox builds from its own records (drop counts, moved-aside files) and commits atomically. */
+export type ReportMessage<T> = Omit<OutboxMessage, 'build' | 'stream' | 'coalesceKey'> & {
+  build: (report: T, meta: BuildMeta) => unknown;
+};
 
 export interface EnqueueResult {
   id: string;
@@ -30,7 +51,12 @@ export interface OutboxRow {
   priority: OutboxPriority;
   stream: string | null;
   seq: number | null;
+  /** Ordering key: the stream, else the topic. Rows of one key are published in commit order. */
+  key: string;
   createdAt: number;
+  /** Epoch ms; null: never expires. */
+  expiresAt: number | null;
+  properties?: OutboxProperties;
   /** Payload plus topic bytes: what the byte bound counts. */
   bytes: number;
 }

@@ -1,38 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import type { OutboxConfig } from '../../config/schema.js';
-import { DropCounts, tally, type DropReason, type DropTally, type OutboxPriority } from './drop-counts.js';
+import { DropCounts, tally, type DropDetail, type DropReason } from './drop-counts.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
-import type { EnqueueResult, OutboxEvent, OutboxMessage, OutboxOptions, OutboxRow } from './outbox-types.js';
+import { expireOld, freeRoutine, makeRoom, newDelta, type Delta } from './outbox-bounds.js';
+import {
+  decodeRow,
+  encodeProperties,
+  prepareStatements,
+  type OutboxStatements,
+  type RawRow,
+} from './outbox-sql.js';
+import type {
+  EnqueueResult,
+  OutboxEvent,
+  OutboxMessage,
+  OutboxOptions,
+  OutboxRow,
+  ReportMessage,
+} from './outbox-types.js';
 
-export { dropReasons, type DropReason, type OutboxPriority } from './drop-counts.js';
+export { dropReasons, type DropDetail, type DropReason, type OutboxPriority } from './drop-counts.js';
 export type { MovedAside } from './open-database.js';
 export type * from './outbox-types.js';
 
-/** Changes made inside a transaction, applied to the in-memory totals only once it has committed. */
-interface Delta {
-  rows: number;
-  bytes: number;
-  drops: DropTally;
+/** Work a report does inside the message's own transaction, and once it has committed. */
+interface CommitHooks {
+  inTx?: (stored: boolean) => void;
+  afterCommit?: (stored: boolean) => void;
 }
 
-const statements = {
-  insert: `INSERT INTO outbox (id, topic, payload, retain, priority, stream, seq, coalesce_key, created_at, bytes)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  nextSeq: `INSERT INTO streams (stream, seq) VALUES (?, 1)
-            ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq`,
-  coalesce: 'DELETE FROM outbox WHERE coalesce_key = ? RETURNING bytes',
-  oldest: 'SELECT pk, priority, bytes, created_at AS createdAt FROM outbox ORDER BY pk LIMIT ?',
-  oldestOf: 'SELECT pk, bytes FROM outbox WHERE priority = ? ORDER BY pk LIMIT ?',
-  delete: 'DELETE FROM outbox WHERE pk = ? RETURNING priority, bytes',
-  next: `SELECT pk AS rowid, id, topic, payload, retain, priority, stream, seq, created_at AS createdAt, bytes
-         FROM outbox ORDER BY pk LIMIT ?`,
-  setMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
-};
-
-const newDelta = (): Delta => ({ rows: 0, bytes: 0, drops: new Map() });
 const ageCheckEveryMs = 1000;
-const batch = 64;
 const isDiskFull = (err: unknown) => (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -46,9 +44,10 @@ export class Outbox {
   private bytes: number;
   private lastAgeCheck = -Infinity;
   private moved: MovedAside[];
+  private failure: { message: string; at: number } | undefined;
   private closed = false;
   private readonly dropped: DropCounts;
-  private readonly sql: Record<keyof typeof statements, Statement>;
+  private readonly sql: OutboxStatements;
 
   private constructor(
     private readonly db: Database,
@@ -56,19 +55,12 @@ export class Outbox {
     private readonly now: () => number,
     private readonly onEvent: (e: OutboxEvent) => void,
   ) {
-    const q = (s: string) => db.prepare(s);
-    this.sql = Object.fromEntries(
-      Object.entries(statements).map(([k, text]) => [k, q(text)]),
-    ) as Outbox['sql'];
-    const totals = q('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox').get() as {
-      n: number;
-      b: number;
-    };
+    this.sql = prepareStatements(db);
+    const totals = this.sql.totals.get() as { n: number; b: number };
     this.rows = totals.n;
     this.bytes = totals.b;
     this.dropped = new DropCounts(db);
-    const moved = q("SELECT value FROM meta WHERE key = 'moved-aside'").get() as
-      { value: string } | undefined;
+    const moved = this.sql.getMeta.get('moved-aside') as { value: string } | undefined;
     this.moved = moved ? (JSON.parse(moved.value) as MovedAside[]) : [];
   }
 
@@ -88,40 +80,77 @@ export class Outbox {
 
   /** Commits one message (or counts it as dropped). Never throws for a full disk. */
   enqueue(msg: OutboxMessage): EnqueueResult {
-    const id = randomUUID();
-    let error: unknown;
-    try {
-      return this.commit(id, msg);
-    } catch (err) {
-      if (!isDiskFull(err)) throw err;
-      error = err;
-    }
-    const freedRows = this.freeRoutineRows();
-    if (freedRows > 0) {
-      try {
-        return this.commit(id, msg);
-      } catch (err) {
-        if (!isDiskFull(err)) throw err;
-        error = err;
-      }
-    }
-    this.dropped.add('disk-full', msg.priority);
-    const { topic, priority } = msg;
-    this.onEvent({ type: 'disk-full', topic, priority, freedRows, dropped: true, error: errorText(error) });
-    return { id, seq: null, dropped: 'disk-full' };
+    return this.enqueueWith(msg, {});
+  }
+
+  /**
+   * When drops are counted: commits a report of them (built by `msg.build(detail)`) and clears the counts
+   * in the same transaction, so a crash can neither lose them unreported nor report them twice.
+   */
+  reportDrops(msg: ReportMessage<DropDetail[]>): EnqueueResult | undefined {
+    if (this.dropped.detail().length === 0) return undefined;
+    // The detail is read inside the transaction: a retry after a full disk includes what it dropped.
+    const build: OutboxMessage['build'] = (meta) => msg.build(this.dropped.detail(), meta);
+    return this.enqueueWith({ ...msg, build }, { inTx: (stored) => stored && this.dropped.reset() });
+  }
+
+  /** Commits one message per corrupt file moved aside, each forgotten in the transaction that reports it. */
+  reportMovedAside(msg: ReportMessage<MovedAside>): EnqueueResult[] {
+    return [...this.moved].map((record) => {
+      const rest = () => this.moved.filter((m) => m !== record);
+      return this.enqueueWith(
+        { ...msg, build: (meta) => msg.build(record, meta) },
+        {
+          inTx: (stored) => {
+            if (!stored) return;
+            const left = rest();
+            if (left.length) this.sql.setMeta.run('moved-aside', JSON.stringify(left));
+            else this.sql.deleteMeta.run('moved-aside');
+          },
+          afterCommit: (stored) => {
+            if (stored) this.moved = rest();
+          },
+        },
+      );
+    });
   }
 
   /** Up to `limit` rows, oldest first, skipping `exclude` (the rows already in flight). */
   next(limit: number, exclude: ReadonlySet<number>): OutboxRow[] {
     if (limit <= 0) return [];
-    const raw = this.sql.next.all(limit + exclude.size) as (Omit<OutboxRow, 'retain'> & { retain: number })[];
     const out: OutboxRow[] = [];
-    for (const r of raw) {
+    for (const r of this.sql.next.all(limit + exclude.size) as RawRow[]) {
       if (exclude.has(r.rowid)) continue;
-      out.push({ ...r, retain: r.retain === 1 });
+      out.push(decodeRow(r));
       if (out.length === limit) break;
     }
     return out;
+  }
+
+  /** Up to `limit` rows with `after` < rowid <= `upTo`, oldest first. */
+  rowsAfter(after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): OutboxRow[] {
+    if (limit <= 0) return [];
+    return (this.sql.range.all(after, upTo, limit) as RawRow[]).map(decodeRow);
+  }
+
+  /** The newest row's id (0 when empty): rows committed later all have larger ids. */
+  lastRowid(): number {
+    return (this.sql.lastRowid.get() as { pk: number }).pk;
+  }
+
+  /** Rows with rowid <= `upTo`. A range count: cheap, but not free on a large backlog. */
+  countUpTo(upTo: number): number {
+    return (this.sql.countUpTo.get(upTo) as { n: number }).n;
+  }
+
+  /** The ordering keys (stream, else topic) of the rows with rowid <= `upTo`. */
+  keysUpTo(upTo: number): string[] {
+    return (this.sql.keysUpTo.all(upTo) as { k: string }[]).map((r) => r.k);
+  }
+
+  /** Whether any row of ordering key `key` has rowid <= `upTo` (an index seek). */
+  hasKeyUpTo(key: string, upTo: number): boolean {
+    return this.sql.hasKeyUpTo.get(key, upTo) !== undefined;
   }
 
   /** The broker acknowledged the row: it is gone. False when it was already gone (coalesced or dropped). */
@@ -129,7 +158,7 @@ export class Outbox {
     return this.remove(rowid) !== undefined;
   }
 
-  /** Removes a row that can never be delivered (e.g. refused by the broker), counting it as dropped. */
+  /** Removes a row that can never be delivered (refused by the broker, expired), counting it as dropped. */
   drop(rowid: number, reason: DropReason): boolean {
     const removed = this.remove(rowid);
     if (removed) this.dropped.add(reason, removed.priority);
@@ -150,11 +179,16 @@ export class Outbox {
     return this.dropped.totals();
   }
 
-  dropDetail(): { reason: DropReason; priority: OutboxPriority; count: number }[] {
+  dropDetail(): DropDetail[] {
     return this.dropped.detail();
   }
 
-  /** Call once the counts are reported; called inside an enqueue's build() it commits with the report. */
+  /** Every drop this process counted, reported or not. */
+  dropsSinceStart(): Record<DropReason, number> {
+    return this.dropped.sinceStart();
+  }
+
+  /** Prefer reportDrops(); called inside an enqueue's build() it commits with the report. */
   clearDrops(): void {
     this.dropped.clear();
   }
@@ -165,8 +199,13 @@ export class Outbox {
   }
 
   clearMovedAside(): void {
-    this.db.prepare("DELETE FROM meta WHERE key = 'moved-aside'").run();
+    this.sql.deleteMeta.run('moved-aside');
     this.moved = [];
+  }
+
+  /** The latest storage failure (a full disk), for health. */
+  lastError(): { message: string; at: number } | undefined {
+    return this.failure;
   }
 
   close(): void {
@@ -176,45 +215,93 @@ export class Outbox {
     this.db.close();
   }
 
-  private commit(id: string, msg: OutboxMessage): EnqueueResult {
+  private enqueueWith(msg: OutboxMessage, hooks: CommitHooks): EnqueueResult {
+    const id = randomUUID();
+    let error: unknown;
+    try {
+      return this.commit(id, msg, hooks);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      error = err;
+    }
+    const freedRows = this.freeRoutineRows();
+    if (freedRows > 0) {
+      try {
+        return this.commit(id, msg, hooks);
+      } catch (err) {
+        if (!isDiskFull(err)) throw err;
+        error = err;
+      }
+    }
+    this.dropped.add('disk-full', msg.priority);
+    const { topic, priority } = msg;
+    this.failure = { message: `disk full: ${errorText(error)}`, at: this.now() };
+    this.onEvent({ type: 'disk-full', topic, priority, freedRows, dropped: true, error: errorText(error) });
+    return { id, seq: null, dropped: 'disk-full' };
+  }
+
+  private commit(id: string, msg: OutboxMessage, hooks: CommitHooks): EnqueueResult {
     const delta = newDelta();
-    const result = this.db.transaction((): EnqueueResult => {
-      this.expire(delta);
-      if (msg.coalesceKey !== undefined) {
-        for (const r of this.sql.coalesce.all(msg.coalesceKey) as { bytes: number }[]) {
-          delta.rows -= 1;
-          delta.bytes -= r.bytes;
+    let result: EnqueueResult;
+    try {
+      result = this.db.transaction((): EnqueueResult => {
+        const ts = this.now();
+        if (ts - this.lastAgeCheck >= ageCheckEveryMs) {
+          this.lastAgeCheck = ts;
+          expireOld(this.sql, ts - this.cfg.maxAgeHours * 3_600_000, delta);
         }
-      }
-      const seq = msg.stream === undefined ? null : (this.sql.nextSeq.get(msg.stream) as { seq: number }).seq;
-      const ts = this.now();
-      const payload = Buffer.from(JSON.stringify(msg.build({ id, seq, ts })));
-      const bytes = payload.length + Buffer.byteLength(msg.topic);
-      const refused = this.makeRoom(msg.priority, bytes, delta);
-      if (refused) {
-        // The seq stays used: subscribers see the gap.
-        tally(delta.drops, refused, msg.priority);
-      } else {
-        const { topic, priority, stream = null, coalesceKey = null } = msg;
-        this.sql.insert.run(
-          id,
-          topic,
-          payload,
-          msg.retain ? 1 : 0,
-          priority,
-          stream,
-          seq,
-          coalesceKey,
-          ts,
+        if (msg.coalesceKey !== undefined) {
+          for (const r of this.sql.coalesce.all(msg.coalesceKey) as { bytes: number }[]) {
+            delta.rows -= 1;
+            delta.bytes -= r.bytes;
+          }
+        }
+        const seq =
+          msg.stream === undefined ? null : (this.sql.nextSeq.get(msg.stream) as { seq: number }).seq;
+        const payload = Buffer.from(JSON.stringify(msg.build({ id, seq, ts })));
+        const bytes = payload.length + Buffer.byteLength(msg.topic);
+        const refused = makeRoom(
+          this.sql,
+          this.cfg,
+          { rows: this.rows, bytes: this.bytes },
+          msg.priority,
           bytes,
+          delta,
         );
-        delta.rows += 1;
-        delta.bytes += bytes;
-      }
-      this.dropped.write(delta.drops);
-      return refused ? { id, seq, dropped: refused } : { id, seq };
-    })();
+        if (refused) {
+          // The seq stays used: subscribers see the gap.
+          tally(delta.drops, refused, msg.priority);
+        } else {
+          const { topic, priority, stream = null, coalesceKey = null } = msg;
+          const expiresAt = msg.expiryS === undefined ? null : ts + Math.round(msg.expiryS * 1000);
+          const props = encodeProperties(msg.properties);
+          this.sql.insert.run(
+            id,
+            topic,
+            payload,
+            msg.retain ? 1 : 0,
+            priority,
+            stream,
+            seq,
+            coalesceKey,
+            ts,
+            bytes,
+            expiresAt,
+            props,
+          );
+          delta.rows += 1;
+          delta.bytes += bytes;
+        }
+        hooks.inTx?.(!refused);
+        this.dropped.write(delta.drops);
+        return refused ? { id, seq, dropped: refused } : { id, seq };
+      })();
+    } catch (err) {
+      this.dropped.rolledBack();
+      throw err;
+    }
     this.committed(delta);
+    hooks.afterCommit?.(!result.dropped);
     return result;
   }
 
@@ -224,78 +311,16 @@ export class Outbox {
     this.dropped.committed(delta.drops);
   }
 
-  /**
-   * Evicts the oldest rows of priority <= `priority`, lowest priority first, until the new row fits;
-   * returns the bound that still refuses it. An alert never makes way for a routine message.
-   */
-  private makeRoom(priority: OutboxPriority, bytes: number, delta: Delta): DropReason | undefined {
-    const { maxRows, maxBytes } = this.cfg;
-    const over = (): DropReason | undefined =>
-      this.rows + delta.rows + 1 > maxRows
-        ? 'max-rows'
-        : this.bytes + delta.bytes + bytes > maxBytes
-          ? 'max-bytes'
-          : undefined;
-    if (bytes > maxBytes) return 'max-bytes';
-    for (let p = 0; p <= priority && over(); p++) {
-      let victims: { pk: number; bytes: number }[];
-      do {
-        victims = this.sql.oldestOf.all(p, batch) as { pk: number; bytes: number }[];
-        for (const v of victims) {
-          const reason = over();
-          if (!reason) break;
-          this.sql.delete.run(v.pk);
-          delta.rows -= 1;
-          delta.bytes -= v.bytes;
-          tally(delta.drops, reason, p);
-        }
-      } while (victims.length === batch && over());
-    }
-    return over();
-  }
-
-  /** Drops rows older than maxAgeHours. Rows are in creation order, so it stops at the first young one. */
-  private expire(delta: Delta): void {
-    const now = this.now();
-    if (now - this.lastAgeCheck < ageCheckEveryMs) return;
-    this.lastAgeCheck = now;
-    const cutoff = now - this.cfg.maxAgeHours * 3_600_000;
-    for (;;) {
-      const rows = this.sql.oldest.all(batch) as {
-        pk: number;
-        priority: number;
-        bytes: number;
-        createdAt: number;
-      }[];
-      const old = rows.filter((r) => r.createdAt < cutoff);
-      for (const r of old) {
-        this.sql.delete.run(r.pk);
-        delta.rows -= 1;
-        delta.bytes -= r.bytes;
-        tally(delta.drops, 'max-age', r.priority);
-      }
-      if (old.length < batch) return;
-    }
-  }
-
   /** After SQLITE_FULL: deletes the oldest routine rows so their pages can be reused. Returns the count. */
   private freeRoutineRows(): number {
     const delta = newDelta();
-    const target = Math.max(64 * 1024, Math.ceil(this.bytes / 100));
     try {
       this.db.transaction(() => {
-        let freed = 0;
-        for (const v of this.sql.oldestOf.all(0, 10_000) as { pk: number; bytes: number }[]) {
-          if (freed >= target) break;
-          this.sql.delete.run(v.pk);
-          freed += v.bytes;
-          delta.rows -= 1;
-          delta.bytes -= v.bytes;
-          tally(delta.drops, 'disk-full', 0);
-        }
+        freeRoutine(this.sql, Math.max(64 * 1024, Math.ceil(this.bytes / 100)), delta);
         this.dropped.write(delta.drops);
       })();
     } catch (err) {
+      this.dropped.rolledBack();
       if (!isDiskFull(err)) throw err;
       return 0;
     }
@@ -303,8 +328,8 @@ export class Outbox {
     return -delta.rows;
   }
 
-  private remove(rowid: number): { priority: OutboxPriority; bytes: number } | undefined {
-    const removed = this.sql.delete.get(rowid) as { priority: OutboxPriority; bytes: number } | undefined;
+  private remove(rowid: number): { priority: number; bytes: number } | undefined {
+    const removed = this.sql.delete.get(rowid) as { priority: number; bytes: number } | undefined;
     if (removed) {
       this.rows -= 1;
       this.bytes -= removed.bytes;

@@ -7,6 +7,7 @@ import { Detector } from '../../models/detect/detector.js';
 import { cameraPipeline, type DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
 import type { CameraState } from '../../pipeline/camera/camera-state.js';
 import { CameraStats } from '../../pipeline/camera/camera-stats.js';
+import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { topics, type Topics } from '../mqtt/topics.js';
 import { Outbox } from '../outbox/outbox.js';
@@ -56,7 +57,9 @@ export class Agent {
   private readonly services: ServiceSupervisor;
   private readonly stop$ = new Subject<void>();
   private stopping = false;
-  private readonly log: Logger;
+  readonly log: Logger;
+  /** Recent PM2.5 windows per camera (status page chart), filled by the PM2.5 service. */
+  readonly pm25 = new Map<string, Pm25Payload[]>();
 
   constructor(
     public config: VigilConfig,

@@ -1,4 +1,6 @@
 import type { VigilConfig } from '../../config/schema.js';
+import { WebService } from '../web/web-service.js';
+import { Pm25Service } from '../services/pm25-service.js';
 import type { Agent } from './agent.js';
 
 /**
@@ -12,6 +14,8 @@ export interface AgentService {
 }
 
 /** The explicit list of services a config turns on (no discovery). */
-export function createServices(_config: VigilConfig): AgentService[] {
-  return [];
+export function createServices(config: VigilConfig): AgentService[] {
+  const services: AgentService[] = [];
+  if (config.http.enabled) services.push(new WebService(config.http));
+  return services;
 }

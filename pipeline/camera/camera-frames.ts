@@ -5,7 +5,7 @@ import type { Logger } from '../../config/logger.js';
 import { computeLetterbox } from '../../models/letterbox.js';
 import type { InputSpec, Letterbox } from '../../models/types.js';
 import { planFfmpeg } from '../source/ffmpeg-args.js';
-import { probeSource } from '../source/probe.js';
+import { probeSource, type ProbeInfo } from '../source/probe.js';
 import { rawFrames, type RawFrame } from '../source/raw-frames.js';
 import { sourceKindOf } from '../source/source-kinds.js';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
@@ -21,7 +21,10 @@ export interface CameraFrame extends RawFrame {
 
 export interface CameraFramesOptions {
   camera: CameraConfig;
-  spec: InputSpec;
+  /** The frame geometry wanted; a function of the probed source for consumers that want it unscaled. */
+  spec: InputSpec | ((probe: ProbeInfo) => InputSpec);
+  /** Extra ffmpeg input arguments (e.g. `-skip_frame nokey` for a cheap low-rate side stream). */
+  extraInputArgs?: string[];
   /** Frames that may be unreleased at once before a pull-mode source pauses. */
   maxOutstanding: number;
   log: Logger;
@@ -61,8 +64,10 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
     return from(probeSource(input, kind.inputArgs(camera), camera.connectTimeoutS * 1000));
   }).pipe(
     switchMap((probe) => {
-      const letterbox = computeLetterbox(probe.width, probe.height, spec);
-      const plan = planFfmpeg(camera, kind, probe, letterbox, spec);
+      const frameSpec = typeof spec === 'function' ? spec(probe) : spec;
+      const letterbox = computeLetterbox(probe.width, probe.height, frameSpec);
+      const plan = planFfmpeg(camera, kind, probe, letterbox, frameSpec);
+      if (opts.extraInputArgs) plan.inputArgs.push(...opts.extraInputArgs);
       log.debug('ffmpeg starting', { args: [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs].join(' ') });
       const frames = rawFrames(plan, {
         pull,

@@ -97,10 +97,12 @@ export class DriftAccumulator {
     this.frameHist('pm25').add(ugm3);
   }
 
-  /** The outcome of a quality gate for one frame (`pass`, or why it was rejected). */
-  addQualityGate(outcome: string): void {
+  /** A quality gate's verdict on one frame (models/pm25 gates): `pass`, or each flag that withheld it. */
+  addQualityGate(result: { passed: boolean; flags: readonly string[] }): void {
     const gate = this.keyedOf('quality.gate');
-    gate[outcome] = (gate[outcome] ?? 0) + 1;
+    for (const outcome of result.passed ? ['pass'] : result.flags.length ? result.flags : ['withheld']) {
+      gate[outcome] = (gate[outcome] ?? 0) + 1;
+    }
   }
 
   snapshot(): DriftProfile {

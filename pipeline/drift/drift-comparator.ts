@@ -21,12 +21,12 @@ export interface StatScore {
   chi2: { statistic: number; df: number; p: number } | null;
   /** The p-value of the test that applies (KS or chi-square) is below the configured level. */
   significant: boolean;
-  /** Reported, never drives the state. */
-  informational: boolean;
+  /** Whether it may drive the state (config `driveWith`); the others are reported only. */
+  drives: boolean;
   skipped?: 'few-samples' | 'bins-differ';
 }
 
-type ScoreConfig = Pick<DriftConfig, 'minSamples' | 'pValue' | 'informational'>;
+type ScoreConfig = Pick<DriftConfig, 'minSamples' | 'pValue' | 'driveWith'>;
 
 /** Scores every statistic either side has. Sorted by name, so reports are stable. */
 export function scoreProfiles(window: DriftProfile, reference: DriftProfile, cfg: ScoreConfig): StatScore[] {
@@ -69,7 +69,7 @@ function score(name: string, a: number[], e: number[], ordered: boolean, cfg: Sc
     ks: k ? { d: k.d, p: k.p } : null,
     chi2: c,
     significant: p < cfg.pValue,
-    informational: isInformational(name, cfg),
+    drives: drives(name, cfg),
   };
 }
 
@@ -88,28 +88,29 @@ function unscored(
     ks: null,
     chi2: null,
     significant: false,
-    informational: isInformational(name, cfg),
+    drives: drives(name, cfg),
     skipped: why,
   };
 }
 
-const isInformational = (name: string, cfg: ScoreConfig) =>
-  cfg.informational.some((p) => matchesPattern(name, p));
+const drives = (name: string, cfg: ScoreConfig) => cfg.driveWith.some((p) => matchesPattern(name, p));
 
-/** The PSI a statistic contributes to the camera's state: 0 unless significant and not informational. */
-export function drivingScore(s: StatScore): number {
-  return s.significant && !s.informational && s.psi !== null ? s.psi : 0;
+/** The PSI of a statistic that passed its test (0 otherwise). */
+export function significantPsi(s: StatScore): number {
+  return s.significant && s.psi !== null ? s.psi : 0;
 }
 
 export interface Comparison {
   scores: StatScore[];
-  /** The largest driving score. */
+  /** The largest significant PSI among the statistics that drive. */
   score: number;
   state: DriftState;
   previous: DriftState;
   changed: boolean;
-  /** Statistics that hold the state up (PSI at or above the warn threshold × clearRatio), largest first. */
+  /** Driving statistics that hold the state up (significant, PSI ≥ warn × clearRatio), largest first. */
   drivers: string[];
+  /** The other statistics past the same bar: what else changed (detections, latency), largest first. */
+  moved: string[];
 }
 
 /** One camera's comparator: scores each window against the reference and steps the state machine. */
@@ -125,12 +126,13 @@ export class DriftComparator {
 
   compare(window: DriftProfile, reference: DriftProfile): Comparison {
     const scores = scoreProfiles(window, reference, this.cfg);
-    const top = Math.max(0, ...scores.map(drivingScore));
     const floor = this.cfg.psi.warn * this.cfg.hysteresis.clearRatio;
-    const drivers = scores
-      .filter((s) => drivingScore(s) >= floor)
-      .sort((x, y) => drivingScore(y) - drivingScore(x))
-      .map((s) => s.name);
-    return { scores, score: top, drivers, ...this.machine.update(top) };
+    const past = scores
+      .filter((s) => significantPsi(s) >= floor)
+      .sort((x, y) => significantPsi(y) - significantPsi(x));
+    const top = Math.max(0, ...scores.filter((s) => s.drives).map(significantPsi));
+    const drivers = past.filter((s) => s.drives).map((s) => s.name);
+    const moved = past.filter((s) => !s.drives).map((s) => s.name);
+    return { scores, score: top, drivers, moved, ...this.machine.update(top) };
   }
 }

@@ -38,6 +38,7 @@ export interface DriftReport extends DriftKey {
   /** The largest driving PSI; null when the window was not scored. */
   score: number | null;
   drivers: string[];
+  moved: string[];
   scores: StatScore[];
   reference: ReferenceInfo | null;
   /** While there is no reference and one is being collected automatically. */
@@ -157,6 +158,7 @@ export class DriftWindow {
       stateSince,
       score: comparison?.score ?? null,
       drivers: comparison?.drivers ?? [],
+      moved: comparison?.moved ?? [],
       scores: comparison?.scores ?? [],
       reference: reference ? (refInfo as ReferenceInfo) : null,
       baseline,

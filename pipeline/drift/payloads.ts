@@ -27,7 +27,8 @@ export const StatScorePayload = z.strictObject({
     })
     .nullable(),
   significant: z.boolean(),
-  informational: z.boolean(),
+  /** May drive the state (config `driveWith`). */
+  drives: z.boolean(),
   skipped: z.enum(['few-samples', 'bins-differ']).optional(),
 });
 
@@ -65,7 +66,10 @@ export const DriftPayload = z.strictObject({
   changed: z.boolean(),
   stateSince: EpochMs,
   score: z.number().nullable(),
+  /** Statistics that drive the state, largest PSI first. */
   drivers: z.array(z.string()),
+  /** Statistics that do not drive (detections, latency…) but moved past the same bar. */
+  moved: z.array(z.string()),
   reference: ReferencePayload.nullable(),
   baseline: z.strictObject({ collectedMs: z.number(), neededMs: z.number(), built: z.boolean() }).nullable(),
   stats: z.array(StatScorePayload),
@@ -86,7 +90,8 @@ export const DriftSummaryPayload = z.strictObject({
   lastWindow: Window.extend({ status: z.enum(windowStatuses) }),
   score: z.number().nullable(),
   drivers: z.array(z.string()),
-  /** The largest scored statistics (up to five), for a dashboard. */
+  moved: z.array(z.string()),
+  /** The largest significant statistics (up to five), for a dashboard. */
   top: z.array(z.strictObject({ name: z.string(), psi: z.number(), p: z.number().min(0).max(1) })),
   reference: ReferencePayload.nullable(),
 });
@@ -125,6 +130,7 @@ export function driftPayload(report: DriftReport, meta: { id: string; ts: number
     stateSince: report.stateSince,
     score: report.score === null ? null : r4(report.score),
     drivers: report.drivers,
+    moved: report.moved,
     reference: referenceOf(report),
     baseline: report.baseline,
     stats: report.scores.map((s) => ({
@@ -135,7 +141,7 @@ export function driftPayload(report: DriftReport, meta: { id: string; ts: number
       ks: s.ks ? { d: r4(s.ks.d), p: sig3(s.ks.p) } : null,
       chi2: s.chi2 ? { statistic: r4(s.chi2.statistic), df: s.chi2.df, p: sig3(s.chi2.p) } : null,
       significant: s.significant,
-      informational: s.informational,
+      drives: s.drives,
       ...(s.skipped ? { skipped: s.skipped } : {}),
     })),
     binsVersion,
@@ -145,7 +151,7 @@ export function driftPayload(report: DriftReport, meta: { id: string; ts: number
 
 export function driftSummaryPayload(report: DriftReport, ts: number): DriftSummaryPayload {
   const top = report.scores
-    .filter((s) => s.psi !== null && !s.informational)
+    .filter((s) => s.psi !== null && s.significant)
     .sort((a, b) => b.psi! - a.psi!)
     .slice(0, 5)
     .map((s) => ({ name: s.name, psi: r4(s.psi!), p: sig3(s.ks?.p ?? s.chi2?.p ?? 1) }));
@@ -159,6 +165,7 @@ export function driftSummaryPayload(report: DriftReport, ts: number): DriftSumma
     lastWindow: { ...report.window, status: report.status },
     score: report.score === null ? null : r4(report.score),
     drivers: report.drivers,
+    moved: report.moved,
     top,
     reference: referenceOf(report),
   };

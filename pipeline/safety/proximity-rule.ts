@@ -59,7 +59,7 @@ export class ProximityRule {
     }
     // Clear pairs whose person walked off while the vehicle or the person was not judged this frame.
     for (const p of this.pairs.values()) {
-      if (p.event && p.outsideSince !== undefined && time - p.outsideSince >= this.cfg.clearS * 1000) this.close(p, time, out);
+      if (p.event && p.outsideSince !== undefined && time - p.outsideSince >= this.cfg.clearS * 1000) this.clear(p, time, out);
     }
     return out;
   }
@@ -110,7 +110,7 @@ export class ProximityRule {
     }
   }
 
-  private close(p: PairState, time: number, out: SafetyEventMessage[]): void {
+  private clear(p: PairState, time: number, out: SafetyEventMessage[]): void {
     out.push(this.builder.end(p.event!, time, 'cleared', this.fields(p), p.outsideSince));
     p.event = undefined;
     p.endedAt = p.outsideSince;

@@ -22,7 +22,7 @@ export const yoloxDecoder: Decoder = {
     if (dims.length !== 3 || dims[0] !== 1) return `expected 1×N×(5+nc), got ${fmt(dims)}`;
     const [, n, c] = dims;
     if (n == null || c == null) return `dynamic output dims ${fmt(dims)}`;
-    if (c < 6 || c > n) return `expected 1×N×(5+nc) with 5+nc < N, got ${fmt(dims)}`;
+    if (c < 6) return `expected 1×N×(5+nc), got ${fmt(dims)}`;
     const anchors = yoloxAnchors(input.width, input.height);
     if (n !== anchors) return `expected ${anchors} anchors for a ${input.width}×${input.height} input, got ${n}`;
     return null;

@@ -102,3 +102,16 @@ describe('DriftAccumulator', () => {
     );
   });
 });
+
+describe('DriftAccumulator: PM2.5 and quality gates', () => {
+  it('counts PM2.5 estimates in log bins and gate outcomes by flag', () => {
+    const acc = new DriftAccumulator();
+    for (const v of [3, 12, 40, 40]) acc.addPm25(v);
+    acc.addQualityGate({ passed: true, flags: [] });
+    acc.addQualityGate({ passed: false, flags: ['blur', 'fog'] });
+    acc.addQualityGate({ passed: false, flags: ['blur'] });
+    const p = acc.snapshot();
+    expect(p.hists.pm25!.counts.reduce((a, b) => a + b)).toBe(4);
+    expect(p.keyed['quality.gate']).toEqual({ pass: 1, blur: 2, fog: 1 });
+  });
+});

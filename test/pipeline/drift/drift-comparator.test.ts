@@ -97,23 +97,35 @@ describe('scoring a window against a reference', () => {
 });
 
 describe('DriftComparator', () => {
-  it('names the statistics that drive the state, largest first, and ignores informational ones', () => {
-    const reference = profile(400, 120, 12);
+  const reference = profile(400, 120, 12);
+
+  it('names the statistics that drive the state, largest first; the others that moved are named apart', () => {
     const comparator = new DriftComparator(
-      DriftConfig.parse({ minSamples: 20, informational: ['image.sharpness'] }),
+      DriftConfig.parse({ minSamples: 20, driveWith: ['image.brightness'] }),
     );
     const c = comparator.compare(profile(60, 40, 3), reference);
-    expect(c.state).toBe('alarm');
-    expect(c.changed).toBe(true);
-    expect(c.drivers[0]).toBe('image.brightness');
-    expect(c.drivers).not.toContain('image.sharpness');
+    expect(c).toMatchObject({ state: 'alarm', previous: 'ok', changed: true, drivers: ['image.brightness'] });
+    expect(c.moved).toContain('image.sharpness');
     expect(c.scores.find((s) => s.name === 'image.sharpness')).toMatchObject({
       significant: true,
-      informational: true,
+      drives: false,
     });
+    // hysteresis: one quiet window does not clear the alarm
     expect(comparator.compare(profile(60, 120, 12), reference)).toMatchObject({
       state: 'alarm',
       drivers: [],
     });
+  });
+
+  it('by default only image statistics drive: a changed crowd is reported as moved, the state stays ok', () => {
+    const comparator = new DriftComparator(DriftConfig.parse({ minSamples: 20 }));
+    const crowd = new DriftAccumulator();
+    for (let i = 0; i < 60; i++) {
+      crowd.addFrame(image(120 + 3 * Math.sin(i * 1.7), 12 * (1 + 0.05 * Math.sin(i * 1.7))));
+      crowd.addDetections(people(12, 0.35));
+    }
+    const c = comparator.compare(crowd.snapshot(), reference);
+    expect(c).toMatchObject({ state: 'ok', score: 0, drivers: [] });
+    expect(c.moved).toEqual(expect.arrayContaining(['det.perFrame[person]', 'det.score[person]']));
   });
 });

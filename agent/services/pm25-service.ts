@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { map, Subject, type Subscription } from 'rxjs';
+import type { CameraConfig } from '../../config/schema.js';
+import { Pm25Estimator } from '../../models/pm25/estimator.js';
+import { Pm25ReferenceReading, type Pm25Payload } from '../../models/pm25/payloads.js';
+import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
+import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
+import type { Agent } from '../runtime/agent.js';
+import type { AgentService } from '../runtime/services.js';
+
+/** Windows kept per camera for the status page's 24-hour chart. */
+const historyWindows = 24 * 12;
+
+/**
+ * PM2.5 for every camera with a `pm25` section: a low-rate side stream of full-resolution frames (keyframes
+ * only, one every `sampleEveryS`), the estimator on onnxruntime, one payload per window through the outbox,
+ * and reference readings from a co-located sensor on `…/pm25/reference`.
+ */
+export class Pm25Service implements AgentService {
+  readonly name = 'pm25';
+  private readonly subs: Subscription[] = [];
+  private readonly estimators: Pm25Estimator[] = [];
+  private readonly stop$ = new Subject<void>();
+
+  async start(agent: Agent): Promise<void> {
+    for (const camera of agent.config.cameras) {
+      if (camera.enabled && camera.pm25) await this.startCamera(agent, camera);
+    }
+  }
+
+  private async startCamera(agent: Agent, camera: CameraConfig): Promise<void> {
+    const cfg = camera.pm25!;
+    const log = agent.log.child({ camera: camera.id, component: 'pm25' });
+    const estimator = await Pm25Estimator.create(cfg, {
+      statePath: path.join(agent.config.dataDir, `pm25-${camera.id}.json`),
+      providers: agent.config.models[camera.model]?.providers ?? ['cpu'],
+    });
+    this.estimators.push(estimator);
+    const topic = `${agent.topics.camera(camera.id).state.replace(/\/state$/, '')}/pm25`;
+    const history = agent.pm25.get(camera.id) ?? [];
+    agent.pm25.set(camera.id, history);
+
+    agent.link?.subscribe(`${topic}/reference`, (payload) => {
+      const parsed = Pm25ReferenceReading.safeParse(safeJson(payload));
+      if (!parsed.success) {
+        log.warn('refused a PM2.5 reference reading', { reason: parsed.error.issues[0]?.message });
+        return;
+      }
+      const r = parsed.data;
+      const paired = estimator.addReading({ ts: new Date(r.ts), pm25: r.pm25, ...(r.humidity === undefined ? {} : { humidity: r.humidity }) });
+      log.info('PM2.5 reference reading', { pm25: r.pm25, paired });
+    });
+
+    const side: CameraConfig = { ...camera, fps: 1 / cfg.sampleEveryS };
+    this.subs.push(
+      cameraFrames({
+        camera: side,
+        spec: (probe) => ({ width: probe.width, height: probe.height, pixelOrder: 'rgb', padPosition: 'center', scale: 1, padValue: 0 }),
+        extraInputArgs: camera.source.startsWith('/dev/video') ? [] : ['-skip_frame', 'nokey'],
+        maxOutstanding: 2,
+        log,
+        onState: (s) => log.debug('pm25 side stream', { state: s.state, reason: s.reason }),
+      })
+        .pipe(
+          map((f) => {
+            f.release();
+            return { camera: camera.id, ts: new Date(f.ts), rgb: f.data, width: f.letterbox.inputWidth, height: f.letterbox.inputHeight };
+          }),
+          pm25Windows(estimator, cfg.windowMinutes),
+        )
+        .subscribe({
+          next: (payload: Pm25Payload) => {
+            history.push(payload);
+            if (history.length > historyWindows) history.shift();
+            agent.outbox.enqueue({ topic, priority: 1, retain: true, build: () => payload });
+            agent.link?.notify();
+          },
+          error: (err: unknown) => log.error('PM2.5 stage failed', { reason: String(err) }),
+        }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stop$.next();
+    for (const s of this.subs.splice(0)) s.unsubscribe();
+    await Promise.allSettled(this.estimators.splice(0).map((e) => e.close()));
+  }
+}
+
+function safeJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,116 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import sharp from 'sharp';
+import { imageToInputFrame } from '../../models/detect/image-input.js';
+import type { Detector } from '../../models/detect/detector.js';
+import { annotationSvg } from './annotation-svg.js';
+import { BodyTooLarge, formatBytes, readBody, send, sendError, sendJson } from './http-util.js';
+
+export interface DetectLimits {
+  /** Largest upload accepted (default 8 MiB). */
+  maxBytes: number;
+  /** Largest decoded image, pixels (default 40 MP): a small file can still decode to a huge picture. */
+  maxPixels: number;
+}
+
+export const defaultDetectLimits: DetectLimits = { maxBytes: 8 * 1024 * 1024, maxPixels: 40_000_000 };
+
+/** Annotated pictures the API returns are at most this wide. */
+const maxJpegWidth = 1280;
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
+/**
+ * `POST /api/detect[?model=ID][&format=json|jpeg]`: an image in the body → its detections, or the image
+ * annotated. Runs on the model's own pool with key `api`, at most one upload per model at a time (429
+ * otherwise), so a person testing a picture costs the cameras at most one queued inference.
+ */
+export class DetectEndpoint {
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly detectors: ReadonlyMap<string, Detector>,
+    private readonly limits: DetectLimits = defaultDetectLimits,
+    private readonly onError: (message: string) => void = () => {},
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const modelId = url.searchParams.get('model') ?? this.detectors.keys().next().value;
+    const detector = modelId === undefined ? undefined : this.detectors.get(modelId);
+    if (!detector || modelId === undefined) {
+      return this.refuse(req, res, 404, `unknown model "${modelId ?? ''}" (loaded: ${[...this.detectors.keys()].join(', ') || 'none'})`);
+    }
+    const format = url.searchParams.get('format') ?? 'json';
+    if (format !== 'json' && format !== 'jpeg') return this.refuse(req, res, 400, 'format must be json or jpeg');
+    if (/^multipart\//i.test(req.headers['content-type'] ?? '')) {
+      return this.refuse(req, res, 415, 'send the image bytes as the body (curl --data-binary @image.jpg), not a multipart form');
+    }
+    if (this.busy.has(modelId)) {
+      return this.refuse(req, res, 429, `an upload is already being processed on model "${modelId}"; try again shortly`, {
+        'Retry-After': '1',
+      });
+    }
+    this.busy.add(modelId);
+    try {
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.limits.maxBytes);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);
+        throw err;
+      }
+      if (body.length === 0) return sendError(res, 400, 'empty body: send an image (JPEG, PNG, WebP, …)');
+      let meta: sharp.Metadata;
+      try {
+        meta = await sharp(body).metadata();
+      } catch {
+        return sendError(res, 415, 'not an image that can be decoded (send JPEG, PNG, WebP, GIF or TIFF bytes)');
+      }
+      if (!meta.width || !meta.height) return sendError(res, 415, 'not an image: no dimensions');
+      if (meta.width * meta.height > this.limits.maxPixels) {
+        return sendError(res, 413, `image of ${meta.width}×${meta.height} is over ${this.limits.maxPixels / 1e6} megapixels`);
+      }
+      const frame = await imageToInputFrame(body, detector.info.input);
+      const result = await detector.detect(frame, 'api');
+      const { srcWidth, srcHeight } = frame.letterbox;
+      if (format === 'json') {
+        return sendJson(res, 200, {
+          model: modelId,
+          provider: detector.info.provider,
+          image: { width: srcWidth, height: srcHeight },
+          inferenceMs: r1(result.inferenceMs),
+          queueMs: r1(result.queueMs),
+          detections: result.detections.map((d) => ({
+            label: d.label,
+            classId: d.classId,
+            score: Math.round(d.score * 1000) / 1000,
+            box: { x1: r1(d.box.x1), y1: r1(d.box.y1), x2: r1(d.box.x2), y2: r1(d.box.y2) },
+          })),
+        });
+      }
+      const width = Math.min(srcWidth, maxJpegWidth);
+      const height = Math.max(1, Math.round((srcHeight * width) / srcWidth));
+      const svg = annotationSvg(width, height, result.detections, width / srcWidth);
+      const jpeg = await sharp(body)
+        .rotate()
+        .removeAlpha()
+        .toColourspace('srgb')
+        .resize(width, height, { fit: 'fill' })
+        .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+        .jpeg({ quality: 85 })
+        .toBuffer();
+      send(res, 200, jpeg, 'image/jpeg', { 'Cache-Control': 'no-store' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.onError(`detect API: ${message}`);
+      sendError(res, 500, `detection failed: ${message}`);
+    } finally {
+      this.busy.delete(modelId);
+    }
+  }
+
+  /** Answers before the body is read, then closes the connection instead of swallowing the upload. */
+  private refuse(req: IncomingMessage, res: ServerResponse, code: number, reason: string, headers: Record<string, string> = {}): void {
+    const complete = req.readableEnded;
+    sendError(res, code, reason, complete ? headers : { ...headers, Connection: 'close' });
+    if (!complete) res.once('finish', () => req.destroy());
+  }
+}

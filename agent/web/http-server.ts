@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../config/logger.js';
+import type { HttpAuth } from './auth.js';
+import { securityHeaders, sendError } from './http-util.js';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The pattern's capture groups, URI-decoded. */
+  params: string[];
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  pattern: RegExp;
+  /** Short name for logs and the request counter (`/api/cameras/:id/snapshot.jpg`). */
+  name: string;
+  /** Open even with auth on: health probes, the login endpoint and the page shell (it holds no data). */
+  open?: boolean;
+  handle(ctx: RouteContext): void | Promise<void>;
+}
+
+export interface WebServerOptions {
+  host: string;
+  port: number;
+  routes: Route[];
+  auth: HttpAuth;
+  log: Logger;
+  onRequest?: (route: string, code: number) => void;
+}
+
+/**
+ * node:http with a route table (docs/adr/0004-http-server.md): security headers on every response, the
+ * auth gate in front of every route not marked open, errors as JSON, and nothing served that a route does
+ * not name.
+ */
+export class WebServer {
+  private server: Server | undefined;
+
+  constructor(private readonly opts: WebServerOptions) {}
+
+  async listen(): Promise<AddressInfo> {
+    const server = createServer((req, res) => void this.dispatch(req, res));
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+    server.maxHeadersCount = 64;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [k, v] of Object.entries(securityHeaders)) res.setHeader(k, v);
+    let name = 'unknown';
+    res.once('finish', () => this.opts.onRequest?.(name, res.statusCode));
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        return sendError(res, 400, 'malformed URL');
+      }
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const matches = this.opts.routes
+        .map((route) => ({ route, m: route.pattern.exec(url.pathname) }))
+        .filter((x) => x.m !== null);
+      if (!matches.length) return sendError(res, 404, `nothing at ${url.pathname.slice(0, 200)}`);
+      const hit = matches.find((x) => x.route.method === method);
+      if (!hit) {
+        const allow = [...new Set(matches.map((x) => x.route.method))].join(', ');
+        return sendError(res, 405, `use ${allow}`, { Allow: allow });
+      }
+      name = hit.route.name;
+      let params: string[];
+      try {
+        params = hit.m!.slice(1).map((p) => decodeURIComponent(p ?? ''));
+      } catch {
+        return sendError(res, 400, 'malformed URL encoding');
+      }
+      if (!hit.route.open) {
+        const auth = await this.opts.auth.check(req);
+        if (auth === 'busy') return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
+        if (auth !== 'ok') {
+          return sendError(res, 401, 'log in first: a token or a user and password (see docs/http.md)', {
+            'WWW-Authenticate': 'Bearer realm="vigil"',
+          });
+        }
+      }
+      await hit.route.handle({ req, res, url, params });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.opts.log.error('http request failed', { route: name, reason });
+      if (!res.headersSent) sendError(res, 500, reason);
+      else res.destroy();
+    }
+  }
+}

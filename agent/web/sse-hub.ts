@@ -1,0 +1,54 @@
+import type { ServerResponse } from 'node:http';
+
+/** A client this far behind (a phone that went to sleep on a slow link) is dropped; it reconnects. */
+const maxBufferedBytes = 1024 * 1024;
+
+/**
+ * The page's live feed: Server-Sent Events to every open page. One payload is serialised once per tick
+ * and written to all clients, so ten viewers cost one status build.
+ */
+export class SseHub {
+  private readonly clients = new Set<ServerResponse>();
+
+  constructor(private readonly maxClients = 64) {}
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Takes over the response; false when full (the caller answers 503). */
+  add(res: ServerResponse, first?: { event: string; data: string }): boolean {
+    if (this.clients.size >= this.maxClients) return false;
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    if (first) res.write(frame(first.event, first.data));
+    this.clients.add(res);
+    res.once('close', () => this.clients.delete(res));
+    return true;
+  }
+
+  broadcast(event: string, data: string): void {
+    const text = frame(event, data);
+    for (const res of this.clients) {
+      if (res.writableLength > maxBufferedBytes) {
+        this.clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(text);
+    }
+  }
+
+  closeAll(): void {
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+}
+
+/** `data` is JSON (no raw newlines), so one data line is enough. */
+const frame = (event: string, data: string) => `event: ${event}\ndata: ${data}\n\n`;

@@ -1,0 +1,150 @@
+import type { AgentMetrics } from './agent-metrics.js';
+import type { HttpAuth } from './auth.js';
+import type { DetectEndpoint } from './detect-endpoint.js';
+import type { Route } from './http-server.js';
+import { readBody, send, sendError, sendJson } from './http-util.js';
+import type { SnapshotRenderer } from './snapshot-renderer.js';
+import type { SseHub } from './sse-hub.js';
+import type { StaticAssets } from './static-assets.js';
+import type { StatusAgent } from './status-model.js';
+import { statusJsonSchema, type StatusPayload } from './status-schema.js';
+
+export interface WebRouteDeps {
+  agent: StatusAgent;
+  status(): StatusPayload;
+  metrics: AgentMetrics;
+  auth: HttpAuth;
+  assets: StaticAssets;
+  snapshots: SnapshotRenderer;
+  events: SseHub;
+  detect: DetectEndpoint;
+}
+
+/** Ready: every model an enabled camera needs is loaded and every enabled camera is streaming. */
+export function readiness(agent: StatusAgent): { ready: boolean; cameras: Record<string, string>; models: string[] } {
+  const enabled = agent.config.cameras.filter((c) => c.enabled);
+  const cameras = Object.fromEntries(enabled.map((c) => [c.id, agent.cameras.get(c.id)?.state.state ?? 'not started']));
+  const modelsUp = enabled.every((c) => agent.detectors.has(c.model));
+  return {
+    ready: modelsUp && Object.values(cameras).every((s) => s === 'streaming'),
+    cameras,
+    models: [...agent.detectors.keys()],
+  };
+}
+
+/** The whole HTTP surface (docs/http.md). Nothing here changes the box's config. */
+export function webRoutes(d: WebRouteDeps): Route[] {
+  const asset = (name: string, version: string | null) => (ctx: Parameters<Route['handle']>[0]) => {
+    if (!d.assets.serve(ctx.req, ctx.res, name, version)) sendError(ctx.res, 404, `no asset ${name.slice(0, 100)}`);
+  };
+  return [
+    { method: 'GET', pattern: /^\/$/, name: '/', open: true, handle: (ctx) => asset('index.html', null)(ctx) },
+    {
+      method: 'GET',
+      pattern: /^\/assets\/([^/]+)$/,
+      name: '/assets/:name',
+      open: true,
+      handle: (ctx) => asset(ctx.params[0]!, ctx.url.searchParams.get('v'))(ctx),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/healthz$/,
+      name: '/healthz',
+      open: true,
+      handle: ({ res }) => sendJson(res, 200, { status: 'ok', uptimeS: Math.round((Date.now() - d.agent.startedAt) / 1000) }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/readyz$/,
+      name: '/readyz',
+      open: true,
+      handle: ({ res }) => {
+        const r = readiness(d.agent);
+        sendJson(res, r.ready ? 200 : 503, r);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/metrics$/,
+      name: '/metrics',
+      handle: ({ res }) => send(res, 200, d.metrics.text(), d.metrics.contentType, { 'Cache-Control': 'no-store' }),
+    },
+    { method: 'GET', pattern: /^\/api\/status$/, name: '/api/status', handle: ({ res }) => sendJson(res, 200, d.status()) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/status\/schema\.json$/,
+      name: '/api/status/schema.json',
+      open: true,
+      handle: ({ res }) => sendJson(res, 200, statusJsonSchema(), { 'Cache-Control': 'no-cache' }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/events$/,
+      name: '/api/events',
+      handle: ({ res }) => {
+        if (!d.events.add(res, { event: 'status', data: JSON.stringify(d.status()) })) {
+          sendError(res, 503, 'too many live pages open; close one', { 'Retry-After': '10' });
+        }
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/cameras\/([^/]+)\/snapshot\.jpg$/,
+      name: '/api/cameras/:id/snapshot.jpg',
+      handle: async ({ res, params }) => {
+        const cam = d.agent.cameras.get(params[0]!);
+        if (!cam) return sendError(res, 404, `no camera "${params[0]!.slice(0, 64)}"`);
+        const last = cam.last;
+        const order = d.agent.detectors.get(cam.config.model)?.info.input.pixelOrder ?? 'rgb';
+        const snap = last ? await d.snapshots.snapshot(last, order) : undefined;
+        if (!snap) return sendError(res, 503, 'no processed frame yet', { 'Retry-After': '1' });
+        send(res, 200, snap.jpeg, 'image/jpeg', {
+          'Cache-Control': 'no-store',
+          'X-Frame-No': String(snap.frameNo),
+          'X-Frame-Ts': String(snap.ts),
+        });
+      },
+    },
+    { method: 'POST', pattern: /^\/api\/detect$/, name: '/api/detect', handle: ({ req, res, url }) => d.detect.handle(req, res, url) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/auth$/,
+      name: '/api/auth',
+      open: true,
+      handle: async ({ req, res }) =>
+        sendJson(res, 200, {
+          required: d.auth.enabled,
+          methods: d.auth.methods,
+          authenticated: (await d.auth.check(req)) === 'ok',
+        }),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/login$/,
+      name: '/api/login',
+      open: true,
+      handle: async ({ req, res }) => {
+        let body: unknown;
+        try {
+          body = JSON.parse((await readBody(req, 4096)).toString('utf8'));
+        } catch {
+          return sendError(res, 400, 'send JSON: {"token": "…"} or {"user": "…", "password": "…"}');
+        }
+        const r = await d.auth.login(body);
+        if ('session' in r) return sendJson(res, 200, { ok: true }, { 'Set-Cookie': d.auth.cookieFor(r.session) });
+        if (r.error === 'busy') return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
+        sendError(res, 401, 'wrong token, user or password');
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/logout$/,
+      name: '/api/logout',
+      open: true,
+      handle: ({ req, res }) => {
+        d.auth.logout(req);
+        sendJson(res, 200, { ok: true }, { 'Set-Cookie': d.auth.clearCookie() });
+      },
+    },
+  ];
+}

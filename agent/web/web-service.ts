@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { createLogger, type Logger } from '../../config/logger.js';
+import type { HttpConfig } from '../../config/schema.js';
+import type { Agent } from '../runtime/agent.js';
+import type { AgentService } from '../runtime/services.js';
+import { AgentMetrics } from './agent-metrics.js';
+import { HttpAuth } from './auth.js';
+import { DetectEndpoint, defaultDetectLimits, type DetectLimits } from './detect-endpoint.js';
+import { HealthSampler } from './health-sampler.js';
+import { WebServer } from './http-server.js';
+import { LabelCounts } from './label-counts.js';
+import { RecentErrors } from './recent-errors.js';
+import { SnapshotRenderer } from './snapshot-renderer.js';
+import { SseHub } from './sse-hub.js';
+import { StaticAssets } from './static-assets.js';
+import { statusModel } from './status-model.js';
+import type { StatusPayload } from './status-schema.js';
+import { webRoutes } from './web-routes.js';
+
+export interface WebServiceOptions {
+  log?: Logger;
+  /** How often open pages get a fresh status (default 1 s). */
+  tickMs?: number;
+  detectLimits?: DetectLimits;
+}
+
+/**
+ * The local status page, its API and /metrics, as an agent service. Work happens only when someone
+ * looks: the status is built once per tick while a page is open, snapshots render on request.
+ */
+export class WebService implements AgentService {
+  readonly name = 'web';
+  address: AddressInfo | undefined;
+  private server: WebServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private subscriptions: Subscription[] = [];
+  private readonly assets = new StaticAssets();
+
+  constructor(
+    private readonly cfg: HttpConfig,
+    private readonly opts: WebServiceOptions = {},
+  ) {}
+
+  async start(agent: Agent): Promise<void> {
+    const log = this.opts.log ?? createLogger({ level: agent.config.logLevel }).child({ component: 'web' });
+    const labels = new LabelCounts();
+    const errors = new RecentErrors();
+    const metrics = new AgentMetrics(agent);
+    const health = new HealthSampler({ dataDir: agent.config.dataDir });
+    const events = new SseHub();
+    const snapshots = new SnapshotRenderer();
+    const auth = new HttpAuth(this.cfg.auth);
+    const detect = new DetectEndpoint(agent.detectors, this.opts.detectLimits ?? defaultDetectLimits, (m) =>
+      errors.add('api', m),
+    );
+    const status = (): StatusPayload =>
+      statusModel(agent, { now: Date.now(), health: health.read(), errors: errors.list(), labels });
+
+    this.subscriptions = [
+      agent.detections$.subscribe((e) => {
+        labels.add(e.camera, e.result.detections);
+        metrics.observe(e);
+      }),
+      agent.states$.subscribe((s) => {
+        if ((s.state === 'stalled' || s.state === 'failed') && s.reason) errors.add('camera', s.reason, s.camera);
+      }),
+    ];
+    let linkErrorAt = 0;
+    const seen = new Map<string, number>();
+    let dropsSeen = sumDrops(agent);
+    const watchForErrors = () => {
+      // The link may be created after services start on a config reload: look it up each tick.
+      const lastError = agent.link?.state.lastError;
+      if (lastError && lastError.at !== linkErrorAt) {
+        linkErrorAt = lastError.at;
+        errors.add('mqtt', lastError.message);
+      }
+      for (const [id, cam] of agent.cameras) {
+        const n = cam.stats.inferenceErrors;
+        if (n > (seen.get(id) ?? 0)) errors.add('inference', `${n - (seen.get(id) ?? 0)} frame(s) failed inference`, id);
+        seen.set(id, n);
+      }
+      const drops = sumDrops(agent);
+      if (drops > dropsSeen) errors.add('outbox', `${drops - dropsSeen} message(s) dropped (outbox full or refused)`);
+      dropsSeen = drops;
+    };
+    await health.refresh();
+    this.timer = setInterval(() => {
+      watchForErrors();
+      if (events.size) events.broadcast('status', JSON.stringify(status()));
+    }, this.opts.tickMs ?? 1000);
+    this.timer.unref();
+
+    const server = new WebServer({
+      host: this.cfg.host,
+      port: this.cfg.port,
+      auth,
+      log,
+      routes: webRoutes({ agent, status, metrics, auth, assets: this.assets, snapshots, events, detect }),
+      onRequest: (route, code) => metrics.countRequest(route, code),
+    });
+    this.server = server;
+    this.stopEvents = () => events.closeAll();
+    this.address = await server.listen();
+    const host = this.address.address.includes(':') ? `[${this.address.address}]` : this.address.address;
+    log.info('status page listening', { url: `http://${host}:${this.address.port}/`, auth: auth.enabled });
+  }
+
+  private stopEvents: () => void = () => {};
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions = [];
+    this.stopEvents();
+    await this.server?.close();
+    this.server = undefined;
+  }
+}
+
+/** Outbox drops counted in total (they are cleared once reported, so a drop shows as the count falling too). */
+function sumDrops(agent: Agent): number {
+  const outbox = agent.outbox as Agent['outbox'] | undefined;
+  return outbox ? Object.values(outbox.drops()).reduce((a, b) => a + b, 0) : 0;
+}
