@@ -84,7 +84,10 @@ export function readConfigFile(file: string): VigilConfigInput {
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0];
-      throw new ConfigError([`YAML syntax${at ? ` at line ${at.line}:${at.col}` : ''}: ${err.message.split('\n')[0]}`], file);
+      throw new ConfigError(
+        [`YAML syntax${at ? ` at line ${at.line}:${at.col}` : ''}: ${err.message.split('\n')[0]}`],
+        file,
+      );
     }
     throw err;
   }
@@ -93,7 +96,10 @@ export function readConfigFile(file: string): VigilConfigInput {
 /** `${VAR}` and `${VAR:-default}` in any string value expand from the environment (secrets stay out of files). */
 function expandEnv(value: unknown): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g, (_, v: string, d?: string) => process.env[v] ?? d ?? '');
+    return value.replace(
+      /\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g,
+      (_, v: string, d?: string) => process.env[v] ?? d ?? '',
+    );
   }
   if (Array.isArray(value)) return value.map(expandEnv);
   if (value && typeof value === 'object') {
@@ -144,7 +150,15 @@ export interface QuickFlags {
 export function applyQuickFlags(base: VigilConfigInput | undefined, flags: QuickFlags): VigilConfigInput {
   const cfg: Record<string, unknown> = base
     ? structuredClone(base)
-    : { site: 'site', device: hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'device', models: {}, cameras: [] };
+    : {
+        site: 'site',
+        device:
+          hostname()
+            .replace(/[^A-Za-z0-9_-]/g, '-')
+            .slice(0, 64) || 'device',
+        models: {},
+        cameras: [],
+      };
   const models = (cfg.models ?? {}) as Record<string, Record<string, unknown>>;
   const cameras = (cfg.cameras ?? []) as Record<string, unknown>[];
   if (flags.model) {
@@ -163,7 +177,12 @@ export function applyQuickFlags(base: VigilConfigInput | undefined, flags: Quick
   if (flags.http) {
     const m = /^(.*):(\d+)$/.exec(flags.http);
     if (!m) throw new ConfigError([`--http: expected HOST:PORT, got "${flags.http}"`]);
-    cfg.http = { ...((cfg.http as object) ?? {}), enabled: true, host: m[1] || '0.0.0.0', port: Number(m[2]) };
+    cfg.http = {
+      ...((cfg.http as object) ?? {}),
+      enabled: true,
+      host: m[1] || '0.0.0.0',
+      port: Number(m[2]),
+    };
   }
   cfg.models = models;
   cfg.cameras = cameras;

@@ -13,7 +13,16 @@ export function computeLetterbox(
   if (spec.padPosition === 'top-left') {
     const scaledWidth = Math.max(1, Math.min(spec.width, Math.floor(srcWidth * r)));
     const scaledHeight = Math.max(1, Math.min(spec.height, Math.floor(srcHeight * r)));
-    return { srcWidth, srcHeight, inputWidth: spec.width, inputHeight: spec.height, scaledWidth, scaledHeight, padX: 0, padY: 0 };
+    return {
+      srcWidth,
+      srcHeight,
+      inputWidth: spec.width,
+      inputHeight: spec.height,
+      scaledWidth,
+      scaledHeight,
+      padX: 0,
+      padY: 0,
+    };
   }
   const scaledWidth = Math.max(1, Math.min(spec.width, Math.round(srcWidth * r)));
   const scaledHeight = Math.max(1, Math.min(spec.height, Math.round(srcHeight * r)));

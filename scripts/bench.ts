@@ -41,16 +41,26 @@ const quantile = (xs: number[], q: number) => {
 
 const input = readOnnxInfo(modelPath).inputs[0]!;
 const [height, width] = [input.dims[2] ?? 640, input.dims[3] ?? 640];
-console.log(`model ${path.basename(modelPath)} (${width}×${height}), source ${path.basename(values.source!)}, ${cores} cores, ${seconds} s per measurement\n`);
+console.log(
+  `model ${path.basename(modelPath)} (${width}×${height}), source ${path.basename(values.source!)}, ${cores} cores, ${seconds} s per measurement\n`,
+);
 
 // 1. bare onnxruntime, every configuration that fits the cores
 const configs: [number, number][] = [];
 for (let w = 1; w <= cores; w++) for (let t = 1; w * t <= cores; t++) configs.push([w, t]);
 const bare: BareResult[] = [];
 for (const [w, t] of configs) {
-  const r = await measureBareInference(modelPath, { workers: w, intraOpThreads: t, seconds: Math.max(5, seconds / 2), width, height });
+  const r = await measureBareInference(modelPath, {
+    workers: w,
+    intraOpThreads: t,
+    seconds: Math.max(5, seconds / 2),
+    width,
+    height,
+  });
   bare.push(r);
-  console.log(`bare   ${w} worker(s) × ${t} thread(s): ${r.inferencesPerSecond.toFixed(2)} inferences/s, median ${r.medianMs.toFixed(1)} ms`);
+  console.log(
+    `bare   ${w} worker(s) × ${t} thread(s): ${r.inferencesPerSecond.toFixed(2)} inferences/s, median ${r.medianMs.toFixed(1)} ms`,
+  );
 }
 const best = bare.reduce((a, b) => (b.inferencesPerSecond > a.inferencesPerSecond ? b : a));
 
@@ -63,13 +73,17 @@ const cfg = validateConfig({
   dataDir,
   mqtt: { url: broker.url },
   http: { enabled: false },
-  models: { det: { path: modelPath, providers: ['cpu'], workers: best.workers, intraOpThreads: best.intraOpThreads } },
+  models: {
+    det: { path: modelPath, providers: ['cpu'], workers: best.workers, intraOpThreads: best.intraOpThreads },
+  },
   cameras: [{ id: 'bench', source: values.source, model: 'det', loop: true, realtime: false }],
 });
 const latencies: number[] = [];
 let measuring = false;
 const sub = mqtt.connect(broker.url);
-await new Promise<void>((r) => sub.on('connect', () => sub.subscribe('vigil/bench/bench/cameras/+/detections', { qos: 1 }, () => r())));
+await new Promise<void>((r) =>
+  sub.on('connect', () => sub.subscribe('vigil/bench/bench/cameras/+/detections', { qos: 1 }, () => r())),
+);
 sub.on('message', (_t, payload) => {
   if (measuring) latencies.push(Date.now() - (JSON.parse(payload.toString()) as { ts: number }).ts);
 });
@@ -93,10 +107,16 @@ sub.end(true);
 broker.stop();
 const rssMiB = process.resourceUsage().maxRSS / 1024;
 
-console.log(`\npipeline (${best.workers} × ${best.intraOpThreads}, file at full speed, outbox + MQTT): ${fps.toFixed(2)} frames/s, ${stats.dropped - d0} dropped`);
+console.log(
+  `\npipeline (${best.workers} × ${best.intraOpThreads}, file at full speed, outbox + MQTT): ${fps.toFixed(2)} frames/s, ${stats.dropped - d0} dropped`,
+);
 console.log(`ratio pipeline / best bare: ${(fps / best.inferencesPerSecond).toFixed(3)}  (goal ≥ 0.90)`);
 console.log(`event-loop lag: p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms  (goal p99 < 20 ms)`);
-console.log(`frame-to-delivery latency: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p95 ${quantile(latencies, 0.95).toFixed(0)} ms (${latencies.length} messages)`);
+console.log(
+  `frame-to-delivery latency: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p95 ${quantile(latencies, 0.95).toFixed(0)} ms (${latencies.length} messages)`,
+);
 console.log(`peak RSS: ${rssMiB.toFixed(0)} MiB`);
-console.log(`summary: bare ${best.inferencesPerSecond.toFixed(2)}/s, pipeline ${fps.toFixed(2)}/s = ${pct(fps / best.inferencesPerSecond)}`);
+console.log(
+  `summary: bare ${best.inferencesPerSecond.toFixed(2)}/s, pipeline ${fps.toFixed(2)}/s = ${pct(fps / best.inferencesPerSecond)}`,
+);
 process.exit(0);

@@ -3,7 +3,7 @@
 # from, Chromium for the status-page tests) and the npm dependencies. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(ffmpeg mosquitto mosquitto-clients chromium
+packages=(ffmpeg mosquitto mosquitto-clients chromium shellcheck
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 missing=()

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerPm25 } from './commands/pm25.js';
 import { registerRun } from './commands/run.js';
 import { version } from '../runtime/version.js';
@@ -11,7 +12,7 @@ export interface CliResult {
 }
 
 /** Explicit list of subcommands (no discovery). */
-const commands = [registerRun, registerCheckConfig, registerDemo, registerPm25];
+const commands = [registerRun, registerCheckConfig, registerDoctor, registerDemo, registerPm25];
 
 export async function main(argv: string[]): Promise<number> {
   const result: CliResult = { code: 0 };

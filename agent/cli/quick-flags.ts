@@ -5,7 +5,10 @@ import type { QuickFlags } from '../../config/load.js';
 export function addQuickFlags(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'YAML config file')
-    .option('--source <url>', 'camera source (rtsp://, http(s)://, a file, /dev/videoN): replaces the first camera')
+    .option(
+      '--source <url>',
+      'camera source (rtsp://, http(s)://, a file, /dev/videoN): replaces the first camera',
+    )
     .option('--model <file>', 'ONNX detector: replaces the first camera’s model path')
     .option('--mqtt <url>', 'MQTT broker, e.g. mqtt://127.0.0.1:1883')
     .option('--site <id>', 'site id')

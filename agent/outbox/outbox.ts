@@ -4,19 +4,13 @@ import type { OutboxConfig } from '../../config/schema.js';
 import { DropCounts, tally, type DropDetail, type DropReason } from './drop-counts.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
 import { expireOld, freeRoutine, makeRoom, newDelta, type Delta } from './outbox-bounds.js';
-import {
-  decodeRow,
-  encodeProperties,
-  prepareStatements,
-  type OutboxStatements,
-  type RawRow,
-} from './outbox-sql.js';
+import { OutboxReader } from './outbox-reader.js';
+import { encodeProperties, prepareStatements } from './outbox-sql.js';
 import type {
   EnqueueResult,
   OutboxEvent,
   OutboxMessage,
   OutboxOptions,
-  OutboxRow,
   ReportMessage,
 } from './outbox-types.js';
 
@@ -39,7 +33,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * published, and deleted only on the broker's PUBACK. Bounded by rows, bytes and age; the totals are
  * kept in memory so the bounds cost nothing per insert.
  */
-export class Outbox {
+export class Outbox extends OutboxReader {
   private rows: number;
   private bytes: number;
   private lastAgeCheck = -Infinity;
@@ -47,7 +41,6 @@ export class Outbox {
   private failure: { message: string; at: number } | undefined;
   private closed = false;
   private readonly dropped: DropCounts;
-  private readonly sql: OutboxStatements;
 
   private constructor(
     private readonly db: Database,
@@ -55,7 +48,7 @@ export class Outbox {
     private readonly now: () => number,
     private readonly onEvent: (e: OutboxEvent) => void,
   ) {
-    this.sql = prepareStatements(db);
+    super(prepareStatements(db));
     const totals = this.sql.totals.get() as { n: number; b: number };
     this.rows = totals.n;
     this.bytes = totals.b;
@@ -113,44 +106,6 @@ export class Outbox {
         },
       );
     });
-  }
-
-  /** Up to `limit` rows, oldest first, skipping `exclude` (the rows already in flight). */
-  next(limit: number, exclude: ReadonlySet<number>): OutboxRow[] {
-    if (limit <= 0) return [];
-    const out: OutboxRow[] = [];
-    for (const r of this.sql.next.all(limit + exclude.size) as RawRow[]) {
-      if (exclude.has(r.rowid)) continue;
-      out.push(decodeRow(r));
-      if (out.length === limit) break;
-    }
-    return out;
-  }
-
-  /** Up to `limit` rows with `after` < rowid <= `upTo`, oldest first. */
-  rowsAfter(after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): OutboxRow[] {
-    if (limit <= 0) return [];
-    return (this.sql.range.all(after, upTo, limit) as RawRow[]).map(decodeRow);
-  }
-
-  /** The newest row's id (0 when empty): rows committed later all have larger ids. */
-  lastRowid(): number {
-    return (this.sql.lastRowid.get() as { pk: number }).pk;
-  }
-
-  /** Rows with rowid <= `upTo`. A range count: cheap, but not free on a large backlog. */
-  countUpTo(upTo: number): number {
-    return (this.sql.countUpTo.get(upTo) as { n: number }).n;
-  }
-
-  /** The ordering keys (stream, else topic) of the rows with rowid <= `upTo`. */
-  keysUpTo(upTo: number): string[] {
-    return (this.sql.keysUpTo.all(upTo) as { k: string }[]).map((r) => r.k);
-  }
-
-  /** Whether any row of ordering key `key` has rowid <= `upTo` (an index seek). */
-  hasKeyUpTo(key: string, upTo: number): boolean {
-    return this.sql.hasKeyUpTo.get(key, upTo) !== undefined;
   }
 
   /** The broker acknowledged the row: it is gone. False when it was already gone (coalesced or dropped). */

@@ -102,7 +102,9 @@ export class Agent {
     const failed = loaded.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) {
       await this.stop();
-      throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; '));
+      throw new Error(
+        failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; '),
+      );
     }
     for (const camera of enabled) this.startCamera(camera);
     await this.services.startAll();
@@ -142,7 +144,9 @@ export class Agent {
       next: (event) => this.onDetection(runtime, event),
       error: (err: unknown) => {
         // A bug or an unexpected failure inside one camera's pipeline: restart that camera only.
-        log.error('camera pipeline crashed, restarting it', { reason: err instanceof Error ? err.message : String(err) });
+        log.error('camera pipeline crashed, restarting it', {
+          reason: err instanceof Error ? err.message : String(err),
+        });
         resolveDone();
         timer(cameraRestartMs).subscribe(() => {
           if (!this.stopping && this.cameras.get(camera.id) === runtime) this.startCamera(camera);

@@ -17,5 +17,6 @@ export interface AgentService {
 export function createServices(config: VigilConfig): AgentService[] {
   const services: AgentService[] = [];
   if (config.http.enabled) services.push(new WebService(config.http));
+  if (config.cameras.some((c) => c.enabled && c.pm25)) services.push(new Pm25Service());
   return services;
 }

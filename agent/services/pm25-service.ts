@@ -47,7 +47,11 @@ export class Pm25Service implements AgentService {
         return;
       }
       const r = parsed.data;
-      const paired = estimator.addReading({ ts: new Date(r.ts), pm25: r.pm25, ...(r.humidity === undefined ? {} : { humidity: r.humidity }) });
+      const paired = estimator.addReading({
+        ts: new Date(r.ts),
+        pm25: r.pm25,
+        ...(r.humidity === undefined ? {} : { humidity: r.humidity }),
+      });
       log.info('PM2.5 reference reading', { pm25: r.pm25, paired });
     });
 
@@ -55,7 +59,14 @@ export class Pm25Service implements AgentService {
     this.subs.push(
       cameraFrames({
         camera: side,
-        spec: (probe) => ({ width: probe.width, height: probe.height, pixelOrder: 'rgb', padPosition: 'center', scale: 1, padValue: 0 }),
+        spec: (probe) => ({
+          width: probe.width,
+          height: probe.height,
+          pixelOrder: 'rgb',
+          padPosition: 'center',
+          scale: 1,
+          padValue: 0,
+        }),
         extraInputArgs: camera.source.startsWith('/dev/video') ? [] : ['-skip_frame', 'nokey'],
         maxOutstanding: 2,
         log,
@@ -64,7 +75,13 @@ export class Pm25Service implements AgentService {
         .pipe(
           map((f) => {
             f.release();
-            return { camera: camera.id, ts: new Date(f.ts), rgb: f.data, width: f.letterbox.inputWidth, height: f.letterbox.inputHeight };
+            return {
+              camera: camera.id,
+              ts: new Date(f.ts),
+              rgb: f.data,
+              width: f.letterbox.inputWidth,
+              height: f.letterbox.inputHeight,
+            };
           }),
           pm25Windows(estimator, cfg.windowMinutes),
         )

@@ -19,33 +19,51 @@ export class AgentMetrics {
     inferenceBuckets,
     ['camera', 'model'],
   );
-  private readonly requests = this.r.counter('vigil_http_requests_total', 'HTTP requests served, by route and status code.', [
-    'route',
-    'code',
-  ]);
+  private readonly requests = this.r.counter(
+    'vigil_http_requests_total',
+    'HTTP requests served, by route and status code.',
+    ['route', 'code'],
+  );
   /** Outbox drop counts are cleared once reported over MQTT; the metric keeps a running total. */
   private readonly dropTotals = new Map<string, { last: number; total: number }>();
 
   constructor(private readonly agent: StatusAgent) {
     const r = this.r;
-    const info = r.gauge('vigil_build_info', 'Always 1; the labels say what runs where.', ['version', 'site', 'device']);
+    const info = r.gauge('vigil_build_info', 'Always 1; the labels say what runs where.', [
+      'version',
+      'site',
+      'device',
+    ]);
     const uptime = r.gauge('vigil_uptime_seconds', 'Seconds since the agent started.');
     const frames = r.counter('vigil_camera_frames_total', 'Frames read from the source.', ['camera']);
-    const processed = r.counter('vigil_camera_processed_frames_total', 'Frames through inference.', ['camera']);
+    const processed = r.counter('vigil_camera_processed_frames_total', 'Frames through inference.', [
+      'camera',
+    ]);
     const dropped = r.counter(
       'vigil_camera_dropped_frames_total',
       'Frames overtaken by newer ones before inference (latest wins).',
       ['camera'],
     );
-    const errors = r.counter('vigil_camera_inference_errors_total', 'Frames whose inference failed.', ['camera']);
-    const inFps = r.gauge('vigil_camera_input_fps', 'Frames per second read from the source (5 s window).', ['camera']);
-    const outFps = r.gauge('vigil_camera_processed_fps', 'Frames per second through inference (5 s window).', [
+    const errors = r.counter('vigil_camera_inference_errors_total', 'Frames whose inference failed.', [
       'camera',
     ]);
-    const state = r.gauge('vigil_camera_state', '1 for the state the camera is in, 0 for the others.', ['camera', 'state']);
-    const age = r.gauge('vigil_camera_last_frame_age_seconds', 'Seconds since the last frame (absent before the first).', [
+    const inFps = r.gauge('vigil_camera_input_fps', 'Frames per second read from the source (5 s window).', [
       'camera',
     ]);
+    const outFps = r.gauge(
+      'vigil_camera_processed_fps',
+      'Frames per second through inference (5 s window).',
+      ['camera'],
+    );
+    const state = r.gauge('vigil_camera_state', '1 for the state the camera is in, 0 for the others.', [
+      'camera',
+      'state',
+    ]);
+    const age = r.gauge(
+      'vigil_camera_last_frame_age_seconds',
+      'Seconds since the last frame (absent before the first).',
+      ['camera'],
+    );
     const model = r.gauge('vigil_model_info', 'Always 1; the execution provider each model runs on.', [
       'model',
       'family',
@@ -54,18 +72,30 @@ export class AgentMetrics {
     const rows = r.gauge('vigil_outbox_rows', 'Messages waiting in the outbox.');
     const bytes = r.gauge('vigil_outbox_bytes', 'Payload bytes waiting in the outbox.');
     const oldest = r.gauge('vigil_outbox_oldest_age_seconds', 'Age of the oldest message waiting.');
-    const drops = r.counter('vigil_outbox_dropped_messages_total', 'Messages the outbox dropped, by reason.', ['reason']);
+    const drops = r.counter(
+      'vigil_outbox_dropped_messages_total',
+      'Messages the outbox dropped, by reason.',
+      ['reason'],
+    );
     const connected = r.gauge('vigil_mqtt_connected', '1 while the broker connection is up.');
-    const published = r.counter('vigil_mqtt_published_total', 'PUBLISH packets sent for outbox rows (re-sends included).');
+    const published = r.counter(
+      'vigil_mqtt_published_total',
+      'PUBLISH packets sent for outbox rows (re-sends included).',
+    );
     const acked = r.counter('vigil_mqtt_acked_total', 'Messages the broker acknowledged.');
     const rejected = r.counter('vigil_mqtt_rejected_total', 'Messages the broker refused.');
     const connects = r.counter('vigil_mqtt_connects_total', 'Successful connections to the broker.');
     const inflight = r.gauge('vigil_mqtt_inflight', 'QoS 1 publishes awaiting PUBACK.');
-    const latency = r.gauge('vigil_mqtt_publish_latency_seconds', 'Publish to PUBACK: the last one, and a moving average.', [
-      'stat',
-    ]);
+    const latency = r.gauge(
+      'vigil_mqtt_publish_latency_seconds',
+      'Publish to PUBACK: the last one, and a moving average.',
+      ['stat'],
+    );
     const lag = r.gauge('vigil_event_loop_lag_seconds', 'Main-thread event-loop delay.', ['stat']);
-    const cpu = r.counter('process_cpu_seconds_total', 'User and system CPU time of the agent process, all threads.');
+    const cpu = r.counter(
+      'process_cpu_seconds_total',
+      'User and system CPU time of the agent process, all threads.',
+    );
     const rss = r.gauge('process_resident_memory_bytes', 'Resident memory of the agent process.');
     const start = r.gauge('process_start_time_seconds', 'Start of the agent, epoch seconds.');
 
@@ -85,7 +115,8 @@ export class AgentMetrics {
         errors.set(camera, s.inferenceErrors);
         inFps.set(camera, s.inputFps);
         outFps.set(camera, s.processedFps);
-        for (const name of cameraStateNames) state.set({ camera: id, state: name }, cam.state.state === name ? 1 : 0);
+        for (const name of cameraStateNames)
+          state.set({ camera: id, state: name }, cam.state.state === name ? 1 : 0);
         if (s.lastFrameAt) age.set(camera, Math.max(0, (now - s.lastFrameAt) / 1000));
       }
       for (const d of a.detectors.values()) {
@@ -97,7 +128,8 @@ export class AgentMetrics {
         rows.set({}, depth.rows);
         bytes.set({}, depth.bytes);
         oldest.set({}, depth.oldestAgeMs / 1000);
-        for (const [reason, n] of Object.entries(outbox.drops())) drops.set({ reason }, this.runningDrops(reason, n));
+        for (const [reason, n] of Object.entries(outbox.drops()))
+          drops.set({ reason }, this.runningDrops(reason, n));
       }
       const link = a.link;
       connected.set({}, link?.state.state === 'connected' ? 1 : 0);

@@ -1,7 +1,18 @@
 import type { Detection } from '../../models/types.js';
 
 /** Distinct on dark and light scenes; a label keeps its colour everywhere (page chips use the same hash). */
-const palette = ['#22c55e', '#f59e0b', '#3b82f6', '#ef4444', '#a855f7', '#06b6d4', '#ec4899', '#84cc16', '#f97316', '#14b8a6'];
+const palette = [
+  '#22c55e',
+  '#f59e0b',
+  '#3b82f6',
+  '#ef4444',
+  '#a855f7',
+  '#06b6d4',
+  '#ec4899',
+  '#84cc16',
+  '#f97316',
+  '#14b8a6',
+];
 
 export function labelColour(label: string): string {
   let h = 0;
@@ -10,7 +21,10 @@ export function labelColour(label: string): string {
 }
 
 const escapeXml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
@@ -18,7 +32,12 @@ const r1 = (v: number) => Math.round(v * 10) / 10;
  * An SVG the size of the picture with a box and a "label 87%" tag per detection, for sharp to composite.
  * `scale` maps source pixels (where detections live) to the picture's pixels.
  */
-export function annotationSvg(width: number, height: number, detections: readonly Detection[], scale: number): string {
+export function annotationSvg(
+  width: number,
+  height: number,
+  detections: readonly Detection[],
+  scale: number,
+): string {
   const stroke = Math.max(2, Math.round(width / 320));
   const font = Math.max(11, Math.round(width / 55));
   const tagH = Math.round(font * 1.35);

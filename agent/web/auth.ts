@@ -63,8 +63,10 @@ export class HttpAuth {
     if (!this.cfg) return { session: this.newSession() };
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     let result: AuthResult = 'denied';
-    if (typeof b.token === 'string' && this.cfg.token) result = sameSecret(b.token, this.cfg.token) ? 'ok' : 'denied';
-    else if (typeof b.user === 'string' && typeof b.password === 'string') result = await this.checkPassword(b.user, b.password);
+    if (typeof b.token === 'string' && this.cfg.token)
+      result = sameSecret(b.token, this.cfg.token) ? 'ok' : 'denied';
+    else if (typeof b.user === 'string' && typeof b.password === 'string')
+      result = await this.checkPassword(b.user, b.password);
     return result === 'ok' ? { session: this.newSession() } : { error: result };
   }
 

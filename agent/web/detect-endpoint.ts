@@ -36,17 +36,34 @@ export class DetectEndpoint {
     const modelId = url.searchParams.get('model') ?? this.detectors.keys().next().value;
     const detector = modelId === undefined ? undefined : this.detectors.get(modelId);
     if (!detector || modelId === undefined) {
-      return this.refuse(req, res, 404, `unknown model "${modelId ?? ''}" (loaded: ${[...this.detectors.keys()].join(', ') || 'none'})`);
+      return this.refuse(
+        req,
+        res,
+        404,
+        `unknown model "${modelId ?? ''}" (loaded: ${[...this.detectors.keys()].join(', ') || 'none'})`,
+      );
     }
     const format = url.searchParams.get('format') ?? 'json';
-    if (format !== 'json' && format !== 'jpeg') return this.refuse(req, res, 400, 'format must be json or jpeg');
+    if (format !== 'json' && format !== 'jpeg')
+      return this.refuse(req, res, 400, 'format must be json or jpeg');
     if (/^multipart\//i.test(req.headers['content-type'] ?? '')) {
-      return this.refuse(req, res, 415, 'send the image bytes as the body (curl --data-binary @image.jpg), not a multipart form');
+      return this.refuse(
+        req,
+        res,
+        415,
+        'send the image bytes as the body (curl --data-binary @image.jpg), not a multipart form',
+      );
     }
     if (this.busy.has(modelId)) {
-      return this.refuse(req, res, 429, `an upload is already being processed on model "${modelId}"; try again shortly`, {
-        'Retry-After': '1',
-      });
+      return this.refuse(
+        req,
+        res,
+        429,
+        `an upload is already being processed on model "${modelId}"; try again shortly`,
+        {
+          'Retry-After': '1',
+        },
+      );
     }
     this.busy.add(modelId);
     try {
@@ -54,7 +71,8 @@ export class DetectEndpoint {
       try {
         body = await readBody(req, this.limits.maxBytes);
       } catch (err) {
-        if (err instanceof BodyTooLarge) return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);
+        if (err instanceof BodyTooLarge)
+          return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);
         throw err;
       }
       if (body.length === 0) return sendError(res, 400, 'empty body: send an image (JPEG, PNG, WebP, …)');
@@ -62,11 +80,19 @@ export class DetectEndpoint {
       try {
         meta = await sharp(body).metadata();
       } catch {
-        return sendError(res, 415, 'not an image that can be decoded (send JPEG, PNG, WebP, GIF or TIFF bytes)');
+        return sendError(
+          res,
+          415,
+          'not an image that can be decoded (send JPEG, PNG, WebP, GIF or TIFF bytes)',
+        );
       }
       if (!meta.width || !meta.height) return sendError(res, 415, 'not an image: no dimensions');
       if (meta.width * meta.height > this.limits.maxPixels) {
-        return sendError(res, 413, `image of ${meta.width}×${meta.height} is over ${this.limits.maxPixels / 1e6} megapixels`);
+        return sendError(
+          res,
+          413,
+          `image of ${meta.width}×${meta.height} is over ${this.limits.maxPixels / 1e6} megapixels`,
+        );
       }
       const frame = await imageToInputFrame(body, detector.info.input);
       const result = await detector.detect(frame, 'api');
@@ -108,7 +134,13 @@ export class DetectEndpoint {
   }
 
   /** Answers before the body is read, then closes the connection instead of swallowing the upload. */
-  private refuse(req: IncomingMessage, res: ServerResponse, code: number, reason: string, headers: Record<string, string> = {}): void {
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    code: number,
+    reason: string,
+    headers: Record<string, string> = {},
+  ): void {
     const complete = req.readableEnded;
     sendError(res, code, reason, complete ? headers : { ...headers, Connection: 'close' });
     if (!complete) res.once('finish', () => req.destroy());

@@ -97,7 +97,8 @@ export class WebServer {
       }
       if (!hit.route.open) {
         const auth = await this.opts.auth.check(req);
-        if (auth === 'busy') return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
+        if (auth === 'busy')
+          return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
         if (auth !== 'ok') {
           return sendError(res, 401, 'log in first: a token or a user and password (see docs/http.md)', {
             'WWW-Authenticate': 'Bearer realm="vigil"',

@@ -13,12 +13,25 @@ export const securityHeaders: Record<string, string> = {
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), interest-cohort=()',
 };
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(res, code, JSON.stringify(body), 'application/json; charset=utf-8', { 'Cache-Control': 'no-store', ...headers });
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  send(res, code, JSON.stringify(body), 'application/json; charset=utf-8', {
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
 }
 
 /** Errors are JSON `{ error, reason }` with a reason a person can act on. */
-export function sendError(res: ServerResponse, code: number, reason: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  code: number,
+  reason: string,
+  headers: Record<string, string> = {},
+): void {
   const error = code === 401 ? 'unauthorized' : code === 404 ? 'not found' : code === 429 ? 'busy' : 'error';
   sendJson(res, code, { error, reason }, headers);
 }

@@ -36,7 +36,8 @@ abstract class Metric<S> {
   ) {
     if (!metricName.test(name)) throw new Error(`invalid metric name "${name}"`);
     for (const l of labelNames) {
-      if (!labelName.test(l) || l.startsWith('__') || l === 'le') throw new Error(`invalid label name "${l}"`);
+      if (!labelName.test(l) || l.startsWith('__') || l === 'le')
+        throw new Error(`invalid label name "${l}"`);
     }
   }
 
@@ -111,7 +112,11 @@ export class Histogram extends Metric<HistogramData> {
     this.buckets = sorted;
   }
   observe(labels: Labels, v: number): void {
-    const d = this.entry(labels, () => ({ counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 }));
+    const d = this.entry(labels, () => ({
+      counts: new Array<number>(this.buckets.length + 1).fill(0),
+      sum: 0,
+      count: 0,
+    }));
     let i = 0;
     while (i < this.buckets.length && v > this.buckets[i]!) i++;
     d.counts[i]!++;
@@ -153,7 +158,12 @@ export class MetricsRegistry {
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
     return this.register(new Gauge(name, help, labelNames));
   }
-  histogram(name: string, help: string, buckets: readonly number[], labelNames: readonly string[] = []): Histogram {
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[] = [],
+  ): Histogram {
     return this.register(new Histogram(name, help, buckets, labelNames));
   }
   onCollect(fn: () => void): void {

@@ -54,7 +54,8 @@ export class SnapshotRenderer {
     let c = this.cache.get(event.camera);
     if (!c) this.cache.set(event.camera, (c = { renderedAt: -Infinity }));
     if (c.inFlight) return c.inFlight;
-    const fresh = c.snapshot && (c.snapshot.frameNo === event.frameNo || this.now() - c.renderedAt < this.minIntervalMs);
+    const fresh =
+      c.snapshot && (c.snapshot.frameNo === event.frameNo || this.now() - c.renderedAt < this.minIntervalMs);
     if (fresh) return c.snapshot;
     const { letterbox: lb, data } = event.frame;
     if (data.byteLength !== lb.inputWidth * lb.inputHeight * 3) {
@@ -75,7 +76,11 @@ export class SnapshotRenderer {
     this.cache.delete(camera);
   }
 
-  private async render(event: DetectionEvent, pixels: Buffer, pixelOrder: InputSpec['pixelOrder']): Promise<Snapshot> {
+  private async render(
+    event: DetectionEvent,
+    pixels: Buffer,
+    pixelOrder: InputSpec['pixelOrder'],
+  ): Promise<Snapshot> {
     const lb = event.frame.letterbox;
     const width = Math.min(lb.scaledWidth, this.maxWidth);
     const height = Math.max(1, Math.round((lb.scaledHeight * width) / lb.scaledWidth));
@@ -85,11 +90,12 @@ export class SnapshotRenderer {
       width: lb.scaledWidth,
       height: lb.scaledHeight,
     });
-    if (pixelOrder === 'bgr') img = img.recomb([
-      [0, 0, 1],
-      [0, 1, 0],
-      [1, 0, 0],
-    ]);
+    if (pixelOrder === 'bgr')
+      img = img.recomb([
+        [0, 0, 1],
+        [0, 1, 0],
+        [1, 0, 0],
+      ]);
     if (width !== lb.scaledWidth) img = img.resize(width, height, { fit: 'fill' });
     const svg = annotationSvg(width, height, event.result.detections, width / lb.srcWidth);
     const jpeg = await img

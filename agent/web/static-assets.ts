@@ -8,9 +8,12 @@ const assetTypes: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
-  'render.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'tiles.js': 'text/javascript; charset=utf-8',
+  'panels.js': 'text/javascript; charset=utf-8',
   'pm25-chart.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
+  'try-image.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 
@@ -33,10 +36,13 @@ export class StaticAssets {
     for (const [name, type] of Object.entries(assetTypes)) {
       if (name !== 'index.html') this.assets.set(name, asset(readFileSync(new URL(name, dir)), type));
     }
-    const html = readFileSync(new URL('index.html', dir), 'utf8').replace(/\{\{([a-z0-9.-]+)\}\}/g, (whole, name: string) => {
-      const a = this.assets.get(name);
-      return a ? `/assets/${name}?v=${a.version}` : whole;
-    });
+    const html = readFileSync(new URL('index.html', dir), 'utf8').replace(
+      /\{\{([a-z0-9.-]+)\}\}/g,
+      (whole, name: string) => {
+        const a = this.assets.get(name);
+        return a ? `/assets/${name}?v=${a.version}` : whole;
+      },
+    );
     this.assets.set('index.html', asset(Buffer.from(html), assetTypes['index.html']!));
   }
 

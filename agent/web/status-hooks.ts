@@ -27,7 +27,9 @@ export interface StatusHooks {
 }
 
 const hasMethods = <T>(value: unknown, ...names: string[]): value is T =>
-  typeof value === 'object' && value !== null && names.every((n) => typeof (value as never)[n] === 'function');
+  typeof value === 'object' &&
+  value !== null &&
+  names.every((n) => typeof (value as never)[n] === 'function');
 
 const Interval = z.tuple([z.number(), z.number()]).nullable();
 const Pm25Reading = z.object({
@@ -95,7 +97,13 @@ export function readDrift(hooks: StatusHooks, camera: string): CameraDrift | und
   const s = DriftSummary.safeParse(hooks.drift.summary(camera));
   if (!s.success) return undefined;
   const { state, stateSince, score, drivers, ts } = s.data;
-  return { state, since: Math.max(0, Math.round(stateSince)), score, drivers, ts: Math.max(0, Math.round(ts)) };
+  return {
+    state,
+    since: Math.max(0, Math.round(stateSince)),
+    score,
+    drivers,
+    ts: Math.max(0, Math.round(ts)),
+  };
 }
 
 export function readFleet(hooks: StatusHooks): z.infer<typeof FleetState> | undefined {

@@ -67,8 +67,16 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
   const stats = runtime?.stats.snapshot();
   const last = runtime?.last;
   const state = runtime
-    ? { state: runtime.state.state, ...(runtime.state.reason ? { reason: redactUrl(runtime.state.reason) } : {}), since: runtime.state.since }
-    : { state: 'stopped' as const, reason: cfg.enabled ? 'not started' : 'disabled in config', since: agent.startedAt };
+    ? {
+        state: runtime.state.state,
+        ...(runtime.state.reason ? { reason: redactUrl(runtime.state.reason) } : {}),
+        since: runtime.state.since,
+      }
+    : {
+        state: 'stopped' as const,
+        reason: cfg.enabled ? 'not started' : 'disabled in config',
+        since: agent.startedAt,
+      };
   const pm25 = readPm25(agent, id, inputs.now);
   const drift = readDrift(agent, id);
   return {
@@ -90,7 +98,11 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
     },
     lastFrameAt: stats?.lastFrameAt ? stats.lastFrameAt : null,
     snapshot: last
-      ? { frameNo: last.frameNo, ts: last.ts, url: `/api/cameras/${encodeURIComponent(id)}/snapshot.jpg?frame=${last.frameNo}` }
+      ? {
+          frameNo: last.frameNo,
+          ts: last.ts,
+          url: `/api/cameras/${encodeURIComponent(id)}/snapshot.jpg?frame=${last.frameNo}`,
+        }
       : null,
     detections: {
       last: last?.result.detections.length ?? 0,

@@ -121,7 +121,11 @@ export const HealthStatus = z.strictObject({
   disk: z.strictObject({ path: z.string(), usedBytes: NonNeg, totalBytes: NonNeg }).nullable(),
   temperatureC: z.number().nullable(),
   gpu: z
-    .strictObject({ loadPercent: NonNeg, name: z.string(), source: z.enum(['jetson-sysfs', 'systeminformation']) })
+    .strictObject({
+      loadPercent: NonNeg,
+      name: z.string(),
+      source: z.enum(['jetson-sysfs', 'systeminformation']),
+    })
     .nullable(),
   process: z.strictObject({ rssBytes: NonNeg, cpuPercent: NonNeg }),
   eventLoopLagMs: z.strictObject({ p50: NonNeg, p99: NonNeg, max: NonNeg }),

@@ -21,9 +21,15 @@ export interface WebRouteDeps {
 }
 
 /** Ready: every model an enabled camera needs is loaded and every enabled camera is streaming. */
-export function readiness(agent: StatusAgent): { ready: boolean; cameras: Record<string, string>; models: string[] } {
+export function readiness(agent: StatusAgent): {
+  ready: boolean;
+  cameras: Record<string, string>;
+  models: string[];
+} {
   const enabled = agent.config.cameras.filter((c) => c.enabled);
-  const cameras = Object.fromEntries(enabled.map((c) => [c.id, agent.cameras.get(c.id)?.state.state ?? 'not started']));
+  const cameras = Object.fromEntries(
+    enabled.map((c) => [c.id, agent.cameras.get(c.id)?.state.state ?? 'not started']),
+  );
   const modelsUp = enabled.every((c) => agent.detectors.has(c.model));
   return {
     ready: modelsUp && Object.values(cameras).every((s) => s === 'streaming'),
@@ -35,10 +41,17 @@ export function readiness(agent: StatusAgent): { ready: boolean; cameras: Record
 /** The whole HTTP surface (docs/http.md). Nothing here changes the box's config. */
 export function webRoutes(d: WebRouteDeps): Route[] {
   const asset = (name: string, version: string | null) => (ctx: Parameters<Route['handle']>[0]) => {
-    if (!d.assets.serve(ctx.req, ctx.res, name, version)) sendError(ctx.res, 404, `no asset ${name.slice(0, 100)}`);
+    if (!d.assets.serve(ctx.req, ctx.res, name, version))
+      sendError(ctx.res, 404, `no asset ${name.slice(0, 100)}`);
   };
   return [
-    { method: 'GET', pattern: /^\/$/, name: '/', open: true, handle: (ctx) => asset('index.html', null)(ctx) },
+    {
+      method: 'GET',
+      pattern: /^\/$/,
+      name: '/',
+      open: true,
+      handle: (ctx) => asset('index.html', null)(ctx),
+    },
     {
       method: 'GET',
       pattern: /^\/assets\/([^/]+)$/,
@@ -51,7 +64,8 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       pattern: /^\/healthz$/,
       name: '/healthz',
       open: true,
-      handle: ({ res }) => sendJson(res, 200, { status: 'ok', uptimeS: Math.round((Date.now() - d.agent.startedAt) / 1000) }),
+      handle: ({ res }) =>
+        sendJson(res, 200, { status: 'ok', uptimeS: Math.round((Date.now() - d.agent.startedAt) / 1000) }),
     },
     {
       method: 'GET',
@@ -67,9 +81,15 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       method: 'GET',
       pattern: /^\/metrics$/,
       name: '/metrics',
-      handle: ({ res }) => send(res, 200, d.metrics.text(), d.metrics.contentType, { 'Cache-Control': 'no-store' }),
+      handle: ({ res }) =>
+        send(res, 200, d.metrics.text(), d.metrics.contentType, { 'Cache-Control': 'no-store' }),
     },
-    { method: 'GET', pattern: /^\/api\/status$/, name: '/api/status', handle: ({ res }) => sendJson(res, 200, d.status()) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/status$/,
+      name: '/api/status',
+      handle: ({ res }) => sendJson(res, 200, d.status()),
+    },
     {
       method: 'GET',
       pattern: /^\/api\/status\/schema\.json$/,
@@ -105,7 +125,12 @@ export function webRoutes(d: WebRouteDeps): Route[] {
         });
       },
     },
-    { method: 'POST', pattern: /^\/api\/detect$/, name: '/api/detect', handle: ({ req, res, url }) => d.detect.handle(req, res, url) },
+    {
+      method: 'POST',
+      pattern: /^\/api\/detect$/,
+      name: '/api/detect',
+      handle: ({ req, res, url }) => d.detect.handle(req, res, url),
+    },
     {
       method: 'GET',
       pattern: /^\/api\/auth$/,
@@ -131,8 +156,10 @@ export function webRoutes(d: WebRouteDeps): Route[] {
           return sendError(res, 400, 'send JSON: {"token": "…"} or {"user": "…", "password": "…"}');
         }
         const r = await d.auth.login(body);
-        if ('session' in r) return sendJson(res, 200, { ok: true }, { 'Set-Cookie': d.auth.cookieFor(r.session) });
-        if (r.error === 'busy') return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
+        if ('session' in r)
+          return sendJson(res, 200, { ok: true }, { 'Set-Cookie': d.auth.cookieFor(r.session) });
+        if (r.error === 'busy')
+          return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
         sendError(res, 401, 'wrong token, user or password');
       },
     },

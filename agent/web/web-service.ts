@@ -63,7 +63,8 @@ export class WebService implements AgentService {
         metrics.observe(e);
       }),
       agent.states$.subscribe((s) => {
-        if ((s.state === 'stalled' || s.state === 'failed') && s.reason) errors.add('camera', s.reason, s.camera);
+        if ((s.state === 'stalled' || s.state === 'failed') && s.reason)
+          errors.add('camera', s.reason, s.camera);
       }),
     ];
     let linkErrorAt = 0;
@@ -78,11 +79,13 @@ export class WebService implements AgentService {
       }
       for (const [id, cam] of agent.cameras) {
         const n = cam.stats.inferenceErrors;
-        if (n > (seen.get(id) ?? 0)) errors.add('inference', `${n - (seen.get(id) ?? 0)} frame(s) failed inference`, id);
+        if (n > (seen.get(id) ?? 0))
+          errors.add('inference', `${n - (seen.get(id) ?? 0)} frame(s) failed inference`, id);
         seen.set(id, n);
       }
       const drops = sumDrops(agent);
-      if (drops > dropsSeen) errors.add('outbox', `${drops - dropsSeen} message(s) dropped (outbox full or refused)`);
+      if (drops > dropsSeen)
+        errors.add('outbox', `${drops - dropsSeen} message(s) dropped (outbox full or refused)`);
       dropsSeen = drops;
     };
     await health.refresh();

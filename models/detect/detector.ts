@@ -46,13 +46,20 @@ export class Detector {
       return fail(`${cfg.path}: ${(err as Error).message}`);
     }
     const input = onnx.inputs[0]!;
-    if (onnx.inputs.length !== 1 || input.dims.length !== 4 || (input.dims[1] !== null && input.dims[1] !== 3)) {
-      fail(`expected one 1×3×H×W image input, found ${onnx.inputs.map((i) => `${i.name} ${i.dims.map((d) => d ?? '?').join('×')}`).join(', ')}`);
+    if (
+      onnx.inputs.length !== 1 ||
+      input.dims.length !== 4 ||
+      (input.dims[1] !== null && input.dims[1] !== 3)
+    ) {
+      fail(
+        `expected one 1×3×H×W image input, found ${onnx.inputs.map((i) => `${i.name} ${i.dims.map((d) => d ?? '?').join('×')}`).join(', ')}`,
+      );
     }
     const metaSize = parseImgsz(onnx.metadata.imgsz);
     const height = input.dims[2] ?? cfg.inputSize?.[1] ?? metaSize?.[0];
     const width = input.dims[3] ?? cfg.inputSize?.[0] ?? metaSize?.[1];
-    if (!width || !height) fail('the model has a dynamic input size: set inputSize: [width, height] in its config');
+    if (!width || !height)
+      fail('the model has a dynamic input size: set inputSize: [width, height] in its config');
     if (cfg.inputSize && input.dims[2] && (cfg.inputSize[0] !== width || cfg.inputSize[1] !== height)) {
       fail(`inputSize ${cfg.inputSize.join('×')} does not match the model's fixed input ${width}×${height}`);
     }
@@ -64,7 +71,9 @@ export class Detector {
     }
     const spec: InputSpec = { width: width!, height: height!, ...familyInput[decoder.family] };
     const classNames =
-      cfg.classNames ?? parseUltralyticsNames(onnx.metadata.names ?? '') ?? (decoder.family === 'yolox' ? [...cocoNames] : []);
+      cfg.classNames ??
+      parseUltralyticsNames(onnx.metadata.names ?? '') ??
+      (decoder.family === 'yolox' ? [...cocoNames] : []);
     const perClass: (number | undefined)[] = classNames.map((name) => cfg.classes[name]?.confidence);
     const thresholds: Thresholds = { confidence: cfg.confidence, perClass, iou: cfg.iou, maxDetections: 300 };
     const workers = cfg.workers ?? Math.max(1, Math.floor(availableParallelism() / cfg.intraOpThreads));
@@ -106,7 +115,9 @@ export class Detector {
   private async warmUp(): Promise<void> {
     const { width, height, padValue } = this.info.input;
     await Promise.all(
-      Array.from({ length: this.pool.size }, () => this.pool.run(new Uint8Array(width * height * 3).fill(padValue), 'warm-up')),
+      Array.from({ length: this.pool.size }, () =>
+        this.pool.run(new Uint8Array(width * height * 3).fill(padValue), 'warm-up'),
+      ),
     );
   }
 
@@ -125,7 +136,13 @@ export class Detector {
       if (label === undefined) continue;
       detections.push({ label, classId: c.classId, score: c.score, box: toSourceBox(c, frame.letterbox) });
     }
-    return { detections, inferenceMs: res.inferenceMs, preMs: res.preMs, postMs: res.postMs, queueMs: res.queueMs };
+    return {
+      detections,
+      inferenceMs: res.inferenceMs,
+      preMs: res.preMs,
+      postMs: res.postMs,
+      queueMs: res.queueMs,
+    };
   }
 
   async close(): Promise<void> {

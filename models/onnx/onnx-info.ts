@@ -33,7 +33,8 @@ function tensorInfo(buf: Uint8Array, start: number, end: number): TensorInfo {
         for (const d of fields(buf, tt.start, tt.end)) {
           if (d.no !== 1 || d.wireType !== 2) continue;
           let dim: number | null = null;
-          for (const dv of fields(buf, d.start, d.end)) if (dv.no === 1 && dv.wireType === 0) dim = Number(dv.value);
+          for (const dv of fields(buf, d.start, d.end))
+            if (dv.no === 1 && dv.wireType === 0) dim = Number(dv.value);
           dims.push(dim !== null && dim > 0 ? dim : null);
         }
       }
@@ -68,7 +69,8 @@ export function readOnnxInfo(source: string | Uint8Array): OnnxInfo {
         const inputs: TensorInfo[] = [];
         for (const g of fields(buf, f.start, f.end)) {
           if (g.no === 5 && g.wireType === 2) {
-            for (const t of fields(buf, g.start, g.end)) if (t.no === 8 && t.wireType === 2) initializers.add(text(buf, t));
+            for (const t of fields(buf, g.start, g.end))
+              if (t.no === 8 && t.wireType === 2) initializers.add(text(buf, t));
           }
           if (g.no === 11 && g.wireType === 2) inputs.push(tensorInfo(buf, g.start, g.end));
           if (g.no === 12 && g.wireType === 2) info.outputs.push(tensorInfo(buf, g.start, g.end));
@@ -91,7 +93,8 @@ export function readOnnxInfo(source: string | Uint8Array): OnnxInfo {
 export function parseUltralyticsNames(value: string): string[] | undefined {
   const names: string[] = [];
   const re = /(\d+)\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")/g;
-  for (let m = re.exec(value); m; m = re.exec(value)) names[Number(m[1])] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  for (let m = re.exec(value); m; m = re.exec(value))
+    names[Number(m[1])] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
   if (!names.length) return undefined;
   return Array.from(names, (n, i) => n ?? `class${i}`);
 }

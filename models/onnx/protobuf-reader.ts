@@ -49,7 +49,8 @@ export function* fields(buf: Uint8Array, start = 0, end = buf.length): Generator
         const [len, p2] = readVarint(buf, pos);
         const s = p2;
         const e = s + Number(len);
-        if (e > end) throw new ProtobufError(`field ${no} runs past the end of its message (truncated file?)`);
+        if (e > end)
+          throw new ProtobufError(`field ${no} runs past the end of its message (truncated file?)`);
         pos = e;
         yield { no, wireType, value: 0n, start: s, end: e };
         break;

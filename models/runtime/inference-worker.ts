@@ -22,7 +22,10 @@ const tensorData = new Float32Array(3 * plane);
 // A refused provider is reported by us with its reason; onnxruntime's own stderr dump of it is noise.
 ort.env.logLevel = 'fatal';
 
-async function createSession(): Promise<{ session: ort.InferenceSession; ready: Extract<WorkerReady, { type: 'ready' }> }> {
+async function createSession(): Promise<{
+  session: ort.InferenceSession;
+  ready: Extract<WorkerReady, { type: 'ready' }>;
+}> {
   const refused: ProviderRefusal[] = [];
   for (const provider of init.providers) {
     try {
@@ -34,10 +37,19 @@ async function createSession(): Promise<{ session: ort.InferenceSession; ready: 
       });
       return {
         session,
-        ready: { type: 'ready', provider, refused, inputName: session.inputNames[0]!, outputName: session.outputNames[0]! },
+        ready: {
+          type: 'ready',
+          provider,
+          refused,
+          inputName: session.inputNames[0]!,
+          outputName: session.outputNames[0]!,
+        },
       };
     } catch (err) {
-      refused.push({ provider, reason: (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300) });
+      refused.push({
+        provider,
+        reason: (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300),
+      });
     }
   }
   throw Object.assign(new Error(refused.map((r) => `${r.provider}: ${r.reason}`).join('; ')), { refused });
@@ -85,7 +97,10 @@ try {
       const out = await session.run({ [ready.inputName]: input });
       const t2 = performance.now();
       const tensor = out[ready.outputName]!;
-      const candidates = nms(decoder.decode(toFloat32(tensor.data), tensor.dims, init.input, init.thresholds), init.thresholds);
+      const candidates = nms(
+        decoder.decode(toFloat32(tensor.data), tensor.dims, init.input, init.thresholds),
+        init.thresholds,
+      );
       const t3 = performance.now();
       const res: InferResponse = {
         id: req.id,
@@ -98,11 +113,20 @@ try {
       };
       port.postMessage(res, [req.pixels]);
     } catch (err) {
-      const res: InferResponse = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err), pixels: req.pixels };
+      const res: InferResponse = {
+        id: req.id,
+        ok: false,
+        error: err instanceof Error ? err.message : String(err),
+        pixels: req.pixels,
+      };
       port.postMessage(res, [req.pixels]);
     }
   });
 } catch (err) {
   const refused = (err as { refused?: ProviderRefusal[] }).refused ?? [];
-  port.postMessage({ type: 'failed', error: err instanceof Error ? err.message : String(err), refused } satisfies WorkerReady);
+  port.postMessage({
+    type: 'failed',
+    error: err instanceof Error ? err.message : String(err),
+    refused,
+  } satisfies WorkerReady);
 }

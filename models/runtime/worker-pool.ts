@@ -78,7 +78,9 @@ export class WorkerPool {
 
   private spawn(): Promise<Slot> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(bootUrl, { workerData: { ...this.init, entry } satisfies InferenceWorkerInit });
+      const worker = new Worker(bootUrl, {
+        workerData: { ...this.init, entry } satisfies InferenceWorkerInit,
+      });
       const slot: Slot = { worker };
       let ready = false;
       worker.on('message', (msg: WorkerReady | InferResponse) => {
@@ -131,9 +133,15 @@ export class WorkerPool {
       const id = this.nextId++;
       slot.busy = { id, job, startedAt: performance.now() };
       const px = job.pixels;
-      const req: InferRequest = { id, pixels: px.buffer as ArrayBuffer, byteOffset: px.byteOffset, byteLength: px.byteLength };
+      const req: InferRequest = {
+        id,
+        pixels: px.buffer as ArrayBuffer,
+        byteOffset: px.byteOffset,
+        byteLength: px.byteLength,
+      };
       // A frame that owns its whole buffer is moved, not copied; a view into a shared buffer is copied.
-      if (px.byteOffset === 0 && px.byteLength === px.buffer.byteLength) slot.worker.postMessage(req, [req.pixels]);
+      if (px.byteOffset === 0 && px.byteLength === px.buffer.byteLength)
+        slot.worker.postMessage(req, [req.pixels]);
       else {
         const copy = px.slice();
         slot.worker.postMessage({ ...req, pixels: copy.buffer, byteOffset: 0 }, [copy.buffer]);

@@ -16,7 +16,13 @@ export interface InferenceWorkerInit {
 }
 
 export type WorkerReady =
-  | { type: 'ready'; provider: ProviderName; refused: ProviderRefusal[]; inputName: string; outputName: string }
+  | {
+      type: 'ready';
+      provider: ProviderName;
+      refused: ProviderRefusal[];
+      inputName: string;
+      outputName: string;
+    }
   | { type: 'failed'; error: string; refused: ProviderRefusal[] };
 
 export interface InferRequest {

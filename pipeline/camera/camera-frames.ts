@@ -1,5 +1,17 @@
 import { existsSync } from 'node:fs';
-import { concat, defer, from, map, type Observable, retry, switchMap, tap, throwError, timeout, timer } from 'rxjs';
+import {
+  concat,
+  defer,
+  from,
+  map,
+  type Observable,
+  retry,
+  switchMap,
+  tap,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
 import type { CameraConfig } from '../../config/schema.js';
 import type { Logger } from '../../config/logger.js';
 import { computeLetterbox } from '../../models/letterbox.js';
@@ -68,7 +80,9 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
       const letterbox = computeLetterbox(probe.width, probe.height, frameSpec);
       const plan = planFfmpeg(camera, kind, probe, letterbox, frameSpec);
       if (opts.extraInputArgs) plan.inputArgs.push(...opts.extraInputArgs);
-      log.debug('ffmpeg starting', { args: [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs].join(' ') });
+      log.debug('ffmpeg starting', {
+        args: [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs].join(' '),
+      });
       const frames = rawFrames(plan, {
         pull,
         maxOutstanding: opts.maxOutstanding,
@@ -88,7 +102,12 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
         map((f): CameraFrame => ({ ...f, camera: camera.id, frameNo: frameNo++, letterbox })),
       );
       // Only a file read once may end; a live stream or a looped file that ends is a failure to retry.
-      return endsCleanly ? frames : concat(frames, throwError(() => new Error('the stream ended')));
+      return endsCleanly
+        ? frames
+        : concat(
+            frames,
+            throwError(() => new Error('the stream ended')),
+          );
     }),
     tap(() => {
       if (current?.state !== 'streaming') setState('streaming');

@@ -88,7 +88,9 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
           };
         } catch (err) {
           stats.inferenceErrors++;
-          log.warn('inference failed, frame skipped', { reason: err instanceof Error ? err.message : String(err) });
+          log.warn('inference failed, frame skipped', {
+            reason: err instanceof Error ? err.message : String(err),
+          });
           return null;
         } finally {
           frame.release();

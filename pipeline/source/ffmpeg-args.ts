@@ -36,7 +36,14 @@ export function planFfmpeg(
 ): FfmpegPlan {
   return {
     input: kind.input(camera),
-    inputArgs: ['-nostdin', '-nostats', '-loglevel', 'info', ...hwaccelArgs(camera.hwaccel, probe.codec), ...kind.inputArgs(camera)],
+    inputArgs: [
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'info',
+      ...hwaccelArgs(camera.hwaccel, probe.codec),
+      ...kind.inputArgs(camera),
+    ],
     outputArgs: [
       '-an',
       '-sn',

@@ -22,13 +22,25 @@ function causeOf(err: unknown): string {
   const lines = String((err as Error)?.message ?? err)
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('ffprobe version') && !l.startsWith('Command failed') && !/^\s*(built|configuration|lib)/.test(l));
+    .filter(
+      (l) =>
+        l &&
+        !l.startsWith('ffprobe version') &&
+        !l.startsWith('Command failed') &&
+        !/^\s*(built|configuration|lib)/.test(l),
+    );
   return lines.at(-1) ?? 'ffprobe failed';
 }
 
 /** Asks ffprobe for the first video stream's geometry; the error names the cause, with credentials redacted. */
-export async function probeSource(input: string, inputArgs: string[], timeoutMs = 20_000): Promise<ProbeInfo> {
-  const probeArgs = inputArgs.filter((a, i, all) => a !== '-re' && a !== '-stream_loop' && all[i - 1] !== '-stream_loop');
+export async function probeSource(
+  input: string,
+  inputArgs: string[],
+  timeoutMs = 20_000,
+): Promise<ProbeInfo> {
+  const probeArgs = inputArgs.filter(
+    (a, i, all) => a !== '-re' && a !== '-stream_loop' && all[i - 1] !== '-stream_loop',
+  );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);

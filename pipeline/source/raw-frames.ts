@@ -76,10 +76,17 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
           return;
         }
         const detail = tail
-          .filter((l) => !/^\s*(Input|Output|Stream|Duration|Metadata|encoder|Press|frame=|Stream mapping)/.test(l.trim()))
+          .filter(
+            (l) =>
+              !/^\s*(Input|Output|Stream|Duration|Metadata|encoder|Press|frame=|Stream mapping)/.test(
+                l.trim(),
+              ),
+          )
           .slice(-2)
           .join(' | ');
-        subscriber.error(new Error(redactUrl(`${err.message.split('\n')[0]}${detail ? ` (${detail})` : ''}`)));
+        subscriber.error(
+          new Error(redactUrl(`${err.message.split('\n')[0]}${detail ? ` (${detail})` : ''}`)),
+        );
       },
     });
 

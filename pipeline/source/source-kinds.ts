@@ -33,7 +33,8 @@ export const sourceKinds: Record<SourceKindName, SourceKind> = {
   file: {
     name: 'file',
     inputArgs: (c) => [...(c.realtime ? ['-re'] : []), ...(c.loop ? ['-stream_loop', '-1'] : [])],
-    input: (c) => (c.source.startsWith('file://') ? decodeURIComponent(new URL(c.source).pathname) : c.source),
+    input: (c) =>
+      c.source.startsWith('file://') ? decodeURIComponent(new URL(c.source).pathname) : c.source,
     finite: true,
   },
   v4l2: {

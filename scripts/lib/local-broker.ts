@@ -25,7 +25,10 @@ const accepting = (port: number) =>
 export async function startLocalBroker(): Promise<{ url: string; stop(): void; child: ChildProcess }> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-broker-'));
-  writeFileSync(path.join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  writeFileSync(
+    path.join(dir, 'mosquitto.conf'),
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`,
+  );
   const child = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await accepting(port)); i++) await new Promise((r) => setTimeout(r, 50));
   return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM'), child };

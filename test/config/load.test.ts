@@ -33,7 +33,11 @@ describe('config validation', () => {
   it('fills defaults for a minimal config', () => {
     const cfg = validateConfig(base);
     expect(cfg.cameras[0]).toMatchObject({ enabled: true, hwaccel: 'none', stallTimeoutS: 10 });
-    expect(cfg.models.det).toMatchObject({ providers: ['tensorrt', 'cuda', 'cpu'], confidence: 0.25, iou: 0.45 });
+    expect(cfg.models.det).toMatchObject({
+      providers: ['tensorrt', 'cuda', 'cpu'],
+      confidence: 0.25,
+      iou: 0.45,
+    });
     expect(cfg.outbox.synchronous).toBe('NORMAL');
   });
 
@@ -53,14 +57,18 @@ describe('config validation', () => {
     };
     const lines = problems(input);
     expect(lines).toContain('(root): unknown field "colour"');
-    expect(lines).toContain('cameras[1].source: unsupported source scheme "ftp:" (expected rtsp://, rtsps://, http(s)://, file://, a path or /dev/video*)');
+    expect(lines).toContain(
+      'cameras[1].source: unsupported source scheme "ftp:" (expected rtsp://, rtsps://, http(s)://, file://, a path or /dev/video*)',
+    );
     expect(lines).toContain('cameras[0].model: unknown model "nope" (defined: det)');
     expect(lines).toContain('cameras[1].id: duplicate camera id "gate"');
   });
 
   it('reports an enum mismatch with the allowed values', () => {
     const input = { ...base, models: { det: { path: 'x.onnx', providers: ['gpu'] } } };
-    expect(problems(input)).toEqual(['models.det.providers[0]: expected one of "tensorrt", "cuda", "cpu", got "gpu"']);
+    expect(problems(input)).toEqual([
+      'models.det.providers[0]: expected one of "tensorrt", "cuda", "cpu", got "gpu"',
+    ]);
   });
 });
 
@@ -88,8 +96,16 @@ describe('config files and quick flags', () => {
   });
 
   it('builds a one-camera config from flags alone', () => {
-    const cfg = loadConfig(undefined, { source: 'rtsp://cam/1', model: '/m.onnx', mqtt: 'mqtt://127.0.0.1:1883', site: 's1', device: 'd1' });
-    expect(cfg.cameras).toEqual([expect.objectContaining({ id: 'cam1', source: 'rtsp://cam/1', model: 'default' })]);
+    const cfg = loadConfig(undefined, {
+      source: 'rtsp://cam/1',
+      model: '/m.onnx',
+      mqtt: 'mqtt://127.0.0.1:1883',
+      site: 's1',
+      device: 'd1',
+    });
+    expect(cfg.cameras).toEqual([
+      expect.objectContaining({ id: 'cam1', source: 'rtsp://cam/1', model: 'default' }),
+    ]);
     expect(cfg.models.default!.path).toBe('/m.onnx');
     expect(cfg.mqtt!.url).toBe('mqtt://127.0.0.1:1883');
     expect([cfg.site, cfg.device]).toEqual(['s1', 'd1']);
@@ -116,7 +132,9 @@ describe('config files and quick flags', () => {
 
 describe('redactUrl', () => {
   it('hides credentials anywhere in a string', () => {
-    expect(redactUrl('ffmpeg -i rtsp://admin:pw@10.0.0.2/s -f x http://u:p@h/x')).toBe('ffmpeg -i rtsp://***@10.0.0.2/s -f x http://***@h/x');
+    expect(redactUrl('ffmpeg -i rtsp://admin:pw@10.0.0.2/s -f x http://u:p@h/x')).toBe(
+      'ffmpeg -i rtsp://***@10.0.0.2/s -f x http://***@h/x',
+    );
     expect(redactUrl('rtsp://10.0.0.2/s')).toBe('rtsp://10.0.0.2/s');
   });
 });

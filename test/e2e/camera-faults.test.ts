@@ -15,7 +15,9 @@ const count = (all: Received[], camera: string, from = 0, to = Infinity) =>
 
 /** Messages per second of one camera between two instants, from the subscriber's own arrival times. */
 function rate(log: { t: number; topic: string }[], camera: string, t0: number, t1: number): number {
-  const n = log.filter((e) => e.t >= t0 && e.t < t1 && e.topic.endsWith(`/cameras/${camera}/detections`)).length;
+  const n = log.filter(
+    (e) => e.t >= t0 && e.t < t1 && e.topic.endsWith(`/cameras/${camera}/detections`),
+  ).length;
   return n / ((t1 - t0) / 1000);
 }
 
@@ -65,15 +67,23 @@ describe.skipIf(!hasShared)('camera faults: one camera down, the others unaffect
       const during = rate(arrivals, 'file', down0, Date.now());
       const mark = sub.messages.length;
       await rtsp.start();
-      await sub.waitFor((all) => lastState(all, 'rtsp') === 'streaming' && count(all, 'rtsp', mark) >= 3, 45_000);
+      await sub.waitFor(
+        (all) => lastState(all, 'rtsp') === 'streaming' && count(all, 'rtsp', mark) >= 3,
+        45_000,
+      );
 
       expect(during).toBeGreaterThan(baseline * 0.9);
       expect(during).toBeLessThan(baseline * 1.1);
       const broken = states(sub.messages, 'broken').at(-1)!;
-      expect(broken).toMatchObject({ state: 'failed', reason: 'source file not found: /nonexistent/clip.mp4' });
+      expect(broken).toMatchObject({
+        state: 'failed',
+        reason: 'source file not found: /nonexistent/clip.mp4',
+      });
       const stalled = states(sub.messages, 'rtsp').find((s) => s.state === 'stalled')!;
       expect(stalled.reason).toBeTruthy();
-      console.log(`file camera: ${baseline.toFixed(2)} msg/s before, ${during.toFixed(2)} msg/s during the outage`);
+      console.log(
+        `file camera: ${baseline.toFixed(2)} msg/s before, ${during.toFixed(2)} msg/s during the outage`,
+      );
     } finally {
       await agent.stop('SIGKILL');
       await sub.close();

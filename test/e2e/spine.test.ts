@@ -63,7 +63,9 @@ describe.skipIf(!hasShared)('the spine end to end: real RTSP, real mosquitto, re
       device: 'box1',
       mqtt: { url: broker.url },
       models: { det: { path: sharedPath('models', 'yolov8n-coco-int8-640.onnx') } },
-      cameras: [{ id: 'gate', source: rtsp.url.replace('rtsp://', 'rtsp://viewer:pa55word@'), model: 'det', fps: 4 }],
+      cameras: [
+        { id: 'gate', source: rtsp.url.replace('rtsp://', 'rtsp://viewer:pa55word@'), model: 'det', fps: 4 },
+      ],
     });
     const agent = startAgent(['run', '--config', cfg]);
     try {
@@ -79,7 +81,9 @@ describe.skipIf(!hasShared)('the spine end to end: real RTSP, real mosquitto, re
       expect(stop.code).toBe(0);
       expect(stop.ms).toBeLessThan(5000);
       await sub.waitFor((all) =>
-        all.some((m) => m.topic === 'vigil/yard/box1/status' && StatusPayload.parse(json(m)).state === 'offline'),
+        all.some(
+          (m) => m.topic === 'vigil/yard/box1/status' && StatusPayload.parse(json(m)).state === 'offline',
+        ),
       );
       expect(JSON.stringify(sub.messages.map((m) => m.payload.toString()))).not.toContain('pa55word');
       expect(agent.output()).not.toContain('pa55word');

@@ -30,9 +30,15 @@ describe('letterbox', () => {
         fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
         (sw, sh, iw, ih, padPosition, [a, b], [c, d]) => {
           const lb = computeLetterbox(sw, sh, { width: iw, height: ih, padPosition });
-          const box = { x1: Math.min(a, b) * sw, x2: Math.max(a, b) * sw, y1: Math.min(c, d) * sh, y2: Math.max(c, d) * sh };
+          const box = {
+            x1: Math.min(a, b) * sw,
+            x2: Math.max(a, b) * sw,
+            y1: Math.min(c, d) * sh,
+            y2: Math.max(c, d) * sh,
+          };
           const back = toSourceBox(toInputBox(box, lb), lb);
-          for (const k of ['x1', 'y1', 'x2', 'y2'] as const) expect(Math.abs(back[k] - box[k])).toBeLessThanOrEqual(0.5);
+          for (const k of ['x1', 'y1', 'x2', 'y2'] as const)
+            expect(Math.abs(back[k] - box[k])).toBeLessThanOrEqual(0.5);
           expect(lb.padX + lb.scaledWidth).toBeLessThanOrEqual(iw);
           expect(lb.padY + lb.scaledHeight).toBeLessThanOrEqual(ih);
         },

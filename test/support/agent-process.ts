@@ -30,7 +30,8 @@ export function startAgent(args: string[], env: Record<string, string> = {}): Ag
     waitForOutput: async (pattern, timeoutMs = 30_000) => {
       const t0 = Date.now();
       while (!pattern.test(out)) {
-        if (child.exitCode !== null) throw new Error(`agent exited (${child.exitCode}) before ${pattern}:\n${out}`);
+        if (child.exitCode !== null)
+          throw new Error(`agent exited (${child.exitCode}) before ${pattern}:\n${out}`);
         if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${pattern}:\n${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -14,13 +14,18 @@ export interface RtspServer {
 }
 
 /** A real RTSP server (GStreamer gst-rtsp-server, Debian's python3-gi) streaming `file` in real time. */
-export async function startRtspServer(file: string, opts: { port?: number; mount?: string } = {}): Promise<RtspServer> {
+export async function startRtspServer(
+  file: string,
+  opts: { port?: number; mount?: string } = {},
+): Promise<RtspServer> {
   const port = opts.port ?? (await freePort());
   const mount = opts.mount ?? 'stream';
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const proc = spawn('/usr/bin/python3', [script, file, String(port), mount], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn('/usr/bin/python3', [script, file, String(port), mount], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child = proc;
       let out = '';
       const timer = setTimeout(() => reject(new Error(`RTSP server did not start: ${out}`)), 10_000);

@@ -29,7 +29,8 @@ async function localBroker(port: number): Promise<{ note: string; child?: ChildP
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
   const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
-  for (let i = 0; i < 50 && !(await portOpen('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && !(await portOpen('127.0.0.1', port)); i++)
+    await new Promise((r) => setTimeout(r, 100));
   return { note: `started mosquitto on 127.0.0.1:${port}`, child };
 }
 
@@ -53,15 +54,22 @@ export function registerDemo(program: Command, result: CliResult): void {
         ['sample clip', source, 'VIGIL_SOURCE'],
       ] as const) {
         if (!existsSync(file)) {
-          console.error(`vigil demo: ${what} not found at ${file}: set ${env} to a file (see README, "Models and clips")`);
+          console.error(
+            `vigil demo: ${what} not found at ${file}: set ${env} to a file (see README, "Models and clips")`,
+          );
           result.code = 1;
           return;
         }
       }
       const url = new URL(cfg.mqtt!.url);
-      const broker = url.hostname === '127.0.0.1' || url.hostname === 'localhost' ? await localBroker(Number(url.port || 1883)) : { note: `broker ${url.host}` };
+      const broker =
+        url.hostname === '127.0.0.1' || url.hostname === 'localhost'
+          ? await localBroker(Number(url.port || 1883))
+          : { note: `broker ${url.host}` };
       console.error(`vigil demo: ${broker.note}`);
-      console.error(`vigil demo: watch the messages with: mosquitto_sub -h ${url.hostname} -p ${url.port || 1883} -t '${cfg.mqtt!.baseTopic}/#' -v`);
+      console.error(
+        `vigil demo: watch the messages with: mosquitto_sub -h ${url.hostname} -p ${url.port || 1883} -t '${cfg.mqtt!.baseTopic}/#' -v`,
+      );
       try {
         const { runAgent } = await import('../../runtime/run-agent.js');
         result.code = await runAgent(cfg);

@@ -21,4 +21,3 @@ export function registerRun(program: Command, result: CliResult): void {
       result.code = await runAgent(cfg, Boolean(opts.logJson));
     });
 }
-

@@ -14,9 +14,14 @@ export const decoders: Record<ModelFamily, Decoder> = {
  * Picks the family whose layout the model's outputs match (Ultralytics metadata first), or refuses with
  * what was found. Segmentation and pose models are refused even though their first output looks similar.
  */
-export function detectFamily(info: OnnxInfo, input: { width: number; height: number }, wanted?: ModelFamily): Decoder {
+export function detectFamily(
+  info: OnnxInfo,
+  input: { width: number; height: number },
+  wanted?: ModelFamily,
+): Decoder {
   const task = info.metadata.task;
-  if (task && task !== 'detect') throw new Error(`this is a "${task}" model, not a detector (Ultralytics task metadata)`);
+  if (task && task !== 'detect')
+    throw new Error(`this is a "${task}" model, not a detector (Ultralytics task metadata)`);
   if (info.outputs.length !== 1) {
     throw new Error(
       `expected one output, found ${info.outputs.length} (${info.outputs.map((o) => `${o.name} ${fmt(o.dims)}`).join(', ')}): segmentation, pose or multi-head models are not detectors`,
@@ -35,5 +40,7 @@ export function detectFamily(info: OnnxInfo, input: { width: number; height: num
     if (!why) return decoders[family];
     reasons.push(`${family}: ${why}`);
   }
-  throw new Error(`output ${info.outputs[0]!.name} ${fmt(dims)} matches no known detector family (${reasons.join('; ')})`);
+  throw new Error(
+    `output ${info.outputs[0]!.name} ${fmt(dims)} matches no known detector family (${reasons.join('; ')})`,
+  );
 }

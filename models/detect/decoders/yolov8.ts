@@ -40,7 +40,14 @@ export const yolov8Decoder: Decoder = {
       const cy = out[n + i]!;
       const w = out[2 * n + i]!;
       const h = out[3 * n + i]!;
-      result.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score, classId: bestClass[i]! });
+      result.push({
+        x1: cx - w / 2,
+        y1: cy - h / 2,
+        x2: cx + w / 2,
+        y2: cy + h / 2,
+        score,
+        classId: bestClass[i]!,
+      });
     }
     return result;
   },

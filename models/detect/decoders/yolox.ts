@@ -24,7 +24,8 @@ export const yoloxDecoder: Decoder = {
     if (n == null || c == null) return `dynamic output dims ${fmt(dims)}`;
     if (c < 6) return `expected 1×N×(5+nc), got ${fmt(dims)}`;
     const anchors = yoloxAnchors(input.width, input.height);
-    if (n !== anchors) return `expected ${anchors} anchors for a ${input.width}×${input.height} input, got ${n}`;
+    if (n !== anchors)
+      return `expected ${anchors} anchors for a ${input.width}×${input.height} input, got ${n}`;
     return null;
   },
   decode(out, dims, input, t) {
@@ -58,7 +59,14 @@ export const yoloxDecoder: Decoder = {
           const cy = raw ? (out[o + 1]! + gy) * s : out[o + 1]!;
           const w = raw ? Math.exp(out[o + 2]!) * s : out[o + 2]!;
           const h = raw ? Math.exp(out[o + 3]!) * s : out[o + 3]!;
-          result.push({ x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2, score, classId: bestClass });
+          result.push({
+            x1: cx - w / 2,
+            y1: cy - h / 2,
+            x2: cx + w / 2,
+            y2: cy + h / 2,
+            score,
+            classId: bestClass,
+          });
         }
       }
     }

@@ -11,7 +11,10 @@ describe('vigil CLI: clear errors and exit codes', () => {
   it('an invalid config file: one line per problem and exit code 2', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
     const file = path.join(dir, 'bad.yaml');
-    writeFileSync(file, 'site: yard\ndevice: box\nmodels: {}\ncameras:\n  - { id: a, source: rtsp://cam/1, model: det, fps: fast }\n');
+    writeFileSync(
+      file,
+      'site: yard\ndevice: box\nmodels: {}\ncameras:\n  - { id: a, source: rtsp://cam/1, model: det, fps: fast }\n',
+    );
     const { code, output } = await runCli(['check-config', file]);
     expect(code).toBe(2);
     expect(errorLines(output)).toEqual([
@@ -31,7 +34,10 @@ describe('vigil CLI: clear errors and exit codes', () => {
   it('check-config accepts a valid config and hides credentials', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
     const file = path.join(dir, 'ok.yaml');
-    writeFileSync(file, 'site: yard\ndevice: box\nmodels: { det: { path: m.onnx } }\ncameras:\n  - { id: a, source: "rtsp://admin:hunter2@cam/1", model: det }\n');
+    writeFileSync(
+      file,
+      'site: yard\ndevice: box\nmodels: { det: { path: m.onnx } }\ncameras:\n  - { id: a, source: "rtsp://admin:hunter2@cam/1", model: det }\n',
+    );
     const { code, output } = await runCli(['check-config', file]);
     expect(code).toBe(0);
     expect(output).toContain('camera a: rtsp://***@cam/1 -> model det');

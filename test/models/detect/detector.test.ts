@@ -54,27 +54,39 @@ describe.skipIf(!hasShared)('Detector on the real models', () => {
       expect(match, `${ref.label} ${ref.score}`).toBeDefined();
       expect(Math.abs(match!.score - ref.score)).toBeLessThanOrEqual(0.03);
     }
-    const extra = found.filter((d) => d.score > 0.3 && !reference.some((r) => r.label === d.label && iou(d.box, r.box) >= 0.9));
+    const extra = found.filter(
+      (d) => d.score > 0.3 && !reference.some((r) => r.label === d.label && iou(d.box, r.box) >= 0.9),
+    );
     expect(extra).toEqual([]);
   });
 
-  it.each(['yolo11n-coco-int8-320.onnx', 'yolox-nano-coco-416.onnx'])('%s finds the four people and the bus', async (file) => {
-    const found = await detectImage(await load(file), 'bus.jpg');
-    const reference = referenceFromReadme().filter((r) => r.score > 0.5);
-    for (const ref of reference) expect(found.some((d) => d.label === ref.label && iou(d.box, ref.box) > 0.7)).toBe(true);
-    expect(found.filter((d) => d.label === 'person' && d.score > 0.5).length).toBeGreaterThanOrEqual(3);
-    expect(found.filter((d) => d.label === 'person').length).toBeGreaterThanOrEqual(4);
-  });
+  it.each(['yolo11n-coco-int8-320.onnx', 'yolox-nano-coco-416.onnx'])(
+    '%s finds the four people and the bus',
+    async (file) => {
+      const found = await detectImage(await load(file), 'bus.jpg');
+      const reference = referenceFromReadme().filter((r) => r.score > 0.5);
+      for (const ref of reference)
+        expect(found.some((d) => d.label === ref.label && iou(d.box, ref.box) > 0.7)).toBe(true);
+      expect(found.filter((d) => d.label === 'person' && d.score > 0.5).length).toBeGreaterThanOrEqual(3);
+      expect(found.filter((d) => d.label === 'person').length).toBeGreaterThanOrEqual(4);
+    },
+  );
 
   it('reads family, input and class names from the file, and says which provider runs and why others were refused', async () => {
     const v8 = await load('yolov8n-coco-int8-640.onnx');
-    expect(v8.info).toMatchObject({ family: 'yolov8', input: { width: 640, height: 640, pixelOrder: 'rgb', padPosition: 'center' } });
+    expect(v8.info).toMatchObject({
+      family: 'yolov8',
+      input: { width: 640, height: 640, pixelOrder: 'rgb', padPosition: 'center' },
+    });
     expect(v8.info.classNames.slice(0, 3)).toEqual(['person', 'bicycle', 'car']);
     expect(v8.info.provider).toBe('cpu');
     expect(v8.info.refused.map((r) => r.provider)).toEqual(['tensorrt', 'cuda']);
     for (const r of v8.info.refused) expect(r.reason.length).toBeGreaterThan(10);
     const x = await load('yolox-nano-coco-416.onnx');
-    expect(x.info).toMatchObject({ family: 'yolox', input: { width: 416, height: 416, pixelOrder: 'bgr', padPosition: 'top-left' } });
+    expect(x.info).toMatchObject({
+      family: 'yolox',
+      input: { width: 416, height: 416, pixelOrder: 'bgr', padPosition: 'top-left' },
+    });
     expect(x.info.classNames).toHaveLength(80);
   });
 
@@ -102,7 +114,8 @@ describe.skipIf(!hasShared)('Detector on the real models', () => {
     const frame = await imageToInputFrame(sharedPath('media', 'bus.jpg'), d.info.input);
     const inFlight = d.detect({ ...frame, data: frame.data.slice() });
     // the worker dies as it would on a native crash
-    const slots = (d as unknown as { pool: { slots: { worker: { terminate(): Promise<number> } }[] } }).pool.slots;
+    const slots = (d as unknown as { pool: { slots: { worker: { terminate(): Promise<number> } }[] } }).pool
+      .slots;
     await slots[0]!.worker.terminate();
     await expect(inFlight).rejects.toThrow(/inference worker crashed/);
     const again = await d.detect(frame);
@@ -112,7 +125,9 @@ describe.skipIf(!hasShared)('Detector on the real models', () => {
 
 describe('Detector refuses what it cannot run, clearly', () => {
   it('a missing file', async () => {
-    await expect(Detector.load('m', ModelConfig.parse({ path: '/nonexistent/m.onnx' }))).rejects.toThrow('model "m": file not found: /nonexistent/m.onnx');
+    await expect(Detector.load('m', ModelConfig.parse({ path: '/nonexistent/m.onnx' }))).rejects.toThrow(
+      'model "m": file not found: /nonexistent/m.onnx',
+    );
   });
 
   it.skipIf(!hasShared)('a truncated file', async () => {
@@ -120,14 +135,18 @@ describe('Detector refuses what it cannot run, clearly', () => {
     const file = path.join(dir, 'cut.onnx');
     const bytes = readFileSync(sharedPath('models', 'yolo11n-coco-int8-320.onnx'));
     writeFileSync(file, bytes.subarray(0, bytes.length >> 1));
-    await expect(Detector.load('cut', ModelConfig.parse({ path: file }))).rejects.toThrow(/model "cut": .*not a valid ONNX file/);
+    await expect(Detector.load('cut', ModelConfig.parse({ path: file }))).rejects.toThrow(
+      /model "cut": .*not a valid ONNX file/,
+    );
   });
 
   it('a file that is not a model', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-model-'));
     const file = path.join(dir, 'notes.onnx');
     writeFileSync(file, 'these are not weights\n');
-    await expect(Detector.load('notes', ModelConfig.parse({ path: file }))).rejects.toThrow(/model "notes": .*not a valid ONNX file/);
+    await expect(Detector.load('notes', ModelConfig.parse({ path: file }))).rejects.toThrow(
+      /model "notes": .*not a valid ONNX file/,
+    );
   });
 
   it.skipIf(!hasShared)('a family that does not fit the outputs', async () => {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Candidate } from '../../../models/detect/candidate.js';
 import { nms } from '../../../models/detect/nms.js';
 
-const box = (x1: number, y1: number, x2: number, y2: number, score: number, classId = 0): Candidate => ({ x1, y1, x2, y2, score, classId });
+const box = (x1: number, y1: number, x2: number, y2: number, score: number, classId = 0): Candidate => ({
+  x1,
+  y1,
+  x2,
+  y2,
+  score,
+  classId,
+});
 const t = { confidence: 0.25, iou: 0.45, maxDetections: 300 };
 
 describe('nms', () => {

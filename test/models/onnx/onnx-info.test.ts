@@ -21,13 +21,19 @@ describe('ONNX metadata reader', () => {
   });
 
   it('parses names dicts with either quote style and escapes', () => {
-    expect(parseUltralyticsNames(`{0: 'person', 1: "fork lift", 2: 'o\\'clock'}`)).toEqual(['person', 'fork lift', "o'clock"]);
+    expect(parseUltralyticsNames(`{0: 'person', 1: "fork lift", 2: 'o\\'clock'}`)).toEqual([
+      'person',
+      'fork lift',
+      "o'clock",
+    ]);
     expect(parseUltralyticsNames('nonsense')).toBeUndefined();
     expect(parseImgsz('960')).toEqual([960, 960]);
     expect(parseImgsz('[384, 640]')).toEqual([384, 640]);
   });
 
   it('refuses bytes that are not a model', () => {
-    expect(() => readOnnxInfo(new TextEncoder().encode('hello world, not a model'))).toThrow(/not a valid ONNX file/);
+    expect(() => readOnnxInfo(new TextEncoder().encode('hello world, not a model'))).toThrow(
+      /not a valid ONNX file/,
+    );
   });
 });

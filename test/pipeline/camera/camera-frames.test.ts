@@ -7,15 +7,34 @@ import { cameraFrames } from '../../../pipeline/camera/camera-frames.js';
 import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
 
-const spec: InputSpec = { width: 320, height: 320, pixelOrder: 'rgb', padPosition: 'center', scale: 1 / 255, padValue: 114 };
+const spec: InputSpec = {
+  width: 320,
+  height: 320,
+  pixelOrder: 'rgb',
+  padPosition: 'center',
+  scale: 1 / 255,
+  padValue: 114,
+};
 const camera = (over: Partial<CameraConfig>) =>
-  CameraConfig.parse({ id: 'cam', source: sharedPath('media', 'vtest.avi'), model: 'm', realtime: false, ...over });
+  CameraConfig.parse({
+    id: 'cam',
+    source: sharedPath('media', 'vtest.avi'),
+    model: 'm',
+    realtime: false,
+    ...over,
+  });
 
 describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => {
   it('delivers letterboxed frames at the model size with the source pts', async () => {
     const states: CameraState[] = [];
     const frames = await firstValueFrom(
-      cameraFrames({ camera: camera({}), spec, maxOutstanding: 4, log: silentLogger, onState: (s) => states.push(s) }).pipe(
+      cameraFrames({
+        camera: camera({}),
+        spec,
+        maxOutstanding: 4,
+        log: silentLogger,
+        onState: (s) => states.push(s),
+      }).pipe(
         tap((frame) => frame.release()),
         take(12),
         toArray(),
@@ -24,7 +43,14 @@ describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => 
     const f = frames[0]!;
     expect(f.data.length).toBe(320 * 320 * 3);
     // vtest.avi is 768x576: scaled to 320x240, centred with 40 px of padding above and below.
-    expect(f.letterbox).toMatchObject({ srcWidth: 768, srcHeight: 576, scaledWidth: 320, scaledHeight: 240, padX: 0, padY: 40 });
+    expect(f.letterbox).toMatchObject({
+      srcWidth: 768,
+      srcHeight: 576,
+      scaledWidth: 320,
+      scaledHeight: 240,
+      padX: 0,
+      padY: 40,
+    });
     expect([...f.data.subarray(0, 3)]).toEqual([114, 114, 114]); // top padding row
     expect(frames.map((x) => x.pts)).toEqual(frames.map((_, i) => Math.round(i * 0.1 * 1000) / 1000));
     expect(frames.map((x) => x.frameNo)).toEqual([...Array(12).keys()]);
@@ -63,6 +89,9 @@ describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => 
       }),
     );
     await expect(run).rejects.toThrow('source file not found: /nonexistent/clip.mp4');
-    expect(states.at(-1)).toMatchObject({ state: 'failed', reason: 'source file not found: /nonexistent/clip.mp4' });
+    expect(states.at(-1)).toMatchObject({
+      state: 'failed',
+      reason: 'source file not found: /nonexistent/clip.mp4',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { Subject, takeUntil, tap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from "../../../config/logger.js";
+import { silentLogger } from '../../../config/logger.js';
 import { CameraConfig } from '../../../config/schema.js';
 import type { InputSpec } from '../../../models/types.js';
 import { cameraFrames } from '../../../pipeline/camera/camera-frames.js';
@@ -8,7 +8,14 @@ import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 import { startRtspServer, type RtspServer } from '../../support/rtsp.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
 
-const spec: InputSpec = { width: 320, height: 320, pixelOrder: 'rgb', padPosition: 'center', scale: 1 / 255, padValue: 114 };
+const spec: InputSpec = {
+  width: 320,
+  height: 320,
+  pixelOrder: 'rgb',
+  padPosition: 'center',
+  scale: 1 / 255,
+  padValue: 114,
+};
 
 async function until(check: () => boolean, timeoutMs: number, what: string) {
   const t0 = Date.now();
@@ -30,7 +37,13 @@ describe.skipIf(!hasShared)('camera supervision against a real RTSP server', () 
     let frames = 0;
     const stop = new Subject<void>();
     const url = server.url.replace('rtsp://', 'rtsp://admin:s3cret@');
-    const camera = CameraConfig.parse({ id: 'gate', source: url, model: 'm', stallTimeoutS: 3, connectTimeoutS: 10 });
+    const camera = CameraConfig.parse({
+      id: 'gate',
+      source: url,
+      model: 'm',
+      stallTimeoutS: 3,
+      connectTimeoutS: 10,
+    });
     const sub = cameraFrames({
       camera,
       spec,
@@ -55,7 +68,11 @@ describe.skipIf(!hasShared)('camera supervision against a real RTSP server', () 
       await new Promise((r) => setTimeout(r, 3000));
       await server.start();
       const before = frames;
-      await until(() => states.at(-1)?.state === 'streaming' && frames > before + 5, 20_000, 'streaming again');
+      await until(
+        () => states.at(-1)?.state === 'streaming' && frames > before + 5,
+        20_000,
+        'streaming again',
+      );
       const stalled = states.find((s) => s.state === 'stalled')!;
       expect(stalled.reason).toBeTruthy();
       for (const s of states) expect(JSON.stringify(s)).not.toContain('s3cret');

@@ -23,7 +23,9 @@ describe('latestWins', () => {
     const { work, finish, started } = gatedWork();
     const dropped: number[] = [];
     const input = new Subject<number>();
-    const out = firstValueFrom(input.pipe(latestWins(work, { concurrency: 1, onDrop: (n) => dropped.push(n) }), toArray()));
+    const out = firstValueFrom(
+      input.pipe(latestWins(work, { concurrency: 1, onDrop: (n) => dropped.push(n) }), toArray()),
+    );
     input.next(1); // starts
     input.next(2); // waits
     input.next(3); // replaces 2
@@ -67,7 +69,12 @@ describe('latestWins', () => {
 
   it('passes a work failure on as an error', async () => {
     const input = new Subject<number>();
-    const out = firstValueFrom(input.pipe(latestWins(() => Promise.reject(new Error('boom')), { concurrency: 1 }), toArray()));
+    const out = firstValueFrom(
+      input.pipe(
+        latestWins(() => Promise.reject(new Error('boom')), { concurrency: 1 }),
+        toArray(),
+      ),
+    );
     input.next(1);
     await expect(out).rejects.toThrow('boom');
   });

@@ -3,7 +3,14 @@ import { decoders } from '../../../../models/detect/decoders/registry.js';
 import { yoloxAnchors } from '../../../../models/detect/decoders/yolox.js';
 import type { InputSpec } from '../../../../models/types.js';
 
-const spec: InputSpec = { width: 64, height: 64, pixelOrder: 'rgb', padPosition: 'center', scale: 1 / 255, padValue: 114 };
+const spec: InputSpec = {
+  width: 64,
+  height: 64,
+  pixelOrder: 'rgb',
+  padPosition: 'center',
+  scale: 1 / 255,
+  padValue: 114,
+};
 const t = { confidence: 0.25, iou: 0.45, maxDetections: 300 };
 
 describe('yolov8 decoder (1×(4+nc)×N)', () => {
@@ -23,7 +30,9 @@ describe('yolov8 decoder (1×(4+nc)×N)', () => {
 
   it("refuses YOLOX's layout and odd shapes, saying what it found", () => {
     expect(decoders.yolov8.refuse([1, 84, 8400], spec)).toBeNull();
-    expect(decoders.yolov8.refuse([1, 3549, 85], spec)).toMatch(/expected 1×\(4\+nc\)×N with 4\+nc < N, got 1×3549×85/);
+    expect(decoders.yolov8.refuse([1, 3549, 85], spec)).toMatch(
+      /expected 1×\(4\+nc\)×N with 4\+nc < N, got 1×3549×85/,
+    );
     expect(decoders.yolov8.refuse([1, 84], spec)).toMatch(/got 1×84/);
   });
 });
@@ -39,7 +48,12 @@ describe('yolox decoder (1×N×(5+nc))', () => {
     // anchor of stride 16 at grid (1, 2): index 64 + 2·4 + 1 = 73
     const o = 73 * (5 + nc);
     out.set([0.5, 0.25, Math.log(2), Math.log(3), 0.9, 0.1, 0.8], o);
-    const c = decoders.yolox.decode(out, [1, anchors, 5 + nc], { ...spec, pixelOrder: 'bgr', padPosition: 'top-left', scale: 1 }, t);
+    const c = decoders.yolox.decode(
+      out,
+      [1, anchors, 5 + nc],
+      { ...spec, pixelOrder: 'bgr', padPosition: 'top-left', scale: 1 },
+      t,
+    );
     expect(c).toHaveLength(1);
     const b = c[0]!;
     // centre ((0.5 + 1)·16, (0.25 + 2)·16) = (24, 36); size (2·16, 3·16) = (32, 48)
@@ -51,7 +65,11 @@ describe('yolox decoder (1×N×(5+nc))', () => {
   it("refuses Ultralytics' layout and a wrong anchor count", () => {
     const big = { ...spec, width: 640, height: 640 }; // 8400 anchors
     expect(decoders.yolox.refuse([1, 8400, 85], big)).toBeNull();
-    expect(decoders.yolox.refuse([1, 84, 8400], big)).toMatch(/expected 8400 anchors for a 640×640 input, got 84/);
-    expect(decoders.yolox.refuse([1, 100, 85], spec)).toMatch(/expected 84 anchors for a 64×64 input, got 100/);
+    expect(decoders.yolox.refuse([1, 84, 8400], big)).toMatch(
+      /expected 8400 anchors for a 640×640 input, got 84/,
+    );
+    expect(decoders.yolox.refuse([1, 100, 85], spec)).toMatch(
+      /expected 84 anchors for a 64×64 input, got 100/,
+    );
   });
 });

@@ -1,0 +1,97 @@
+/* global document, window, fetch, EventSource, localStorage, setTimeout, setInterval */
+import { h } from './dom.js';
+import { askLogin } from './login.js';
+import * as panels from './panels.js';
+import { CameraTiles } from './tiles.js';
+import { tryImagePanel } from './try-image.js';
+
+// The page: one status fetch, then the live feed (/api/events, one `status` event a second). No reloads.
+
+const $ = (id) => document.getElementById(id);
+const tiles = new CameraTiles($('cameras'));
+let lastStatusAt = 0;
+let source = null;
+let tryBuilt = false;
+
+function render(status) {
+  lastStatusAt = Date.now();
+  document.title = `${status.overall === 'ok' ? '●' : '▲'} ${status.device} · Vigil`;
+  $('where').replaceChildren(h('b', {}, status.device), ` · site ${status.site}`);
+  const overall = $('overall');
+  overall.dataset.overall = status.overall;
+  overall.textContent = panels.overallText(status);
+  $('kpis').replaceChildren(...panels.kpis(status));
+  tiles.update(status);
+  for (const id of ['air', 'link', 'device', 'config', 'errors', 'footer'])
+    $(id).replaceChildren(...panels[id](status).flat());
+  if (!tryBuilt && status.models.length) {
+    tryImagePanel($('try'), status.models);
+    tryBuilt = true;
+  }
+}
+
+function setConn(state) {
+  const conn = $('conn');
+  conn.dataset.conn = state;
+  conn.textContent = state;
+}
+
+async function start() {
+  const r = await fetch('/api/status', { credentials: 'same-origin', cache: 'no-store' }).catch(() => null);
+  if (r && r.status === 401) {
+    setConn('login');
+    askLogin(start);
+    return;
+  }
+  if (!r || !r.ok) {
+    setConn('lost');
+    setTimeout(start, 3000);
+    return;
+  }
+  render(await r.json());
+  connect();
+}
+
+function connect() {
+  source?.close();
+  source = new EventSource('/api/events');
+  source.addEventListener('status', (e) => {
+    setConn('live');
+    render(JSON.parse(e.data));
+  });
+  source.addEventListener('error', () => {
+    // A refused stream (401, 503) closes for good; a dropped one reconnects by itself.
+    if (source.readyState === EventSource.CLOSED) {
+      source.close();
+      source = null;
+      setTimeout(start, 2000);
+    }
+    setConn('reconnecting');
+  });
+}
+
+// Nothing heard for a while: say so, rather than show old numbers as if they were current.
+setInterval(() => {
+  if (lastStatusAt && Date.now() - lastStatusAt > 5000) {
+    setConn('lost');
+    const overall = $('overall');
+    overall.dataset.overall = 'lost';
+    overall.textContent = 'Lost contact with the agent — retrying…';
+  }
+}, 1000);
+
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+applyTheme(localStorage.getItem('vigil-theme'));
+$('theme').addEventListener('click', () => {
+  const dark = document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === 'dark'
+    : window.matchMedia('(prefers-color-scheme: dark)').matches;
+  const next = dark ? 'light' : 'dark';
+  localStorage.setItem('vigil-theme', next);
+  applyTheme(next);
+});
+
+start();

@@ -1,0 +1,153 @@
+/* global fetch, URL */
+import { ago, fixed, h, labelColour, pill, stateWords } from './dom.js';
+
+/** Snapshots are fetched at most this often per camera (the agent renders about once a second anyway). */
+const snapshotEveryMs = 900;
+
+/**
+ * One tile per camera. The tile element and its <img> persist across updates (so the picture never
+ * flickers); the text under it is rebuilt from each status.
+ */
+export class CameraTiles {
+  constructor(container) {
+    this.container = container;
+    this.tiles = new Map();
+  }
+
+  update(status) {
+    const ids = new Set(status.cameras.map((c) => c.id));
+    for (const [id, tile] of this.tiles) {
+      if (!ids.has(id)) {
+        tile.el.remove();
+        if (tile.objectUrl) URL.revokeObjectURL(tile.objectUrl);
+        this.tiles.delete(id);
+      }
+    }
+    for (const cam of status.cameras) {
+      const tile = this.tiles.get(cam.id) ?? this.create(cam);
+      this.container.append(tile.el); // keeps config order
+      this.fill(tile, cam, status.ts);
+      this.refreshSnapshot(tile, cam);
+    }
+    if (!status.cameras.length)
+      this.container.replaceChildren(h('p', { class: 'muted' }, 'No cameras configured.'));
+  }
+
+  create(cam) {
+    const img = h('img', { alt: `Latest annotated frame from ${cam.name ?? cam.id}`, hidden: true });
+    const empty = h('div', { class: 'frame-empty' }, 'Waiting for the first processed frame…');
+    const badge = h('span', { class: 'badge' });
+    const age = h('span', { class: 'age', hidden: true });
+    const body = h('div', { class: 'tile-body' });
+    const el = h(
+      'article',
+      { class: 'tile', dataset: { camera: cam.id } },
+      h('div', { class: 'frame' }, img, empty, badge, age),
+      body,
+    );
+    const tile = {
+      el,
+      img,
+      empty,
+      badge,
+      age,
+      body,
+      frame: -1,
+      loading: false,
+      lastFetch: 0,
+      objectUrl: null,
+    };
+    this.tiles.set(cam.id, tile);
+    return tile;
+  }
+
+  fill(tile, cam, now) {
+    const s = cam.state.state;
+    tile.el.dataset.state = s;
+    tile.badge.dataset.state = s;
+    tile.badge.textContent = stateWords[s] ?? s;
+    if (cam.snapshot) {
+      tile.age.hidden = false;
+      tile.age.textContent = `frame ${ago(cam.snapshot.ts, now)}`;
+    }
+    const title = cam.name ?? cam.id;
+    const stat = (label, value, key) =>
+      h('div', {}, h('dt', {}, label), h('dd', { dataset: { stat: key } }, value));
+    const recent = cam.detections.recent.slice(0, 6);
+    tile.body.replaceChildren(
+      h(
+        'div',
+        { class: 'tile-head' },
+        h('h3', {}, title),
+        h('span', { class: 'muted' }, `${cam.id} · ${cam.model}`),
+      ),
+      cam.state.reason && s !== 'streaming'
+        ? h(
+            'p',
+            { class: 'reason' },
+            `${stateWords[s] ?? s} ${ago(cam.state.since, now)}: ${cam.state.reason}`,
+          )
+        : null,
+      h(
+        'dl',
+        { class: 'stats' },
+        stat('Input fps', fixed(cam.fps.input), 'input-fps'),
+        stat('Processed fps', fixed(cam.fps.processed), 'processed-fps'),
+        stat('Dropped', String(cam.frames.dropped), 'dropped'),
+        stat('Inference', `${fixed(cam.inference.lastMs, 0)} ms`, 'inference-ms'),
+        stat('Provider', cam.inference.provider ?? '—', 'provider'),
+      ),
+      h(
+        'div',
+        { class: 'chips', dataset: { role: 'detections' } },
+        h('span', { class: 'muted' }, `Seen in the last ${cam.detections.windowS} s:`),
+        recent.length ? recent.map((d) => chip(d.label, d.count)) : h('span', { class: 'muted' }, 'nothing'),
+      ),
+      h(
+        'div',
+        { class: 'chips' },
+        h('span', { class: 'muted' }, 'Drift'),
+        cam.drift
+          ? pill(cam.drift.state, { ok: 'ok', warn: 'warn', alarm: 'bad' }[cam.drift.state])
+          : pill('not configured'),
+        h('span', { class: 'muted' }, 'PM2.5'),
+        cam.pm25
+          ? pill(
+              cam.pm25.latest.pm25 === null ? 'not estimable' : `${fixed(cam.pm25.latest.pm25)} µg/m³`,
+              'idle',
+            )
+          : pill('not configured'),
+      ),
+    );
+  }
+
+  refreshSnapshot(tile, cam) {
+    const snap = cam.snapshot;
+    if (!snap || tile.loading || snap.frameNo === tile.frame) return;
+    if (Date.now() - tile.lastFetch < snapshotEveryMs) return;
+    tile.loading = true;
+    tile.lastFetch = Date.now();
+    fetch(snap.url, { credentials: 'same-origin', cache: 'no-store' })
+      .then(async (r) => {
+        if (!r.ok) return;
+        const frame = Number(r.headers.get('X-Frame-No'));
+        const url = URL.createObjectURL(await r.blob());
+        const previous = tile.objectUrl;
+        tile.img.onload = () => previous && URL.revokeObjectURL(previous);
+        tile.img.src = url;
+        tile.objectUrl = url;
+        tile.frame = Number.isFinite(frame) ? frame : snap.frameNo;
+        tile.img.dataset.frame = String(tile.frame);
+        tile.img.hidden = false;
+        tile.empty.hidden = true;
+      })
+      .catch(() => {})
+      .finally(() => (tile.loading = false));
+  }
+}
+
+function chip(label, count) {
+  const dot = h('span', { class: 'dot' });
+  dot.style.background = labelColour(label);
+  return h('span', { class: 'chip', dataset: { label } }, dot, label, h('b', {}, String(count)));
+}
