@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Pm25CameraConfig } from './pm25-schema.js';
+import { FleetConfig } from './fleet-schema.js';
 
 /** Execution providers Vigil knows how to ask onnxruntime for, in the order a box usually prefers. */
 export const providerNames = ['tensorrt', 'cuda', 'cpu'] as const;
@@ -190,6 +191,7 @@ export const VigilConfig = z
     http: HttpConfig.default(HttpConfig.parse({})),
     models: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ModelConfig),
     cameras: z.array(CameraConfig).min(1),
+    fleet: FleetConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossReferenceIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });

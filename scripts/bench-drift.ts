@@ -42,9 +42,10 @@ const camera = CameraConfig.parse({
 });
 // Stopped through stop$, not take(): in-flight inferences finish before the detector closes.
 const stop$ = new Subject<void>();
+let seen = 0;
 const events: DetectionEvent[] = await lastValueFrom(
   cameraPipeline({ camera, detector, log: silentLogger, onState: () => {}, stop$ }).pipe(
-    tap((_, i) => i + 1 === frameCount && stop$.next()),
+    tap(() => ++seen === frameCount && stop$.next()),
     toArray(),
   ),
 );

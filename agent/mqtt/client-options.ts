@@ -1,12 +1,22 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, IClientPublishOptions } from 'mqtt';
 import type { MqttConfig } from '../../config/schema.js';
+import type { OutboxRow } from '../outbox/outbox.js';
+
+/** MQTT protocol levels: 5, or 3.1.1 (level 4) with a broker that refuses 5. */
+export type ProtocolLevel = 4 | 5;
 
 /** MQTT 5 properties of everything Vigil publishes. */
 export const jsonProperties: IClientPublishOptions['properties'] = {
   contentType: 'application/json',
   payloadFormatIndicator: true,
 };
+
+/**
+ * The largest packet the broker may send us (MQTT 5 Maximum Packet Size): larger ones it drops. Requests
+ * are refused above 64 KiB with an error response; this leaves room to say so for most oversized ones.
+ */
+export const inboundMaxBytes = 256 * 1024;
 
 /**
  * mqtt.js options for one connection attempt. Reconnects (with backoff) and queueing belong to the
@@ -17,6 +27,7 @@ export function clientOptions(
   cfg: MqttConfig,
   clientId: string,
   will: { topic: string; payload: Buffer },
+  protocol: ProtocolLevel = 5,
 ): IClientOptions {
   const tls = cfg.tls;
   const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
@@ -25,13 +36,14 @@ export function clientOptions(
     username: cfg.username,
     password: cfg.password,
     keepalive: cfg.keepaliveS,
-    protocolVersion: 5,
+    protocolVersion: protocol,
     clean: true,
     reconnectPeriod: 0,
     queueQoSZero: false,
     resubscribe: false,
     connectTimeout: 10_000,
-    will: { ...will, qos: 1, retain: true, properties: jsonProperties },
+    will: { ...will, qos: 1, retain: true, ...(protocol === 5 && { properties: jsonProperties }) },
+    ...(protocol === 5 && { properties: { maximumPacketSize: inboundMaxBytes } }),
     ...(tls && {
       ca: read(tls.ca),
       cert: read(tls.cert),
@@ -39,4 +51,14 @@ export function clientOptions(
       rejectUnauthorized: tls.rejectUnauthorized,
     }),
   };
+}
+
+/** MQTT 5 properties of one outbox row: JSON, the expiry left, and what the row carries (correlation data). */
+export function rowProperties(row: OutboxRow, now: number): IClientPublishOptions['properties'] {
+  const props: IClientPublishOptions['properties'] = { ...jsonProperties };
+  if (row.expiresAt !== null)
+    props.messageExpiryInterval = Math.max(1, Math.ceil((row.expiresAt - now) / 1000));
+  if (row.properties?.correlationData) props.correlationData = row.properties.correlationData;
+  if (row.properties?.userProperties) props.userProperties = row.properties.userProperties;
+  return props;
 }

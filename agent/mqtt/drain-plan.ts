@@ -48,7 +48,11 @@ export class DrainPlan {
     if (room <= 0) return [];
     this.refill();
     this.unblock();
-    const backlog = this.outbox.rowsAfter(this.backlogCursor, Math.min(room, Math.floor(this.tokens)), this.boundary);
+    const backlog = this.outbox.rowsAfter(
+      this.backlogCursor,
+      Math.min(room, Math.floor(this.tokens)),
+      this.boundary,
+    );
     const live = this.scanLive(room, inflight);
     const out: OutboxRow[] = [];
     let b = 0;

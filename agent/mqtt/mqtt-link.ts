@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import type { IConnackPacket, MqttClient } from 'mqtt';
+import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
 import type { MqttConfig } from '../../config/schema.js';
 import type { Outbox, OutboxRow } from '../outbox/outbox.js';
 import { backoffDelay } from './backoff.js';
-import { clientOptions, jsonProperties as json } from './client-options.js';
+import {
+  clientOptions,
+  jsonProperties as json,
+  rowProperties,
+  type ProtocolLevel,
+} from './client-options.js';
+import { DrainPlan } from './drain-plan.js';
 import type { StatusPayload } from './payloads.js';
+import { Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
+
+export type { InboundMessage, MessageHandler } from './subscriptions.js';
 
 export interface LinkState {
   state: 'connecting' | 'connected' | 'disconnected' | 'stopped';
@@ -24,10 +33,14 @@ export interface LinkCounters {
   acked: number;
   /** Rows the broker refused (PUBACK reason code >= 0x80) or could never take: dropped as `rejected`. */
   rejected: number;
+  /** Rows whose expiry passed before they could be sent: dropped as `expired`. */
+  expired: number;
   connects: number;
   inflight: number;
   /** Publish to PUBACK; `avg` is a moving average over roughly the last 20 acks. */
   latencyMs: { last: number; avg: number };
+  /** MQTT protocol level of the current (or last) connection. */
+  protocol: '5' | '3.1.1';
 }
 
 export interface MqttLinkOptions {
@@ -36,6 +49,8 @@ export interface MqttLinkOptions {
   outbox: Outbox;
   log: Logger;
   version: string;
+  /** Backlog rows per second after a (re)connect (default: the outbox config's `drainRatePerS`). */
+  drainRatePerS?: number;
   /** Reconnect backoff bounds (default 500 ms doubling to 30 s, with jitter). */
   reconnect?: { minMs?: number; maxMs?: number };
   /** Safety-net drain interval in case a notify() was missed (default 5 s). */
@@ -47,18 +62,24 @@ const stableAfterMs = 10_000;
 
 /** mqtt.js reports a PUBACK reason code >= 0x80 as an error carrying that code. */
 const isRefusal = (err: Error) => ((err as { code?: unknown }).code as number) >= 0x80;
+/** CONNACK from a 3.1.1 broker to an MQTT 5 CONNECT: 1 (unacceptable protocol level) or 0x84 (unsupported). */
+const isProtocolRefusal = (err: Error) => [1, 0x84].includes((err as { code?: unknown }).code as number);
 
 /**
  * The MQTT side of store-and-forward: drains the outbox with up to `inflightWindow` QoS 1 publishes
  * in flight and deletes a row only on its PUBACK. The outbox is the only queue: nothing is handed to
  * mqtt.js while disconnected, and every connection is a fresh client (clean session), so rows that
- * were in flight when a connection dropped are simply re-sent, in order, from the outbox.
+ * were in flight when a connection dropped are simply re-sent, in order, from the outbox. Which rows go
+ * next (backlog at a rate, live at once, order per key) is the DrainPlan's choice.
  */
 export class MqttLink {
   private readonly subject: BehaviorSubject<LinkState>;
   readonly state$: Observable<LinkState>;
   private readonly clientId: string;
+  private readonly plan: DrainPlan;
+  private readonly subs = new Subscriptions();
   private client: MqttClient | undefined;
+  private protocol: ProtocolLevel = 5;
   /** Bumped per connection: callbacks from an older connection are ignored. */
   private generation = 0;
   /** Rowid -> time the publish was sent. */
@@ -74,14 +95,16 @@ export class MqttLink {
   private stopping: Promise<void> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  private rateTimer: NodeJS.Timeout | undefined;
   /** Set while stopping: called when the last row in flight is acknowledged. */
   private onDrained: (() => void) | undefined;
-  private readonly stats = { published: 0, acked: 0, rejected: 0, connects: 0, last: 0, avg: 0 };
+  private readonly stats = { published: 0, acked: 0, rejected: 0, expired: 0, connects: 0, last: 0, avg: 0 };
 
   constructor(private readonly opts: MqttLinkOptions) {
     this.clientId = opts.cfg.clientId ?? `vigil-${randomUUID().slice(0, 8)}`;
     this.subject = new BehaviorSubject<LinkState>({ state: 'disconnected', since: Date.now() });
     this.state$ = this.subject.asObservable();
+    this.plan = new DrainPlan(opts.outbox, opts.drainRatePerS ?? opts.outbox.config.drainRatePerS);
   }
 
   get state(): LinkState {
@@ -89,8 +112,15 @@ export class MqttLink {
   }
 
   counters(): LinkCounters {
-    const { published, acked, rejected, connects, last, avg } = this.stats;
-    return { published, acked, rejected, connects, inflight: this.inflight.size, latencyMs: { last, avg } };
+    const { published, acked, rejected, expired, connects, last, avg } = this.stats;
+    const protocol = this.protocol === 5 ? '5' : '3.1.1';
+    const inflight = this.inflight.size;
+    return { published, acked, rejected, expired, connects, inflight, latencyMs: { last, avg }, protocol };
+  }
+
+  /** Rows committed before the current connection and not yet acknowledged (0 while disconnected). */
+  backlogRows(): number {
+    return this.state.state === 'connected' ? this.plan.backlogRows() : 0;
   }
 
   start(): void {
@@ -109,6 +139,18 @@ export class MqttLink {
       this.wakeScheduled = false;
       this.pump();
     });
+  }
+
+  /**
+   * Subscribes (QoS 1) now if connected and again on every connection; returns the unsubscribe. A
+   * handler that throws is logged. A refused subscription (ACL) is reported as the link's lastError.
+   */
+  subscribe(filter: string, handler: MessageHandler): () => void {
+    if (!validFilter(filter)) throw new Error(`invalid MQTT topic filter: "${filter}"`);
+    if (this.subs.add(filter, handler) && this.client?.connected) this.sendSubscribe(this.client, [filter]);
+    return () => {
+      if (this.subs.remove(filter, handler) && this.client?.connected) this.client.unsubscribe(filter);
+    };
   }
 
   /**
@@ -131,14 +173,12 @@ export class MqttLink {
     };
     clearInterval(this.pollTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.rateTimer);
     const client = this.client;
     if (client?.connected) {
       const offline = new Promise<void>((resolve) =>
-        client.publish(
-          this.opts.statusTopic,
-          this.statusPayload('offline'),
-          { qos: 1, retain: true, properties: json },
-          () => resolve(),
+        client.publish(this.opts.statusTopic, this.statusPayload('offline'), this.statusOptions(), () =>
+          resolve(),
         ),
       );
       // Acks for rows already in flight still count while we wait: fewer duplicates after a restart.
@@ -167,7 +207,7 @@ export class MqttLink {
     let client: MqttClient;
     try {
       const will = { topic: statusTopic, payload: this.statusPayload('offline') };
-      client = mqtt.connect(cfg.url, clientOptions(cfg, this.clientId, will));
+      client = mqtt.connect(cfg.url, clientOptions(cfg, this.clientId, will, this.protocol));
     } catch (err) {
       this.noteError(err as Error);
       this.onClose(gen);
@@ -175,12 +215,23 @@ export class MqttLink {
     }
     this.client = client;
     client.on('connect', (connack) => gen === this.generation && this.onConnect(client, connack));
-    client.on('error', (err) => gen === this.generation && this.noteError(err));
+    client.on('error', (err) => gen === this.generation && this.onError(err));
     client.on('disconnect', (packet) => {
       const code = packet.reasonCode ?? 0;
       if (gen === this.generation) this.noteError(new Error(`broker disconnected us (reason code ${code})`));
     });
+    client.on('message', (topic, payload, packet) => gen === this.generation && this.onMessage(packet));
     client.on('close', () => gen === this.generation && this.onClose(gen));
+  }
+
+  private onError(err: Error): void {
+    if (this.protocol === 5 && this.connectedAt === 0 && isProtocolRefusal(err)) {
+      // A 3.1.1 broker: the next attempt (and every later one) speaks 3.1.1, without MQTT 5 properties.
+      this.protocol = 4;
+      this.opts.log.warn('the broker refused MQTT 5, using MQTT 3.1.1', { url: this.opts.cfg.url });
+      return;
+    }
+    this.noteError(err);
   }
 
   private onConnect(client: MqttClient, connack: IConnackPacket): void {
@@ -190,27 +241,58 @@ export class MqttLink {
     // Never more in flight than the broker's Receive Maximum (the status publish included).
     this.window = Math.max(1, Math.min(this.opts.cfg.inflightWindow, (props.receiveMaximum ?? 65535) - 1));
     this.maxPacketBytes = props.maximumPacketSize ?? Infinity;
-    this.opts.log.info('connected', { url: this.opts.cfg.url, clientId: this.clientId, window: this.window });
+    this.plan.reset();
+    const protocol = this.counters().protocol;
+    const { url } = this.opts.cfg;
+    this.opts.log.info('connected', { url, clientId: this.clientId, window: this.window, protocol });
     this.setState('connected');
     this.statusInflight = true;
     const gen = this.generation;
-    client.publish(
-      this.opts.statusTopic,
-      this.statusPayload('online'),
-      { qos: 1, retain: true, properties: json },
-      () => {
-        if (gen !== this.generation) return;
-        this.statusInflight = false;
-        this.pump();
-      },
-    );
+    client.publish(this.opts.statusTopic, this.statusPayload('online'), this.statusOptions(), () => {
+      if (gen !== this.generation) return;
+      this.statusInflight = false;
+      this.pump();
+    });
+    const filters = this.subs.filters();
+    if (filters.length) this.sendSubscribe(client, filters);
     this.pump();
+  }
+
+  private sendSubscribe(client: MqttClient, filters: string[]): void {
+    const gen = this.generation;
+    client.subscribe(filters, { qos: 1 }, (err) => {
+      if (!err || gen !== this.generation) return;
+      this.opts.log.error('subscription refused', { filters, reason: err.message });
+      this.noteError(new Error(`subscription to ${filters.join(', ')} refused: ${err.message}`));
+    });
+  }
+
+  private onMessage(packet: IPublishPacket): void {
+    const p = packet.properties ?? {};
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const msg = {
+      topic: packet.topic,
+      payload,
+      retain: packet.retain,
+      ...(p.responseTopic !== undefined && { responseTopic: p.responseTopic }),
+      ...(p.correlationData !== undefined && { correlationData: p.correlationData }),
+      ...(p.contentType !== undefined && { contentType: p.contentType }),
+    };
+    this.subs.dispatch(msg, (err, filter) =>
+      this.opts.log.error('message handler failed', {
+        filter,
+        topic: msg.topic,
+        reason: err instanceof Error ? err.message : String(err),
+      }),
+    );
   }
 
   private onClose(gen: number): void {
     this.generation++; // the rows in flight are re-sent on the next connection
     this.inflight.clear();
     this.statusInflight = false;
+    clearTimeout(this.rateTimer);
+    this.rateTimer = undefined;
     // The closed client is left to the garbage collector; its listeners ignore an old generation.
     this.client = undefined;
     if (this.stopping) return;
@@ -233,10 +315,11 @@ export class MqttLink {
     try {
       for (;;) {
         const room = this.window - this.inflight.size - (this.statusInflight ? 1 : 0);
-        const rows = room > 0 ? this.opts.outbox.next(room, new Set(this.inflight.keys())) : [];
+        const rows = this.plan.take(room, new Set(this.inflight.keys()));
         if (rows.length === 0) break;
         for (const row of rows) this.publish(client, row);
       }
+      this.scheduleRateWake();
     } catch (err) {
       this.opts.log.error('outbox read failed', { reason: (err as Error).message });
     } finally {
@@ -244,15 +327,33 @@ export class MqttLink {
     }
   }
 
+  /** The backlog waits for the rate, not for an ack or a notify: wake up when it allows the next row. */
+  private scheduleRateWake(): void {
+    if (this.rateTimer) return;
+    const wait = this.plan.waitMs();
+    if (wait === undefined) return;
+    this.rateTimer = setTimeout(() => {
+      this.rateTimer = undefined;
+      this.pump();
+    }, wait);
+  }
+
   private publish(client: MqttClient, row: OutboxRow): void {
+    const now = Date.now();
+    if (row.expiresAt !== null && row.expiresAt <= now) {
+      this.stats.expired++;
+      this.opts.outbox.drop(row.rowid, 'expired');
+      return;
+    }
     if (row.payload.length + row.topic.length + 64 > this.maxPacketBytes) {
       this.refused(row, new Error(`message of ${row.bytes} bytes exceeds the broker's maximum packet size`));
       return;
     }
     const gen = this.generation;
-    this.inflight.set(row.rowid, Date.now());
+    this.inflight.set(row.rowid, now);
     this.stats.published++;
-    client.publish(row.topic, row.payload, { qos: 1, retain: row.retain, properties: json }, (err) => {
+    const options = { qos: 1 as const, retain: row.retain, properties: rowProperties(row, now) };
+    client.publish(row.topic, row.payload, options, (err) => {
       if (gen !== this.generation) return; // that connection is gone: the row is re-sent on the next one
       if (err && !isRefusal(err)) return; // e.g. closing: stays in flight until the connection drops
       const sentAt = this.inflight.get(row.rowid) ?? Date.now();
@@ -295,9 +396,8 @@ export class MqttLink {
   private noteError(err: Error): void {
     const previous = this.state.lastError?.message;
     // A broker that stays away would otherwise log the same line at every attempt.
-    if (err.message !== previous) {
+    if (err.message !== previous)
       this.opts.log.warn('mqtt error', { reason: err.message, url: this.opts.cfg.url });
-    }
     this.subject.next({ ...this.state, lastError: { message: err.message, at: Date.now() } });
   }
 
@@ -305,6 +405,10 @@ export class MqttLink {
     if (this.state.state === state) return;
     const { lastError } = this.state;
     this.subject.next(lastError ? { state, since: Date.now(), lastError } : { state, since: Date.now() });
+  }
+
+  private statusOptions() {
+    return { qos: 1 as const, retain: true, ...(this.protocol === 5 && { properties: json }) };
   }
 
   private statusPayload(state: StatusPayload['state']): Buffer {

@@ -71,6 +71,11 @@ export class Outbox extends OutboxReader {
     return outbox;
   }
 
+  /** Its bounds and settings (the link reads the drain rate here). */
+  get config(): OutboxConfig {
+    return this.cfg;
+  }
+
   /** Commits one message (or counts it as dropped). Never throws for a full disk. */
   enqueue(msg: OutboxMessage): EnqueueResult {
     return this.enqueueWith(msg, {});

@@ -2,7 +2,19 @@ import type { Detection } from '../../models/types.js';
 
 interface Bucket {
   second: number;
-  counts: Map<string, number>;
+  frames: number;
+  /** Per label: detections in the bucket, and the most in one frame. */
+  counts: Map<string, { n: number; max: number }>;
+}
+
+export interface LabelCount {
+  label: string;
+  /** Detections over the window (a parked car counts once per frame). */
+  count: number;
+  /** The most in one frame. */
+  max: number;
+  /** Mean per processed frame: roughly how many are in view. */
+  perFrame: number;
 }
 
 /**
@@ -23,22 +35,46 @@ export class LabelCounts {
     if (!buckets) this.cameras.set(camera, (buckets = []));
     let last = buckets.at(-1);
     if (!last || last.second !== second) {
-      last = { second, counts: new Map() };
+      last = { second, frames: 0, counts: new Map() };
       buckets.push(last);
       this.trim(buckets, second);
     }
-    for (const d of detections) last.counts.set(d.label, (last.counts.get(d.label) ?? 0) + 1);
+    last.frames++;
+    const inFrame = new Map<string, number>();
+    for (const d of detections) inFrame.set(d.label, (inFrame.get(d.label) ?? 0) + 1);
+    for (const [label, n] of inFrame) {
+      const c = last.counts.get(label);
+      if (c) {
+        c.n += n;
+        c.max = Math.max(c.max, n);
+      } else last.counts.set(label, { n, max: n });
+    }
   }
 
   /** Labels seen in the window, most frequent first (ties by name, so the page does not shuffle). */
-  recent(camera: string): { label: string; count: number }[] {
+  recent(camera: string): LabelCount[] {
     const buckets = this.cameras.get(camera);
     if (!buckets) return [];
     this.trim(buckets, Math.floor(this.now() / 1000));
-    const total = new Map<string, number>();
-    for (const b of buckets) for (const [label, n] of b.counts) total.set(label, (total.get(label) ?? 0) + n);
+    let frames = 0;
+    const total = new Map<string, { n: number; max: number }>();
+    for (const b of buckets) {
+      frames += b.frames;
+      for (const [label, c] of b.counts) {
+        const t = total.get(label);
+        if (t) {
+          t.n += c.n;
+          t.max = Math.max(t.max, c.max);
+        } else total.set(label, { ...c });
+      }
+    }
     return [...total]
-      .map(([label, count]) => ({ label, count }))
+      .map(([label, t]) => ({
+        label,
+        count: t.n,
+        max: t.max,
+        perFrame: Math.round((t.n / frames) * 10) / 10,
+      }))
       .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
   }
 

@@ -16,6 +16,8 @@ export interface SnapshotRendererOptions {
   minIntervalMs?: number;
   /** Widest picture served; wider frames are scaled down. */
   maxWidth?: number;
+  /** Smaller model frames are scaled up to this width (never past the source's own), for legible labels. */
+  minWidth?: number;
   quality?: number;
   now?: () => number;
 }
@@ -30,7 +32,7 @@ interface CameraCache {
  * Annotated JPEGs of each camera's latest processed frame, rendered only when someone asks (the hot path
  * pays nothing) and at most about once a second per camera however many people watch.
  * The event's frame is at model size and letterboxed: the picture is the scaled source region cut out of
- * it (no upscaling: the pixels the model saw), in RGB, with the boxes and labels composited as SVG.
+ * it (the pixels the model saw), in RGB, with the boxes and labels composited as SVG.
  */
 export class SnapshotRenderer {
   private readonly cache = new Map<string, CameraCache>();
@@ -39,12 +41,14 @@ export class SnapshotRenderer {
   rendered = 0;
   private readonly minIntervalMs: number;
   private readonly maxWidth: number;
+  private readonly minWidth: number;
   private readonly quality: number;
   private readonly now: () => number;
 
   constructor(opts: SnapshotRendererOptions = {}) {
     this.minIntervalMs = opts.minIntervalMs ?? 1000;
     this.maxWidth = opts.maxWidth ?? 960;
+    this.minWidth = opts.minWidth ?? 640;
     this.quality = opts.quality ?? 80;
     this.now = opts.now ?? Date.now;
   }
@@ -82,7 +86,8 @@ export class SnapshotRenderer {
     pixelOrder: InputSpec['pixelOrder'],
   ): Promise<Snapshot> {
     const lb = event.frame.letterbox;
-    const width = Math.min(lb.scaledWidth, this.maxWidth);
+    // The pixels the model saw, but at least ~640 wide (a 320 px model's frame upscaled) so labels stay legible.
+    const width = Math.min(lb.srcWidth, Math.max(lb.scaledWidth, this.minWidth), this.maxWidth);
     const height = Math.max(1, Math.round((lb.scaledHeight * width) / lb.scaledWidth));
     let img = sharp(pixels, { raw: { width: lb.inputWidth, height: lb.inputHeight, channels: 3 } }).extract({
       left: lb.padX,

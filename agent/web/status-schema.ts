@@ -69,8 +69,9 @@ export const CameraStatus = z.strictObject({
   detections: z.strictObject({
     /** Detections in the latest processed frame. */
     last: Count,
-    /** Per label, over the last `windowS` seconds, most frequent first. */
-    recent: z.array(z.strictObject({ label: z.string(), count: Count })),
+    /** Per label over the last `windowS` seconds, most frequent first: detections in all, the most in one
+     * frame, and the mean per processed frame (about how many are in view). */
+    recent: z.array(z.strictObject({ label: z.string(), count: Count, max: Count, perFrame: NonNeg })),
     windowS: z.number().int().positive(),
   }),
   pm25: CameraPm25.optional(),

@@ -45,6 +45,8 @@ describe.skipIf(!hasShared)('camera faults: one camera down, the others unaffect
         device: 'faults',
         dataDir: path.join(dir, 'data'),
         mqtt: { url: broker.url },
+        http: { enabled: false },
+      http: { enabled: false },
         models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx') } },
         cameras: [
           { id: 'rtsp', source: rtsp.url, model: 'det', fps: 3, stallTimeoutS: 4 },

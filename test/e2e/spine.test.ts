@@ -62,6 +62,7 @@ describe.skipIf(!hasShared)('the spine end to end: real RTSP, real mosquitto, re
       site: 'yard',
       device: 'box1',
       mqtt: { url: broker.url },
+      http: { enabled: false },
       models: { det: { path: sharedPath('models', 'yolov8n-coco-int8-640.onnx') } },
       cameras: [
         { id: 'gate', source: rtsp.url.replace('rtsp://', 'rtsp://viewer:pa55word@'), model: 'det', fps: 4 },
@@ -99,6 +100,7 @@ describe.skipIf(!hasShared)('the spine end to end: real RTSP, real mosquitto, re
       site: 'yard',
       device: 'box2',
       mqtt: { url: broker.url },
+      http: { enabled: false },
       models: { nano: { path: sharedPath('models', 'yolox-nano-coco-416.onnx') } },
       cameras: [{ id: 'plaza', source: sharedPath('media', 'vtest.avi'), model: 'nano', fps: 5, loop: true }],
     });
@@ -120,4 +122,35 @@ describe.skipIf(!hasShared)('the spine end to end: real RTSP, real mosquitto, re
       await sub.close();
     }
   }, 120_000);
+
+  it('runs from quick flags alone, with no config file', async () => {
+    const sub = await collect(broker.url, 'vigil/flags/#');
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-flags-'));
+    const agent = startAgent([
+      'run',
+      '--source',
+      rtsp.url,
+      '--model',
+      sharedPath('models', 'yolo11n-coco-int8-320.onnx'),
+      '--mqtt',
+      broker.url,
+      '--site',
+      'flags',
+      '--device',
+      'box3',
+      '--data-dir',
+      dir,
+      '--http',
+      '127.0.0.1:0',
+    ]);
+    try {
+      await sub.waitFor((all) => detections(all, 'cam1').length >= 5, 60_000);
+      expect(detections(sub.messages, 'cam1')[0]).toMatchObject({ camera: 'cam1', model: 'default' });
+      expect(sub.messages.every((m) => m.topic.startsWith('vigil/flags/box3/'))).toBe(true);
+      expect((await agent.stop('SIGINT')).code).toBe(0);
+    } finally {
+      await agent.stop('SIGKILL');
+      await sub.close();
+    }
+  }, 90_000);
 });

@@ -100,7 +100,7 @@ export class CameraTiles {
       h(
         'div',
         { class: 'chips', dataset: { role: 'detections' } },
-        h('span', { class: 'muted' }, `Seen in the last ${cam.detections.windowS} s:`),
+        h('span', { class: 'muted' }, `In view, last ${cam.detections.windowS} s:`),
         recent.length ? recent.map((d) => chip(d.label, d.count)) : h('span', { class: 'muted' }, 'nothing'),
       ),
       h(
@@ -146,8 +146,17 @@ export class CameraTiles {
   }
 }
 
-function chip(label, count) {
+/** "person 4.2 · max 7": about how many are in view, and the most seen at once. */
+function chip(d) {
   const dot = h('span', { class: 'dot' });
-  dot.style.background = labelColour(label);
-  return h('span', { class: 'chip', dataset: { label } }, dot, label, h('b', {}, String(count)));
+  dot.style.background = labelColour(d.label);
+  const title = `${d.perFrame} per frame on average, at most ${d.max} in one frame (${d.count} detections)`;
+  return h(
+    'span',
+    { class: 'chip', title, dataset: { label: d.label } },
+    dot,
+    d.label,
+    h('b', {}, fixed(d.perFrame)),
+    h('span', { class: 'muted' }, `max ${d.max}`),
+  );
 }
