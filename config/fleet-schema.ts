@@ -16,11 +16,16 @@ export function fleetPublicKey(text: string): KeyObject {
   } else {
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw new Error('not PEM and not base64');
     const der = Buffer.from(trimmed, 'base64');
-    if (der.length === 32) key = createPublicKey({ key: Buffer.concat([spkiPrefix, der]), format: 'der', type: 'spki' });
+    if (der.length === 32)
+      key = createPublicKey({ key: Buffer.concat([spkiPrefix, der]), format: 'der', type: 'spki' });
     else if (der.length === 44) key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-    else throw new Error(`base64 of ${der.length} bytes: expected a 32-byte Ed25519 key or its 44-byte DER form`);
+    else
+      throw new Error(
+        `base64 of ${der.length} bytes: expected a 32-byte Ed25519 key or its 44-byte DER form`,
+      );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key, expected Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`a ${key.asymmetricKeyType} key, expected Ed25519`);
   return key;
 }
 
@@ -38,7 +43,9 @@ const FleetKeyText = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const FleetGroupName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'group names use letters, digits, _ and -');
+export const FleetGroupName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'group names use letters, digits, _ and -');
 
 /** `fleet:` in a box's own config: who may change this box's config over MQTT, and how carefully (docs/fleet.md). */
 export const FleetConfig = z.strictObject({
@@ -46,13 +53,13 @@ export const FleetConfig = z.strictObject({
   keys: z.array(FleetKeyText).min(1),
   /** Groups this box belongs to: it follows `<baseTopic>/fleet/<group>/config` for each. */
   groups: z.array(FleetGroupName).default([]),
-  /** Documents larger than this are refused unread. */
+  /** Documents larger than this are refused unread (the MQTT link takes packets up to 256 KiB at most). */
   maxDocumentBytes: z
     .number()
     .int()
     .min(1024)
-    .max(16 * 1024 * 1024)
-    .default(256 * 1024),
+    .max(250_000)
+    .default(64 * 1024),
   /** After an apply, every changed camera must deliver an inference within this time, or the box rolls back. */
   healthDeadlineS: z.number().positive().max(600).default(30),
   /** The revision of this file as a fleet config: a persisted fleet config wins at start only when newer. */

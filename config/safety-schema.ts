@@ -67,7 +67,10 @@ export const ProximityConfig = z.strictObject({
    * or within `high` × margin is high, within `medium` × margin medium, else low.
    */
   severity: z
-    .strictObject({ high: z.number().min(0).max(1).default(0.33), medium: z.number().min(0).max(1).default(0.67) })
+    .strictObject({
+      high: z.number().min(0).max(1).default(0.33),
+      medium: z.number().min(0).max(1).default(0.67),
+    })
     .default({ high: 0.33, medium: 0.67 }),
 });
 export type ProximityConfig = z.infer<typeof ProximityConfig>;
@@ -160,10 +163,13 @@ export function cameraSafetyIssues(camera: {
   const zones = Array.isArray(camera.zones) ? (camera.zones as { id?: unknown }[]) : [];
   const ids = new Set<unknown>();
   zones.forEach((zone, i) => {
-    if (ids.has(zone?.id)) issues.push({ path: ['zones', i, 'id'], message: `duplicate zone id "${String(zone?.id)}"` });
+    if (ids.has(zone?.id))
+      issues.push({ path: ['zones', i, 'id'], message: `duplicate zone id "${String(zone?.id)}"` });
     ids.add(zone?.id);
   });
-  const rules = Array.isArray(camera.rules) ? (camera.rules as { zone?: unknown; id?: unknown; type?: unknown }[]) : [];
+  const rules = Array.isArray(camera.rules)
+    ? (camera.rules as { zone?: unknown; id?: unknown; type?: unknown }[])
+    : [];
   const ruleIds = new Set<string>();
   rules.forEach((rule, i) => {
     if (!rule || typeof rule !== 'object') return;
@@ -174,7 +180,8 @@ export function cameraSafetyIssues(camera: {
       });
     }
     const id = typeof rule.id === 'string' ? rule.id : `${String(rule.zone)}-${String(rule.type)}`;
-    if (ruleIds.has(id)) issues.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${id}" (set rules[].id)` });
+    if (ruleIds.has(id))
+      issues.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${id}" (set rules[].id)` });
     ruleIds.add(id);
   });
   return issues;

@@ -24,8 +24,8 @@ export function computeLetterbox(
       padY: 0,
     };
   }
-  const scaledWidth = Math.max(1, Math.min(spec.width, Math.round(srcWidth * r)));
-  const scaledHeight = Math.max(1, Math.min(spec.height, Math.round(srcHeight * r)));
+  const scaledWidth = Math.max(1, Math.min(spec.width, roundHalfEven(srcWidth * r)));
+  const scaledHeight = Math.max(1, Math.min(spec.height, roundHalfEven(srcHeight * r)));
   const dw = (spec.width - scaledWidth) / 2;
   const dh = (spec.height - scaledHeight) / 2;
   return {
@@ -35,9 +35,17 @@ export function computeLetterbox(
     inputHeight: spec.height,
     scaledWidth,
     scaledHeight,
-    padX: Math.max(0, Math.round(dw - 0.1)),
-    padY: Math.max(0, Math.round(dh - 0.1)),
+    padX: Math.max(0, roundHalfEven(dw - 0.1)),
+    padY: Math.max(0, roundHalfEven(dh - 0.1)),
   };
+}
+
+/** Python's round(): ties go to the even neighbour (Ultralytics' sizes come from it, JS rounds ties up). */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d !== 0.5) return Math.round(v);
+  return f % 2 === 0 ? f : f + 1;
 }
 
 /** Model-input pixels -> source pixels, clipped to the source frame. */

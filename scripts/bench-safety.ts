@@ -41,7 +41,9 @@ const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 try {
   if (parts.has('tracking')) {
     const r = (report.tracking = await runTrackingAndGating(detector, video, Number(args['still-s'])));
-    console.log(`\n## Tracking on vtest.avi (${r.model}, every frame, ${r.clip.movingFrames} frames at ${r.clip.fps} fps)`);
+    console.log(
+      `\n## Tracking on vtest.avi (${r.model}, every frame, ${r.clip.movingFrames} frames at ${r.clip.fps} fps)`,
+    );
     console.log(`person tracks: ${r.tracking.personTracks} (${r.tracking.tracksPerMinute}/min)`);
     console.log(`median track length: ${r.tracking.medianTrackFrames} frames, ${r.tracking.medianTrackS} s`);
     console.log(
@@ -49,13 +51,17 @@ try {
     );
     console.log(`\n## Motion gating (vtest.avi + ${r.clip.stillFrames} still frames)`);
     const g = r.gating;
-    console.log(`still part: inference calls ${g.still.ungatedCalls} → ${g.still.gatedCalls} (down ${pct(g.still.reduction)})`);
+    console.log(
+      `still part: inference calls ${g.still.ungatedCalls} → ${g.still.gatedCalls} (down ${pct(g.still.reduction)})`,
+    );
     console.log(`moving part: inference calls ${g.moving.ungatedCalls} → ${g.moving.gatedCalls}`);
     console.log(
       `person tracks found with gating: ${g.personTracksFound.found}/${g.personTracksFound.total} (${pct(g.personTracksFound.share)}); ` +
         `≥ 1 s long: ${g.longPersonTracksFound.found}/${g.longPersonTracksFound.total} (${pct(g.longPersonTracksFound.share)})`,
     );
-    console.log(`new track ids during the still part (gated): ${g.newIdsOnStillPart}; gate cost ${g.gateMsPerFrame} ms/frame`);
+    console.log(
+      `new track ids during the still part (gated): ${g.newIdsOnStillPart}; gate cost ${g.gateMsPerFrame} ms/frame`,
+    );
     console.log(`frames dropped: ${r.droppedFrames}; wall ${r.wallS} s`);
   }
   if (parts.has('fair')) {
@@ -71,7 +77,9 @@ try {
         .map(([id, v]) => `${id}=${v}`)
         .join(' ');
       const share = run.priorityShare !== undefined ? `, cam1 share ${run.priorityShare}× the others` : '';
-      console.log(`${run.name}: ${per}; aggregate ${run.aggregateFps} fps = ${pct(run.ofBare)} of bare; min/max ${run.minOverMax}${share}`);
+      console.log(
+        `${run.name}: ${per}; aggregate ${run.aggregateFps} fps = ${pct(run.ofBare)} of bare; min/max ${run.minOverMax}${share}`,
+      );
     }
   }
 } finally {

@@ -23,9 +23,12 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex dig
 /** `group:<name>`, `site:<site>` or `device:<site>/<device>`. */
 export const FleetTarget = z
   .string()
-  .regex(/^(group:[A-Za-z0-9_-]{1,64}|site:[A-Za-z0-9_-]{1,64}|device:[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64})$/, {
-    message: 'expected group:<name>, site:<site> or device:<site>/<device>',
-  });
+  .regex(
+    /^(group:[A-Za-z0-9_-]{1,64}|site:[A-Za-z0-9_-]{1,64}|device:[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64})$/,
+    {
+      message: 'expected group:<name>, site:<site> or device:<site>/<device>',
+    },
+  );
 export type FleetTarget = z.infer<typeof FleetTarget>;
 
 export type ParsedTarget =
@@ -63,7 +66,10 @@ export const FleetModelConfig = ModelConfig.omit({ path: true })
     path: z
       .string()
       .min(1)
-      .refine((p) => path.isAbsolute(p), 'a model path in a fleet document must be absolute (a path on the box)')
+      .refine(
+        (p) => path.isAbsolute(p),
+        'a model path in a fleet document must be absolute (a path on the box)',
+      )
       .optional(),
     url: z
       .string()
@@ -75,7 +81,8 @@ export const FleetModelConfig = ModelConfig.omit({ path: true })
     if (Boolean(m.path) === Boolean(m.url)) {
       ctx.addIssue({ code: 'custom', message: 'give either path or url (with sha256), not both' });
     }
-    if (m.url && !m.sha256) ctx.addIssue({ code: 'custom', message: 'a model url needs its sha256', path: ['sha256'] });
+    if (m.url && !m.sha256)
+      ctx.addIssue({ code: 'custom', message: 'a model url needs its sha256', path: ['sha256'] });
   });
 export type FleetModelConfig = z.infer<typeof FleetModelConfig>;
 
@@ -114,11 +121,16 @@ export const FleetBody = z
     const { shadow } = body;
     if (!shadow) return;
     if (!body.models[shadow.candidate]) {
-      ctx.addIssue({ code: 'custom', path: ['shadow', 'candidate'], message: `unknown model "${shadow.candidate}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shadow', 'candidate'],
+        message: `unknown model "${shadow.candidate}"`,
+      });
     }
     const ids = new Set(body.cameras.map((c) => c.id));
     for (const [i, id] of (shadow.cameras ?? []).entries()) {
-      if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['shadow', 'cameras', i], message: `unknown camera "${id}"` });
+      if (!ids.has(id))
+        ctx.addIssue({ code: 'custom', path: ['shadow', 'cameras', i], message: `unknown camera "${id}"` });
     }
   });
 export type FleetBody = z.infer<typeof FleetBody>;

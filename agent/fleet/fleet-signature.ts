@@ -50,7 +50,9 @@ export interface SignInput {
 export function signDocument(input: SignInput, privateKey: KeyObject): Record<string, unknown> {
   const checked = FleetBody.safeParse(input.config);
   if (!checked.success) {
-    throw new Error(`config: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `config: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   // The config is signed as written (defaults are not filled in), so the box sees what the operator wrote.
   const doc: Record<string, unknown> = {
@@ -75,12 +77,18 @@ export function publicKeyOf(privateKey: KeyObject): KeyObject {
 /** Reads a PEM (PKCS#8) Ed25519 private key. */
 export function fleetPrivateKey(pem: string | Buffer): KeyObject {
   const key = createPrivateKey({ key: pem, format: 'pem' });
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key, expected Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`a ${key.asymmetricKeyType} key, expected Ed25519`);
   return key;
 }
 
 /** A new fleet key pair: the private key as PKCS#8 PEM, the public key as base64 of its raw 32 bytes. */
-export function generateFleetKey(): { privatePem: string; publicBase64: string; publicPem: string; keyId: string } {
+export function generateFleetKey(): {
+  privatePem: string;
+  publicBase64: string;
+  publicPem: string;
+  keyId: string;
+} {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const der = publicKey.export({ format: 'der', type: 'spki' });
   return {

@@ -34,7 +34,9 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 function issuesText(issues: readonly z.core.$ZodIssue[]): string {
   const shown = issues.slice(0, 5).map((i) => {
     const where = i.path.map(String).join('.') || '(root)';
-    return i.code === 'unrecognized_keys' ? `${where}: unknown field(s) ${i.keys.join(', ')}` : `${where}: ${i.message}`;
+    return i.code === 'unrecognized_keys'
+      ? `${where}: unknown field(s) ${i.keys.join(', ')}`
+      : `${where}: ${i.message}`;
   });
   return shown.join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : '');
 }
@@ -48,13 +50,21 @@ export function verifyDocument(payload: Uint8Array, ctx: VerifyContext): Verdict
   try {
     return check(payload, ctx);
   } catch (err) {
-    return { ok: false, code: 'schema', reason: `unreadable document: ${(err as Error)?.message ?? String(err)}` };
+    return {
+      ok: false,
+      code: 'schema',
+      reason: `unreadable document: ${(err as Error)?.message ?? String(err)}`,
+    };
   }
 }
 
 function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
   if (payload.length > ctx.maxBytes) {
-    return { ok: false, code: 'oversized', reason: `document of ${payload.length} bytes exceeds ${ctx.maxBytes}` };
+    return {
+      ok: false,
+      code: 'oversized',
+      reason: `document of ${payload.length} bytes exceeds ${ctx.maxBytes}`,
+    };
   }
   let raw: unknown;
   try {
@@ -67,16 +77,33 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
   const doc = raw as Record<string, unknown>;
   const { keyId, signature, revision } = envelope.data;
   const key = ctx.keys.get(keyId);
-  if (!key) return { ok: false, code: 'unknown-key', reason: `signed by key ${keyId}, which this box does not trust`, revision };
+  if (!key)
+    return {
+      ok: false,
+      code: 'unknown-key',
+      reason: `signed by key ${keyId}, which this box does not trust`,
+      revision,
+    };
   if (!verifySignature(doc, key, signature)) {
-    return { ok: false, code: 'bad-signature', reason: `signature does not verify with key ${keyId}`, revision };
+    return {
+      ok: false,
+      code: 'bad-signature',
+      reason: `signature does not verify with key ${keyId}`,
+      revision,
+    };
   }
   // Signed by the fleet from here on: a bad body is an operator mistake, still refused.
   const full = FleetDocument.safeParse(raw);
   if (!full.success) return { ok: false, code: 'schema', reason: issuesText(full.error.issues), revision };
   const digest = documentDigest(doc);
   if (!targetMatches(full.data.target, ctx.box)) {
-    return { ok: false, code: 'wrong-target', reason: `target ${full.data.target} is not this box`, revision, digest };
+    return {
+      ok: false,
+      code: 'wrong-target',
+      reason: `target ${full.data.target} is not this box`,
+      revision,
+      digest,
+    };
   }
   if (revision === ctx.revision && digest === ctx.digest) {
     return { ok: false, code: 'duplicate', reason: `revision ${revision} already handled`, revision, digest };

@@ -2,66 +2,20 @@ import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import { BehaviorSubject, type Observable } from 'rxjs';
-import type { Logger } from '../../config/logger.js';
-import type { MqttConfig } from '../../config/schema.js';
-import type { Outbox, OutboxRow } from '../outbox/outbox.js';
 import { backoffDelay } from './backoff.js';
-import {
-  clientOptions,
-  jsonProperties as json,
-  rowProperties,
-  type ProtocolLevel,
-} from './client-options.js';
+import { clientOptions, jsonProperties as json, type ProtocolLevel } from './client-options.js';
 import { DrainPlan } from './drain-plan.js';
+import { InflightRows } from './inflight-rows.js';
+import type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
 import type { StatusPayload } from './payloads.js';
-import { Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
+import { inboundMessage, Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
 
 export type { InboundMessage, MessageHandler } from './subscriptions.js';
-
-export interface LinkState {
-  state: 'connecting' | 'connected' | 'disconnected' | 'stopped';
-  /** Epoch ms when this state began. */
-  since: number;
-  /** The latest error: a refused connect (bad credentials, ACL), a lost socket, a publish the broker refused. */
-  lastError?: { message: string; at: number };
-}
-
-export interface LinkCounters {
-  /** PUBLISH packets sent for outbox rows, re-sends after a reconnect included. */
-  published: number;
-  /** Rows the broker acknowledged (and the outbox deleted). */
-  acked: number;
-  /** Rows the broker refused (PUBACK reason code >= 0x80) or could never take: dropped as `rejected`. */
-  rejected: number;
-  /** Rows whose expiry passed before they could be sent: dropped as `expired`. */
-  expired: number;
-  connects: number;
-  inflight: number;
-  /** Publish to PUBACK; `avg` is a moving average over roughly the last 20 acks. */
-  latencyMs: { last: number; avg: number };
-  /** MQTT protocol level of the current (or last) connection. */
-  protocol: '5' | '3.1.1';
-}
-
-export interface MqttLinkOptions {
-  cfg: MqttConfig;
-  statusTopic: string;
-  outbox: Outbox;
-  log: Logger;
-  version: string;
-  /** Backlog rows per second after a (re)connect (default: the outbox config's `drainRatePerS`). */
-  drainRatePerS?: number;
-  /** Reconnect backoff bounds (default 500 ms doubling to 30 s, with jitter). */
-  reconnect?: { minMs?: number; maxMs?: number };
-  /** Safety-net drain interval in case a notify() was missed (default 5 s). */
-  pollMs?: number;
-}
+export type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
 
 /** A connection that lived this long resets the backoff; shorter ones (flapping) keep growing it. */
 const stableAfterMs = 10_000;
 
-/** mqtt.js reports a PUBACK reason code >= 0x80 as an error carrying that code. */
-const isRefusal = (err: Error) => ((err as { code?: unknown }).code as number) >= 0x80;
 /** CONNACK from a 3.1.1 broker to an MQTT 5 CONNECT: 1 (unacceptable protocol level) or 0x84 (unsupported). */
 const isProtocolRefusal = (err: Error) => [1, 0x84].includes((err as { code?: unknown }).code as number);
 
@@ -82,8 +36,7 @@ export class MqttLink {
   private protocol: ProtocolLevel = 5;
   /** Bumped per connection: callbacks from an older connection are ignored. */
   private generation = 0;
-  /** Rowid -> time the publish was sent. */
-  private readonly inflight = new Map<number, number>();
+  private readonly inflight: InflightRows;
   private statusInflight = false;
   private window = 1;
   private maxPacketBytes = Infinity;
@@ -98,12 +51,21 @@ export class MqttLink {
   private rateTimer: NodeJS.Timeout | undefined;
   /** Set while stopping: called when the last row in flight is acknowledged. */
   private onDrained: (() => void) | undefined;
-  private readonly stats = { published: 0, acked: 0, rejected: 0, expired: 0, connects: 0, last: 0, avg: 0 };
+  private connects = 0;
 
   constructor(private readonly opts: MqttLinkOptions) {
     this.clientId = opts.cfg.clientId ?? `vigil-${randomUUID().slice(0, 8)}`;
     this.subject = new BehaviorSubject<LinkState>({ state: 'disconnected', since: Date.now() });
     this.state$ = this.subject.asObservable();
+    this.inflight = new InflightRows(
+      opts.outbox,
+      opts.log,
+      (err) => this.noteError(err),
+      () => {
+        if (this.inflight.size === 0) this.onDrained?.();
+        this.notify();
+      },
+    );
     this.plan = new DrainPlan(opts.outbox, opts.drainRatePerS ?? opts.outbox.config.drainRatePerS);
   }
 
@@ -112,7 +74,8 @@ export class MqttLink {
   }
 
   counters(): LinkCounters {
-    const { published, acked, rejected, expired, connects, last, avg } = this.stats;
+    const { published, acked, rejected, expired, last, avg } = this.inflight.stats;
+    const connects = this.connects;
     const protocol = this.protocol === 5 ? '5' : '3.1.1';
     const inflight = this.inflight.size;
     return { published, acked, rejected, expired, connects, inflight, latencyMs: { last, avg }, protocol };
@@ -236,7 +199,7 @@ export class MqttLink {
 
   private onConnect(client: MqttClient, connack: IConnackPacket): void {
     this.connectedAt = Date.now();
-    this.stats.connects++;
+    this.connects++;
     const props = connack.properties ?? {};
     // Never more in flight than the broker's Receive Maximum (the status publish included).
     this.window = Math.max(1, Math.min(this.opts.cfg.inflightWindow, (props.receiveMaximum ?? 65535) - 1));
@@ -268,21 +231,11 @@ export class MqttLink {
   }
 
   private onMessage(packet: IPublishPacket): void {
-    const p = packet.properties ?? {};
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const msg = {
-      topic: packet.topic,
-      payload,
-      retain: packet.retain,
-      ...(p.responseTopic !== undefined && { responseTopic: p.responseTopic }),
-      ...(p.correlationData !== undefined && { correlationData: p.correlationData }),
-      ...(p.contentType !== undefined && { contentType: p.contentType }),
-    };
-    this.subs.dispatch(msg, (err, filter) =>
+    this.subs.dispatch(inboundMessage(packet), (err, filter, topic) =>
       this.opts.log.error('message handler failed', {
         filter,
-        topic: msg.topic,
-        reason: err instanceof Error ? err.message : String(err),
+        topic,
+        reason: (err as Error)?.message ?? String(err),
       }),
     );
   }
@@ -315,9 +268,11 @@ export class MqttLink {
     try {
       for (;;) {
         const room = this.window - this.inflight.size - (this.statusInflight ? 1 : 0);
-        const rows = this.plan.take(room, new Set(this.inflight.keys()));
+        const rows = this.plan.take(room, this.inflight.ids());
         if (rows.length === 0) break;
-        for (const row of rows) this.publish(client, row);
+        const gen = this.generation;
+        for (const row of rows)
+          this.inflight.publish(client, row, this.maxPacketBytes, () => gen === this.generation);
       }
       this.scheduleRateWake();
     } catch (err) {
@@ -336,61 +291,6 @@ export class MqttLink {
       this.rateTimer = undefined;
       this.pump();
     }, wait);
-  }
-
-  private publish(client: MqttClient, row: OutboxRow): void {
-    const now = Date.now();
-    if (row.expiresAt !== null && row.expiresAt <= now) {
-      this.stats.expired++;
-      this.opts.outbox.drop(row.rowid, 'expired');
-      return;
-    }
-    if (row.payload.length + row.topic.length + 64 > this.maxPacketBytes) {
-      this.refused(row, new Error(`message of ${row.bytes} bytes exceeds the broker's maximum packet size`));
-      return;
-    }
-    const gen = this.generation;
-    this.inflight.set(row.rowid, now);
-    this.stats.published++;
-    const options = { qos: 1 as const, retain: row.retain, properties: rowProperties(row, now) };
-    client.publish(row.topic, row.payload, options, (err) => {
-      if (gen !== this.generation) return; // that connection is gone: the row is re-sent on the next one
-      if (err && !isRefusal(err)) return; // e.g. closing: stays in flight until the connection drops
-      const sentAt = this.inflight.get(row.rowid) ?? Date.now();
-      this.inflight.delete(row.rowid);
-      if (err) this.refused(row, err);
-      else this.acked(row, Date.now() - sentAt);
-      if (this.inflight.size === 0) this.onDrained?.();
-      this.notify();
-    });
-  }
-
-  private acked(row: OutboxRow, latencyMs: number): void {
-    this.stats.acked++;
-    this.stats.last = latencyMs;
-    this.stats.avg = this.stats.acked === 1 ? latencyMs : this.stats.avg + (latencyMs - this.stats.avg) / 20;
-    try {
-      this.opts.outbox.ack(row.rowid);
-    } catch (err) {
-      // The row stays and is sent again later: a duplicate, which subscribers dedupe by id.
-      this.opts.log.error('outbox ack failed', { reason: (err as Error).message });
-    }
-  }
-
-  /** A message the broker will never take (ACL, size): retrying would block everything behind it. */
-  private refused(row: OutboxRow, err: Error): void {
-    this.stats.rejected++;
-    this.opts.log.error('broker refused a message, dropped', {
-      topic: row.topic,
-      id: row.id,
-      reason: err.message,
-    });
-    this.noteError(err);
-    try {
-      this.opts.outbox.drop(row.rowid, 'rejected');
-    } catch (dropErr) {
-      this.opts.log.error('outbox drop failed', { reason: (dropErr as Error).message });
-    }
   }
 
   private noteError(err: Error): void {

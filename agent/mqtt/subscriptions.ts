@@ -1,3 +1,5 @@
+import type { IPublishPacket } from 'mqtt';
+
 /** An MQTT message the agent received on one of its subscriptions. */
 export interface InboundMessage {
   topic: string;
@@ -10,6 +12,18 @@ export interface InboundMessage {
 }
 
 export type MessageHandler = (payload: Buffer, message: InboundMessage) => void;
+
+export function inboundMessage(packet: IPublishPacket): InboundMessage {
+  const p = packet.properties ?? {};
+  return {
+    topic: packet.topic,
+    payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+    retain: packet.retain,
+    ...(p.responseTopic !== undefined && { responseTopic: p.responseTopic }),
+    ...(p.correlationData !== undefined && { correlationData: p.correlationData }),
+    ...(p.contentType !== undefined && { contentType: p.contentType }),
+  };
+}
 
 /** Whether a topic filter is well formed: `#` only last and alone in its level, `+` alone in its level. */
 export function validFilter(filter: string): boolean {
@@ -68,14 +82,14 @@ export class Subscriptions {
   }
 
   /** Calls every matching handler; one that throws is reported and does not stop the others. */
-  dispatch(msg: InboundMessage, onError: (err: unknown, filter: string) => void): void {
+  dispatch(msg: InboundMessage, onError: (err: unknown, filter: string, topic: string) => void): void {
     for (const [filter, handlers] of this.entries) {
       if (!topicMatches(filter, msg.topic)) continue;
       for (const h of handlers) {
         try {
           h(msg.payload, msg);
         } catch (err) {
-          onError(err, filter);
+          onError(err, filter, msg.topic);
         }
       }
     }

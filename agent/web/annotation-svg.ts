@@ -39,7 +39,7 @@ export function annotationSvg(
   scale: number,
 ): string {
   const stroke = Math.max(2, Math.round(width / 320));
-  const font = Math.max(11, Math.round(width / 55));
+  const font = Math.max(12, Math.round(width / 38));
   const tagH = Math.round(font * 1.35);
   const parts: string[] = [];
   for (const d of detections) {

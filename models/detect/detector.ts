@@ -3,12 +3,13 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ModelConfig } from '../../config/schema.js';
 import { toSourceBox } from '../letterbox.js';
-import { readOnnxInfo, parseImgsz, parseUltralyticsNames } from '../onnx/onnx-info.js';
+import { onnxElemType, parseImgsz, readOnnxInfo } from '../onnx/onnx-info.js';
 import { WorkerPool } from '../runtime/worker-pool.js';
 import type { Detection, DetectionResult, DetectorInfo, InputFrame, InputSpec } from '../types.js';
 import type { Thresholds } from './candidate.js';
-import { cocoNames } from './coco-names.js';
+import { resolveClassNames } from './class-names.js';
 import { detectFamily } from './decoders/registry.js';
+import { fmt } from './decoders/yolov8.js';
 import { familyInput } from './families.js';
 
 export interface DetectorLoadOptions {
@@ -52,9 +53,11 @@ export class Detector {
       (input.dims[1] !== null && input.dims[1] !== 3)
     ) {
       fail(
-        `expected one 1×3×H×W image input, found ${onnx.inputs.map((i) => `${i.name} ${i.dims.map((d) => d ?? '?').join('×')}`).join(', ')}`,
+        `expected one 1×3×H×W image input, found ${onnx.inputs.map((i) => `${i.name} ${fmt(i.dims)}`).join(', ')}`,
       );
     }
+    if (input.elemType !== onnxElemType.float && input.elemType !== onnxElemType.float16)
+      fail(`input ${input.name} has ONNX element type ${input.elemType}; expected float32 or float16`);
     const metaSize = parseImgsz(onnx.metadata.imgsz);
     const height = input.dims[2] ?? cfg.inputSize?.[1] ?? metaSize?.[0];
     const width = input.dims[3] ?? cfg.inputSize?.[0] ?? metaSize?.[1];
@@ -70,10 +73,18 @@ export class Detector {
       return fail((err as Error).message);
     }
     const spec: InputSpec = { width: width!, height: height!, ...familyInput[decoder.family] };
-    const classNames =
-      cfg.classNames ??
-      parseUltralyticsNames(onnx.metadata.names ?? '') ??
-      (decoder.family === 'yolox' ? [...cocoNames] : []);
+    let classNames: string[];
+    try {
+      classNames = resolveClassNames({
+        configured: cfg.classNames,
+        metadata: onnx.metadata,
+        family: decoder.family,
+        classCount: decoder.classCount(onnx.outputs[0]!.dims),
+        output: fmt(onnx.outputs[0]!.dims),
+      });
+    } catch (err) {
+      return fail((err as Error).message);
+    }
     const perClass: (number | undefined)[] = classNames.map((name) => cfg.classes[name]?.confidence);
     const thresholds: Thresholds = { confidence: cfg.confidence, perClass, iou: cfg.iou, maxDetections: 300 };
     const workers = cfg.workers ?? Math.max(1, Math.floor(availableParallelism() / cfg.intraOpThreads));
@@ -84,6 +95,7 @@ export class Detector {
           modelPath: path.resolve(cfg.path),
           family: decoder.family,
           input: spec,
+          inputType: input.elemType === onnxElemType.float16 ? 'float16' : 'float32',
           thresholds,
           providers: cfg.providers,
           intraOpThreads: cfg.intraOpThreads,
@@ -107,7 +119,12 @@ export class Detector {
       intraOpThreads: cfg.intraOpThreads,
     };
     const detector = new Detector(info, pool, cfg);
-    await detector.warmUp();
+    try {
+      await detector.warmUp();
+    } catch (err) {
+      await pool.close();
+      return fail(`the first run failed: ${(err as Error).message}`);
+    }
     return detector;
   }
 
@@ -121,11 +138,28 @@ export class Detector {
     );
   }
 
+  /** Requests waiting for a free worker. */
   get queued(): number {
     return this.pool.queued;
   }
 
+  /** Workers running a request now. */
+  get busy(): number {
+    return this.pool.busy;
+  }
+
+  /**
+   * Detects in one letterboxed frame; boxes come back in source pixels. The frame's bytes travel to a
+   * worker and back: `frame.data` is replaced by the returned view (same bytes) when the call resolves.
+   */
   async detect(frame: InputFrame, key?: string): Promise<DetectionResult> {
+    const { width, height } = this.info.input;
+    const lb = frame.letterbox;
+    if (lb.inputWidth !== width || lb.inputHeight !== height || frame.data.length !== width * height * 3) {
+      throw new Error(
+        `model "${this.info.modelId}": frame is ${lb.inputWidth}×${lb.inputHeight} (${frame.data.length} bytes), the model takes ${width}×${height}×3`,
+      );
+    }
     const res = await this.pool.run(frame.data, key);
     frame.data = res.pixels;
     const { labels, onlyMapped } = this.cfg;

@@ -5,6 +5,7 @@ import { decoders } from '../detect/decoders/registry.js';
 import { nms } from '../detect/nms.js';
 import type { ProviderRefusal } from '../types.js';
 import { executionProvider } from './execution-provider.js';
+import { floatToHalf, halfArrayToFloat32 } from './float16.js';
 import type { InferenceWorkerInit, InferRequest, InferResponse, WorkerReady } from './worker-protocol.js';
 
 /**
@@ -17,7 +18,13 @@ const port = parentPort!;
 const { width, height, scale } = init.input;
 const decoder = decoders[init.family];
 const plane = width * height;
-const tensorData = new Float32Array(3 * plane);
+const frameBytes = plane * 3;
+const fp16 = init.inputType === 'float16';
+// A byte has 256 values: scale (and convert to fp16) once per value, not once per pixel.
+const lut = fp16
+  ? Uint16Array.from({ length: 256 }, (_, v) => floatToHalf(v * scale))
+  : Float32Array.from({ length: 256 }, (_, v) => v * scale);
+const tensorData = fp16 ? new Uint16Array(3 * plane) : new Float32Array(3 * plane);
 
 // A refused provider is reported by us with its reason; onnxruntime's own stderr dump of it is noise.
 ort.env.logLevel = 'fatal';
@@ -55,33 +62,23 @@ async function createSession(): Promise<{
   throw Object.assign(new Error(refused.map((r) => `${r.provider}: ${r.reason}`).join('; ')), { refused });
 }
 
-/** HWC bytes (already in the family's channel order) -> planar floats, scaled as the family trained. */
+/** HWC bytes (already in the family's channel order) -> planar values, scaled as the family trained. */
 function fillTensor(px: Uint8Array): void {
+  if (px.length !== frameBytes) {
+    throw new Error(`frame has ${px.length} bytes, expected ${width}×${height}×3 = ${frameBytes}`);
+  }
   for (let i = 0, j = 0; i < plane; i++, j += 3) {
-    tensorData[i] = px[j]! * scale;
-    tensorData[plane + i] = px[j + 1]! * scale;
-    tensorData[2 * plane + i] = px[j + 2]! * scale;
+    tensorData[i] = lut[px[j]!]!;
+    tensorData[plane + i] = lut[px[j + 1]!]!;
+    tensorData[2 * plane + i] = lut[px[j + 2]!]!;
   }
 }
 
 function toFloat32(data: ort.Tensor['data']): Float32Array {
   if (data instanceof Float32Array) return data;
-  // fp16 exports hand back Uint16 bit patterns (or Float16Array where available): widen them.
-  if (data instanceof Uint16Array) {
-    const out = new Float32Array(data.length);
-    for (let i = 0; i < data.length; i++) out[i] = halfToFloat(data[i]!);
-    return out;
-  }
+  // fp16 outputs arrive as Uint16 bit patterns (Node 20 has no Float16Array).
+  if (data instanceof Uint16Array) return halfArrayToFloat32(data);
   return Float32Array.from(data as ArrayLike<number>);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 try {
@@ -92,7 +89,9 @@ try {
     try {
       const t0 = performance.now();
       fillTensor(new Uint8Array(req.pixels, req.byteOffset, req.byteLength));
-      const input = new ort.Tensor('float32', tensorData, dims);
+      const input = fp16
+        ? new ort.Tensor('float16', tensorData as Uint16Array, dims)
+        : new ort.Tensor('float32', tensorData as Float32Array, dims);
       const t1 = performance.now();
       const out = await session.run({ [ready.inputName]: input });
       const t2 = performance.now();

@@ -37,23 +37,28 @@ const entry = new URL('./inference-worker.ts', import.meta.url).href;
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  /** Every live worker, ready or still starting, so close() ends them all. */
+  private readonly workers = new Set<Worker>();
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
   provider!: string;
   refused: ProviderRefusal[] = [];
+  /** Workers replaced after a crash. */
   restarts = 0;
+  /** Why the last replacement worker failed to start, if it did (the pool then runs short a worker). */
+  lastStartError?: Error;
 
   private constructor(private readonly init: Omit<InferenceWorkerInit, 'entry'>) {}
 
   /** Starts `size` workers and waits until every one has a session (or fails with the providers' reasons). */
   static async start(init: Omit<InferenceWorkerInit, 'entry'>, size: number): Promise<WorkerPool> {
     const pool = new WorkerPool(init);
-    try {
-      await Promise.all(Array.from({ length: size }, () => pool.spawn()));
-    } catch (err) {
+    const started = await Promise.allSettled(Array.from({ length: size }, () => pool.spawn()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       await pool.close();
-      throw err;
+      throw failed.reason;
     }
     return pool;
   }
@@ -61,13 +66,16 @@ export class WorkerPool {
   get size(): number {
     return this.slots.length;
   }
+  /** Requests waiting for a free worker. */
   get queued(): number {
     return this.queue.length;
   }
+  /** Workers running a request now. */
   get busy(): number {
     return this.slots.filter((s) => s.busy).length;
   }
 
+  /** Queues one frame (packed HWC bytes at the input size); `key` names its producer (the camera). */
   run(pixels: Uint8Array, key = ''): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('inference pool is closed'));
     return new Promise((resolve, reject) => {
@@ -81,32 +89,36 @@ export class WorkerPool {
       const worker = new Worker(bootUrl, {
         workerData: { ...this.init, entry } satisfies InferenceWorkerInit,
       });
+      this.workers.add(worker);
       const slot: Slot = { worker };
       let ready = false;
+      const notStarted = (err: Error) => {
+        this.workers.delete(worker);
+        void worker.terminate();
+        reject(err);
+      };
       worker.on('message', (msg: WorkerReady | InferResponse) => {
-        if (!ready) {
-          const r = msg as WorkerReady;
-          this.refused = r.refused;
-          if (r.type === 'failed') {
-            void worker.terminate();
-            reject(new Error(`no execution provider could load the model: ${r.error}`));
-            return;
-          }
-          ready = true;
-          this.provider = r.provider;
-          this.slots.push(slot);
-          resolve(slot);
-          this.dispatch();
-          return;
-        }
-        this.finish(slot, msg as InferResponse);
+        if (ready) return this.finish(slot, msg as InferResponse);
+        const r = msg as WorkerReady;
+        this.refused = r.refused;
+        if (r.type === 'failed')
+          return notStarted(new Error(`no execution provider could load the model: ${r.error}`));
+        if (this.closed) return notStarted(new Error('inference pool is closed'));
+        ready = true;
+        this.provider = r.provider;
+        this.slots.push(slot);
+        resolve(slot);
+        this.dispatch();
       });
       worker.on('error', (err) => {
-        if (!ready) reject(err);
+        if (!ready) notStarted(err);
         else this.crashed(slot, err);
       });
       worker.on('exit', (code) => {
-        if (ready && !this.closed) this.crashed(slot, new Error(`inference worker exited with code ${code}`));
+        this.workers.delete(worker);
+        // A promise settles once: after a 'failed' message or an error this is a no-op.
+        if (!ready) reject(new Error(`inference worker exited with code ${code} while starting`));
+        else if (!this.closed) this.crashed(slot, new Error(`inference worker exited with code ${code}`));
       });
     });
   }
@@ -121,8 +133,12 @@ export class WorkerPool {
     if (this.closed) return;
     this.restarts++;
     this.spawn().catch((e: unknown) => {
+      this.lastStartError = e as Error;
       // Keep serving on the remaining workers; with none left every queued request fails clearly.
-      if (!this.slots.length) for (const job of this.queue.splice(0)) job.reject(e as Error);
+      if (!this.slots.length && !this.closed) {
+        for (const job of this.queue.splice(0))
+          job.reject(new Error(`no inference worker left: ${(e as Error).message}`));
+      }
     });
   }
 
@@ -169,10 +185,13 @@ export class WorkerPool {
     this.dispatch();
   }
 
+  /** Rejects what waits, ends every worker (running requests included); later runs are refused. */
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('inference pool is closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const slot of this.slots) slot.busy?.job.reject(new Error('inference pool is closed'));
     this.slots.length = 0;
+    await Promise.all([...this.workers].map((w) => w.terminate()));
+    this.workers.clear();
   }
 }

@@ -8,6 +8,8 @@ export interface InferenceWorkerInit {
   modelPath: string;
   family: ModelConfig['family'] & string;
   input: InputSpec;
+  /** Element type of the model's image input (fp16 exports take float16). */
+  inputType: 'float32' | 'float16';
   thresholds: Thresholds;
   providers: ProviderName[];
   intraOpThreads: number;

@@ -25,14 +25,20 @@ export class GreyDownscaler {
     this.xs = new Int32Array(this.width * 2);
     for (let x = 0; x < this.width; x++) {
       for (let k = 0; k < 2; k++) {
-        const sx = Math.min(lb.scaledWidth - 1, Math.floor(((x + 0.25 + 0.5 * k) * lb.scaledWidth) / this.width));
+        const sx = Math.min(
+          lb.scaledWidth - 1,
+          Math.floor(((x + 0.25 + 0.5 * k) * lb.scaledWidth) / this.width),
+        );
         this.xs[x * 2 + k] = (lb.padX + sx) * 3;
       }
     }
     this.ys = new Int32Array(this.height * 2);
     for (let y = 0; y < this.height; y++) {
       for (let k = 0; k < 2; k++) {
-        const sy = Math.min(lb.scaledHeight - 1, Math.floor(((y + 0.25 + 0.5 * k) * lb.scaledHeight) / this.height));
+        const sy = Math.min(
+          lb.scaledHeight - 1,
+          Math.floor(((y + 0.25 + 0.5 * k) * lb.scaledHeight) / this.height),
+        );
         this.ys[y * 2 + k] = (lb.padY + sy) * stride;
       }
     }

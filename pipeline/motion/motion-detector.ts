@@ -97,7 +97,16 @@ export class MotionDetector {
   /** (Re)builds the grey buffers, cell map and mask when the frame geometry is new. */
   private prepare(lb: Letterbox): void {
     const s = this.scaler?.letterbox;
-    if (s && s.inputWidth === lb.inputWidth && s.inputHeight === lb.inputHeight && s.srcWidth === lb.srcWidth && s.srcHeight === lb.srcHeight && s.padX === lb.padX && s.padY === lb.padY) return;
+    if (
+      s &&
+      s.inputWidth === lb.inputWidth &&
+      s.inputHeight === lb.inputHeight &&
+      s.srcWidth === lb.srcWidth &&
+      s.srcHeight === lb.srcHeight &&
+      s.padX === lb.padX &&
+      s.padY === lb.padY
+    )
+      return;
     const scaler = new GreyDownscaler(lb, this.cfg.width);
     const { width, height } = scaler;
     const size = this.cfg.cellSize;

@@ -1,7 +1,12 @@
 import type { CameraSafetyConfigInput } from '../../config/safety-schema.js';
 import { CameraSafetyConfig } from '../../config/safety-schema.js';
 import type { Letterbox } from '../../models/types.js';
-import { DetectionTracker, type TrackedDetection, type TrackedFrame, type TrackInput } from '../tracking/detection-tracker.js';
+import {
+  DetectionTracker,
+  type TrackedDetection,
+  type TrackedFrame,
+  type TrackInput,
+} from '../tracking/detection-tracker.js';
 import { EventBuilder, type SafetyEventMessage } from './event-builder.js';
 import { ProximityRule } from './proximity-rule.js';
 import { encodeSnapshot } from './snapshot-image.js';
@@ -92,7 +97,11 @@ export class CameraSafety {
   private snapshot(m: SafetyEventMessage, frame: { data: Uint8Array; letterbox: Letterbox }): void {
     const store = this.opts.snapshots!;
     // The frame's buffer goes back to the source once released: encode from a copy.
-    const image = { data: Uint8Array.from(frame.data), letterbox: frame.letterbox, pixelOrder: this.opts.pixelOrder ?? 'rgb' };
+    const image = {
+      data: Uint8Array.from(frame.data),
+      letterbox: frame.letterbox,
+      pixelOrder: this.opts.pixelOrder ?? 'rgb',
+    };
     const job = encodeSnapshot(image, m.boxes, this.opts.snapshotQuality)
       .then((jpeg) => store.put(m.eventId, jpeg))
       .catch((err: unknown) => this.opts.onSnapshotError?.(m.eventId, err))

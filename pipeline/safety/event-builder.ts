@@ -114,5 +114,9 @@ const round1 = (v: number) => Math.round(v * 10) / 10;
 
 function boxOf(t: TrackView): EventBox {
   const r = (v: number) => Math.round(v * 10) / 10;
-  return { trackId: t.id, label: t.label, box: { x1: r(t.box.x1), y1: r(t.box.y1), x2: r(t.box.x2), y2: r(t.box.y2) } };
+  return {
+    trackId: t.id,
+    label: t.label,
+    box: { x1: r(t.box.x1), y1: r(t.box.y1), x2: r(t.box.x2), y2: r(t.box.y2) },
+  };
 }

@@ -8,7 +8,13 @@ import { z } from 'zod';
 
 const EpochMs = z.number().int().nonnegative();
 
-export const safetyEventTypes = ['zone_enter', 'zone_leave', 'zone_dwell', 'zone_count', 'person_near_forklift'] as const;
+export const safetyEventTypes = [
+  'zone_enter',
+  'zone_leave',
+  'zone_dwell',
+  'zone_count',
+  'person_near_forklift',
+] as const;
 export const SafetyEventType = z.enum(safetyEventTypes);
 export type SafetyEventType = z.infer<typeof SafetyEventType>;
 

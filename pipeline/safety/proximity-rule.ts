@@ -59,7 +59,8 @@ export class ProximityRule {
     }
     // Clear pairs whose person walked off while the vehicle or the person was not judged this frame.
     for (const p of this.pairs.values()) {
-      if (p.event && p.outsideSince !== undefined && time - p.outsideSince >= this.cfg.clearS * 1000) this.clear(p, time, out);
+      if (p.event && p.outsideSince !== undefined && time - p.outsideSince >= this.cfg.clearS * 1000)
+        this.clear(p, time, out);
     }
     return out;
   }
@@ -67,7 +68,8 @@ export class ProximityRule {
   /** Ends every open event (camera stopping or reconfigured). */
   close(time: number): SafetyEventMessage[] {
     const out: SafetyEventMessage[] = [];
-    for (const p of this.pairs.values()) if (p.event) out.push(this.builder.end(p.event, time, 'stopped', this.fields(p)));
+    for (const p of this.pairs.values())
+      if (p.event) out.push(this.builder.end(p.event, time, 'stopped', this.fields(p)));
     this.pairs.clear();
     return out;
   }
@@ -84,7 +86,13 @@ export class ProximityRule {
     return p;
   }
 
-  private judge(p: PairState, person: TrackView, vehicle: TrackView, time: number, out: SafetyEventMessage[]): void {
+  private judge(
+    p: PairState,
+    person: TrackView,
+    vehicle: TrackView,
+    time: number,
+    out: SafetyEventMessage[],
+  ): void {
     const foot = footPoint(person.box);
     const near = insideBox(foot, growBox(vehicle.box, this.cfg.margin));
     if (!near) {

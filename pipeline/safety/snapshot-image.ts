@@ -15,7 +15,11 @@ const colours: Record<string, string> = { person: '#ff3b30', forklift: '#ffcc00'
  * The JPEG of an event: the picture part of the letterboxed frame (padding cut off, at the scaled size the
  * model saw) with the event's boxes drawn on it. Runs on libvips' threads, off the event loop.
  */
-export async function encodeSnapshot(image: LetterboxedImage, boxes: readonly EventBox[], quality = 80): Promise<Buffer> {
+export async function encodeSnapshot(
+  image: LetterboxedImage,
+  boxes: readonly EventBox[],
+  quality = 80,
+): Promise<Buffer> {
   const lb = image.letterbox;
   const sx = lb.scaledWidth / lb.srcWidth;
   const sy = lb.scaledHeight / lb.srcHeight;

@@ -77,7 +77,8 @@ export class SnapshotStore {
     const cutoff = this.now() - maxAgeMs;
     const doomed: string[] = [];
     for (const [id, e] of this.entries) {
-      const over = this.entries.size - doomed.length > maxCount || this.bytes > maxBytes || e.createdAt < cutoff;
+      const over =
+        this.entries.size - doomed.length > maxCount || this.bytes > maxBytes || e.createdAt < cutoff;
       if (!over) break; // in age order: the rest are younger and fit
       doomed.push(id);
       this.bytes -= e.bytes;

@@ -61,13 +61,16 @@ export class ZoneOccupancy {
     for (const track of ended) {
       const m = this.members.get(track.id);
       this.members.delete(track.id);
-      if (m?.inside) out.push({ kind: 'exit', track, at: Math.min(time, track.lastSeen * 1000), ended: true });
+      if (m?.inside)
+        out.push({ kind: 'exit', track, at: Math.min(time, track.lastSeen * 1000), ended: true });
     }
     return out;
   }
 
   /** Tracks inside now, with the scene ms they entered. */
   inside(): { track: TrackView; since: number }[] {
-    return [...this.members.values()].filter((m) => m.inside).map((m) => ({ track: m.track, since: m.since }));
+    return [...this.members.values()]
+      .filter((m) => m.inside)
+      .map((m) => ({ track: m.track, since: m.since }));
   }
 }

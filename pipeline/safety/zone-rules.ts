@@ -37,7 +37,10 @@ export class ZoneRules {
 
   /** Tracks inside each zone now, for the status page overlay. */
   occupancy(): { zone: string; trackIds: number[] }[] {
-    return this.zones.map((z) => ({ zone: z.occupancy.zone.id, trackIds: z.occupancy.inside().map((m) => m.track.id) }));
+    return this.zones.map((z) => ({
+      zone: z.occupancy.zone.id,
+      trackIds: z.occupancy.inside().map((m) => m.track.id),
+    }));
   }
 
   update(time: number, tracks: readonly TrackView[], ended: readonly TrackView[]): SafetyEventMessage[] {
@@ -60,7 +63,8 @@ export class ZoneRules {
     const out: SafetyEventMessage[] = [];
     for (const { rules } of this.zones) {
       for (const state of rules) {
-        for (const { event } of state.perTrack.values()) if (event) out.push(this.builder.end(event, time, 'stopped'));
+        for (const { event } of state.perTrack.values())
+          if (event) out.push(this.builder.end(event, time, 'stopped'));
         state.perTrack.clear();
         if (state.zoneEvent) out.push(this.builder.end(state.zoneEvent.event, time, 'stopped'));
         state.zoneEvent = undefined;
@@ -74,7 +78,12 @@ export class ZoneRules {
     const zone = rule.zone;
     if (tr.kind === 'enter') {
       if (rule.type === 'enter') {
-        const { event, message } = this.builder.start('zone_enter', time, { tracks: [tr.track], zone, rule: id }, tr.at);
+        const { event, message } = this.builder.start(
+          'zone_enter',
+          time,
+          { tracks: [tr.track], zone, rule: id },
+          tr.at,
+        );
         state.perTrack.set(tr.track.id, { event, since: tr.at });
         out.push(message);
       } else if (rule.type === 'dwell') {
@@ -90,7 +99,10 @@ export class ZoneRules {
     state.perTrack.delete(tr.track.id);
     if (!open?.event) return;
     const reason = tr.ended ? 'track-lost' : 'left';
-    const fields = rule.type === 'dwell' ? { tracks: [tr.track], dwellS: (tr.at - open.since) / 1000 } : { tracks: [tr.track] };
+    const fields =
+      rule.type === 'dwell'
+        ? { tracks: [tr.track], dwellS: (tr.at - open.since) / 1000 }
+        : { tracks: [tr.track] };
     out.push(this.builder.end(open.event, time, reason, fields, tr.at));
   }
 
@@ -104,7 +116,12 @@ export class ZoneRules {
     for (const { track } of inside) {
       const entry = state.perTrack.get(track.id);
       if (!entry || entry.event || time - entry.since < dwellS * 1000) continue;
-      const fields = { tracks: [track], zone: state.rule.zone, rule: state.id, dwellS: (time - entry.since) / 1000 };
+      const fields = {
+        tracks: [track],
+        zone: state.rule.zone,
+        rule: state.id,
+        dwellS: (time - entry.since) / 1000,
+      };
       const { event, message } = this.builder.start('zone_dwell', time, fields, entry.since + dwellS * 1000);
       entry.event = event;
       out.push(message);

@@ -117,7 +117,13 @@ export class ByteTracker {
   }
 
   /** One association stage: returns the pairs and what stayed unmatched on each side. */
-  private associate(tracks: Track[], dets: number[], detections: readonly Detection[], t: number, minIou: number) {
+  private associate(
+    tracks: Track[],
+    dets: number[],
+    detections: readonly Detection[],
+    t: number,
+    minIou: number,
+  ) {
     if (!tracks.length || !dets.length) return { pairs: [] as [Track, number][], tracks, detections: dets };
     const predicted = tracks.map((tr) => ({ box: tr.predicted(), buffer: this.bufferOf(tr, t) }));
     const cost = tracks.map((tr, a) =>

@@ -36,7 +36,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function bareFps(detector: Detector, video: string, seconds: number): Promise<number> {
   const camera = CameraConfig.parse({ id: 'bare', source: video, model: 'm', realtime: false });
   const frames: InputFrame[] = await firstValueFrom(
-    cameraFrames({ camera, spec: detector.info.input, maxOutstanding: 2, log: silentLogger, onState: () => {} }).pipe(
+    cameraFrames({
+      camera,
+      spec: detector.info.input,
+      maxOutstanding: 2,
+      log: silentLogger,
+      onState: () => {},
+    }).pipe(
       take(8),
       tap((f) => f.release()),
       toArray(),
@@ -123,10 +129,14 @@ export async function runFairShare(
   const runs: ShareRun[] = [];
   runs.push(await shareRun('fifo (pool as is)', detector, video, equal, opts.warmupS, opts.measureS, bare));
   const fairEqual = new FairDetector(detector);
-  runs.push(await shareRun('fair, equal weights', fairEqual, video, equal, opts.warmupS, opts.measureS, bare));
+  runs.push(
+    await shareRun('fair, equal weights', fairEqual, video, equal, opts.warmupS, opts.measureS, bare),
+  );
   const fairPriority = new FairDetector(detector);
   fairPriority.setWeight('cam1', 2);
-  runs.push(await shareRun('fair, cam1 priority 2', fairPriority, video, priority, opts.warmupS, opts.measureS, bare));
+  runs.push(
+    await shareRun('fair, cam1 priority 2', fairPriority, video, priority, opts.warmupS, opts.measureS, bare),
+  );
   return {
     model: detector.info.modelId,
     workers: detector.info.workers,

@@ -52,7 +52,10 @@ export function estimatedIdSwitches(
 ): number {
   const edge = 0.03;
   const nearEdge = (b: Box) =>
-    b.x1 < frame.width * edge || b.x2 > frame.width * (1 - edge) || b.y1 < frame.height * edge || b.y2 > frame.height * (1 - edge);
+    b.x1 < frame.width * edge ||
+    b.x2 > frame.width * (1 - edge) ||
+    b.y1 < frame.height * edge ||
+    b.y2 > frame.height * (1 - edge);
   const centre = (b: Box) => [(b.x1 + b.x2) / 2, (b.y1 + b.y2) / 2] as const;
   const used = new Set<number>();
   let switches = 0;
@@ -94,7 +97,9 @@ export function tracksFound(
   for (const track of reference) {
     const shared = track.points.filter((p) => inferred.has(p.frame));
     if (!shared.length) continue;
-    const hits = shared.filter((p) => (byFrame.get(p.frame) ?? []).some((g) => g.label === p.label && iou(g.box, p.box) >= 0.5));
+    const hits = shared.filter((p) =>
+      (byFrame.get(p.frame) ?? []).some((g) => g.label === p.label && iou(g.box, p.box) >= 0.5),
+    );
     if (hits.length * 2 >= shared.length) found++;
   }
   return { found, total: reference.length };

@@ -44,12 +44,29 @@ export interface TrackingGatingReport {
  * frame too, and a second tracker sees only the frames it lets through, with the same detections: so
  * both runs see identical model output and differ only by gating.
  */
-export async function runTrackingAndGating(detector: Detector, video: string, stillS: number): Promise<TrackingGatingReport> {
+export async function runTrackingAndGating(
+  detector: Detector,
+  video: string,
+  stillS: number,
+): Promise<TrackingGatingReport> {
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-safety-'));
   try {
     const clip = path.join(dir, 'vtest-still.avi');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', video, '-vf', `tpad=stop_mode=clone:stop_duration=${stillS}`, '-c:v', 'mjpeg', '-q:v', '3', clip]);
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      video,
+      '-vf',
+      `tpad=stop_mode=clone:stop_duration=${stillS}`,
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '3',
+      clip,
+    ]);
     const src = await probeSource(video, []);
     const fps = src.fps || 10;
     const movingFrames = Math.round((src.duration ?? 0) * fps);
@@ -65,12 +82,24 @@ export async function runTrackingAndGating(detector: Detector, video: string, st
     let dropped = 0;
     let gateMs = 0;
     const concurrency = Math.max(1, detector.info.workers);
-    const record = (out: TrackPoint[], frame: number, t: number, dets: { trackId?: number; label: string; box: TrackPoint['box'] }[]) => {
-      for (const d of dets) if (d.trackId !== undefined) out.push({ frame, t, trackId: d.trackId, label: d.label, box: d.box });
+    const record = (
+      out: TrackPoint[],
+      frame: number,
+      t: number,
+      dets: { trackId?: number; label: string; box: TrackPoint['box'] }[],
+    ) => {
+      for (const d of dets)
+        if (d.trackId !== undefined) out.push({ frame, t, trackId: d.trackId, label: d.label, box: d.box });
     };
 
     await lastValueFrom(
-      cameraFrames({ camera, spec: detector.info.input, maxOutstanding: concurrency + 1, log: silentLogger, onState: () => {} }).pipe(
+      cameraFrames({
+        camera,
+        spec: detector.info.input,
+        maxOutstanding: concurrency + 1,
+        log: silentLogger,
+        onState: () => {},
+      }).pipe(
         // the gate sees the frame's bytes before they go to a worker, in order
         map((frame: CameraFrame) => {
           const g0 = performance.now();
@@ -125,7 +154,9 @@ export async function runTrackingAndGating(detector: Detector, video: string, st
       inferredByGate,
     );
     const idsBeforeStill = new Set(gatedPoints.filter(moving).map((p) => p.trackId));
-    const newIdsOnStill = new Set(gatedPoints.filter((p) => !moving(p) && !idsBeforeStill.has(p.trackId)).map((p) => p.trackId));
+    const newIdsOnStill = new Set(
+      gatedPoints.filter((p) => !moving(p) && !idsBeforeStill.has(p.trackId)).map((p) => p.trackId),
+    );
     const r3 = (v: number) => Math.round(v * 1000) / 1000;
     return {
       model: detector.info.modelId,
@@ -139,7 +170,11 @@ export async function runTrackingAndGating(detector: Detector, video: string, st
         estimatedIdSwitchesPerMinute: r3(switches / minutes),
       },
       gating: {
-        still: { ungatedCalls: stillFrames, gatedCalls: gatedStillCalls, reduction: r3(1 - gatedStillCalls / Math.max(1, stillFrames)) },
+        still: {
+          ungatedCalls: stillFrames,
+          gatedCalls: gatedStillCalls,
+          reduction: r3(1 - gatedStillCalls / Math.max(1, stillFrames)),
+        },
         moving: { ungatedCalls: movingFrames, gatedCalls: gatedMovingCalls },
         personTracksFound: { ...found, share: r3(found.found / Math.max(1, found.total)) },
         longPersonTracksFound: { ...longFound, share: r3(longFound.found / Math.max(1, longFound.total)) },

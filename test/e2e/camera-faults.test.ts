@@ -46,7 +46,6 @@ describe.skipIf(!hasShared)('camera faults: one camera down, the others unaffect
         dataDir: path.join(dir, 'data'),
         mqtt: { url: broker.url },
         http: { enabled: false },
-      http: { enabled: false },
         models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx') } },
         cameras: [
           { id: 'rtsp', source: rtsp.url, model: 'det', fps: 3, stallTimeoutS: 4 },

@@ -1,5 +1,5 @@
 /* global document, window, fetch, EventSource, localStorage, setTimeout, setInterval */
-import { h } from './dom.js';
+import { fill, h } from './dom.js';
 import { askLogin } from './login.js';
 import * as panels from './panels.js';
 import { CameraTiles } from './tiles.js';
@@ -20,10 +20,9 @@ function render(status) {
   const overall = $('overall');
   overall.dataset.overall = status.overall;
   overall.textContent = panels.overallText(status);
-  $('kpis').replaceChildren(...panels.kpis(status));
+  fill($('kpis'), panels.kpis(status));
   tiles.update(status);
-  for (const id of ['air', 'link', 'device', 'config', 'errors', 'footer'])
-    $(id).replaceChildren(...panels[id](status).flat());
+  for (const id of ['air', 'link', 'device', 'config', 'errors', 'footer']) fill($(id), panels[id](status));
   if (!tryBuilt && status.models.length) {
     tryImagePanel($('try'), status.models);
     tryBuilt = true;

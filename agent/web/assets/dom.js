@@ -14,6 +14,12 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/** Replaces an element's children; null, undefined and false are skipped (replaceChildren would print them). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
 function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;

@@ -192,7 +192,14 @@ export function config(status) {
       ],
       ...status.models.map((m) => [
         `Model ${m.id}`,
-        `${m.family} ${m.input.width}×${m.input.height} on ${m.provider} × ${m.workers}${m.refused.length ? ` (refused: ${m.refused.map((r) => `${r.provider}: ${r.reason}`).join('; ')})` : ''}`,
+        h(
+          'span',
+          { title: m.refused.map((r) => `${r.provider}: ${r.reason}`).join('\n') || null },
+          `${m.family} ${m.input.width}×${m.input.height} on ${m.provider}, ${m.workers} worker${m.workers === 1 ? '' : 's'}`,
+          m.refused.length
+            ? h('span', { class: 'muted' }, ` (${m.refused.map((r) => r.provider).join(', ')} unavailable)`)
+            : null,
+        ),
       ]),
     ]),
   ];

@@ -1,5 +1,5 @@
 /* global fetch, URL */
-import { ago, fixed, h, labelColour, pill, stateWords } from './dom.js';
+import { ago, fill, fixed, h, labelColour, pill, stateWords } from './dom.js';
 
 /** Snapshots are fetched at most this often per camera (the agent renders about once a second anyway). */
 const snapshotEveryMs = 900;
@@ -74,7 +74,8 @@ export class CameraTiles {
     const stat = (label, value, key) =>
       h('div', {}, h('dt', {}, label), h('dd', { dataset: { stat: key } }, value));
     const recent = cam.detections.recent.slice(0, 6);
-    tile.body.replaceChildren(
+    fill(
+      tile.body,
       h(
         'div',
         { class: 'tile-head' },
@@ -101,7 +102,7 @@ export class CameraTiles {
         'div',
         { class: 'chips', dataset: { role: 'detections' } },
         h('span', { class: 'muted' }, `In view, last ${cam.detections.windowS} s:`),
-        recent.length ? recent.map((d) => chip(d.label, d.count)) : h('span', { class: 'muted' }, 'nothing'),
+        recent.length ? recent.map((d) => chip(d)) : h('span', { class: 'muted' }, 'nothing'),
       ),
       h(
         'div',

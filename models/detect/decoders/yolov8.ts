@@ -9,12 +9,15 @@ import type { Decoder } from './decoder.js';
 export const yolov8Decoder: Decoder = {
   family: 'yolov8',
   refuse(dims) {
-    if (dims.length !== 3 || dims[0] !== 1) return `expected 1×(4+nc)×N, got ${fmt(dims)}`;
+    if (dims.length !== 3 || (dims[0] !== 1 && dims[0] !== null))
+      return `expected 1×(4+nc)×N, got ${fmt(dims)}`;
     const [, c, n] = dims;
-    if (c == null || n == null) return `dynamic output dims ${fmt(dims)}`;
-    if (c < 5 || c > n) return `expected 1×(4+nc)×N with 4+nc < N, got ${fmt(dims)}`;
+    // N may be symbolic (a dynamic-size export); the class count may not.
+    if (c == null) return `expected 1×(4+nc)×N with a fixed 4+nc, got ${fmt(dims)}`;
+    if (c < 5 || (n != null && c > n)) return `expected 1×(4+nc)×N with 4+nc < N, got ${fmt(dims)}`;
     return null;
   },
+  classCount: (dims) => (dims[1] ?? 4) - 4,
   decode(out, dims, _input, t) {
     const channels = dims[1]!;
     const n = dims[2]!;

@@ -19,18 +19,25 @@ export function yoloxAnchors(width: number, height: number): number {
 export const yoloxDecoder: Decoder = {
   family: 'yolox',
   refuse(dims, input) {
-    if (dims.length !== 3 || dims[0] !== 1) return `expected 1×N×(5+nc), got ${fmt(dims)}`;
+    if (dims.length !== 3 || (dims[0] !== 1 && dims[0] !== null))
+      return `expected 1×N×(5+nc), got ${fmt(dims)}`;
     const [, n, c] = dims;
-    if (n == null || c == null) return `dynamic output dims ${fmt(dims)}`;
-    if (c < 6) return `expected 1×N×(5+nc), got ${fmt(dims)}`;
+    if (c == null || c < 6) return `expected 1×N×(5+nc) with a fixed 5+nc, got ${fmt(dims)}`;
     const anchors = yoloxAnchors(input.width, input.height);
-    if (n !== anchors)
+    // N may be symbolic (a dynamic-size export): decode() checks it against the input on every run.
+    if (n != null && n !== anchors)
       return `expected ${anchors} anchors for a ${input.width}×${input.height} input, got ${n}`;
     return null;
   },
+  classCount: (dims) => (dims[2] ?? 5) - 5,
   decode(out, dims, input, t) {
     const n = dims[1]!;
     const stride = dims[2]!;
+    const anchors = yoloxAnchors(input.width, input.height);
+    if (n !== anchors)
+      throw new Error(
+        `YOLOX output has ${n} anchors, a ${input.width}×${input.height} input gives ${anchors}`,
+      );
     const classes = stride - 5;
     const floor = floorOf(t);
     const raw = isRawHead(out, n, stride);

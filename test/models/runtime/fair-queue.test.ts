@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FairQueue } from '../../../models/runtime/fair-queue.js';
 
-const tally = (keys: string[]) => keys.reduce<Record<string, number>>((t, k) => ({ ...t, [k]: (t[k] ?? 0) + 1 }), {});
+const tally = (keys: string[]) =>
+  keys.reduce<Record<string, number>>((t, k) => ({ ...t, [k]: (t[k] ?? 0) + 1 }), {});
 
 /** Fills each key with n items named `<key><i>`. */
 function backlog(q: FairQueue<string>, keys: string[], n: number) {
@@ -57,7 +58,11 @@ describe('FairQueue (deficit round robin)', () => {
     const outstanding = new Map(cams.map((c) => [c, 0]));
     const done = new Map(cams.map((c) => [c, 0]));
     const top = () => {
-      for (const c of cams) while (outstanding.get(c)! < 2) (q.push(c, c), outstanding.set(c, outstanding.get(c)! + 1));
+      for (const c of cams)
+        while (outstanding.get(c)! < 2) {
+          q.push(c, c);
+          outstanding.set(c, outstanding.get(c)! + 1);
+        }
     };
     top();
     for (let tick = 0; tick < 3000; tick++) {

@@ -19,7 +19,11 @@ for (let y = 0; y < lb.scaledHeight; y++) {
 }
 
 /** A deterministic scene: the floor, optional solid squares (source pixels), a brightness offset, ±3 noise. */
-function scene(squares: { x: number; y: number; size: number; value: number }[] = [], offset = 0, seed = 1): Uint8Array {
+function scene(
+  squares: { x: number; y: number; size: number; value: number }[] = [],
+  offset = 0,
+  seed = 1,
+): Uint8Array {
   const data = new Uint8Array(lb.inputWidth * lb.inputHeight * 3).fill(114);
   const k = lb.srcWidth / lb.scaledWidth; // source pixels per scaled pixel (same both ways here)
   let s = seed;
@@ -27,7 +31,8 @@ function scene(squares: { x: number; y: number; size: number; value: number }[] 
     let i = ((y + lb.padY) * lb.inputWidth + lb.padX) * 3;
     for (let x = 0; x < lb.scaledWidth; x++, i += 3) {
       let v = floor[y * lb.scaledWidth + x]!;
-      for (const q of squares) if (x * k >= q.x && x * k < q.x + q.size && y * k >= q.y && y * k < q.y + q.size) v = q.value;
+      for (const q of squares)
+        if (x * k >= q.x && x * k < q.x + q.size && y * k >= q.y && y * k < q.y + q.size) v = q.value;
       s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff;
       v = Math.max(0, Math.min(255, v + offset + (s % 7) - 3));
       data[i] = v;
@@ -57,7 +62,9 @@ describe('MotionGate on synthetic frames', () => {
     const gate = new MotionGate({ enabled: true, heartbeatFps: 1, holdS: 1 });
     // still 0..19, a dark square walks 8 px/frame on 20..49, then leaves the picture
     const frames = Array.from({ length: 100 }, (_, f) =>
-      f >= 20 && f < 50 ? scene([{ x: 100 + (f - 20) * 8, y: 200, size: 60, value: 10 }], 0, f + 1) : scene([], 0, f + 1),
+      f >= 20 && f < 50
+        ? scene([{ x: 100 + (f - 20) * 8, y: 200, size: 60, value: 10 }], 0, f + 1)
+        : scene([], 0, f + 1),
     );
     const decisions = runGate(gate, frames);
     expect(decisions.slice(0, 20).filter((d) => d !== 'gated')).toEqual(['first', 'heartbeat']);
@@ -91,7 +98,9 @@ describe('MotionGate on synthetic frames', () => {
       [0, 480],
     ];
     const gate = new MotionGate({ enabled: true, heartbeatFps: 1, masks: [mask] });
-    const frames = Array.from({ length: 40 }, (_, f) => scene([{ x: 40 + f * 5, y: 100, size: 60, value: 10 }], 0, f + 1));
+    const frames = Array.from({ length: 40 }, (_, f) =>
+      scene([{ x: 40 + f * 5, y: 100, size: 60, value: 10 }], 0, f + 1),
+    );
     const decisions = runGate(gate, frames);
     expect(decisions.filter((d) => d === 'motion')).toEqual([]);
     expect(gate.counts.inferred).toBe(4); // first + heartbeats at 1, 2, 3 s
@@ -109,12 +118,16 @@ describe('MotionGate on synthetic frames', () => {
   it('an object that parks fades into the background and the rate falls back to the heartbeat', () => {
     const gate = new MotionGate({ enabled: true, heartbeatFps: 1, holdS: 1, alpha: 0.1 });
     const parked = { x: 200, y: 200, size: 80, value: 250 };
-    const frames = Array.from({ length: 200 }, (_, f) => (f < 10 ? scene([], 0, f + 1) : scene([parked], 0, f + 1)));
+    const frames = Array.from({ length: 200 }, (_, f) =>
+      f < 10 ? scene([], 0, f + 1) : scene([parked], 0, f + 1),
+    );
     const decisions = runGate(gate, frames);
     expect(decisions[10]).toBe('motion');
     const lastMotion = decisions.lastIndexOf('motion');
     expect(lastMotion).toBeLessThan(150);
-    expect(decisions.slice(lastMotion + 1).filter((d) => d !== 'gated').length).toBeLessThanOrEqual(Math.ceil((200 - lastMotion) / 10));
+    expect(decisions.slice(lastMotion + 1).filter((d) => d !== 'gated').length).toBeLessThanOrEqual(
+      Math.ceil((200 - lastMotion) / 10),
+    );
   });
 
   it('off: every frame goes to inference and no motion is computed', () => {

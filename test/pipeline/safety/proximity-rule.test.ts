@@ -41,7 +41,11 @@ describe('person_near_forklift on constructed scenes', () => {
     expect(summary(events)).toEqual(['start:low', 'update:medium', 'update:high', 'end:high']);
     expect(new Set(events.map((e) => e.eventId)).size).toBe(1);
     // near once the grown box reaches the foot: x2 + 50 ≥ 700 → centre ≥ 550 → frame 45
-    expect(events[0]!).toMatchObject({ type: 'person_near_forklift', start: at(45), labels: ['person', 'forklift'] });
+    expect(events[0]!).toMatchObject({
+      type: 'person_near_forklift',
+      start: at(45),
+      labels: ['person', 'forklift'],
+    });
     expect(frameOf.get(events[1]!)).toBe(47); // distance hypot(30, 10) = 31.6 ≤ 0.67 × 50
     expect(frameOf.get(events[2]!)).toBe(49); // distance hypot(10, 10) = 14.1 ≤ 0.33 × 50
     // clear once x1 − 50 > 700 → centre > 850 → frame 76; ended clearS (1 s) later, dated when it cleared
@@ -53,7 +57,11 @@ describe('person_near_forklift on constructed scenes', () => {
   it('the cooldown holds back a second event for the same pair, and lets it through after', () => {
     // there (frames 0..100), back (..200) within the cooldown, there again (..300) after it, 10 px/frame
     const path = (f: number) =>
-      f <= 100 ? driving(100, 1100, 0, 100)(f) : f <= 200 ? driving(1100, 100, 100, 200)(f) : driving(100, 1100, 200, 300)(f);
+      f <= 100
+        ? driving(100, 1100, 0, 100)(f)
+        : f <= 200
+          ? driving(1100, 100, 100, 200)(f)
+          : driving(100, 1100, 200, 300)(f);
     const actors: ActorSpec[] = [
       { label: 'forklift', classId: 7, actor: path },
       { label: 'person', actor: stand(700, 510, 0, 320) },

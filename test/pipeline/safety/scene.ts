@@ -29,12 +29,21 @@ export function walk(
   return (f) => {
     if (f < start || f > end) return null;
     const k = end === start ? 0 : (f - start) / (end - start);
-    return { box: boxAtFoot(from[0] + (to[0] - from[0]) * k, from[1] + (to[1] - from[1]) * k, size[0], size[1]), score };
+    return {
+      box: boxAtFoot(from[0] + (to[0] - from[0]) * k, from[1] + (to[1] - from[1]) * k, size[0], size[1]),
+      score,
+    };
   };
 }
 
 /** Standing still with the foot point at (x, y) from frame `start` to `end`. */
-export function stand(x: number, y: number, start: number, end: number, size: [number, number] = [40, 100]): Actor {
+export function stand(
+  x: number,
+  y: number,
+  start: number,
+  end: number,
+  size: [number, number] = [40, 100],
+): Actor {
   return walk([x, y], [x, y], start, end, size);
 }
 

@@ -10,7 +10,15 @@ const t0 = 1_700_000_000_000;
 const at = (f: number) => t0 + f * 100;
 
 // A dock zone: x 400..800, y 300..600 (source pixels).
-const dock = { id: 'dock', polygon: [[400, 300], [800, 300], [800, 600], [400, 600]] as [number, number][] };
+const dock = {
+  id: 'dock',
+  polygon: [
+    [400, 300],
+    [800, 300],
+    [800, 600],
+    [400, 600],
+  ] as [number, number][],
+};
 
 function run(config: CameraSafetyConfigInput, actors: ActorSpec[], frames: number) {
   const safety = new CameraSafety({ camera: 'cam1', config, realtime: false });
@@ -42,7 +50,13 @@ describe('zone rules on constructed scenes', () => {
     const [start, end, leave] = events;
     expect(start!.start).toBe(at(30));
     expect(end!.eventId).toBe(start!.eventId);
-    expect(end!).toMatchObject({ end: at(70), endReason: 'left', zone: 'dock', rule: 'dock-enter', trackIds: [1] });
+    expect(end!).toMatchObject({
+      end: at(70),
+      endReason: 'left',
+      zone: 'dock',
+      rule: 'dock-enter',
+      trackIds: [1],
+    });
     expect(leave!).toMatchObject({ start: at(70), end: at(70), rule: 'dock-leave' });
   });
 
@@ -94,7 +108,8 @@ describe('zone rules on constructed scenes', () => {
         if (f < enter) return null;
         const x = 450 + i * 120;
         const leaveAt = 120 + i * 10;
-        if (i > 0 && f >= leaveAt) return walk([x, 350 + i * 100], [x + 400, 350 + i * 100], leaveAt, leaveAt + 40)(f);
+        if (i > 0 && f >= leaveAt)
+          return walk([x, 350 + i * 100], [x + 400, 350 + i * 100], leaveAt, leaveAt + 40)(f);
         return stand(x, 350 + i * 100, enter, 1e6)(f);
       },
     }));

@@ -36,12 +36,20 @@ describe.skipIf(!hasShared)('tracking a person behind an occluder (real model, c
   beforeAll(async () => {
     detector = await Detector.load(
       'yolo11n-320',
-      ModelConfig.parse({ path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), providers: ['cpu'], workers: 1 }),
+      ModelConfig.parse({
+        path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'),
+        providers: ['cpu'],
+        workers: 1,
+      }),
     );
     // the man in the middle of bus.jpg (810×1080), cut a little wider than his box
     const crop = { left: 215, top: 395, width: 135, height: 470 };
     personW = Math.round((crop.width * personH) / crop.height);
-    person = await sharp(sharedPath('media', 'bus.jpg')).extract(crop).resize(personW, personH).png().toBuffer();
+    person = await sharp(sharedPath('media', 'bus.jpg'))
+      .extract(crop)
+      .resize(personW, personH)
+      .png()
+      .toBuffer();
   }, 120_000);
 
   afterAll(async () => detector?.close());
@@ -56,7 +64,12 @@ describe.skipIf(!hasShared)('tracking a person behind an occluder (real model, c
     const t = truth(f);
     // the person is drawn under the pillar: composite person, then the pillar again on top
     const pillarPng = await sharp({
-      create: { width: pillar.x2 - pillar.x1, height: pillar.y2 - pillar.y1, channels: 3, background: '#808080' },
+      create: {
+        width: pillar.x2 - pillar.x1,
+        height: pillar.y2 - pillar.y1,
+        channels: 3,
+        background: '#808080',
+      },
     })
       .png()
       .toBuffer();

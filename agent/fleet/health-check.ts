@@ -1,0 +1,61 @@
+import type { Observable, Subscription } from 'rxjs';
+import type { DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
+import type { FleetHost } from './fleet-host.js';
+
+/**
+ * Watches the cameras an apply started: each must deliver a frame through inference (a detection event
+ * from its own model) before the deadline. Created before the cameras start, so no event is missed.
+ */
+export class HealthWatch {
+  private readonly pending: Map<string, string>;
+  private readonly sub: Subscription;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly host: Pick<FleetHost, 'cameras'>,
+    events$: Observable<DetectionEvent>,
+    cameras: { id: string; model: string }[],
+  ) {
+    this.pending = new Map(cameras.map((c) => [c.id, c.model]));
+    this.sub = events$.subscribe((e) => {
+      if (this.pending.get(e.camera) !== e.modelId) return;
+      this.pending.delete(e.camera);
+      if (this.pending.size === 0) this.wake?.();
+    });
+  }
+
+  /** Resolves when every camera delivered; rejects at the deadline (or once one is `failed`) saying why. */
+  async wait(deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    try {
+      while (this.pending.size > 0) {
+        const failed = [...this.pending.keys()].filter(
+          (id) => this.host.cameras.get(id)?.state.state === 'failed',
+        );
+        if (failed.length || Date.now() >= until)
+          throw new Error(this.reasons(deadlineMs, failed).join('; '));
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, Math.min(250, Math.max(1, until - Date.now())));
+        });
+      }
+    } finally {
+      this.wake = undefined;
+      this.sub.unsubscribe();
+    }
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+
+  private reasons(deadlineMs: number, failed: string[]): string[] {
+    const ids = failed.length ? failed : [...this.pending.keys()];
+    return ids.map((id) => {
+      const s = this.host.cameras.get(id)?.state;
+      const state = s ? `${s.state}${s.reason ? `: ${s.reason}` : ''}` : 'not running';
+      const what = failed.length ? 'failed' : `no inference within ${Math.round(deadlineMs / 100) / 10} s`;
+      return `camera "${id}": ${what} (${state})`;
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  fsyncSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../config/logger.js';
+import type { ModelConfig } from '../../config/schema.js';
+import { fsyncDir } from './atomic-file.js';
+import type { FleetModelConfig } from './fleet-document.js';
+
+export interface FetchOptions {
+  log: Logger;
+  /** Per download (default 10 min). */
+  timeoutMs?: number;
+  /** A model larger than this is refused (default 2 GiB). */
+  maxBytes?: number;
+}
+
+/** Where fleet-downloaded models live: `<dataDir>/models/<sha256>.onnx`, content-addressed. */
+export function modelsDir(dataDir: string): string {
+  return path.join(dataDir, 'models');
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Turns a document's models into runnable ones: `url` + `sha256` models are downloaded into a staging
+ * area, verified, and only then moved to their final name (a file already there is verified and reused).
+ * Any failure throws with the model's id and the cause; nothing half-downloaded is ever under its final name.
+ */
+export async function resolveModels(
+  models: Record<string, FleetModelConfig>,
+  dataDir: string,
+  opts: FetchOptions,
+): Promise<Record<string, ModelConfig>> {
+  const out: Record<string, ModelConfig> = {};
+  for (const [id, m] of Object.entries(models)) {
+    const { url, sha256, path: file, ...rest } = m;
+    if (file) {
+      out[id] = { ...rest, path: file };
+      continue;
+    }
+    try {
+      out[id] = { ...rest, path: await fetchVerified(url!, sha256!, dataDir, opts) };
+    } catch (err) {
+      throw new Error(`model "${id}": ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+async function fetchVerified(
+  url: string,
+  sha256: string,
+  dataDir: string,
+  opts: FetchOptions,
+): Promise<string> {
+  const dir = modelsDir(dataDir);
+  const final = path.join(dir, `${sha256}.onnx`);
+  if (existsSync(final)) {
+    if ((await sha256File(final)) === sha256) return final;
+    opts.log.warn('cached model does not match its sha256, downloading it again', { file: final });
+    rmSync(final, { force: true });
+  }
+  const staging = path.join(dir, 'staging');
+  mkdirSync(staging, { recursive: true });
+  const part = path.join(staging, `${sha256}.part-${process.pid}`);
+  const maxBytes = opts.maxBytes ?? 2 * 1024 ** 3;
+  const t0 = Date.now();
+  const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000) }).catch(
+    (err: Error) => {
+      throw new Error(`download failed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    },
+  );
+  if (!res.ok || !res.body) throw new Error(`download failed: HTTP ${res.status}`);
+  const hash = createHash('sha256');
+  const fd = openSync(part, 'w', 0o644);
+  let bytes = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) throw new Error(`download larger than ${maxBytes} bytes`);
+      hash.update(chunk);
+      let off = 0;
+      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    }
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(part, { force: true });
+    throw err instanceof Error && err.name === 'TimeoutError' ? new Error('download timed out') : err;
+  }
+  closeSync(fd);
+  const got = hash.digest('hex');
+  if (got !== sha256) {
+    rmSync(part, { force: true });
+    throw new Error(`sha256 mismatch: expected ${sha256}, downloaded ${got} (${bytes} bytes)`);
+  }
+  renameSync(part, final);
+  fsyncDir(dir);
+  opts.log.info('model downloaded and verified', { file: final, bytes, ms: Date.now() - t0 });
+  return final;
+}
+
+/**
+ * Removes downloaded models no config in `keep` uses, and staging leftovers. Called only once the new
+ * config has run healthy and is persisted: until then the old file stays for a rollback.
+ */
+export function removeUnusedModels(dataDir: string, keep: Iterable<string>): string[] {
+  const dir = modelsDir(dataDir);
+  if (!existsSync(dir)) return [];
+  const kept = new Set([...keep].map((p) => path.resolve(p)));
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (/^[0-9a-f]{64}\.onnx$/.test(name) && !kept.has(file)) {
+      rmSync(file, { force: true });
+      removed.push(file);
+    }
+  }
+  rmSync(path.join(dir, 'staging'), { recursive: true, force: true });
+  return removed;
+}
