@@ -15,7 +15,9 @@ export interface Logger {
 /** Credentials must never reach a log line: every string field passes through redactUrl. */
 function scrub(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = typeof v === 'string' ? redactUrl(v) : v;
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined) out[k] = typeof v === 'string' ? redactUrl(v) : v; // absent, not "undefined"
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ import { readOnnxInfo } from '../models/onnx/onnx-info.js';
 import { Agent } from '../agent/runtime/agent.js';
 import { measureBareInference, type BareResult } from './lib/bare-onnx.js';
 import { startLocalBroker } from './lib/local-broker.js';
+import { childPids, ownCpuSeconds, processCpuSeconds } from './lib/cpu-usage.js';
 
 const shared = process.env.VIGIL_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const { values } = parseArgs({
@@ -48,18 +49,21 @@ console.log(
 // 1. bare onnxruntime, every configuration that fits the cores
 const configs: [number, number][] = [];
 for (let w = 1; w <= cores; w++) for (let t = 1; w * t <= cores; t++) configs.push([w, t]);
-const bare: BareResult[] = [];
+const bare: (BareResult & { cpuMsPerInference: number })[] = [];
 for (const [w, t] of configs) {
-  const r = await measureBareInference(modelPath, {
+  const c0 = ownCpuSeconds();
+  const m = await measureBareInference(modelPath, {
     workers: w,
     intraOpThreads: t,
     seconds: Math.max(5, seconds / 2),
     width,
     height,
   });
+  // Includes warm-up and session creation: an upper bound of the CPU one inference costs.
+  const r = { ...m, cpuMsPerInference: ((ownCpuSeconds() - c0) * 1000) / m.count };
   bare.push(r);
   console.log(
-    `bare   ${w} worker(s) × ${t} thread(s): ${r.inferencesPerSecond.toFixed(2)} inferences/s, median ${r.medianMs.toFixed(1)} ms`,
+    `bare   ${w} worker(s) × ${t} thread(s): ${r.inferencesPerSecond.toFixed(2)} inferences/s, median ${r.medianMs.toFixed(1)} ms, ${r.cpuMsPerInference.toFixed(1)} CPU ms each`,
   );
 }
 const best = bare.reduce((a, b) => (b.inferencesPerSecond > a.inferencesPerSecond ? b : a));
@@ -90,13 +94,29 @@ sub.on('message', (_t, payload) => {
 const agent = new Agent(cfg, { log: silentLogger, version: 'bench', services: [] });
 await agent.start();
 const stats = agent.cameras.get('bench')!.stats;
+const work = { pre: 0, inference: 0, post: 0, frames: 0 };
+agent.detections$.subscribe((e) => {
+  if (!measuring) return;
+  work.pre += e.result.preMs;
+  work.inference += e.result.inferenceMs;
+  work.post += e.result.postMs;
+  work.frames++;
+});
 await new Promise((r) => setTimeout(r, 5000)); // warm-up: ffmpeg, JIT, pool
 agent.lag.read(true);
 measuring = true;
 const p0 = stats.processed;
 const d0 = stats.dropped;
+const ffmpegPids = childPids(process.pid, 'ffmpeg');
+const cpuOf = () => ({
+  own: ownCpuSeconds(),
+  ffmpeg: ffmpegPids.reduce((a, pid) => a + processCpuSeconds(pid), 0),
+  broker: processCpuSeconds(broker.child.pid!),
+});
+const cpu0 = cpuOf();
 const t0 = Date.now();
 await new Promise((r) => setTimeout(r, seconds * 1000));
+const cpu1 = cpuOf();
 const processed = stats.processed - p0;
 const elapsed = (Date.now() - t0) / 1000;
 measuring = false;
@@ -116,6 +136,13 @@ console.log(
   `frame-to-delivery latency: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p95 ${quantile(latencies, 0.95).toFixed(0)} ms (${latencies.length} messages)`,
 );
 console.log(`peak RSS: ${rssMiB.toFixed(0)} MiB`);
+// Where the cores went, per processed frame: on a box whose cores are all busy inferring, every other CPU
+// millisecond (decode, pre/post, outbox, MQTT, the broker) comes out of the inference rate.
+const perFrame = (sec: number) => ((sec * 1000) / processed).toFixed(1);
+const workerMs = (v: number) => (v / Math.max(1, work.frames)).toFixed(1);
+console.log(
+  `CPU ms per frame: agent process ${perFrame(cpu1.own - cpu0.own)} (worker pre ${workerMs(work.pre)}, inference ${workerMs(work.inference)} wall, post ${workerMs(work.post)}), ffmpeg ${perFrame(cpu1.ffmpeg - cpu0.ffmpeg)}, broker ${perFrame(cpu1.broker - cpu0.broker)}; bare ${best.cpuMsPerInference.toFixed(1)} per inference`,
+);
 console.log(
   `summary: bare ${best.inferencesPerSecond.toFixed(2)}/s, pipeline ${fps.toFixed(2)}/s = ${pct(fps / best.inferencesPerSecond)}`,
 );

@@ -5,6 +5,8 @@ export interface BareResult {
   intraOpThreads: number;
   inferencesPerSecond: number;
   medianMs: number;
+  /** Inferences measured. */
+  count: number;
 }
 
 const boot = new URL('../../models/runtime/worker-boot.mjs', import.meta.url);
@@ -52,5 +54,6 @@ export async function measureBareInference(
     intraOpThreads: opts.intraOpThreads,
     inferencesPerSecond: all.length / opts.seconds,
     medianMs: all[all.length >> 1] ?? 0,
+    count: all.length,
   };
 }

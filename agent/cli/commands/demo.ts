@@ -28,7 +28,9 @@ async function localBroker(port: number): Promise<{ note: string; child?: ChildP
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-demo-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
+  // Its own process group: Ctrl-C reaches the agent, which publishes `offline` before we stop the broker.
+  const child = spawn(bin, ['-c', conf], { stdio: 'ignore', detached: true });
+  process.once('exit', () => child.kill('SIGTERM'));
   for (let i = 0; i < 50 && !(await portOpen('127.0.0.1', port)); i++)
     await new Promise((r) => setTimeout(r, 100));
   return { note: `started mosquitto on 127.0.0.1:${port}`, child };
