@@ -61,7 +61,29 @@ export const Pm25Prior = z.strictObject({
 });
 export type Pm25Prior = z.infer<typeof Pm25Prior>;
 
+/** Physical regressors the site model may use (`models/pm25/regressors.ts` computes them). */
+export const Pm25Regressor = z.enum([
+  'lnBeta',
+  'lnBetaTotal',
+  'lnBetaRatio',
+  'angstrom',
+  'lnSkyLuminance',
+  'lnSkyBlueRed',
+]);
+export type Pm25Regressor = z.infer<typeof Pm25Regressor>;
+
 export const Pm25Calibration = z.strictObject({
+  /** Regressors of ln PM2.5 (chosen per site by rolling-origin validation, `scripts/select-pm25.ts`). */
+  features: z.array(Pm25Regressor).min(1).max(4).default(['lnBeta', 'lnSkyLuminance']),
+  /** Exponential forgetting: a pair's weight halves every this many days, so recent weeks dominate. */
+  halfLifeDays: z.number().positive().optional(),
+  /**
+   * Residuals the bands are conformal on: `prequential` (each pair against the model before it, with adaptive
+   * conformal inference) or `forecast` (each pair against a model fitted only on pairs older than
+   * `forecastLagDays`: the error of an estimate made that long after the sensor's last reading).
+   */
+  intervals: z.enum(['prequential', 'forecast']).default('prequential'),
+  forecastLagDays: z.number().positive().default(14),
   /** Rolling window of paired readings the site model is fitted on (it follows the seasons). */
   windowDays: z.number().positive().default(45),
   /** Paired readings before the state is `calibrated` (between 1 and this: `calibrating`). */

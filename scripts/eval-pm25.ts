@@ -1,7 +1,9 @@
 /**
- * PM2.5 evaluation: replays a camera's frames with a sensor until --calibrate-until, then scores the estimates
- * after it against the labels, next to two baselines fitted on the same calibration period, and times the
- * estimator per frame. Usage:
+ * PM2.5 evaluation: first chooses the site model's settings by rolling-origin validation inside the calibration
+ * period (scripts/select-pm25.ts; nothing after --calibrate-until is read), then replays the camera's frames
+ * with a sensor until --calibrate-until using those settings, scores the estimates after it against the
+ * labels once, next to two baselines fitted on the same calibration period, and times the estimator per
+ * frame. --no-select keeps the config's own calibration block. Usage:
  *   node --import tsx scripts/eval-pm25.ts [--images DIR] [--labels CSV] [--config FILE] [--calibrate-until T]
  */
 import path from 'node:path';
@@ -14,6 +16,7 @@ import type { RgbFrame } from '../models/pm25/raw-features.js';
 import { readFrame, readLabels, replay } from '../models/pm25/replay.js';
 import { ridgeToward } from '../models/pm25/ridge.js';
 import { sunElevationDeg } from '../models/pm25/solar.js';
+import { describeCal, runSelection } from './select-pm25.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shared = process.env.VIGIL_SHARED ?? path.resolve(root, '..', 'shared');
@@ -24,11 +27,22 @@ const { values: args } = parseArgs({
     config: { type: 'string', default: path.join(root, 'config/examples/pm25-milan.yaml') },
     'calibrate-until': { type: 'string', default: '2025-04-01T00:00' },
     'timing-frames': { type: 'string', default: '20' },
+    'no-select': { type: 'boolean', default: false },
   },
 });
 
 const { cfg } = loadPm25Camera(args.config);
 const until = parseLocalTime(args['calibrate-until'], cfg.timezone);
+if (!args['no-select']) {
+  const { chosen } = await runSelection(cfg, args.images, args.labels, until);
+  const canon = (c: object) => JSON.stringify(c, Object.keys({ ...chosen, ...cfg.calibration }).sort());
+  const same = canon(chosen) === canon(cfg.calibration);
+  console.log(
+    `the config's calibration block ${same ? 'equals' : 'differs from'} the chosen one; using the chosen\n`,
+  );
+  cfg.calibration = chosen;
+}
+console.log(`replay and test with: ${describeCal(cfg.calibration)}`);
 const labels = readLabels(args.labels, cfg.timezone);
 const labelAt = new Map(labels.map((l) => [l.ts.getTime(), l.pm25]));
 
@@ -114,6 +128,7 @@ function metrics(pred: number[]) {
     RMSE: Math.sqrt(err.reduce((s, e) => s + e * e, 0) / err.length),
     R2: 1 - err.reduce((s, e) => s + e * e, 0) / truth.reduce((s, t) => s + (t - mean) ** 2, 0),
     Spearman: pearson(ranks(pred), ranks(truth)),
+    bias: err.reduce((s, e) => s + e, 0) / err.length,
   };
 }
 const coverage = (pick: (e: FrameEstimate) => [number, number] | null) => {
@@ -140,9 +155,9 @@ console.log(
 console.log(
   `truth after it: mean ${fmt(truth.reduce((s, x) => s + x, 0) / truth.length)}, median ${fmt(medianOf(truth))}; calibration median ${fmt(medianBaseline)}`,
 );
-console.log(`\n${'model'.padEnd(34)}     MAE     RMSE       R²  Spearman`);
+console.log(`\n${'model'.padEnd(34)}     MAE     RMSE       R²  Spearman     bias`);
 for (const [name, m] of table)
-  console.log(`${name.padEnd(34)}${fmt(m.MAE)}${fmt(m.RMSE)}${fmt(m.R2)}${fmt(m.Spearman)}`);
+  console.log(`${name.padEnd(34)}${fmt(m.MAE)}${fmt(m.RMSE)}${fmt(m.R2)}${fmt(m.Spearman)}${fmt(m.bias)}`);
 const c80 = coverage((e) => e.i80);
 const c95 = coverage((e) => e.i95);
 console.log(

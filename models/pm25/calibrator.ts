@@ -5,7 +5,8 @@ import {
   updateConformal,
   type ConformalState,
 } from './adaptive-conformal.js';
-import { Z80, Z95, priorCoefficients } from './physical-prior.js';
+import { Z80, Z95 } from './physical-prior.js';
+import { regressorPrior } from './regressors.js';
 import { ridgeToward } from './ridge.js';
 
 export type CalibrationState = 'uncalibrated' | 'calibrating' | 'calibrated';
@@ -25,10 +26,14 @@ export interface SiteModel {
 
 /** Everything the calibrator needs to resume after a restart (JSON-serialisable). */
 export interface CalibratorSnapshot {
+  /** The regressors the pairs' `x` hold (absent in states written before the set was configurable). */
+  features?: string[];
   pairs: CalibrationPair[];
   /** Prequential |log residual| of each pair, scored before the pair joined the fit, with its time. */
   scores: { ts: number; score: number }[];
   conformal: ConformalState[];
+  /** |log residual| of each pair against a model fitted only on pairs older than `forecastLagDays`. */
+  forecastScores?: number[];
   model: SiteModel | null;
   sinceRefit: number;
   lastRefit: number | null;
@@ -49,12 +54,19 @@ export interface Interval {
 
 /** Scores needed before conformal bands replace the prior's log-normal spread. */
 const MIN_SCORES = 10;
-/** Pairs needed before a site model is fitted at all (it has three coefficients). */
+/** Pairs needed before a site model is fitted at all (it has up to five coefficients). */
 const MIN_FIT = 4;
+/** Older pairs a forecast residual's model needs before the residual counts. */
+const MIN_FORECAST_FIT = 10;
+const DAY_MS = 86_400_000;
+/** The regressors of states written before the set was configurable. */
+const LEGACY_FEATURES = ['lnBeta', 'lnSkyLuminance'];
 
 /**
  * Per-site model ln PM2.5 = a + b·x, fitted by ridge regression toward the physical prior on a rolling window
- * of paired readings (so it follows the seasons), with adaptive conformal bands on its log residuals.
+ * of paired readings, optionally weighted by exponential forgetting (so it follows the seasons), with
+ * conformal bands on its log residuals: prequential with adaptive conformal inference, or forecast residuals
+ * at a lag (what an estimate weeks after the sensor's last reading gets wrong).
  */
 export class Calibrator {
   private snap: CalibratorSnapshot;
@@ -64,7 +76,8 @@ export class Calibrator {
     private readonly prior: Pm25Prior,
     snapshot?: CalibratorSnapshot,
   ) {
-    this.snap = snapshot ?? {
+    const fresh: CalibratorSnapshot = {
+      features: [...cfg.features],
       pairs: [],
       scores: [],
       conformal: [initialConformal(0.2), initialConformal(0.05)],
@@ -73,6 +86,10 @@ export class Calibrator {
       lastRefit: null,
       totalPairs: 0,
     };
+    // Pairs and a model persisted for another regressor set are meaningless now: calibration starts over.
+    const saved = (snapshot?.features ?? LEGACY_FEATURES).join();
+    this.snap =
+      snapshot && saved === cfg.features.join() ? { ...snapshot, features: [...cfg.features] } : fresh;
   }
 
   snapshot(): CalibratorSnapshot {
@@ -106,7 +123,7 @@ export class Calibrator {
     s.pairs.push(pair);
     s.totalPairs++;
     s.sinceRefit++;
-    const horizon = pair.ts - this.cfg.windowDays * 86_400_000;
+    const horizon = pair.ts - this.cfg.windowDays * DAY_MS;
     s.pairs = s.pairs.filter((p) => p.ts >= horizon);
     s.scores = s.scores.filter((e) => e.ts >= horizon);
     const due = s.model === null ? s.pairs.length >= MIN_FIT : s.sinceRefit >= this.cfg.refitEvery;
@@ -114,30 +131,63 @@ export class Calibrator {
   }
 
   private refit(now: number): void {
-    const target = priorCoefficients(this.prior);
-    const pairs = this.snap.pairs;
-    this.snap.model = ridgeToward(
-      pairs.map((p) => p.x),
-      pairs.map((p) => p.y),
-      target,
-      this.cfg.ridge,
-    );
+    this.snap.model = this.fit(this.snap.pairs, now);
+    if (this.cfg.intervals === 'forecast') this.snap.forecastScores = this.forecastScores();
     this.snap.sinceRefit = 0;
     this.snap.lastRefit = now;
   }
 
+  /** Ridge toward the prior on `pairs`, each weighted by its age at `now` when forgetting is on. */
+  private fit(pairs: readonly CalibrationPair[], now: number): SiteModel {
+    const half = this.cfg.halfLifeDays;
+    return ridgeToward(
+      pairs.map((p) => p.x),
+      pairs.map((p) => p.y),
+      regressorPrior(this.prior, this.cfg.features),
+      this.cfg.ridge,
+      half === undefined ? undefined : pairs.map((p) => 2 ** (-(now - p.ts) / (half * DAY_MS))),
+    );
+  }
+
+  /**
+   * Rolling-origin residuals inside the window: each pair against the model the calibrator would have fitted
+   * `forecastLagDays` before it. They include the drift of the weeks in between, which in-sample or
+   * one-step residuals miss.
+   */
+  private forecastScores(): number[] {
+    const lag = this.cfg.forecastLagDays * DAY_MS;
+    const pairs = this.snap.pairs;
+    const scores: number[] = [];
+    let cached: { key: string; model: SiteModel } | undefined;
+    for (const p of pairs) {
+      const origin = p.ts - lag;
+      const train = pairs.filter((q) => q.ts < origin && q.ts >= origin - this.cfg.windowDays * DAY_MS);
+      if (train.length < MIN_FORECAST_FIT) continue;
+      // Pairs are in time order, so consecutive pairs often share a training set.
+      const key = `${train[0]!.ts}:${train.at(-1)!.ts}:${train.length}`;
+      if (cached?.key !== key) cached = { key, model: this.fit(train, train.at(-1)!.ts) };
+      scores.push(Math.abs(p.y - predict(cached.model, p.x)));
+    }
+    return scores;
+  }
+
   private predictLog(x: number[]): number {
-    const m = this.snap.model!;
-    return m.slopes.reduce((acc, b, i) => acc + b * x[i]!, m.intercept);
+    return predict(this.snap.model!, x);
   }
 
   /** Site-model estimate with conformal bands; undefined when uncalibrated (the caller reports the prior). */
   estimate(x: number[], priorLogSd: number): Interval | undefined {
     if (!this.snap.model) return undefined;
     const centre = this.predictLog(x);
-    const scores = this.snap.scores.map((e) => e.score);
+    const forecast = this.cfg.intervals === 'forecast' ? (this.snap.forecastScores ?? []) : [];
+    const prequential = this.snap.scores.map((e) => e.score);
+    // Forecast bands use the target level itself: with no labels after the sensor goes, α_t cannot adapt.
     const half = (c: ConformalState, z: number) =>
-      scores.length >= MIN_SCORES ? conformalQuantile(scores, c.alphaT) : z * priorLogSd;
+      forecast.length >= MIN_SCORES
+        ? conformalQuantile(forecast, c.alpha)
+        : prequential.length >= MIN_SCORES
+          ? conformalQuantile(prequential, c.alphaT)
+          : z * priorLogSd;
     const band = (h: number): [number, number] => [Math.exp(centre - h), Math.exp(centre + h)];
     return {
       pm25: Math.exp(centre),
@@ -145,4 +195,8 @@ export class Calibrator {
       i95: band(half(this.snap.conformal[1]!, Z95)),
     };
   }
+}
+
+function predict(m: SiteModel, x: readonly number[]): number {
+  return m.slopes.reduce((acc, b, i) => acc + b * x[i]!, m.intercept);
 }

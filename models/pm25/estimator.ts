@@ -5,8 +5,9 @@ import { FeatureExtractor } from './feature-extractor.js';
 import { applyGates, initialGateState, lightFlags, type GateFlag } from './gates.js';
 import { localHour } from './local-time.js';
 import { derivePhysics, type PhysicsFeatures } from './physics.js';
-import { priorInterval, siteRegressors } from './physical-prior.js';
+import { priorInterval } from './physical-prior.js';
 import type { RawFeatures, RgbFrame } from './raw-features.js';
+import { regressorValues } from './regressors.js';
 import { ReferenceView, type Shift } from './registration.js';
 import { loadState, saveState, type EstimatorState } from './state-store.js';
 
@@ -112,7 +113,7 @@ export class Pm25Estimator {
     const base = { ts: ts.toISOString(), flags: gates.flags, features, calibration };
     if (!gates.passed) return { ...base, estimable: false, pm25: null, i80: null, i95: null, source: null };
 
-    const x = siteRegressors(this.cfg.prior, physics);
+    const x = regressorValues(this.cfg.prior, physics, this.cfg.calibration.features);
     this.remember(ts.getTime(), x);
     const site = this.calibrator.estimate(x, this.cfg.prior.logSd);
     const est = site ?? priorInterval(this.cfg.prior, physics);

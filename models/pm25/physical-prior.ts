@@ -29,16 +29,3 @@ export function priorInterval(prior: Pm25Prior, physics: PhysicsFeatures) {
   ];
   return { pm25: Math.exp(centre), i80: band(Z80), i95: band(Z95) };
 }
-
-/**
- * Regressors of the site model, all physical: log particle extinction (the signal), and log horizon-sky
- * luminance (the light the contrast is read in: sun angle, forward scattering, exposure).
- */
-export function siteRegressors(prior: Pm25Prior, physics: PhysicsFeatures): number[] {
-  return [Math.log(particleBeta(prior, physics)), Math.log(Math.max(1e-3, physics.skyLuminance))];
-}
-
-/** Where the ridge pulls the site model with little data: the prior's own coefficients. */
-export function priorCoefficients(prior: Pm25Prior): { intercept: number; slopes: number[] } {
-  return { intercept: Math.log(1000 / prior.massExtinction), slopes: [1, 0] };
-}

@@ -8,28 +8,32 @@ export function ridgeToward(
   ys: number[],
   target: { intercept: number; slopes: number[] },
   lambda: number,
+  /** Per-pair weights (exponential forgetting); all 1 when absent. */
+  weights?: readonly number[],
 ): { intercept: number; slopes: number[] } {
   const n = xs.length;
+  const w = (k: number) => weights?.[k] ?? 1;
   const p = target.slopes.length;
   if (n === 0) return { intercept: target.intercept, slopes: [...target.slopes] };
-  const mx = Array.from({ length: p }, (_, j) => xs.reduce((s, x) => s + x[j]!, 0) / n);
-  const my = ys.reduce((s, y) => s + y, 0) / n;
-  // Normal equations on centred data: (XᵀX + λI) b = Xᵀy + λ b₀.
+  const sw = xs.reduce((s, _x, k) => s + w(k), 0);
+  const mx = Array.from({ length: p }, (_, j) => xs.reduce((s, x, k) => s + w(k) * x[j]!, 0) / sw);
+  const my = ys.reduce((s, y, k) => s + w(k) * y, 0) / sw;
+  // Weighted normal equations on centred data: (XᵀWX + λI) b = XᵀWy + λ b₀.
   const a = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j ? lambda : 0)));
   const rhs = target.slopes.map((b) => lambda * b);
   for (let k = 0; k < n; k++) {
     const xc = xs[k]!.map((v, j) => v - mx[j]!);
     const yc = ys[k]! - my;
     for (let i = 0; i < p; i++) {
-      rhs[i]! += xc[i]! * yc;
-      for (let j = 0; j < p; j++) a[i]![j]! += xc[i]! * xc[j]!;
+      rhs[i]! += w(k) * xc[i]! * yc;
+      for (let j = 0; j < p; j++) a[i]![j]! += w(k) * xc[i]! * xc[j]!;
     }
   }
   const slopes = solve(a, rhs);
   return { intercept: my - slopes.reduce((s, b, j) => s + b * mx[j]!, 0), slopes };
 }
 
-/** Gaussian elimination with partial pivoting (p is 2 or 3 here). */
+/** Gaussian elimination with partial pivoting (p is at most 4 here). */
 function solve(a: number[][], b: number[]): number[] {
   const n = b.length;
   const m = a.map((row, i) => [...row, b[i]!]);

@@ -53,4 +53,21 @@ describe('Calibrator (ridge toward the prior + adaptive conformal)', () => {
     expect(in80 / n).toBeLessThan(0.85);
     expect(in95 / n).toBeGreaterThan(0.92);
   });
+
+  it('starts calibration over when the persisted pairs hold another regressor set', () => {
+    const two = new Calibrator(Pm25Calibration.parse({}), Pm25Prior.parse({}));
+    for (let i = 0; i < 12; i++) two.add({ ts: i * 3_600_000, x: [-4 + i / 10, -0.5], y: 3 + i / 20 });
+    expect(two.snapshot().model!.slopes).toHaveLength(2);
+    // Same regressors after a restart: everything resumes.
+    const same = new Calibrator(Pm25Calibration.parse({}), Pm25Prior.parse({}), two.snapshot());
+    expect(same.status().samples).toBe(12);
+    // Another set of the same length: the stored x mean something else, so nothing is reused.
+    const other = new Calibrator(
+      Pm25Calibration.parse({ features: ['lnBetaTotal', 'lnBetaRatio'] }),
+      Pm25Prior.parse({}),
+      two.snapshot(),
+    );
+    expect(other.status()).toMatchObject({ state: 'uncalibrated', samples: 0 });
+    expect(other.estimate([-4, -3], 0.8)).toBeUndefined();
+  });
 });
