@@ -45,8 +45,12 @@ export const DriftConfig = z.strictObject({
    * is in the scene (who walks where, how near), not only how well the model sees it.
    */
   driveWith: z.array(z.string()).default(['image.*']),
-  /** Image statistics read every n-th pixel in each direction. */
+  /** Image statistics read every n-th pixel in each direction… */
   imageStep: z.number().int().positive().max(32).default(4),
+  /** …or sparser, so that at most about this many pixels are read per frame: a fixed cost whatever the input size. */
+  imageSamples: z.number().int().min(100).default(5000),
+  /** Image statistics of every n-th frame only (detections are counted on every frame): for big inputs on fast GPUs. */
+  imageEvery: z.number().int().positive().max(1000).default(1),
 });
 export type DriftConfig = z.infer<typeof DriftConfig>;
 export type DriftConfigInput = z.input<typeof DriftConfig>;

@@ -100,8 +100,12 @@ export const MotionConfig = z.strictObject({
   enabled: z.boolean().default(false),
   /** Width of the grey frame the detector works on (the height follows the aspect ratio). */
   width: z.number().int().min(16).max(640).default(160),
-  /** Background learning rate per frame (running average). */
-  alpha: z.number().gt(0).max(1).default(0.05),
+  /**
+   * Time constant of the running-average background, seconds. Motion is a difference from it, so an object
+   * that stops (a person standing, a parked forklift) fades into it in about twice this and the camera
+   * falls back to the heartbeat; a walker keeps changing pixels at its leading edge.
+   */
+  backgroundS: z.number().gt(0).max(600).default(0.5),
   /** Grey-level difference from the background above which a pixel counts as changed. */
   pixelThreshold: z.number().int().min(1).max(255).default(20),
   /** Side of a cell in grey-frame pixels. */

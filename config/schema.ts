@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { Pm25CameraConfig } from './pm25-schema.js';
 import { FleetConfig } from './fleet-schema.js';
+import { DriftConfig } from './drift-schema.js';
+import { cameraSafetyIssues, cameraSafetyShape, SafetyConfig } from './safety-schema.js';
+import { CameraDetectConfig, ModelSessionConfig } from './detect-schema.js';
 
 /** Execution providers Vigil knows how to ask onnxruntime for, in the order a box usually prefers. */
 export const providerNames = ['tensorrt', 'cuda', 'cpu'] as const;
@@ -8,7 +11,7 @@ export const ProviderName = z.enum(providerNames);
 export type ProviderName = z.infer<typeof ProviderName>;
 
 /** Detector families with a decoder in models/detect/decoders (explicit registry there). */
-export const modelFamilies = ['yolov8', 'yolox'] as const;
+export const modelFamilies = ['yolov8', 'yolov5', 'end2end', 'yolox'] as const;
 export const ModelFamily = z.enum(modelFamilies);
 export type ModelFamily = z.infer<typeof ModelFamily>;
 
@@ -65,11 +68,17 @@ export const CameraConfig = z.strictObject({
   failAfterAttempts: z.number().int().positive().default(5),
   /** PM2.5 visual estimate for this camera's view (docs/pm25.md). */
   pm25: Pm25CameraConfig.optional(),
+  /** Ignore masks applied to this camera's detections (config/detect-schema.ts, docs/models.md). */
+  detect: CameraDetectConfig.optional(),
+  /** Tracking, zones and rules, proximity, motion gating and `priority` (config/safety-schema.ts, docs/safety.md). */
+  ...cameraSafetyShape,
 });
 export type CameraConfig = z.infer<typeof CameraConfig>;
 
 export const ClassPolicy = z.strictObject({
   confidence: z.number().min(0).max(1).optional(),
+  /** Smallest box kept, in source pixels² (drops far-off specks and noise). */
+  minArea: z.number().nonnegative().optional(),
 });
 
 /** TensorRT provider options (passed on by the patched Jetson binding only, see docs/jetson.md). */
@@ -86,6 +95,11 @@ export type TensorRtConfig = z.infer<typeof TensorRtConfig>;
 
 export const ModelConfig = z.strictObject({
   path: z.string().min(1),
+  /** The file must hash to this (models/manifest.json has them): a truncated or altered file is refused. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
+    .optional(),
   /** Detected from the model's outputs when omitted. */
   family: ModelFamily.optional(),
   /** Input size [width, height]: needed for dynamic-shape models, otherwise read from the model. */
@@ -99,6 +113,8 @@ export const ModelConfig = z.strictObject({
   /** Inference worker threads for this model; default: the core count divided by intraOpThreads. */
   workers: z.number().int().positive().max(64).optional(),
   intraOpThreads: z.number().int().positive().max(64).default(1),
+  /** onnxruntime session options beyond threads (config/detect-schema.ts). */
+  session: ModelSessionConfig.optional(),
   confidence: z.number().min(0).max(1).default(0.25),
   iou: z.number().min(0).max(1).default(0.45),
   /** Per model-class overrides, keyed by the model's class name. */
@@ -118,6 +134,8 @@ export const MqttConfig = z.strictObject({
   /** Topic root: topics are <baseTopic>/<site>/<device>/… */
   baseTopic: z.string().default('vigil'),
   keepaliveS: z.number().int().positive().default(30),
+  /** Reconnect backoff ceiling: attempts double from 0.5 s up to this (with jitter). */
+  reconnectMaxS: z.number().positive().max(3600).default(30),
   /** QoS 1 messages awaiting PUBACK at once. */
   inflightWindow: z.number().int().positive().max(1000).default(32),
   /** Period of the retained `health` message. */
@@ -192,6 +210,10 @@ export const VigilConfig = z
     models: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ModelConfig),
     cameras: z.array(CameraConfig).min(1),
     fleet: FleetConfig.optional(),
+    /** Event snapshots (docs/safety.md); defaults apply when absent. */
+    safety: SafetyConfig.optional(),
+    /** Drift statistics per camera and model (docs/drift.md); off when absent. */
+    drift: DriftConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossReferenceIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
@@ -215,6 +237,8 @@ export function crossReferenceIssues(cfg: {
     if (seen.has(id))
       issues.push({ path: ['cameras', i, 'id'], message: `duplicate camera id "${String(id)}"` });
     seen.add(id);
+    for (const issue of cameraSafetyIssues(camera))
+      issues.push({ path: ['cameras', i, ...issue.path], message: issue.message });
     if (typeof model === 'string' && !models.includes(model)) {
       issues.push({
         path: ['cameras', i, 'model'],

@@ -77,4 +77,6 @@ export interface DetectionResult {
   postMs: number;
   /** Time waiting for a free worker. */
   queueMs: number;
+  /** Tiled frames (models/detect/tiling.ts): the passes this frame took and its wall time; times are sums. */
+  tiling?: { passes: number; wallMs: number };
 }

@@ -1,7 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDetect } from './commands/detect.js';
+import { registerDrift } from './commands/drift.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerFleet } from './commands/fleet.js';
+import { registerModels } from './commands/models.js';
 import { registerPm25 } from './commands/pm25.js';
 import { registerRun } from './commands/run.js';
 import { version } from '../runtime/version.js';
@@ -12,7 +16,17 @@ export interface CliResult {
 }
 
 /** Explicit list of subcommands (no discovery). */
-const commands = [registerRun, registerCheckConfig, registerDoctor, registerDemo, registerPm25];
+const commands = [
+  registerRun,
+  registerCheckConfig,
+  registerDoctor,
+  registerDemo,
+  registerPm25,
+  registerDrift,
+  registerFleet,
+  registerModels,
+  registerDetect,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const result: CliResult = { code: 0 };

@@ -107,6 +107,8 @@ export function startConfig(fileCfg: VigilConfig, log?: Logger): StartConfig {
     const stored = new ConfigStore(fileCfg.dataDir).load();
     if (!stored || stored.revision <= fromFile.revision) return fromFile;
     const config = composeConfig(fileCfg, stored.managed);
+    // The running config's revision is the document's: the fleet service reads it from here.
+    config.fleet = { ...config.fleet!, revision: stored.revision };
     const missing = Object.entries(config.models).filter(([, m]) => !existsSync(m.path));
     if (missing.length)
       throw new Error(`model file(s) missing: ${missing.map(([id, m]) => `${id} (${m.path})`).join(', ')}`);

@@ -59,7 +59,8 @@ export function targetMatches(target: FleetTarget, box: BoxIdentity): boolean {
 
 /**
  * A model in a fleet document: a file already on the box (`path`, absolute), or one the box downloads
- * (`url` + `sha256`) into `<dataDir>/models/` and verifies before loading. Other fields as in `models.<id>`.
+ * (`url` + `sha256`, or a `manifest` id) into `<dataDir>/models/` and verifies before loading. Other fields
+ * as in `models.<id>`.
  */
 export const FleetModelConfig = ModelConfig.omit({ path: true })
   .extend({
@@ -76,10 +77,12 @@ export const FleetModelConfig = ModelConfig.omit({ path: true })
       .regex(/^https?:\/\/\S+$/, 'expected an http(s) URL')
       .optional(),
     sha256: Sha256.optional(),
+    /** An id in the box's model manifest (models/manifest.json): its url and sha256 are used. */
+    manifest: ModelId.optional(),
   })
   .superRefine((m, ctx) => {
-    if (Boolean(m.path) === Boolean(m.url)) {
-      ctx.addIssue({ code: 'custom', message: 'give either path or url (with sha256), not both' });
+    if ([m.path, m.url, m.manifest].filter(Boolean).length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'give one of path, url (with sha256) or manifest' });
     }
     if (m.url && !m.sha256)
       ctx.addIssue({ code: 'custom', message: 'a model url needs its sha256', path: ['sha256'] });

@@ -16,6 +16,8 @@ import type { Logger } from '../../config/logger.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { fsyncDir } from './atomic-file.js';
 import type { FleetModelConfig } from './fleet-document.js';
+import { sourceOf } from '../../models/store/fetch.js';
+import { loadManifest, manifestEntry } from '../../models/store/manifest.js';
 
 export interface FetchOptions {
   log: Logger;
@@ -48,13 +50,16 @@ export async function resolveModels(
 ): Promise<Record<string, ModelConfig>> {
   const out: Record<string, ModelConfig> = {};
   for (const [id, m] of Object.entries(models)) {
-    const { url, sha256, path: file, ...rest } = m;
+    const { url, sha256, path: file, manifest, ...rest } = m;
     if (file) {
       out[id] = { ...rest, path: file };
       continue;
     }
     try {
-      out[id] = { ...rest, path: await fetchVerified(url!, sha256!, dataDir, opts) };
+      // A manifest id names a url and sha256 (fetched from VIGIL_MODEL_MIRROR when set, as `vigil models`).
+      const entry = manifest ? manifestEntry(loadManifest(), manifest) : undefined;
+      const source = entry ? sourceOf(entry, process.env.VIGIL_MODEL_MIRROR) : url!;
+      out[id] = { ...rest, path: await fetchVerified(source, entry?.sha256 ?? sha256!, dataDir, opts) };
     } catch (err) {
       throw new Error(`model "${id}": ${(err as Error).message}`);
     }
@@ -80,17 +85,12 @@ async function fetchVerified(
   const part = path.join(staging, `${sha256}.part-${process.pid}`);
   const maxBytes = opts.maxBytes ?? 2 * 1024 ** 3;
   const t0 = Date.now();
-  const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000) }).catch(
-    (err: Error) => {
-      throw new Error(`download failed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
-    },
-  );
-  if (!res.ok || !res.body) throw new Error(`download failed: HTTP ${res.status}`);
+  const body = await openSource(url, opts.timeoutMs ?? 600_000);
   const hash = createHash('sha256');
   const fd = openSync(part, 'w', 0o644);
   let bytes = 0;
   try {
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    for await (const chunk of body) {
       bytes += chunk.length;
       if (bytes > maxBytes) throw new Error(`download larger than ${maxBytes} bytes`);
       hash.update(chunk);
@@ -113,6 +113,19 @@ async function fetchVerified(
   fsyncDir(dir);
   opts.log.info('model downloaded and verified', { file: final, bytes, ms: Date.now() - t0 });
   return final;
+}
+
+/** The bytes of a model: an http(s) download, or a file (a local mirror directory). */
+async function openSource(source: string, timeoutMs: number): Promise<AsyncIterable<Uint8Array>> {
+  if (!/^https?:\/\//.test(source)) {
+    if (!existsSync(source)) throw new Error(`not in the mirror: ${source}`);
+    return createReadStream(source);
+  }
+  const res = await fetch(source, { signal: AbortSignal.timeout(timeoutMs) }).catch((err: Error) => {
+    throw new Error(`download failed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+  });
+  if (!res.ok || !res.body) throw new Error(`download failed: HTTP ${res.status}`);
+  return res.body as AsyncIterable<Uint8Array>;
 }
 
 /**

@@ -41,6 +41,8 @@ export const Detection = z.strictObject({
   score: z.number().min(0).max(1),
   /** Pixels in the source frame. */
   box: Box,
+  /** The camera's track this detection belongs to (stable across frames); absent until a track is reported. */
+  trackId: z.number().int().positive().optional(),
 });
 export type Detection = z.infer<typeof Detection>;
 

@@ -6,6 +6,11 @@ export interface Topics {
   health: string;
   /** Notices such as a corrupt outbox moved aside. */
   events: string;
+  /** Drop counts, reported when the link is back. */
+  drops: string;
+  /** `…/request/<op>` (in) and `…/response/<op>` (out); `request('+')` is the filter for every op. */
+  request(op: string): string;
+  response(op: string): string;
   camera(id: string): CameraTopics;
 }
 
@@ -13,6 +18,8 @@ export interface CameraTopics {
   detections: string;
   /** Retained latest state. */
   state: string;
+  /** Safety events (zones, proximity), priority 2 (docs/safety.md). */
+  events: string;
 }
 
 /** A topic level must not be empty or hold a separator or wildcard, or the tree would be ambiguous. */
@@ -31,9 +38,12 @@ export function topics(base: string, site: string, device: string): Topics {
     status: `${root}/status`,
     health: `${root}/health`,
     events: `${root}/events`,
+    drops: `${root}/drops`,
+    request: (op) => `${root}/request/${op === '+' ? op : level(op, 'op')}`,
+    response: (op) => `${root}/response/${level(op, 'op')}`,
     camera: (id) => {
       const cam = `${root}/cameras/${level(id, 'camera id')}`;
-      return { detections: `${cam}/detections`, state: `${cam}/state` };
+      return { detections: `${cam}/detections`, state: `${cam}/state`, events: `${cam}/events` };
     },
   };
 }

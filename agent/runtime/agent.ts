@@ -13,6 +13,8 @@ import { topics, type Topics } from '../mqtt/topics.js';
 import { Outbox } from '../outbox/outbox.js';
 import { detectionPayload } from './detection-message.js';
 import { EventLoopLag } from './event-loop-lag.js';
+import type { CameraSafety } from '../../pipeline/safety/camera-safety.js';
+import { enqueueSafetyEvents, SafetyHub } from '../safety/safety-hub.js';
 import { createServices, type AgentService } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
 
@@ -26,6 +28,8 @@ export interface CameraRuntime {
   done?: Promise<void>;
   /** Stops this camera alone (graceful: in-flight inferences finish). */
   stop$?: Subject<void>;
+  /** Tracking and safety rules (absent when the camera's tracking is off). */
+  safety?: CameraSafety;
 }
 
 export interface AgentOptions {
@@ -60,12 +64,15 @@ export class Agent {
   readonly log: Logger;
   /** Recent PM2.5 windows per camera (status page chart), filled by the PM2.5 service. */
   readonly pm25 = new Map<string, Pm25Payload[]>();
+  /** Event snapshots and each camera's safety chain (agent/safety/safety-hub.ts). */
+  readonly safety: SafetyHub;
 
   constructor(
     public config: VigilConfig,
     private readonly opts: AgentOptions,
   ) {
     this.log = opts.log;
+    this.safety = new SafetyHub(opts.log.child({ component: 'safety' }));
     this.topics = topics(config.mqtt?.baseTopic ?? 'vigil', config.site, config.device);
     this.services = new ServiceSupervisor(opts.services ?? createServices(config), this, opts.log);
   }
@@ -80,6 +87,7 @@ export class Agent {
     this.outbox = Outbox.open(path.join(config.dataDir, 'outbox.db'), config.outbox, {
       onEvent: (e) => log.warn('outbox event', { ...e }),
     });
+    this.safety.open(config);
     if (config.mqtt) {
       this.link = new MqttLink({
         cfg: config.mqtt,
@@ -87,6 +95,7 @@ export class Agent {
         outbox: this.outbox,
         log: log.child({ component: 'mqtt' }),
         version: this.opts.version,
+        reconnect: { maxMs: config.mqtt.reconnectMaxS * 1000 },
       });
       this.link.start();
     } else {
@@ -131,13 +140,22 @@ export class Agent {
     const log = this.log.child({ camera: camera.id });
     log.info('camera starting', { source: redactUrl(camera.source), model: camera.model });
     const detector = this.detectors.get(camera.model)!;
+    // The camera's share of its model's workers when cameras compete for them.
+    detector.setWeight(camera.id, camera.priority);
+    runtime.safety = this.safety.forCamera(camera, detector.info);
     let resolveDone!: () => void;
-    runtime.done = new Promise((r) => (resolveDone = r));
+    runtime.done = new Promise((r) => {
+      resolveDone = () => {
+        this.endSafetyEvents(runtime);
+        r();
+      };
+    });
     runtime.subscription = cameraPipeline({
       camera,
       detector,
       log,
       stats: runtime.stats,
+      ...(runtime.safety ? { safety: runtime.safety } : {}),
       stop$: merge(this.stop$, runtime.stop$!),
       onState: (state) => this.onCameraState(runtime, state),
     }).subscribe({
@@ -189,8 +207,18 @@ export class Agent {
       priority: 0,
       build: (meta) => detectionPayload(event, meta),
     });
+    if (event.safetyEvents?.length) enqueueSafetyEvents(this.outbox, this.topics, event.safetyEvents);
     this.link?.notify();
     this.detections$.next(event);
+  }
+
+  /** A camera's pipeline ended (stopped, crashed, file over): its open safety events end with it. */
+  private endSafetyEvents(runtime: CameraRuntime): void {
+    const open = runtime.safety?.close() ?? [];
+    runtime.safety = undefined;
+    if (!open.length || !this.outbox) return;
+    enqueueSafetyEvents(this.outbox, this.topics, open);
+    this.link?.notify();
   }
 
   /** Graceful stop: sources end, in-flight inferences finish and are committed, `offline` is published. */
@@ -204,6 +232,7 @@ export class Agent {
     await Promise.race([drained, new Promise((r) => setTimeout(r, deadlineMs * 0.6))]);
     for (const c of this.cameras.values()) c.subscription?.unsubscribe();
     await this.services.stopAll();
+    this.safety.close();
     this.detections$.complete();
     this.states$.complete();
     await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));

@@ -20,6 +20,8 @@ export function detectionPayload(event: DetectionEvent, meta: { id: string; seq:
       classId: d.classId,
       score: r3(d.score),
       box: { x1: r1(d.box.x1), y1: r1(d.box.y1), x2: r1(d.box.x2), y2: r1(d.box.y2) },
+      // Set by the camera's tracker (pipeline/tracking) once the detection belongs to a reported track.
+      ...('trackId' in d && typeof d.trackId === 'number' ? { trackId: d.trackId } : {}),
     })),
   };
 }

@@ -1,14 +1,18 @@
 import { createLogger } from '../../config/logger.js';
 import type { VigilConfig } from '../../config/schema.js';
 import { version } from './version.js';
+import { preferPersisted } from '../fleet/config-store.js';
 import { Agent } from './agent.js';
 
 /** The graceful-stop budget: the contract is "exits within 5 s" after SIGINT/SIGTERM. */
 const stopDeadlineMs = 4000;
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
-export async function runAgent(cfg: VigilConfig, json = false): Promise<number> {
-  const log = createLogger({ level: cfg.logLevel, json });
+export async function runAgent(fileCfg: VigilConfig, json = false): Promise<number> {
+  let log = createLogger({ level: fileCfg.logLevel, json });
+  // A box managed by a fleet starts from its last-known-good pushed config when that is newer (docs/fleet.md).
+  const cfg = preferPersisted(fileCfg, log);
+  if (cfg !== fileCfg) log = createLogger({ level: cfg.logLevel, json });
   const agent = new Agent(cfg, { log, version });
   const stopped = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

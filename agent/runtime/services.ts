@@ -1,6 +1,11 @@
 import type { VigilConfig } from '../../config/schema.js';
 import { WebService } from '../web/web-service.js';
 import { Pm25Service } from '../services/pm25-service.js';
+import { FleetService } from '../fleet/fleet-service.js';
+import { DriftService } from '../services/drift-service.js';
+import { HealthService } from '../services/health-service.js';
+import { RequestService } from '../services/request-service.js';
+import { HomeAssistantService } from '../services/ha-discovery-service.js';
 import type { Agent } from './agent.js';
 
 /**
@@ -18,5 +23,10 @@ export function createServices(config: VigilConfig): AgentService[] {
   const services: AgentService[] = [];
   if (config.http.enabled) services.push(new WebService(config.http));
   if (config.cameras.some((c) => c.enabled && c.pm25)) services.push(new Pm25Service());
+  if (config.fleet) services.push(new FleetService(config.fleet));
+  if (config.drift?.enabled) services.push(new DriftService(config.drift));
+  // Health, drop and moved-aside reports, requests and discovery all need a broker to go to.
+  if (config.mqtt) services.push(new HealthService(), new RequestService());
+  if (config.mqtt?.homeAssistant.enabled) services.push(new HomeAssistantService());
   return services;
 }

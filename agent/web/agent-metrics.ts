@@ -27,7 +27,10 @@ export class AgentMetrics {
   /** Outbox drop counts are cleared once reported over MQTT; the metric keeps a running total. */
   private readonly dropTotals = new Map<string, { last: number; total: number }>();
 
-  constructor(private readonly agent: StatusAgent) {
+  constructor(
+    private readonly agent: StatusAgent,
+    private readonly cacheMs = 1000,
+  ) {
     const r = this.r;
     const info = r.gauge('vigil_build_info', 'Always 1; the labels say what runs where.', [
       'version',
@@ -162,9 +165,15 @@ export class AgentMetrics {
     this.requests.inc({ route, code: String(code) });
   }
 
-  text(): string {
-    return this.r.expose();
+  /**
+   * The exposition, rebuilt at most once per `cacheMs`: ten scrapers a second cost one build, and a value
+   * is never older than that (Prometheus scrapes every 15 s or so anyway).
+   */
+  text(now = performance.now()): string {
+    if (!this.cached || now - this.cached.at >= this.cacheMs) this.cached = { at: now, text: this.r.expose() };
+    return this.cached.text;
   }
+  private cached: { at: number; text: string } | undefined;
 
   private runningDrops(reason: string, current: number): number {
     const t = this.dropTotals.get(reason) ?? { last: 0, total: 0 };

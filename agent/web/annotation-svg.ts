@@ -28,38 +28,74 @@ const escapeXml = (s: string) =>
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
+/** Where one detection's box and "label 87%" tag go on a picture, in the picture's pixels. */
+export interface Annotation {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  colour: string;
+  text: string;
+  tagX: number;
+  tagY: number;
+  tagW: number;
+  tagH: number;
+  font: number;
+  stroke: number;
+}
+
 /**
- * An SVG the size of the picture with a box and a "label 87%" tag per detection, for sharp to composite.
- * `scale` maps source pixels (where detections live) to the picture's pixels.
+ * The layout shared by the SVG (the detect API) and the raster annotator (snapshots). `scale` maps source
+ * pixels (where detections live) to the picture's pixels.
  */
-export function annotationSvg(
+export function annotationLayout(
   width: number,
   height: number,
   detections: readonly Detection[],
   scale: number,
-): string {
+): Annotation[] {
   const stroke = Math.max(2, Math.round(width / 320));
   const font = Math.max(12, Math.round(width / 38));
   const tagH = Math.round(font * 1.35);
-  const parts: string[] = [];
+  const out: Annotation[] = [];
   for (const d of detections) {
     const x1 = Math.max(0, Math.min(width, d.box.x1 * scale));
     const y1 = Math.max(0, Math.min(height, d.box.y1 * scale));
     const x2 = Math.max(0, Math.min(width, d.box.x2 * scale));
     const y2 = Math.max(0, Math.min(height, d.box.y2 * scale));
     if (x2 - x1 < 1 || y2 - y1 < 1) continue;
-    const colour = labelColour(d.label);
     const text = `${d.label} ${Math.round(d.score * 100)}%`;
     // DejaVu Sans averages ~0.6 em per character; a slightly wide tag beats clipped text.
     const tagW = Math.round(text.length * font * 0.62 + font * 0.6);
     // The tag sits above the box, or inside it when the box touches the top edge.
     const tagY = y1 - tagH >= 0 ? y1 - tagH : y1;
     const tagX = Math.min(x1, Math.max(0, width - tagW));
-    parts.push(
-      `<rect x="${r1(x1)}" y="${r1(y1)}" width="${r1(x2 - x1)}" height="${r1(y2 - y1)}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>`,
-      `<rect x="${r1(tagX)}" y="${r1(tagY)}" width="${tagW}" height="${tagH}" fill="${colour}"/>`,
-      `<text x="${r1(tagX + font * 0.3)}" y="${r1(tagY + tagH - font * 0.35)}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#0b0f14">${escapeXml(text)}</text>`,
-    );
+    out.push({ x1, y1, x2, y2, colour: labelColour(d.label), text, tagX, tagY, tagW, tagH, font, stroke });
   }
+  return out;
+}
+
+/** One tag alone (its own little picture), as the raster annotator caches it. */
+export function tagSvg(a: Pick<Annotation, 'colour' | 'text' | 'tagW' | 'tagH' | 'font'>): string {
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${a.tagW}" height="${a.tagH}">` +
+    `<rect width="${a.tagW}" height="${a.tagH}" fill="${a.colour}"/>` +
+    `<text x="${r1(a.font * 0.3)}" y="${r1(a.tagH - a.font * 0.35)}" font-family="DejaVu Sans, sans-serif" font-size="${a.font}" fill="#0b0f14">${escapeXml(a.text)}</text></svg>`
+  );
+}
+
+/** An SVG the size of the picture with a box and a tag per detection, for sharp to composite. */
+export function annotationSvg(
+  width: number,
+  height: number,
+  detections: readonly Detection[],
+  scale: number,
+): string {
+  const parts = annotationLayout(width, height, detections, scale).map(
+    (a) =>
+      `<rect x="${r1(a.x1)}" y="${r1(a.y1)}" width="${r1(a.x2 - a.x1)}" height="${r1(a.y2 - a.y1)}" fill="none" stroke="${a.colour}" stroke-width="${a.stroke}"/>` +
+      `<rect x="${r1(a.tagX)}" y="${r1(a.tagY)}" width="${a.tagW}" height="${a.tagH}" fill="${a.colour}"/>` +
+      `<text x="${r1(a.tagX + a.font * 0.3)}" y="${r1(a.tagY + a.tagH - a.font * 0.35)}" font-family="DejaVu Sans, sans-serif" font-size="${a.font}" fill="#0b0f14">${escapeXml(a.text)}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }

@@ -32,7 +32,7 @@ export interface WebServerOptions {
 }
 
 /**
- * node:http with a route table (docs/adr/0004-http-server.md): security headers on every response, the
+ * node:http with a route table (docs/adr/0004-status-page-server.md): security headers on every response, the
  * auth gate in front of every route not marked open, errors as JSON, and nothing served that a route does
  * not name.
  */

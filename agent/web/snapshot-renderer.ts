@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { InputSpec } from '../../models/types.js';
 import type { DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
-import { annotationSvg } from './annotation-svg.js';
+import { FrameAnnotator } from './frame-annotator.js';
 
 export interface Snapshot {
   jpeg: Buffer;
@@ -16,7 +16,10 @@ export interface SnapshotRendererOptions {
   minIntervalMs?: number;
   /** Widest picture served; wider frames are scaled down. */
   maxWidth?: number;
-  /** Smaller model frames are scaled up to this width (never past the source's own), for legible labels. */
+  /**
+   * Smaller model frames are scaled up to this width (never past the source's own). Default 0: the picture
+   * is the model's own pixels and the browser scales it; an upscale in libvips cost 3× the render here.
+   */
   minWidth?: number;
   quality?: number;
   now?: () => number;
@@ -32,10 +35,11 @@ interface CameraCache {
  * Annotated JPEGs of each camera's latest processed frame, rendered only when someone asks (the hot path
  * pays nothing) and at most about once a second per camera however many people watch.
  * The event's frame is at model size and letterboxed: the picture is the scaled source region cut out of
- * it (the pixels the model saw), in RGB, with the boxes and labels composited as SVG.
+ * it (the pixels the model saw), in RGB, with boxes and labels drawn in by FrameAnnotator, then JPEG-encoded.
  */
 export class SnapshotRenderer {
   private readonly cache = new Map<string, CameraCache>();
+  private readonly annotator = new FrameAnnotator();
   /** Frames whose pixels were gone (transferred to a worker and not handed back): the last JPEG stayed. */
   detachedSkips = 0;
   rendered = 0;
@@ -48,7 +52,7 @@ export class SnapshotRenderer {
   constructor(opts: SnapshotRendererOptions = {}) {
     this.minIntervalMs = opts.minIntervalMs ?? 1000;
     this.maxWidth = opts.maxWidth ?? 960;
-    this.minWidth = opts.minWidth ?? 640;
+    this.minWidth = opts.minWidth ?? 0;
     this.quality = opts.quality ?? 80;
     this.now = opts.now ?? Date.now;
   }
@@ -86,28 +90,46 @@ export class SnapshotRenderer {
     pixelOrder: InputSpec['pixelOrder'],
   ): Promise<Snapshot> {
     const lb = event.frame.letterbox;
-    // The pixels the model saw, but at least ~640 wide (a 320 px model's frame upscaled) so labels stay legible.
     const width = Math.min(lb.srcWidth, Math.max(lb.scaledWidth, this.minWidth), this.maxWidth);
     const height = Math.max(1, Math.round((lb.scaledHeight * width) / lb.scaledWidth));
-    let img = sharp(pixels, { raw: { width: lb.inputWidth, height: lb.inputHeight, channels: 3 } }).extract({
-      left: lb.padX,
-      top: lb.padY,
-      width: lb.scaledWidth,
-      height: lb.scaledHeight,
-    });
-    if (pixelOrder === 'bgr')
-      img = img.recomb([
-        [0, 0, 1],
-        [0, 1, 0],
-        [1, 0, 0],
-      ]);
-    if (width !== lb.scaledWidth) img = img.resize(width, height, { fit: 'fill' });
-    const svg = annotationSvg(width, height, event.result.detections, width / lb.srcWidth);
-    const jpeg = await img
-      .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    let rgb: Buffer;
+    if (width === lb.scaledWidth && pixelOrder === 'rgb') {
+      // The common case: the model's own pixels, cut out of the letterbox row by row.
+      rgb = cropRows(pixels, lb);
+    } else {
+      let img = sharp(pixels, { raw: { width: lb.inputWidth, height: lb.inputHeight, channels: 3 } }).extract(
+        {
+          left: lb.padX,
+          top: lb.padY,
+          width: lb.scaledWidth,
+          height: lb.scaledHeight,
+        },
+      );
+      if (pixelOrder === 'bgr')
+        img = img.recomb([
+          [0, 0, 1],
+          [0, 1, 0],
+          [1, 0, 0],
+        ]);
+      if (width !== lb.scaledWidth) img = img.resize(width, height, { fit: 'fill' });
+      rgb = await img.raw().toBuffer();
+    }
+    await this.annotator.draw(rgb, width, height, event.result.detections, width / lb.srcWidth);
+    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
       .jpeg({ quality: this.quality })
       .toBuffer();
     this.rendered++;
     return { jpeg, frameNo: event.frameNo, ts: event.ts, width, height };
   }
+}
+
+/** The scaled source region of a letterboxed RGB frame, as its own packed picture. */
+function cropRows(pixels: Buffer, lb: DetectionEvent['frame']['letterbox']): Buffer {
+  const row = lb.scaledWidth * 3;
+  const out = Buffer.allocUnsafe(row * lb.scaledHeight);
+  for (let y = 0; y < lb.scaledHeight; y++) {
+    const from = ((lb.padY + y) * lb.inputWidth + lb.padX) * 3;
+    pixels.copy(out, y * row, from, from + row);
+  }
+  return out;
 }

@@ -21,9 +21,40 @@ export interface FleetHook {
   status(): unknown;
 }
 export interface StatusHooks {
+  /** The PM2.5 service's `agent.pm25` (a Map of camera → payloads, oldest first) or a Pm25Hook. */
   pm25?: unknown;
   drift?: unknown;
   fleet?: unknown;
+}
+
+/** Hooks attached with attachStatusHooks, per agent (so a service need not add fields to Agent). */
+const attached = new WeakMap<object, { drift?: DriftHook; fleet?: FleetHook }>();
+
+/**
+ * How the drift and fleet services show on the page without the page importing them: call this from the
+ * service's start(), e.g. `attachStatusHooks(agent, { drift: { summary: (id) => this.latest.get(id) } })`.
+ */
+export function attachStatusHooks(agent: object, hooks: { drift?: DriftHook; fleet?: FleetHook }): void {
+  attached.set(agent, { ...attached.get(agent), ...hooks });
+}
+
+export function detachStatusHooks(agent: object): void {
+  attached.delete(agent);
+}
+
+const driftHook = (hooks: StatusHooks): unknown => attached.get(hooks)?.drift ?? hooks.drift;
+const fleetHook = (hooks: StatusHooks): unknown => attached.get(hooks)?.fleet ?? hooks.fleet;
+
+/** `agent.pm25` as the PM2.5 service fills it (camera → windows, oldest first), read as a Pm25Hook. */
+function pm25Hook(value: unknown): Pm25Hook | undefined {
+  if (value instanceof Map) {
+    const windows = (camera: string): unknown[] => {
+      const list: unknown = value.get(camera);
+      return Array.isArray(list) ? (list as unknown[]) : [];
+    };
+    return { latest: (camera) => windows(camera).at(-1), history: (camera) => windows(camera) };
+  }
+  return hasMethods<Pm25Hook>(value, 'latest', 'history') ? value : undefined;
 }
 
 const hasMethods = <T>(value: unknown, ...names: string[]): value is T =>
@@ -74,12 +105,13 @@ function point(r: z.infer<typeof Pm25Reading>): Pm25Point | undefined {
 
 /** A camera's PM2.5 for the page, or undefined when the service is absent or has nothing yet. */
 export function readPm25(hooks: StatusHooks, camera: string, now: number): CameraPm25 | undefined {
-  if (!hasMethods<Pm25Hook>(hooks.pm25, 'latest', 'history')) return undefined;
-  const latest = Pm25Reading.safeParse(hooks.pm25.latest(camera));
+  const hook = pm25Hook(hooks.pm25);
+  if (!hook) return undefined;
+  const latest = Pm25Reading.safeParse(hook.latest(camera));
   if (!latest.success) return undefined;
   const head = point(latest.data);
   if (!head) return undefined;
-  const history = (hooks.pm25.history(camera, now - 24 * 3600_000) ?? [])
+  const history = (hook.history(camera, now - 24 * 3600_000) ?? [])
     .map((r) => Pm25Reading.safeParse(r))
     .flatMap((r) => (r.success ? [point(r.data)] : []))
     .filter((p): p is Pm25Point => p !== undefined && p.ts >= now - 24 * 3600_000)
@@ -93,8 +125,9 @@ export function readPm25(hooks: StatusHooks, camera: string, now: number): Camer
 }
 
 export function readDrift(hooks: StatusHooks, camera: string): CameraDrift | undefined {
-  if (!hasMethods<DriftHook>(hooks.drift, 'summary')) return undefined;
-  const s = DriftSummary.safeParse(hooks.drift.summary(camera));
+  const hook = driftHook(hooks);
+  if (!hasMethods<DriftHook>(hook, 'summary')) return undefined;
+  const s = DriftSummary.safeParse(hook.summary(camera));
   if (!s.success) return undefined;
   const { state, stateSince, score, drivers, ts } = s.data;
   return {
@@ -107,7 +140,8 @@ export function readDrift(hooks: StatusHooks, camera: string): CameraDrift | und
 }
 
 export function readFleet(hooks: StatusHooks): z.infer<typeof FleetState> | undefined {
-  if (!hasMethods<FleetHook>(hooks.fleet, 'status')) return undefined;
-  const s = FleetState.safeParse(hooks.fleet.status());
+  const hook = fleetHook(hooks);
+  if (!hasMethods<FleetHook>(hook, 'status')) return undefined;
+  const s = FleetState.safeParse(hook.status());
   return s.success ? s.data : undefined;
 }

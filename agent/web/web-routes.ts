@@ -1,3 +1,4 @@
+import { eventSnapshotRoute } from '../safety/event-snapshot-route.js';
 import type { AgentMetrics } from './agent-metrics.js';
 import type { HttpAuth } from './auth.js';
 import type { DetectEndpoint } from './detect-endpoint.js';
@@ -125,6 +126,7 @@ export function webRoutes(d: WebRouteDeps): Route[] {
         });
       },
     },
+    eventSnapshotRoute(d.agent),
     {
       method: 'POST',
       pattern: /^\/api\/detect$/,

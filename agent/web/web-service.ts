@@ -32,6 +32,11 @@ export interface WebServiceOptions {
 export class WebService implements AgentService {
   readonly name = 'web';
   address: AddressInfo | undefined;
+  /** Snapshots rendered so far (benchmarks count them). */
+  get snapshotsRendered(): number {
+    return this.snapshots?.rendered ?? 0;
+  }
+  private snapshots: SnapshotRenderer | undefined;
   private server: WebServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private subscriptions: Subscription[] = [];
@@ -50,6 +55,7 @@ export class WebService implements AgentService {
     const health = new HealthSampler({ dataDir: agent.config.dataDir });
     const events = new SseHub();
     const snapshots = new SnapshotRenderer();
+    this.snapshots = snapshots;
     const auth = new HttpAuth(this.cfg.auth);
     const detect = new DetectEndpoint(agent.detectors, this.opts.detectLimits ?? defaultDetectLimits, (m) =>
       errors.add('api', m),

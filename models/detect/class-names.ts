@@ -12,13 +12,14 @@ export function resolveClassNames(opts: {
   configured?: string[];
   metadata: Record<string, string>;
   family: ModelFamily;
-  classCount: number;
+  /** null: the layout carries class ids, not one score per class (end-to-end exports). */
+  classCount: number | null;
   /** The output's shape, for the message. */
   output: string;
 }): string[] {
   const { configured, metadata, family, classCount, output } = opts;
   if (configured) {
-    if (configured.length !== classCount) {
+    if (classCount !== null && configured.length !== classCount) {
       throw new Error(
         `classNames lists ${configured.length} names but output ${output} holds ${classCount} class scores`,
       );
@@ -27,7 +28,7 @@ export function resolveClassNames(opts: {
   }
   const own = metadata.names ? parseUltralyticsNames(metadata.names) : undefined;
   if (own) {
-    if (own.length !== classCount) {
+    if (classCount !== null && own.length !== classCount) {
       throw new Error(
         `the model names ${own.length} classes but output ${output} holds ${classCount} class scores (a pose or segmentation head is not a detector)`,
       );
@@ -35,5 +36,6 @@ export function resolveClassNames(opts: {
     return own;
   }
   if (family === 'yolox' && classCount === cocoNames.length) return [...cocoNames];
-  return Array.from({ length: classCount }, (_, i) => `class${i}`);
+  // Unknown count and no names: classes are reported as class<N> as they come.
+  return Array.from({ length: classCount ?? 0 }, (_, i) => `class${i}`);
 }

@@ -5,6 +5,7 @@ import type { ModelConfig } from '../../config/schema.js';
 import { toSourceBox } from '../letterbox.js';
 import { onnxElemType, parseImgsz, readOnnxInfo } from '../onnx/onnx-info.js';
 import { WorkerPool } from '../runtime/worker-pool.js';
+import { sha256File } from '../store/hash.js';
 import type { Detection, DetectionResult, DetectorInfo, InputFrame, InputSpec } from '../types.js';
 import type { Thresholds } from './candidate.js';
 import { resolveClassNames } from './class-names.js';
@@ -39,6 +40,11 @@ export class Detector {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(`file not found: ${cfg.path}`);
       if ((err as NodeJS.ErrnoException).code === 'EACCES') fail(`file not readable: ${cfg.path}`);
       throw err;
+    }
+    if (cfg.sha256) {
+      const got = (await sha256File(cfg.path)).sha256;
+      if (got !== cfg.sha256.toLowerCase())
+        fail(`${cfg.path} has sha256 ${got}, expected ${cfg.sha256} (truncated or altered): not loaded`);
     }
     let onnx;
     try {
@@ -99,6 +105,7 @@ export class Detector {
           thresholds,
           providers: cfg.providers,
           intraOpThreads: cfg.intraOpThreads,
+          ...(cfg.session ? { session: cfg.session } : {}),
           model: { tensorrt: cfg.tensorrt, cudaDeviceId: cfg.cudaDeviceId },
           dataDir: path.resolve(opts.dataDir ?? '.'),
         },
@@ -148,6 +155,11 @@ export class Detector {
     return this.pool.busy;
   }
 
+  /** A camera's share of this model's workers when they are saturated (its `priority`; default 1). */
+  setWeight(key: string, weight: number): void {
+    this.pool.setWeight(key, weight);
+  }
+
   /**
    * Detects in one letterboxed frame; boxes come back in source pixels. The frame's bytes travel to a
    * worker and back: `frame.data` is replaced by the returned view (same bytes) when the call resolves.
@@ -168,7 +180,10 @@ export class Detector {
       const name = this.info.classNames[c.classId] ?? `class${c.classId}`;
       const label = labels[name] ?? (onlyMapped ? undefined : name);
       if (label === undefined) continue;
-      detections.push({ label, classId: c.classId, score: c.score, box: toSourceBox(c, frame.letterbox) });
+      const box = toSourceBox(c, frame.letterbox);
+      const minArea = this.cfg.classes[name]?.minArea;
+      if (minArea && (box.x2 - box.x1) * (box.y2 - box.y1) < minArea) continue;
+      detections.push({ label, classId: c.classId, score: c.score, box });
     }
     return {
       detections,

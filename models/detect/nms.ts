@@ -31,3 +31,14 @@ export function nms(candidates: Candidate[], t: Thresholds): Candidate[] {
 }
 
 export { iou as boxIou };
+
+/**
+ * What a decoder's candidates become: NMS, or for graphs that select boxes themselves (end-to-end exports)
+ * only the per-class thresholds and the cap, so their own choice of overlapping boxes stands.
+ */
+export function selectCandidates(candidates: Candidate[], t: Thresholds, nmsInside = false): Candidate[] {
+  if (!nmsInside) return nms(candidates, t);
+  const passing = candidates.filter((c) => c.score >= (t.perClass?.[c.classId] ?? t.confidence));
+  passing.sort((a, b) => b.score - a.score);
+  return passing.slice(0, t.maxDetections);
+}

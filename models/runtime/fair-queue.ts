@@ -1,27 +1,41 @@
+interface Tagged<T> {
+  item: T;
+  /** Virtual time at which this item may start (start-time fair queueing). */
+  start: number;
+  /** Push order, to break ties between equal tags. */
+  seq: number;
+}
+
 interface KeyQueue<T> {
-  items: T[];
+  items: Tagged<T>[];
   weight: number;
-  /** Credit left in this key's turn (deficit round robin), in items. */
-  deficit: number;
-  /** The key's turn has begun: its quantum is already added. */
-  inTurn: boolean;
+  /** Virtual finish time of this key's last item pushed: where its next item's tag starts. */
+  finish: number;
 }
 
 /**
- * A queue shared by several producers (cameras) that hands items out fairly: deficit round robin, one
- * unit of cost per item. Each key with items waiting takes its turn in order; a turn adds the key's
- * weight to its credit and serves while the credit lasts, so under saturation each key gets a share
- * proportional to its weight (weight 2: twice the items of weight 1) and none starves. A key that runs
- * dry loses its credit: idling earns no burst later. Items of one key leave in the order they came.
+ * A queue shared by several producers (cameras) that hands items out fairly, weighted: start-time fair
+ * queueing (SFQ), one unit of work per item. Each item gets a virtual start tag — its key's previous
+ * item's finish, or the queue's current virtual time if the key had nothing waiting — and costs
+ * 1 / weight; the item with the smallest tag leaves first (ties in push order). Under saturation each key
+ * gets a share proportional to its weight (weight 2: twice the items of weight 1) and none starves.
+ *
+ * Unlike a round robin that drops a key's turn when it momentarily runs dry, the tags remember how much a
+ * key got: a camera with a frame or two in flight, whose next frame arrives just after a worker frees up,
+ * still gets its weighted share. Idling earns no burst: a key that comes back starts at the current
+ * virtual time. Items of one key leave in the order they came.
  *
  * Drop-in for a FIFO array in a worker pool: `push(key, item)` for `queue.push`, `shift()` for
  * `queue.shift()`, `size` for `queue.length`, `drain()` for `queue.splice(0)`.
  */
 export class FairQueue<T> {
   private readonly queues = new Map<string, KeyQueue<T>>();
-  /** Keys with items, in turn order; the first is the one being served. */
-  private readonly active: string[] = [];
+  /** Keys with items waiting. */
+  private readonly active = new Set<string>();
   private count = 0;
+  private seq = 0;
+  /** The start tag of the item handed out last. */
+  private virtualTime = 0;
 
   constructor(private readonly defaultWeight = 1) {
     checkWeight(defaultWeight);
@@ -36,7 +50,7 @@ export class FairQueue<T> {
     return this.queues.get(key)?.items.length ?? 0;
   }
 
-  /** A key's share relative to others (default 1); takes effect from its next turn. */
+  /** A key's share relative to others (default 1); applies to items pushed from now on. */
   setWeight(key: string, weight: number): void {
     checkWeight(weight);
     this.queueOf(key).weight = weight;
@@ -48,71 +62,56 @@ export class FairQueue<T> {
 
   push(key: string, item: T): void {
     const q = this.queueOf(key);
-    if (!q.items.length) {
-      q.deficit = 0;
-      q.inTurn = false;
-      this.active.push(key);
-    }
-    q.items.push(item);
+    const start = q.items.length ? q.finish : Math.max(this.virtualTime, q.finish);
+    q.finish = start + 1 / q.weight;
+    q.items.push({ item, start, seq: this.seq++ });
+    this.active.add(key);
     this.count++;
   }
 
   shift(): T | undefined {
-    if (!this.count) return undefined;
-    // Terminates: every pass over the active keys adds a positive weight to each one's credit.
-    for (;;) {
-      const key = this.active[0]!;
+    let best: KeyQueue<T> | undefined;
+    let bestKey = '';
+    for (const key of this.active) {
       const q = this.queues.get(key)!;
-      if (!q.inTurn) {
-        q.deficit += q.weight;
-        q.inTurn = true;
+      const head = q.items[0]!;
+      const b = best?.items[0];
+      if (!b || head.start < b.start || (head.start === b.start && head.seq < b.seq)) {
+        best = q;
+        bestKey = key;
       }
-      if (q.deficit < 1) {
-        this.endTurn(q);
-        continue;
-      }
-      q.deficit -= 1;
-      const item = q.items.shift()!;
-      this.count--;
-      if (!q.items.length) {
-        this.active.shift();
-        q.deficit = 0;
-        q.inTurn = false;
-      } else if (q.deficit < 1) {
-        this.endTurn(q);
-      }
-      return item;
     }
+    if (!best) return undefined;
+    const next = best.items.shift()!;
+    if (!best.items.length) this.active.delete(bestKey);
+    this.count--;
+    this.virtualTime = Math.max(this.virtualTime, next.start);
+    return next.item;
   }
 
   /** Removes and returns one key's waiting items (its camera stopped). */
   remove(key: string): T[] {
     const q = this.queues.get(key);
     if (!q?.items.length) return [];
-    const items = q.items.splice(0);
+    const items = q.items.splice(0).map((t) => t.item);
     this.count -= items.length;
-    this.active.splice(this.active.indexOf(key), 1);
-    q.deficit = 0;
-    q.inTurn = false;
+    this.active.delete(key);
+    // What it did not get is not owed to it later.
+    q.finish = this.virtualTime;
     return items;
   }
 
-  /** Removes and returns every waiting item, oldest key turn first (pool closing). */
+  /** Removes and returns every waiting item, in the order they would have left (pool closing). */
   drain(): T[] {
     const out: T[] = [];
-    for (const key of [...this.active]) out.push(...this.remove(key));
+    while (this.count) out.push(this.shift() as T);
     return out;
-  }
-
-  private endTurn(q: KeyQueue<T>): void {
-    q.inTurn = false;
-    this.active.push(this.active.shift()!);
   }
 
   private queueOf(key: string): KeyQueue<T> {
     let q = this.queues.get(key);
     if (!q) {
-      q = { items: [], weight: this.defaultWeight, deficit: 0, inTurn: false };
+      q = { items: [], weight: this.defaultWeight, finish: 0 };
       this.queues.set(key, q);
     }
     return q;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { decoders } from '../detect/decoders/registry.js';
-import { nms } from '../detect/nms.js';
+import { selectCandidates } from '../detect/nms.js';
 import type { ProviderRefusal } from '../types.js';
 import { executionProvider } from './execution-provider.js';
 import { floatToHalf, halfArrayToFloat32 } from './float16.js';
@@ -39,8 +39,8 @@ async function createSession(): Promise<{
       const session = await ort.InferenceSession.create(init.modelPath, {
         executionProviders: [executionProvider(provider, init.model, init.dataDir)],
         intraOpNumThreads: init.intraOpThreads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
+        interOpNumThreads: init.session?.interOpThreads ?? 1,
+        graphOptimizationLevel: init.session?.graphOptimization ?? 'all',
       });
       return {
         session,
@@ -96,9 +96,10 @@ try {
       const out = await session.run({ [ready.inputName]: input });
       const t2 = performance.now();
       const tensor = out[ready.outputName]!;
-      const candidates = nms(
+      const candidates = selectCandidates(
         decoder.decode(toFloat32(tensor.data), tensor.dims, init.input, init.thresholds),
         init.thresholds,
+        decoder.nmsInside,
       );
       const t3 = performance.now();
       const res: InferResponse = {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { Candidate } from '../detect/candidate.js';
 import type { ProviderRefusal } from '../types.js';
+import { FairQueue } from './fair-queue.js';
 import type { InferenceWorkerInit, InferRequest, InferResponse, WorkerReady } from './worker-protocol.js';
 
 export interface PoolResult {
@@ -31,15 +32,17 @@ const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
 const entry = new URL('./inference-worker.ts', import.meta.url).href;
 
 /**
- * N inference workers of one model, a queue in front. A worker that crashes fails only its own request
- * and is replaced; the pool lives on. The pixels of each request go to the worker and come back, so the
+ * N inference workers of one model, a queue in front. The queue is fair across request keys (cameras):
+ * start-time fair queueing weighted by `setWeight`, so under saturation each camera gets its share of the
+ * workers and none starves. A worker that crashes fails only its own request and is replaced; the pool
+ * lives on. The pixels of each request go to the worker and come back, so the
  * caller gets them back (`PoolResult.pixels`) for snapshots and statistics after detection.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   /** Every live worker, ready or still starting, so close() ends them all. */
   private readonly workers = new Set<Worker>();
-  private readonly queue: Job[] = [];
+  private readonly queue = new FairQueue<Job>();
   private nextId = 1;
   private closed = false;
   provider!: string;
@@ -68,18 +71,23 @@ export class WorkerPool {
   }
   /** Requests waiting for a free worker. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
   /** Workers running a request now. */
   get busy(): number {
     return this.slots.filter((s) => s.busy).length;
   }
 
+  /** A producer's share of the workers when they are all busy (default 1; 2 gets twice the slots of 1). */
+  setWeight(key: string, weight: number): void {
+    this.queue.setWeight(key, weight);
+  }
+
   /** Queues one frame (packed HWC bytes at the input size); `key` names its producer (the camera). */
   run(pixels: Uint8Array, key = ''): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('inference pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ key, pixels, enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push(key, { key, pixels, enqueuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
@@ -136,7 +144,7 @@ export class WorkerPool {
       this.lastStartError = e as Error;
       // Keep serving on the remaining workers; with none left every queued request fails clearly.
       if (!this.slots.length && !this.closed) {
-        for (const job of this.queue.splice(0))
+        for (const job of this.queue.drain())
           job.reject(new Error(`no inference worker left: ${(e as Error).message}`));
       }
     });
@@ -144,7 +152,7 @@ export class WorkerPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.busy || !this.queue.length) continue;
+      if (slot.busy || !this.queue.size) continue;
       const job = this.queue.shift()!;
       const id = this.nextId++;
       slot.busy = { id, job, startedAt: performance.now() };
@@ -188,7 +196,7 @@ export class WorkerPool {
   /** Rejects what waits, ends every worker (running requests included); later runs are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('inference pool is closed'));
+    for (const job of this.queue.drain()) job.reject(new Error('inference pool is closed'));
     for (const slot of this.slots) slot.busy?.job.reject(new Error('inference pool is closed'));
     this.slots.length = 0;
     await Promise.all([...this.workers].map((w) => w.terminate()));

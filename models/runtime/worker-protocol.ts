@@ -13,6 +13,8 @@ export interface InferenceWorkerInit {
   thresholds: Thresholds;
   providers: ProviderName[];
   intraOpThreads: number;
+  /** Graph optimisation and inter-op threads (ModelConfig.session); onnxruntime's defaults for Vigil when absent. */
+  session?: ModelConfig['session'];
   model: Pick<ModelConfig, 'tensorrt' | 'cudaDeviceId'>;
   dataDir: string;
 }

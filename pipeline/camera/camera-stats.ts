@@ -6,6 +6,10 @@ export class CameraStats {
   processed = 0;
   /** Frames overtaken by newer ones before inference (latest-wins). */
   dropped = 0;
+  /** Frames the motion gate kept from inference (a still scene between heartbeats). */
+  gated = 0;
+  /** Safety-chain failures (tracking, rules); the frame's detections still go out. */
+  safetyErrors = 0;
   inferenceErrors = 0;
   lastInferenceMs = 0;
   lastDetections = 0;
@@ -18,6 +22,8 @@ export class CameraStats {
       framesIn: this.framesIn,
       processed: this.processed,
       dropped: this.dropped,
+      gated: this.gated,
+      safetyErrors: this.safetyErrors,
       inferenceErrors: this.inferenceErrors,
       inputFps: round(this.inputRate.rate()),
       processedFps: round(this.processedRate.rate()),

@@ -4,7 +4,7 @@ import type { DriftReference, ReferenceExport, StoredWindow, WindowStatus } from
 import { DriftProfile } from './profile.js';
 
 /** The drift database's tables and the mapping of their rows (reference-store.ts is the API). */
-const schemaVersion = 1;
+const schemaVersion = 2;
 
 export interface WindowRow {
   camera: string;
@@ -16,6 +16,7 @@ export interface WindowRow {
   state: DriftState;
   state_since: number;
   profile: string;
+  reference_id: number | null;
 }
 
 export interface ReferenceRow {
@@ -38,11 +39,19 @@ export function migrate(db: Database.Database): void {
   if (version > schemaVersion)
     throw new Error(`drift database schema ${version} is newer than this agent (${schemaVersion})`);
   if (version === schemaVersion) return;
+  if (version === 1) {
+    // v2: the reference a window was compared with, so a restart knows whether its state still holds.
+    db.transaction(() =>
+      db.exec(`ALTER TABLE drift_windows ADD COLUMN reference_id INTEGER; PRAGMA user_version = 2;`),
+    )();
+    return;
+  }
   const create = `
     CREATE TABLE drift_windows (
       camera TEXT NOT NULL, model_id TEXT NOT NULL, config_rev TEXT NOT NULL,
       start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, frames INTEGER NOT NULL,
       status TEXT NOT NULL, state TEXT NOT NULL, state_since INTEGER NOT NULL, profile TEXT NOT NULL,
+      reference_id INTEGER,
       PRIMARY KEY (camera, model_id, config_rev, start_ms)
     );
     CREATE INDEX drift_windows_by_camera_time ON drift_windows (camera, start_ms);
@@ -71,6 +80,7 @@ export function toWindow(r: WindowRow): StoredWindow {
     state: (driftStates as readonly string[]).includes(r.state) ? r.state : 'ok',
     stateSince: r.state_since,
     profile: DriftProfile.parse(JSON.parse(r.profile)),
+    referenceId: r.reference_id ?? null,
   };
 }
 

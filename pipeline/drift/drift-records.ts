@@ -20,6 +20,8 @@ export interface StoredWindow extends DriftKey {
   /** When the state began (epoch ms, the clock of the windows). */
   stateSince: number;
   profile: DriftProfile;
+  /** The reference the window was compared with (null: none). */
+  referenceId?: number | null;
 }
 
 export const referenceSources = ['baseline', 'auto', 'import'] as const;

@@ -5,7 +5,7 @@ import type { DetectionEvent } from '../camera/camera-pipeline.js';
 import { DriftAccumulator } from './drift-accumulator.js';
 import { DriftComparator, type StatScore } from './drift-comparator.js';
 import type { DriftState } from './drift-state.js';
-import { imageStatsOf, type ImageStats } from './image-stats.js';
+import { imageStatsOf, samplingStep, type ImageStats } from './image-stats.js';
 import type { DriftProfile } from './profile.js';
 import type { DriftKey, DriftReference, WindowStatus } from './drift-records.js';
 import type { ReferenceStore } from './reference-store.js';
@@ -54,22 +54,31 @@ export interface DriftReport extends DriftKey {
  */
 export class DriftWindow {
   private readonly acc: DriftAccumulator;
-  private readonly comparator: DriftComparator;
+  private comparator: DriftComparator;
   private readonly windowMs: number;
   private readonly clock: (event: DetectionEvent) => number;
   private readonly now: () => number;
   private start: number | null = null;
+  /** End of the last closed window: a late event (captured before it, processed after) counts in the next. */
+  private closedUntil = -Infinity;
   private stateSince: number | null;
   private cached: DriftReference | null = null;
+  /** The reference the state was reached against: a new one (a baseline, an import) starts it afresh. */
+  private stateReference: number | null;
 
   constructor(private readonly opts: DriftWindowOptions) {
     this.acc = new DriftAccumulator({ maxLabels: opts.config.maxLabels });
     this.windowMs = opts.config.windowMinutes * 60_000;
     this.clock = opts.clock ?? ((e) => e.ts);
     this.now = opts.now ?? Date.now;
-    const last = opts.store?.lastWindow(opts) ?? null;
+    // After a restart the state resumes from the last stored window, if it was reached against the
+    // reference that is active now.
+    const active = opts.store?.activeReferenceId(opts) ?? opts.reference?.id ?? null;
+    const stored = opts.store?.lastWindow(opts) ?? null;
+    const last = stored && (stored.referenceId ?? null) === active ? stored : null;
     this.comparator = new DriftComparator(opts.config, last?.state ?? 'ok');
     this.stateSince = last?.stateSince ?? null;
+    this.stateReference = active;
   }
 
   get state(): DriftState {
@@ -81,12 +90,16 @@ export class DriftWindow {
    * went to inference; left out, they are taken from event.frame if its buffer is still there.
    */
   add(event: DetectionEvent, image?: ImageStats | null): DriftReport[] {
-    const t = this.clock(event);
+    const t = Math.max(this.clock(event), this.closedUntil);
     const reports = this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
     if (this.start === null) this.start = Math.floor(t / this.windowMs) * this.windowMs;
     const stats =
       image === undefined
-        ? imageStatsOf(event.frame, this.opts.pixelOrder, this.opts.config.imageStep)
+        ? imageStatsOf(
+            event.frame,
+            this.opts.pixelOrder,
+            samplingStep(event.frame.letterbox, this.opts.config),
+          )
         : image;
     this.acc.addFrame(stats);
     this.acc.addDetections(event);
@@ -117,11 +130,18 @@ export class DriftWindow {
     };
     const start = this.start!;
     const end = start + this.windowMs;
+    this.closedUntil = end;
     const profile = this.acc.snapshot();
     this.acc.reset();
     this.start = null;
 
     let reference = this.referenceFor(key);
+    const referenceId = reference?.id ?? null;
+    if (referenceId !== this.stateReference) {
+      this.comparator = new DriftComparator(config, 'ok');
+      this.stateSince = null;
+      this.stateReference = referenceId;
+    }
     let baseline: DriftReport['baseline'] = null;
     let status: WindowStatus;
     if (profile.frames < config.minFrames) status = 'too-few-samples';
@@ -131,7 +151,7 @@ export class DriftWindow {
     const state = this.comparator.machine.state;
     if (comparison?.changed || this.stateSince === null) this.stateSince = comparison?.changed ? end : start;
     const stateSince = this.stateSince;
-    store?.saveWindow({ ...key, start, end, status, state, stateSince, profile });
+    store?.saveWindow({ ...key, start, end, status, state, stateSince, profile, referenceId });
     store?.pruneWindows(end - config.retainDays * 86_400_000);
 
     if (!reference && store && config.autoBaselineHours > 0) {

@@ -1,4 +1,4 @@
-import type { InputFrame, InputSpec } from '../../models/types.js';
+import type { InputFrame, InputSpec, Letterbox } from '../../models/types.js';
 
 /** What a frame looks like, in numbers that move when a lens gets dirty, the light changes or the view does. */
 export interface ImageStats {
@@ -86,4 +86,18 @@ export function imageStatsOf(
     dark: dark / n,
     samples: n,
   };
+}
+
+/**
+ * The pixel step for a picture: `imageStep`, raised so that no more than about `imageSamples` pixels are
+ * read, which keeps the cost per frame fixed whatever the model's input size.
+ */
+export function samplingStep(
+  lb: Pick<Letterbox, 'scaledWidth' | 'scaledHeight'>,
+  cfg: { imageStep: number; imageSamples: number },
+): number {
+  return Math.max(
+    cfg.imageStep,
+    Math.round(Math.sqrt((lb.scaledWidth * lb.scaledHeight) / cfg.imageSamples)),
+  );
 }

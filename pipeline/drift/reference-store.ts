@@ -43,8 +43,9 @@ export class ReferenceStore {
       this.db
         .prepare(
           `INSERT OR REPLACE INTO drift_windows
-             (camera, model_id, config_rev, start_ms, end_ms, frames, status, state, state_since, profile)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             (camera, model_id, config_rev, start_ms, end_ms, frames, status, state, state_since, profile,
+              reference_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           w.camera,
@@ -57,6 +58,7 @@ export class ReferenceStore {
           w.state,
           w.stateSince,
           JSON.stringify(profile),
+          w.referenceId ?? null,
         );
     })();
   }

@@ -15,13 +15,12 @@ export interface MotionResult {
   region?: Box;
 }
 
-/** Changed pixels learn this much slower: a parked forklift fades into the background, a walker does not. */
-const foregroundRate = 0.25;
-
 /**
- * Background-subtraction motion detector on a small grey frame: a running average background, a
- * per-pixel difference threshold, and cells that move when enough of their pixels changed. Masked
- * regions (source-pixel polygons) never count.
+ * Background-subtraction motion detector on a small grey frame: a running average background with a time
+ * constant (`backgroundS`, so the frame rate does not change what counts as still), a per-pixel
+ * difference threshold, and cells that move when enough of their pixels changed. Whatever stops moving
+ * fades into the background within seconds: a scene of people standing still is a still scene (they stay
+ * tracked at the heartbeat rate). Masked regions (source-pixel polygons) never count.
  */
 export class MotionDetector {
   readonly cfg: MotionConfig;
@@ -36,24 +35,29 @@ export class MotionDetector {
   private cols = 0;
   private unmasked = 0;
   private frames = 0;
+  private lastTime = 0;
 
   constructor(cfg: MotionConfigInput = {}) {
     this.cfg = MotionConfig.parse(cfg);
   }
 
-  /** Compares one letterboxed frame with the background, then updates the background with it. */
-  detect(data: Uint8Array, letterbox: Letterbox): MotionResult {
+  /**
+   * Compares one letterboxed frame with the background, then updates the background with it. `timeMs`:
+   * the frame's scene time (frames must come in order); the background learns by elapsed time.
+   */
+  detect(data: Uint8Array, letterbox: Letterbox, timeMs: number): MotionResult {
     this.prepare(letterbox);
     const { cfg, grey, background, cellOf, cellChanged } = this;
     this.scaler!.fill(data, grey);
+    const dt = Math.max(0, timeMs - this.lastTime);
+    this.lastTime = timeMs;
     if (this.frames++ === 0) {
       for (let i = 0; i < grey.length; i++) background[i] = grey[i]!;
       return { moving: false, sceneChange: false, movingCells: 0, changed: 0 };
     }
     cellChanged.fill(0);
     let changed = 0;
-    const alpha = cfg.alpha;
-    const slow = alpha * foregroundRate;
+    const alpha = 1 - Math.exp(-dt / (cfg.backgroundS * 1000));
     for (let i = 0; i < grey.length; i++) {
       const g = grey[i]!;
       const b = background[i]!;
@@ -62,10 +66,8 @@ export class MotionDetector {
       if ((d > cfg.pixelThreshold || -d > cfg.pixelThreshold) && cell >= 0) {
         changed++;
         cellChanged[cell]!++;
-        background[i] = b + slow * d;
-      } else {
-        background[i] = b + alpha * d;
       }
+      background[i] = b + alpha * d;
     }
     const share = this.unmasked ? changed / this.unmasked : 0;
     if (share > cfg.globalChange) {

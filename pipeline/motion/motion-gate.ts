@@ -67,7 +67,7 @@ export class MotionGate {
   private judge(frame: GateFrame): GateDecision {
     if (!this.cfg.enabled) return 'off';
     const time = this.clock.advance(frame.ts, frame.pts);
-    const m = this.detector.detect(frame.data, frame.letterbox);
+    const m = this.detector.detect(frame.data, frame.letterbox, time);
     this.last = m;
     const first = this.lastInfer === -Infinity;
     if (m.moving) this.lastMotion = time;

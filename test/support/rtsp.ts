@@ -11,6 +11,10 @@ export interface RtspServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and mount. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open but no frame arrives, as with a hung camera. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
 }
 
 /** A real RTSP server (GStreamer gst-rtsp-server, Debian's python3-gi) streaming `file` in real time. */
@@ -51,5 +55,7 @@ export async function startRtspServer(
       proc.kill('SIGKILL');
     });
   await start();
-  return { url: `rtsp://127.0.0.1:${port}/${mount}`, port, stop, start };
+  const pause = () => void child?.kill('SIGSTOP');
+  const resume = () => void child?.kill('SIGCONT');
+  return { url: `rtsp://127.0.0.1:${port}/${mount}`, port, stop, start, pause, resume };
 }

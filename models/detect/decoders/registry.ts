@@ -1,12 +1,16 @@
 import type { ModelFamily } from '../../../config/schema.js';
 import type { OnnxInfo } from '../../onnx/onnx-info.js';
 import type { Decoder } from './decoder.js';
+import { end2endDecoder } from './end2end.js';
+import { yolov5Decoder } from './yolov5.js';
 import { fmt, yolov8Decoder } from './yolov8.js';
 import { yoloxDecoder } from './yolox.js';
 
-/** Explicit registry of detector families (no discovery). */
+/** Explicit registry of detector families (no discovery). The layouts are mutually exclusive. */
 export const decoders: Record<ModelFamily, Decoder> = {
   yolov8: yolov8Decoder,
+  yolov5: yolov5Decoder,
+  end2end: end2endDecoder,
   yolox: yoloxDecoder,
 };
 
@@ -33,7 +37,11 @@ export function detectFamily(
     if (why) throw new Error(`output ${info.outputs[0]!.name} does not fit family ${wanted}: ${why}`);
     return decoders[wanted];
   }
-  const order: ModelFamily[] = info.metadata.names ? ['yolov8', 'yolox'] : ['yolox', 'yolov8'];
+  // Fixed layouts refuse each other. With a symbolic N (dynamic export) YOLOX and YOLOv5 rows look alike:
+  // Ultralytics metadata (YOLOv5 exports carry names, YOLOX files none) decides.
+  const order: ModelFamily[] = info.metadata.names
+    ? ['yolov8', 'yolov5', 'end2end', 'yolox']
+    : ['yolox', 'yolov8', 'yolov5', 'end2end'];
   const reasons: string[] = [];
   for (const family of order) {
     const why = decoders[family].refuse(dims, input);

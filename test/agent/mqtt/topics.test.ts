@@ -9,6 +9,7 @@ describe('topics', () => {
     expect(t.camera('cam1')).toEqual({
       detections: 'acme/vigil/site-1/box_7/cameras/cam1/detections',
       state: 'acme/vigil/site-1/box_7/cameras/cam1/state',
+      events: 'acme/vigil/site-1/box_7/cameras/cam1/events',
     });
   });
 

@@ -89,6 +89,33 @@ describe('DriftWindow', () => {
     store.close();
   });
 
+  it('a frame captured before a closed window ended (still in inference then) counts in the next one', () => {
+    const w = new DriftWindow({ ...key, config, reference: null });
+    feed(w, 0, 9);
+    expect(w.tick(1000).map((r) => r.window)).toEqual([{ start: 0, end: 1000, frames: 9, imageFrames: 9 }]);
+    feed(w, 9, 12); // frame 9 has ts 900: late
+    const [next] = w.tick(2000);
+    expect(next!.window).toEqual({ start: 1000, end: 2000, frames: 3, imageFrames: 3 });
+  });
+
+  it('a new reference (a baseline, an import) starts the state afresh, also across a restart', () => {
+    const store = openStore();
+    const w = new DriftWindow({ ...key, config, store });
+    feed(w, 0, 40);
+    feed(w, 40, 51, 40);
+    expect(w.state).toBe('alarm');
+    // the operator says the darker picture is the new normal
+    const ref = store.buildReference(key, { from: 4000, to: 5000 }, 'baseline', 1);
+    expect(new DriftWindow({ ...key, config, store }).state).toBe('ok');
+    const after = feed(w, 51, 71, 40);
+    expect(after.map((r) => [r.status, r.state, r.previous, r.reference?.id])).toEqual([
+      ['scored', 'ok', 'ok', ref.id],
+      ['scored', 'ok', 'ok', ref.id],
+    ]);
+    expect(store.lastWindow(key)).toMatchObject({ referenceId: ref.id, state: 'ok' });
+    store.close();
+  });
+
   it('as an RxJS operator, with payloads that match their schemas', async () => {
     const store = openStore();
     const events = Array.from({ length: 43 }, (_, i) => syntheticEvent(i, 2 + (i % 2)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeLetterbox } from '../../../models/letterbox.js';
 import type { InputFrame } from '../../../models/types.js';
-import { imageStatsOf } from '../../../pipeline/drift/image-stats.js';
+import { imageStatsOf, samplingStep } from '../../../pipeline/drift/image-stats.js';
 
 /** A 64×64 model input holding a 64×48 picture centred with 8 rows of padding (value 114) above and below. */
 function frame(pixel: (x: number, y: number) => [number, number, number]): InputFrame {
@@ -75,5 +75,13 @@ describe('image statistics of a letterboxed frame', () => {
   it('a buffer handed to an inference worker (detached, length 0) gives no statistics', () => {
     const f = frame(() => [1, 2, 3]);
     expect(imageStatsOf({ data: new Uint8Array(0), letterbox: f.letterbox })).toBeNull();
+  });
+
+  it('samplingStep keeps the pixels read per frame near imageSamples, never below imageStep', () => {
+    const cfg = { imageStep: 4, imageSamples: 5000 };
+    expect(samplingStep({ scaledWidth: 320, scaledHeight: 240 }, cfg)).toBe(4); // 4800 pixels
+    expect(samplingStep({ scaledWidth: 640, scaledHeight: 480 }, cfg)).toBe(8); // 4800 pixels
+    expect(samplingStep({ scaledWidth: 1280, scaledHeight: 720 }, cfg)).toBe(14); // about 4700
+    expect(samplingStep({ scaledWidth: 100, scaledHeight: 100 }, cfg)).toBe(4);
   });
 });

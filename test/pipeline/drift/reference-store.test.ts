@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,5 +88,36 @@ describe('ReferenceStore (a real SQLite file)', () => {
     expect(() => b.importReference({ format: 'something-else' })).toThrow();
     expect(() => b.importReference({ ...(json as object), binsVersion: 999 })).toThrow(/bins version 999/);
     b.close();
+  });
+
+  it('opens a version 1 file (before windows recorded their reference) and keeps its windows', () => {
+    const file = dbFile();
+    const v1 = new Database(file);
+    v1.exec(`
+      CREATE TABLE drift_windows (
+        camera TEXT NOT NULL, model_id TEXT NOT NULL, config_rev TEXT NOT NULL,
+        start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, frames INTEGER NOT NULL,
+        status TEXT NOT NULL, state TEXT NOT NULL, state_since INTEGER NOT NULL, profile TEXT NOT NULL,
+        PRIMARY KEY (camera, model_id, config_rev, start_ms)
+      );
+      CREATE TABLE drift_references (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        camera TEXT NOT NULL, model_id TEXT NOT NULL, config_rev TEXT NOT NULL,
+        from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, windows INTEGER NOT NULL,
+        source TEXT NOT NULL, created_at INTEGER NOT NULL, origin TEXT, bins_version INTEGER NOT NULL,
+        profile TEXT NOT NULL
+      );
+      PRAGMA user_version = 1;
+    `);
+    const w = window(0, 10);
+    v1.prepare(
+      `INSERT INTO drift_windows VALUES ('cam1', 'det', 'rev-a', 0, 1000, 10, 'scored', 'warn', 0, ?)`,
+    ).run(JSON.stringify(w.profile));
+    v1.close();
+    const store = ReferenceStore.open(file);
+    expect(store.lastWindow(key)).toMatchObject({ state: 'warn', referenceId: null, profile: w.profile });
+    store.saveWindow({ ...window(1000, 10), referenceId: 7 });
+    expect(store.lastWindow(key)).toMatchObject({ start: 1000, referenceId: 7 });
+    store.close();
   });
 });

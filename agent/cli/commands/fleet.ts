@@ -1,0 +1,115 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { FleetTarget, type FleetBodyInput } from '../../fleet/fleet-document.js';
+import { fleetPrivateKey, generateFleetKey, signDocument } from '../../fleet/fleet-signature.js';
+import type { CliResult } from '../main.js';
+
+const fail = (result: CliResult, code: number, text: string) => {
+  console.error(`vigil fleet: ${text}`);
+  result.code = code;
+};
+
+/** `vigil fleet keygen | sign | push` (docs/fleet.md). */
+export function registerFleet(program: Command, result: CliResult): void {
+  const fleet = program.command('fleet').description('sign and push configs to a fleet of boxes');
+
+  fleet
+    .command('keygen')
+    .description('make an Ed25519 fleet signing key: the private key to a file, the public key to stdout')
+    .option('-o, --out <file>', 'private key file (PKCS#8 PEM, mode 0600)', 'fleet-key.pem')
+    .action((opts: { out: string }) => {
+      if (existsSync(opts.out)) return fail(result, 2, `${opts.out} exists; not overwriting a key`);
+      const key = generateFleetKey();
+      writeFileSync(opts.out, key.privatePem, { mode: 0o600, flag: 'wx' });
+      console.error(`private key written to ${opts.out} (keep it off the boxes); key id ${key.keyId}`);
+      console.log(`# add to each box's config:\nfleet:\n  keys:\n    - ${key.publicBase64}`);
+    });
+
+  fleet
+    .command('sign')
+    .description('sign a fleet config (YAML: models, cameras, …) and print the document (JSON)')
+    .argument('<config>', 'the config body: models, cameras and optionally mqtt, http, outbox, logLevel')
+    .requiredOption('-k, --key <file>', 'private key from `vigil fleet keygen`')
+    .requiredOption('-t, --target <target>', 'group:<name>, site:<site> or device:<site>/<device>')
+    .option('-r, --revision <n>', 'document revision; must rise with every push (default: Unix time in s)')
+    .action((file: string, opts: { key: string; target: string; revision?: string }) => {
+      try {
+        const target = FleetTarget.safeParse(opts.target);
+        if (!target.success) return fail(result, 2, `--target: ${target.error.issues[0]?.message}`);
+        const revision = opts.revision === undefined ? Math.floor(Date.now() / 1000) : Number(opts.revision);
+        if (!Number.isSafeInteger(revision) || revision < 1)
+          return fail(result, 2, `--revision: expected a positive integer, got ${opts.revision}`);
+        const body = parseYaml(readFileSync(file, 'utf8')) as FleetBodyInput;
+        const doc = signDocument(
+          { revision, target: target.data, config: body },
+          fleetPrivateKey(readFileSync(opts.key)),
+        );
+        process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      } catch (err) {
+        fail(result, 2, err instanceof Error ? err.message : String(err));
+      }
+    });
+
+  fleet
+    .command('push')
+    .description('publish a signed document and wait for every targeted box to report')
+    .argument('<document>', 'a document from `vigil fleet sign`')
+    .requiredOption('--mqtt <url>', 'broker URL')
+    .option('-t, --target <target>', "check that the document's target is this one")
+    .option('--base-topic <topic>', 'topic root', 'vigil')
+    .option('--username <name>', 'broker user')
+    .option('--timeout <s>', 'stop waiting after this many seconds', '120')
+    .option('--expect <n>', 'wait until at least this many boxes are known')
+    .action(async (file: string, opts: Record<string, string | undefined>) => {
+      const { pushDocument } = await import('../../fleet/push.js');
+      const { renderPushTable } = await import('../../fleet/push-tracker.js');
+      const document = readFileSync(file);
+      try {
+        const target = (JSON.parse(document.toString('utf8')) as { target?: unknown }).target;
+        if (opts.target && target !== opts.target)
+          return fail(result, 2, `the document targets ${String(target)}, not ${opts.target}`);
+      } catch (err) {
+        return fail(result, 2, `${file}: ${(err as Error).message}`);
+      }
+      const live = process.stdout.isTTY;
+      let shown = 0;
+      let lastLine = '';
+      const outcome = await pushDocument({
+        url: opts.mqtt!,
+        document,
+        baseTopic: opts.baseTopic!,
+        timeoutMs: Number(opts.timeout) * 1000,
+        ...(opts.expect && { expect: Number(opts.expect) }),
+        ...(opts.username && { username: opts.username }),
+        ...(process.env.VIGIL_MQTT_PASSWORD && { password: process.env.VIGIL_MQTT_PASSWORD }),
+        onUpdate: (tracker, ms) => {
+          if (live) {
+            // Redraw the table in place.
+            const text = renderPushTable(tracker, tracker.revision, ms);
+            process.stdout.write(`${shown ? `\x1b[${shown}A\x1b[J` : ''}${text}\n`);
+            shown = text.split('\n').length;
+            return;
+          }
+          // A log (CI, a pipe): one line per box whose status changed.
+          for (const r of tracker.rows.values()) {
+            const line = `${r.site}/${r.device} ${r.status}${r.errors.length ? `: ${r.errors.join('; ')}` : ''}`;
+            if (r.status !== 'waiting' && !lastLine.includes(`\n${line}\n`)) {
+              console.log(line);
+              lastLine += `\n${line}\n`;
+            }
+          }
+        },
+      }).catch((err: unknown) => {
+        fail(result, 1, err instanceof Error ? err.message : String(err));
+        return undefined;
+      });
+      if (!outcome) return;
+      const { tracker } = outcome;
+      if (live) process.stdout.write(shown ? `\x1b[${shown}A\x1b[J` : '');
+      console.log(renderPushTable(tracker, outcome.revision, outcome.elapsedMs));
+      const n = tracker.counts();
+      if (outcome.timedOut) console.log(`timed out: the document stays retained on ${outcome.topic}`);
+      result.code = n.rejected || n.rolled_back || outcome.timedOut ? 1 : 0;
+    });
+}

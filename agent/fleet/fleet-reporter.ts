@@ -1,0 +1,115 @@
+import type { VigilConfig } from '../../config/schema.js';
+import type { StoredConfig } from './config-store.js';
+import type { FleetHost } from './fleet-host.js';
+import { ConfigResultPayload, FleetStatePayload, type RestartSection } from './fleet-payloads.js';
+import type { FleetTopics } from './fleet-topics.js';
+
+/** What became of one document, before the reporter adds identity, id and time. */
+export interface Outcome {
+  revision: number | null;
+  status: ConfigResultPayload['status'];
+  errors: string[];
+  changed: string[];
+  restartRequired?: RestartSection[];
+  durationMs?: number;
+}
+
+/** What the box runs now. */
+export interface Running {
+  revision: number;
+  source: 'file' | 'fleet';
+  stored?: StoredConfig;
+}
+
+/**
+ * Publishes the fleet service's retained `config/result` and `config/state` through the outbox, and keeps
+ * the latest outcome for the status page (agent/web/status-hooks.ts).
+ */
+export class FleetReporter {
+  lastPush: { at: number; status: Outcome['status']; revision: number | null; message?: string } | null =
+    null;
+  /** The transport sections this process started with (they change only at a restart). */
+  private readonly startedWith: Pick<VigilConfig, RestartSection>;
+
+  constructor(
+    private readonly host: FleetHost,
+    private readonly topics: FleetTopics,
+    private readonly groups: string[],
+    private readonly keyIds: string[],
+  ) {
+    const c = host.config;
+    this.startedWith = { mqtt: c.mqtt, http: c.http, outbox: c.outbox, logLevel: c.logLevel };
+  }
+
+  result(o: Outcome, running: Running): void {
+    const { config, outbox, link } = this.host;
+    this.lastPush = {
+      at: Date.now(),
+      status: o.status,
+      revision: o.revision,
+      ...(o.errors[0] && { message: o.errors[0] }),
+    };
+    outbox.enqueue({
+      topic: this.topics.result(config.site, config.device),
+      priority: 2,
+      retain: true,
+      build: ({ id, ts }) =>
+        ConfigResultPayload.parse({
+          id,
+          site: config.site,
+          device: config.device,
+          ...o,
+          running: running.revision,
+          ts,
+        }),
+    });
+    link?.notify();
+  }
+
+  state(running: Running): void {
+    const { config, outbox, link } = this.host;
+    const stored = running.stored;
+    const restartRequired = stored ? restartPending(this.startedWith, stored) : [];
+    outbox.enqueue({
+      topic: this.topics.state(config.site, config.device),
+      priority: 1,
+      retain: true,
+      coalesceKey: 'fleet/state',
+      build: ({ ts }) =>
+        FleetStatePayload.parse({
+          site: config.site,
+          device: config.device,
+          groups: this.groups,
+          revision: running.revision,
+          source: running.source,
+          ...(stored && { target: stored.target, appliedAt: stored.appliedAt }),
+          keyIds: this.keyIds,
+          ...(restartRequired.length && { restartRequired }),
+          ts,
+        }),
+    });
+    link?.notify();
+  }
+
+  /** For the status page: `{ revision, lastPush }`. */
+  status(running: Running): unknown {
+    const lp = this.lastPush;
+    return {
+      revision: String(running.revision),
+      lastPush: lp && {
+        at: lp.at,
+        result: lp.status === 'rolled_back' ? 'rolled-back' : lp.status,
+        ...(lp.revision !== null && { revision: String(lp.revision) }),
+        ...(lp.message && { message: lp.message }),
+      },
+    };
+  }
+}
+
+/** Transport sections persisted but not what the running process was started with. */
+function restartPending(running: Pick<VigilConfig, RestartSection>, stored: StoredConfig): RestartSection[] {
+  const m = stored.managed;
+  const differs = (s: RestartSection) =>
+    m[s] !== undefined && JSON.stringify(m[s]) !== JSON.stringify(running[s]);
+  return (['mqtt', 'http', 'outbox', 'logLevel'] as const).filter(differs);
+}

@@ -1,0 +1,120 @@
+import { targetMatches, type FleetTarget } from './fleet-document.js';
+import { ConfigResultPayload, FleetStatePayload } from './fleet-payloads.js';
+
+/** One box's progress during a push, as `vigil fleet push` shows it. */
+export interface PushRow {
+  site: string;
+  device: string;
+  /** `waiting`: no result yet; `current`: it already ran this revision (or a newer one) before the push. */
+  status: 'waiting' | 'current' | ConfigResultPayload['status'];
+  /** The revision the box runs, as it last said. */
+  running: number | null;
+  errors: string[];
+  changed: string[];
+  /** From the push to this box's result. */
+  ms?: number;
+}
+
+const parse = (payload: Buffer): unknown => {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Folds the retained `config/state` and `config/result` messages of the fleet into one row per box the
+ * push targets: boxes are known from their state (groups, site, device), results count when they are
+ * for the pushed revision. Pure bookkeeping: the MQTT client is the caller's (push.ts).
+ */
+export class PushTracker {
+  readonly rows = new Map<string, PushRow>();
+  private pushedAt: number | undefined;
+
+  constructor(
+    private readonly target: FleetTarget,
+    readonly revision: number,
+  ) {}
+
+  /** Marks the moment the document was published (durations count from here). */
+  pushed(at = Date.now()): void {
+    this.pushedAt = at;
+  }
+
+  /** Feeds one message; returns true when it changed a row. */
+  onMessage(topic: string, payload: Buffer, now = Date.now()): boolean {
+    if (topic.endsWith('/config/state')) {
+      const s = FleetStatePayload.safeParse(parse(payload));
+      if (!s.success || !targetMatches(this.target, s.data)) return false;
+      const row = this.row(s.data.site, s.data.device);
+      row.running = s.data.revision;
+      if (row.status === 'waiting' && this.pushedAt === undefined && s.data.revision >= this.revision)
+        row.status = 'current';
+      return true;
+    }
+    if (topic.endsWith('/config/result')) {
+      const r = ConfigResultPayload.safeParse(parse(payload));
+      if (!r.success || r.data.revision !== this.revision) return false;
+      const row = this.row(r.data.site, r.data.device);
+      Object.assign(row, {
+        status: r.data.status,
+        running: r.data.running,
+        errors: r.data.errors,
+        changed: r.data.changed,
+        ...(this.pushedAt !== undefined && { ms: Math.max(0, now - this.pushedAt) }),
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** Every known box has answered (or already ran the revision), and at least `expect` boxes are known. */
+  done(expect = 0): boolean {
+    const rows = [...this.rows.values()];
+    return rows.length >= Math.max(1, expect) && rows.every((r) => r.status !== 'waiting');
+  }
+
+  counts(): Record<PushRow['status'], number> {
+    const out = { waiting: 0, current: 0, applied: 0, rejected: 0, rolled_back: 0 };
+    for (const r of this.rows.values()) out[r.status]++;
+    return out;
+  }
+
+  private row(site: string, device: string): PushRow {
+    const key = `${site}/${device}`;
+    let row = this.rows.get(key);
+    if (!row) {
+      row = { site, device, status: 'waiting', running: null, errors: [], changed: [] };
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+}
+
+/** The progress table: one line per box, sorted, then a summary line. Plain text, no colours. */
+export function renderPushTable(tracker: PushTracker, revision: number, elapsedMs: number): string {
+  const rows = [...tracker.rows.values()].sort((a, b) =>
+    `${a.site}/${a.device}`.localeCompare(`${b.site}/${b.device}`),
+  );
+  const cells = rows.map((r) => [
+    `${r.site}/${r.device}`,
+    r.status.toUpperCase(),
+    r.running === null ? '-' : String(r.running),
+    r.ms === undefined ? '' : `${(r.ms / 1000).toFixed(1)}s`,
+    r.errors.length ? r.errors.join('; ') : r.changed.join(', '),
+  ]);
+  const header = ['DEVICE', 'STATUS', 'RUNNING', 'TIME', 'DETAIL'];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(header[i]!.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) =>
+    c
+      .map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell))
+      .join('  ')
+      .trimEnd();
+  const n = tracker.counts();
+  const summary =
+    `revision ${revision}: ${rows.length} boxes, ${n.applied} applied, ${n.current} already current, ` +
+    `${n.rejected} rejected, ${n.rolled_back} rolled back, ${n.waiting} waiting ` +
+    `(${(elapsedMs / 1000).toFixed(1)} s)`;
+  return [line(header), ...cells.map(line), '', summary].join('\n');
+}

@@ -1,0 +1,90 @@
+import mqtt from 'mqtt';
+import { FleetEnvelope } from './fleet-document.js';
+import { fleetTopics } from './fleet-topics.js';
+import { PushTracker } from './push-tracker.js';
+
+export interface PushOptions {
+  url: string;
+  /** The signed document as `vigil fleet sign` wrote it. */
+  document: Buffer;
+  baseTopic?: string;
+  username?: string;
+  password?: string;
+  /** Give up waiting for results after this (the document stays retained: late boxes still apply it). */
+  timeoutMs: number;
+  /** Wait until at least this many boxes are known (boxes announce themselves on `config/state`). */
+  expect?: number;
+  /** How long to collect the fleet's retained states before publishing (default 1 s). */
+  settleMs?: number;
+  /** Called on every change, for the live table. */
+  onUpdate?: (tracker: PushTracker, elapsedMs: number) => void;
+}
+
+export interface PushOutcome {
+  tracker: PushTracker;
+  revision: number;
+  topic: string;
+  timedOut: boolean;
+  elapsedMs: number;
+}
+
+/**
+ * Publishes a signed document (retained, QoS 1) where its target follows, then watches the fleet's
+ * `config/state` and `config/result` topics until every targeted box answered or the timeout passed.
+ * The document is checked for shape only: the boxes verify the signature.
+ */
+export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(opts.document.toString('utf8'));
+  } catch (err) {
+    throw new Error(`not a JSON document: ${(err as Error).message}`);
+  }
+  const env = FleetEnvelope.safeParse(raw);
+  if (!env.success) throw new Error(`not a signed fleet document: ${env.error.issues[0]?.message}`);
+  const { target, revision } = env.data;
+  const base = opts.baseTopic ?? 'vigil';
+  const topic = fleetTopics(base).forTarget(target);
+  const tracker = new PushTracker(target, revision);
+  const client = mqtt.connect(opts.url, {
+    clientId: `vigil-push-${Math.random().toString(16).slice(2, 10)}`,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    ...(opts.username !== undefined && { username: opts.username }),
+    ...(opts.password !== undefined && { password: opts.password }),
+  });
+  const t0 = Date.now();
+  const update = () => opts.onUpdate?.(tracker, Date.now() - t0);
+  let wake: () => void = () => {};
+  client.on('message', (t, payload) => {
+    if (tracker.onMessage(t, payload)) {
+      update();
+      wake();
+    }
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cannot connect to ${opts.url}`)), 10_000);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await client.subscribeAsync([`${base}/+/+/config/state`, `${base}/+/+/config/result`], { qos: 1 });
+    await new Promise((r) => setTimeout(r, opts.settleMs ?? 1000));
+    tracker.pushed();
+    await client.publishAsync(topic, opts.document, { qos: 1, retain: true });
+    update();
+    const deadline = t0 + opts.timeoutMs;
+    while (!tracker.done(opts.expect) && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(1000, Math.max(1, deadline - Date.now())));
+      });
+    }
+    return { tracker, revision, topic, timedOut: !tracker.done(opts.expect), elapsedMs: Date.now() - t0 };
+  } finally {
+    await client.endAsync();
+  }
+}

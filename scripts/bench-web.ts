@@ -1,0 +1,233 @@
+/**
+ * npm run bench:web — what the status page costs the pipeline: the same agent in the same run, alternating
+ * phases: no clients; N clients (default 10) that each behave like an open page (the shell and assets once,
+ * a live /api/events stream, the camera's snapshot whenever the status shows a new frame, at most once a
+ * second, as tiles.js does); the same N pages each also scraping /metrics every second. The clients run in
+ * a child process, so their own CPU is not counted against the agent.
+ *
+ * The per-frame CPU time is the agent process (all threads) plus its ffmpeg decode, per processed frame.
+ * Two estimates of the extra: A, the whole-process difference (noisy on a shared machine: other load
+ * changes inference's CPU time by several %), and B, a direct account: the main thread's extra (HTTP, SSE,
+ * status builds, metrics; its own CPU from /proc) plus snapshot renders × one render's CPU (measured alone).
+ *
+ * Options: --model PATH --source PATH --clients N (10) --seconds S per phase (20) --rounds R (2) --fps F (10)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { silentLogger } from '../config/logger.js';
+import { VigilConfig } from '../config/schema.js';
+import { Agent } from '../agent/runtime/agent.js';
+import { SnapshotRenderer } from '../agent/web/snapshot-renderer.js';
+import { WebService } from '../agent/web/web-service.js';
+
+const shared = process.env.VIGIL_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: path.join(shared, 'models', 'yolo11n-coco-int8-320.onnx') },
+    source: { type: 'string', default: path.join(shared, 'media', 'vtest.avi') },
+    clients: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '2' },
+    fps: { type: 'string', default: '10' },
+    'client-mode': { type: 'string' },
+    scrape: { type: 'boolean', default: false },
+  },
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (values['client-mode']) await runClients(values['client-mode'], Number(values.clients), values.scrape!);
+else await main();
+
+/**
+ * CPU seconds of this process (all threads, process.cpuUsage), of its main thread, and of its ffmpeg
+ * children (the decode, part of every frame's cost; they run for the whole bench with -stream_loop).
+ */
+function cpu(): { all: number; main: number; ffmpeg: number } {
+  const u = process.cpuUsage();
+  // utime and stime in USER_HZ (100 on Linux), after the ")" that ends the command name.
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return { ppid: Number(f[1]), seconds: (Number(f[11]) + Number(f[12])) / 100 };
+  };
+  let ffmpeg = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const t = ticks(stat);
+      if (t.ppid === process.pid && stat.includes('(ffmpeg)')) ffmpeg += t.seconds;
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  const main = ticks(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')).seconds;
+  return { all: (u.user + u.system) / 1e6, main, ffmpeg };
+}
+
+async function main(): Promise<void> {
+  const clients = Number(values.clients);
+  const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-web-'));
+  const config = VigilConfig.parse({
+    site: 'bench',
+    device: 'web',
+    dataDir: path.join(dir, 'data'),
+    http: { host: '127.0.0.1', port: 0 },
+    models: { det: { path: values.model } },
+    cameras: [{ id: 'cam1', source: values.source, model: 'det', fps: Number(values.fps), loop: true }],
+  });
+  const web = new WebService(config.http, { log: silentLogger });
+  const agent = new Agent(config, { log: silentLogger, version: 'bench', services: [web] });
+  await agent.start();
+  const url = `http://127.0.0.1:${web.address!.port}`;
+  const stats = () => agent.cameras.get('cam1')!.stats.snapshot();
+  console.log(
+    `model ${path.basename(values.model!)}, source ${path.basename(values.source!)} at ${values.fps} fps, ` +
+      `${availableParallelism()} cores (load ${loadavg()[0]!.toFixed(2)} at start; the machine is shared), ` +
+      `${clients} clients, ${seconds} s per phase, ${rounds} rounds\n`,
+  );
+  await sleep(5000); // warm-up: models, first frames, JIT
+
+  const phase = async (name: string, withClients: boolean, scrape = false) => {
+    const child = withClients
+      ? spawn(
+          process.execPath,
+          [
+            ...['--import', 'tsx', import.meta.filename, '--client-mode', url, '--clients', String(clients)],
+            ...(scrape ? ['--scrape'] : []),
+          ],
+          {
+            stdio: ['ignore', 'inherit', 'inherit'],
+          },
+        )
+      : undefined;
+    if (child) await sleep(2000); // clients connected and past their first page load
+    const f0 = stats().processed;
+    const r0 = web.snapshotsRendered;
+    const c0 = cpu();
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const c1 = cpu();
+    const frames = stats().processed - f0;
+    const renders = web.snapshotsRendered - r0;
+    const wall = (performance.now() - t0) / 1000;
+    child?.kill('SIGTERM');
+    if (child) await new Promise((r) => child.once('exit', r));
+    const r = {
+      name,
+      frames,
+      renders,
+      fps: frames / wall,
+      all: ((c1.all - c0.all) * 1000) / frames,
+      main: ((c1.main - c0.main) * 1000) / frames,
+      ffmpeg: ((c1.ffmpeg - c0.ffmpeg) * 1000) / frames,
+    };
+    console.log(
+      `${name.padEnd(16)} ${r.fps.toFixed(2).padStart(6)} fps  per frame: ${(r.all + r.ffmpeg).toFixed(2).padStart(6)} ms CPU ` +
+        `(agent ${r.all.toFixed(2)}, of which main thread ${r.main.toFixed(2)}; ffmpeg ${r.ffmpeg.toFixed(2)})`,
+    );
+    return r;
+  };
+
+  const idle: Awaited<ReturnType<typeof phase>>[] = [];
+  const pages: typeof idle = [];
+  const busy: typeof idle = [];
+  for (let i = 0; i < rounds; i++) {
+    idle.push(await phase(`no clients #${i + 1}`, false));
+    pages.push(await phase(`${clients} pages #${i + 1}`, true));
+    busy.push(await phase(`+ /metrics #${i + 1}`, true, true));
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const total = (r: (typeof idle)[number]) => r.all + r.ffmpeg;
+  const spread = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / mean(xs);
+  const baseTotal = mean(idle.map(total));
+  const baseMain = mean(idle.map((r) => r.main));
+  const pct = (ms: number) => `${((ms / baseTotal) * 100).toFixed(2)} %`;
+  console.log(
+    `\nper-frame CPU time of the pipeline without clients: ${baseTotal.toFixed(2)} ms (agent process + ffmpeg); ` +
+      `the idle phases differ by ${(spread(idle.map(total)) * 100).toFixed(1)} % among themselves (shared box)`,
+  );
+
+  // The snapshot renders run on libuv threads, not the main thread: their CPU is measured alone, with the
+  // camera stopped, by rendering its last frame again and again.
+  const last = agent.cameras.get('cam1')!.last!;
+  const order = agent.detectors.get('det')!.info.input.pixelOrder;
+  await agent.stopCamera('cam1');
+  const renderer = new SnapshotRenderer({ minIntervalMs: 0 });
+  const n = 40;
+  const rc0 = cpu();
+  for (let i = 0; i < n; i++) {
+    renderer.forget('cam1');
+    await renderer.snapshot(last, order);
+  }
+  const perRender = ((cpu().all - rc0.all) * 1000) / n;
+  console.log(`one snapshot render: ${perRender.toFixed(2)} ms CPU\n`);
+
+  for (const [name, rs] of [
+    [`${clients} pages at 1 Hz`, pages],
+    [`${clients} pages + /metrics at 1 Hz`, busy],
+  ] as const) {
+    const whole = mean(rs.map(total)) - baseTotal;
+    const mainExtra = mean(rs.map((r) => r.main)) - baseMain;
+    const renders = mean(rs.map((r) => r.renders / r.frames));
+    const direct = mainExtra + renders * perRender;
+    console.log(
+      `${name}: A. whole process ${whole >= 0 ? '+' : ''}${whole.toFixed(2)} ms/frame = ${pct(whole)}; ` +
+        `B. direct: main thread +${mainExtra.toFixed(3)} ms/frame + ${renders.toFixed(3)} renders/frame × ` +
+        `${perRender.toFixed(2)} ms = ${direct.toFixed(3)} ms/frame = ${pct(direct)} (target < 2 %)`,
+    );
+  }
+  await agent.stop();
+}
+
+interface Snap {
+  url: string;
+  frameNo: number;
+}
+
+/** N clients, each an open page (live stream + snapshots) and a 1 Hz /metrics scraper, until SIGTERM. */
+async function runClients(url: string, n: number, scrape: boolean): Promise<void> {
+  let stop = false;
+  process.once('SIGTERM', () => (stop = true));
+  const client = async () => {
+    const page = await (await fetch(`${url}/`)).text();
+    for (const m of page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g))
+      await (await fetch(`${url}${m[1]}`)).arrayBuffer();
+    const seen: { latest: Snap | null } = { latest: null };
+    const events = await fetch(`${url}/api/events`);
+    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+    void (async () => {
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += value;
+        let end: number;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const data = /^data: (.*)$/m.exec(buf.slice(0, end))?.[1];
+          buf = buf.slice(end + 2);
+          if (data)
+            seen.latest =
+              (JSON.parse(data) as { cameras: { snapshot: Snap | null }[] }).cameras[0]?.snapshot ?? null;
+        }
+      }
+    })().catch(() => {});
+    let shown = -1;
+    while (!stop) {
+      const tick = sleep(1000);
+      const snap = seen.latest;
+      if (snap && snap.frameNo !== shown) {
+        await (await fetch(`${url}${snap.url}`)).arrayBuffer();
+        shown = snap.frameNo;
+      }
+      if (scrape) await (await fetch(`${url}/metrics`)).text();
+      await tick;
+    }
+    await reader.cancel().catch(() => {});
+  };
+  await Promise.all(Array.from({ length: n }, () => client()));
+  process.exit(0);
+}

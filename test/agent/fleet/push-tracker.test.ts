@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { PushTracker, renderPushTable } from '../../../agent/fleet/push-tracker.js';
+
+const state = (device: string, revision: number, groups = ['north']) =>
+  Buffer.from(JSON.stringify({ site: 'yard', device, groups, revision, source: 'fleet', keyIds: [], ts: 1 }));
+const result = (device: string, revision: number, status: string, errors: string[] = []) =>
+  Buffer.from(
+    JSON.stringify({
+      id: 'x',
+      site: 'yard',
+      device,
+      revision,
+      status,
+      errors,
+      changed: [],
+      running: revision,
+      ts: 2,
+    }),
+  );
+
+describe('PushTracker', () => {
+  it('knows targeted boxes from their state, and is done when each answered', () => {
+    const t = new PushTracker('group:north', 5);
+    expect(t.onMessage('vigil/yard/a/config/state', state('a', 4))).toBe(true);
+    expect(t.onMessage('vigil/yard/b/config/state', state('b', 6))).toBe(true); // already past it
+    expect(t.onMessage('vigil/yard/z/config/state', state('z', 1, ['south']))).toBe(false); // not targeted
+    t.pushed(1000);
+    expect(t.done()).toBe(false);
+    expect(t.onMessage('vigil/yard/a/config/result', result('a', 4, 'applied'))).toBe(false); // older revision
+    t.onMessage('vigil/yard/a/config/result', result('a', 5, 'rolled_back', ['camera "x": failed']), 3500);
+    expect(t.done()).toBe(true);
+    expect(t.done(3)).toBe(false);
+    expect(t.counts()).toMatchObject({ current: 1, rolled_back: 1, waiting: 0 });
+    const text = renderPushTable(t, 5, 4000);
+    expect(text).toMatch(/yard\/a\s+ROLLED_BACK\s+5\s+2\.5s\s+camera "x": failed/);
+    expect(text).toMatch(/yard\/b\s+CURRENT\s+6/);
+    expect(text).toContain(
+      'revision 5: 2 boxes, 0 applied, 1 already current, 0 rejected, 1 rolled back, 0 waiting',
+    );
+  });
+
+  it('ignores payloads that are not fleet messages', () => {
+    const t = new PushTracker('site:yard', 1);
+    expect(t.onMessage('vigil/yard/a/config/state', Buffer.from('junk'))).toBe(false);
+    expect(t.onMessage('vigil/yard/a/config/result', Buffer.from('{"revision":1}'))).toBe(false);
+    expect(t.rows.size).toBe(0);
+  });
+});

@@ -1,0 +1,48 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HealthSampler } from '../../../agent/web/health-sampler.js';
+import { HealthStatus } from '../../../agent/web/status-schema.js';
+
+/** A stand-in /sys with what a Jetson exposes: thermal zones (one bogus) and the GPU load in per mille. */
+function fakeSys(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'vigil-sys-'));
+  const zone = (name: string, milli: string) => {
+    mkdirSync(path.join(root, 'sys/class/thermal', name), { recursive: true });
+    writeFileSync(path.join(root, 'sys/class/thermal', name, 'temp'), milli);
+  };
+  zone('thermal_zone0', '48500\n');
+  zone('thermal_zone1', '61250\n');
+  zone('thermal_zone2', '-40000\n'); // an absent sensor
+  mkdirSync(path.join(root, 'sys/devices/gpu.0'), { recursive: true });
+  writeFileSync(path.join(root, 'sys/devices/gpu.0/load'), '734\n');
+  return root;
+}
+
+describe('HealthSampler: device health for the page', () => {
+  it('reads the hottest valid thermal zone and a Jetson GPU load from /sys, and the data dir disk', async () => {
+    const root = fakeSys();
+    const dataDir = path.join(root, 'data', 'not-created-yet');
+    const sampler = new HealthSampler({ dataDir, root });
+    expect(sampler.read()).toBeNull();
+    await sampler.refresh();
+    const s = sampler.read()!;
+    expect(s.temperatureC).toBe(61.3);
+    expect(s.gpu).toEqual({ loadPercent: 73.4, name: 'Jetson GPU', source: 'jetson-sysfs' });
+    // The data dir does not exist yet: its nearest existing parent's filesystem is measured.
+    expect(s.disk?.path).toBe(root);
+    expect(s.disk!.totalBytes).toBeGreaterThan(0);
+    expect(s.cores).toBeGreaterThan(0);
+    expect(HealthStatus.parse({ ...s, eventLoopLagMs: { p50: 0, p99: 0, max: 0 } })).toBeTruthy();
+  });
+
+  it('without thermal zones or a GPU the page gets nulls, not errors', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'vigil-sys-empty-'));
+    const sampler = new HealthSampler({ dataDir: root, root, gpuEveryMs: Infinity });
+    await sampler.refresh();
+    const s = sampler.read()!;
+    expect(s.temperatureC).toBeNull();
+    expect(s.disk?.path).toBe(root);
+  });
+});

@@ -1,0 +1,90 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { labelColour } from '../../../agent/web/annotation-svg.js';
+import { SnapshotRenderer } from '../../../agent/web/snapshot-renderer.js';
+import { imageToInputFrame } from '../../../models/detect/image-input.js';
+import type { InputSpec } from '../../../models/types.js';
+import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
+import { hasShared, sharedPath } from '../../support/shared.js';
+
+const spec: InputSpec = {
+  width: 320,
+  height: 320,
+  pixelOrder: 'rgb',
+  padPosition: 'center',
+  scale: 1 / 255,
+  padValue: 114,
+};
+
+/** A real picture letterboxed as the pipeline does, with detections placed where we can check them. */
+async function event(frameNo: number, order: InputSpec['pixelOrder'] = 'rgb'): Promise<DetectionEvent> {
+  const frame = await imageToInputFrame(sharedPath('media', 'zidane.jpg'), { ...spec, pixelOrder: order });
+  return {
+    camera: 'yard',
+    frameNo,
+    ts: 1_700_000_000_000 + frameNo,
+    pts: frameNo,
+    srcWidth: 1280,
+    srcHeight: 720,
+    modelId: 'det',
+    provider: 'cpu',
+    result: {
+      // Source pixels: zidane.jpg is 1280×720, the picture 320×180 (scale 0.25).
+      detections: [{ label: 'person', classId: 0, score: 0.87, box: { x1: 400, y1: 200, x2: 800, y2: 700 } }],
+      inferenceMs: 1,
+      preMs: 0,
+      postMs: 0,
+      queueMs: 0,
+    },
+    frame: { ...frame, camera: 'yard', frameNo, index: frameNo, ts: 0, pts: 0, release: () => {} },
+  } as unknown as DetectionEvent;
+}
+
+const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+
+describe.skipIf(!hasShared)('SnapshotRenderer: annotated JPEGs of the latest frame', () => {
+  it('cuts the model’s pixels out of the letterbox and draws the box and its tag in the label colour', async () => {
+    let now = 0;
+    const r = new SnapshotRenderer({ now: () => now });
+    const snap = (await r.snapshot(await event(1), 'rgb'))!;
+    expect([snap.width, snap.height]).toEqual([320, 180]);
+    const { data, info } = await sharp(snap.jpeg).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([320, 180]);
+    const at = (x: number, y: number) => [...data.subarray((y * 320 + x) * 3, (y * 320 + x) * 3 + 3)];
+    // JPEG's chroma subsampling pales a 2 px line: close enough is within 70 per channel.
+    const close = (p: number[], c: number[]) => p.every((v, i) => Math.abs(v - c[i]!) < 70);
+    const person = hex(labelColour('person'));
+    const edge = (x: number, y: number) =>
+      [-1, 0, 1].some((d) => close(at(x + d, y), person) || close(at(x, y + d), person));
+    // Box edges at x = 100 and 200, y = 50 and 175 (source × 0.25).
+    expect(edge(100, 120)).toBe(true);
+    expect(edge(200, 120)).toBe(true);
+    expect(edge(150, 175)).toBe(true);
+    // Inside the box the picture is untouched (Zidane's shirt is not that colour).
+    expect(close(at(150, 120), person)).toBe(false);
+    // The tag above the box: its background in the colour, with dark text on it.
+    const tagRow = [...Array(90).keys()].map((i) => at(101 + i, 42));
+    expect(tagRow.filter((p) => close(p, person)).length).toBeGreaterThan(20);
+    expect(tagRow.some((p) => p.every((v) => v < 90))).toBe(true);
+  });
+
+  it('renders a camera at most once per interval, and again for a newer frame after it', async () => {
+    let now = 0;
+    const r = new SnapshotRenderer({ now: () => now, minIntervalMs: 1000 });
+    const a = (await r.snapshot(await event(1), 'rgb'))!;
+    now = 500;
+    expect((await r.snapshot(await event(2), 'rgb'))!.frameNo).toBe(1);
+    now = 1500;
+    expect((await r.snapshot(await event(3), 'rgb'))!.frameNo).toBe(3);
+    expect(r.rendered).toBe(2);
+    expect(a.jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('a BGR model’s frame comes out in RGB', async () => {
+    const r = new SnapshotRenderer();
+    const rgb = await sharp((await r.snapshot(await event(1, 'rgb'), 'rgb'))!.jpeg).stats();
+    r.forget('yard');
+    const bgr = await sharp((await r.snapshot(await event(1, 'bgr'), 'bgr'))!.jpeg).stats();
+    rgb.channels.forEach((c, i) => expect(Math.abs(c.mean - bgr.channels[i]!.mean)).toBeLessThan(2));
+  });
+});

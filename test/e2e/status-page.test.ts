@@ -1,0 +1,294 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { labelColour } from '../../agent/web/annotation-svg.js';
+import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import { hasChromium, launchChromium } from '../support/chromium.js';
+import { freePort } from '../support/free-port.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { startRtspServer, type RtspServer } from '../support/rtsp.js';
+import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
+
+/** The browser globals the in-page functions below touch (this project's TypeScript has no DOM lib). */
+interface PageImage {
+  naturalWidth: number;
+  naturalHeight: number;
+  dataset: Record<string, string | undefined>;
+  getAttribute(name: string): string | null;
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    drawImage(img: PageImage, x: number, y: number): void;
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  };
+}
+declare const document: {
+  querySelector(selector: string): PageImage | null;
+  createElement(tag: 'canvas'): PageCanvas;
+};
+declare const window: { marker?: number };
+
+/** Screenshots land here (git-ignored): test-artifacts/status-page/*.png. */
+const artefacts = path.join(repoRoot, 'test-artifacts', 'status-page');
+const stallTimeoutS = 3;
+const token = 'e2e-token-0123456789abcdef';
+
+async function startWithPage(
+  cameras: object[],
+  auth?: object,
+): Promise<{ agent: AgentProcess; base: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-page-'));
+  const port = await freePort();
+  const cfg = path.join(dir, 'vigil.yaml');
+  writeFileSync(
+    cfg,
+    stringify({
+      site: 'yard',
+      device: 'page-e2e',
+      dataDir: path.join(dir, 'data'),
+      http: { enabled: true, host: '127.0.0.1', port, ...(auth ? { auth } : {}) },
+      models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1 } },
+      cameras,
+    }),
+  );
+  const agent = startAgent(['run', '--config', cfg]);
+  await agent.waitForOutput(/status page listening/, 60_000);
+  return { agent, base: `http://127.0.0.1:${port}` };
+}
+
+/** Pixels within a small distance of an #rrggbb colour (the box colour of a label), as a share of all. */
+function nearShare(pixels: ArrayLike<number>, stride: number, hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  let n = 0;
+  for (let i = 0; i + 2 < pixels.length; i += stride) {
+    const d = Math.abs(pixels[i]! - r) + Math.abs(pixels[i + 1]! - g) + Math.abs(pixels[i + 2]! - b);
+    if (d < 60) n++;
+  }
+  return n / (pixels.length / stride);
+}
+
+interface Shown {
+  frame: number;
+  /** Share of pixels in the label's box colour. */
+  boxShare: number;
+  /** Mean brightness of a 16×16 grid over the picture: enough to tell two frames apart. */
+  grid: number[];
+}
+
+/** The tile's picture as the browser shows it, read back through a canvas (summarised in the page). */
+async function shown(page: Page, camera: string, colour: string): Promise<Shown> {
+  const { frame, rgba, w, h } = await page.evaluate((id) => {
+    const img = document.querySelector(`.tile[data-camera="${id}"] img`)!;
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    // Base64 rather than a number array: a 640×480 picture crosses the protocol in a blink.
+    let bin = '';
+    for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return { frame: Number(img.dataset.frame), rgba: btoa(bin), w: canvas.width, h: canvas.height };
+  }, camera);
+  const px = Buffer.from(rgba, 'base64');
+  const grid = new Array<number>(256).fill(0);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const k = (y * w + x) * 4;
+      grid[Math.floor((y * 16) / h) * 16 + Math.floor((x * 16) / w)]! += px[k]! + px[k + 1]! + px[k + 2]!;
+    }
+  const cell = (w / 16) * (h / 16) * 3;
+  return { frame, boxShare: nearShare(px, 4, colour), grid: grid.map((v) => v / cell) };
+}
+
+const stat = async (page: Page, camera: string, key: string) =>
+  Number(await page.locator(`.tile[data-camera="${camera}"] [data-stat="${key}"]`).innerText());
+
+describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium against a real agent', () => {
+  let browser: Browser;
+  let rtsp: RtspServer;
+  let agent: AgentProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    mkdirSync(artefacts, { recursive: true });
+    rtsp = await startRtspServer(sharedPath('media', 'vtest.avi'));
+    [browser, { agent, base }] = await Promise.all([
+      launchChromium(),
+      startWithPage([
+        {
+          id: 'yard',
+          name: 'Yard',
+          source: sharedPath('media', 'vtest.avi'),
+          model: 'det',
+          fps: 4,
+          loop: true,
+        },
+        { id: 'gate', name: 'Gate', source: rtsp.url, model: 'det', fps: 2, stallTimeoutS },
+      ]),
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop('SIGKILL');
+    await rtsp?.stop();
+  });
+
+  it('a tile shows a live annotated picture that changes, fps above zero and the state streaming', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(base);
+    const tile = page.locator('.tile[data-camera="yard"][data-state="streaming"]');
+    await tile.waitFor({ timeout: 30_000 });
+    await expect.poll(() => tile.locator('.badge').innerText(), { timeout: 5000 }).toMatch(/streaming/i);
+    await page.waitForFunction(
+      () => Number(document.querySelector('.tile[data-camera="yard"] img')?.getAttribute('data-frame')) > 0,
+      null,
+      { timeout: 30_000 },
+    );
+    const person = labelColour('person');
+    const first = await shown(page, 'yard', person);
+    await page.waitForFunction(
+      (f) => Number(document.querySelector('.tile[data-camera="yard"] img')?.getAttribute('data-frame')) > f,
+      first.frame,
+      { timeout: 15_000 },
+    );
+    const second = await shown(page, 'yard', person);
+    expect(second.frame).toBeGreaterThan(first.frame);
+    // People walk: some part of the picture is visibly different.
+    expect(Math.max(...second.grid.map((v, i) => Math.abs(v - first.grid[i]!)))).toBeGreaterThan(2);
+
+    // Boxes: vtest.avi is people on a grey yard, so the person box colour is almost absent from the raw
+    // frame and plentiful once boxes and labels are drawn.
+    const raw = execFileSync(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-i',
+        sharedPath('media', 'vtest.avi'),
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-',
+      ],
+      { maxBuffer: 16 << 20 },
+    );
+    const rawShare = nearShare(raw, 3, person);
+    const shownShare = second.boxShare;
+    expect(shownShare).toBeGreaterThan(0.002);
+    expect(shownShare).toBeGreaterThan(rawShare * 10);
+    await expect.poll(() => stat(page, 'yard', 'processed-fps'), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await stat(page, 'yard', 'input-fps')).toBeGreaterThan(0);
+    expect(await page.locator('.tile[data-camera="yard"] [data-label="person"]').count()).toBe(1);
+    await page.screenshot({ path: path.join(artefacts, 'streaming.png'), fullPage: true });
+
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+    await phone.goto(base);
+    await phone.locator('.tile[data-camera="yard"] img:not([hidden])').waitFor({ timeout: 20_000 });
+    await phone.screenshot({ path: path.join(artefacts, 'phone-dark.png'), fullPage: true });
+    await phone.close();
+    await page.close();
+  }, 90_000);
+
+  it('/metrics of the running process parses as Prometheus text and its counters move', async () => {
+    const scrape = async () => parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+    const a = await scrape();
+    await new Promise((r) => setTimeout(r, 2000));
+    const b = await scrape();
+    const frames = (f: typeof a) =>
+      sampleValue(f, 'vigil_camera_processed_frames_total', { camera: 'yard' })!;
+    expect(frames(b)).toBeGreaterThan(frames(a));
+    const requests = (f: typeof a) =>
+      sampleValue(f, 'vigil_http_requests_total', { route: '/metrics', code: '200' }) ?? 0;
+    expect(requests(b)).toBeGreaterThan(requests(a));
+  });
+
+  it('a source that stops sending turns its tile stalled within the watchdog delay, without a reload', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    let loads = 0;
+    page.on('load', () => loads++);
+    await page.goto(base);
+    await page.locator('.tile[data-camera="gate"][data-state="streaming"]').waitFor({ timeout: 30_000 });
+    await page.evaluate(() => (window.marker = 42));
+    // Frozen, not gone: the connection stays open and nothing arrives, so only the watchdog can tell.
+    rtsp.pause();
+    const t0 = Date.now();
+    // The watchdog fires stallTimeoutS after the last frame; the page hears within its 1 s tick.
+    await page
+      .locator('.tile[data-camera="gate"][data-state="stalled"]')
+      .waitFor({ timeout: (stallTimeoutS + 4) * 1000 });
+    const ms = Date.now() - t0;
+    expect(ms).toBeGreaterThanOrEqual((stallTimeoutS - 1) * 1000);
+    expect(await page.evaluate(() => window.marker)).toBe(42);
+    expect(loads).toBe(1);
+    await expect.poll(() => page.locator('.tile[data-camera="gate"] .badge').innerText()).toMatch(/stalled/i);
+    expect(await page.locator('.tile[data-camera="gate"] .reason').innerText()).toMatch(
+      new RegExp(`no frame for ${stallTimeoutS} s`),
+    );
+    // The other camera is untouched, and the banner says which one is not streaming.
+    expect(await page.locator('.tile[data-camera="yard"]').getAttribute('data-state')).toBe('streaming');
+    expect(await page.locator('#overall').innerText()).toMatch(/1 of 2 cameras streaming.*Gate stalled/);
+    await page.screenshot({ path: path.join(artefacts, 'stalled.png'), fullPage: true });
+    console.log(`gate tile stalled ${ms} ms after its RTSP server froze (watchdog ${stallTimeoutS} s)`);
+    await page.close();
+  }, 60_000);
+});
+
+describe.skipIf(!hasShared || !hasChromium)('status page with auth on', () => {
+  let browser: Browser;
+  let agent: AgentProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    mkdirSync(artefacts, { recursive: true });
+    [browser, { agent, base }] = await Promise.all([
+      launchChromium(),
+      startWithPage(
+        [{ id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det', fps: 2, loop: true }],
+        { token },
+      ),
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop('SIGKILL');
+  });
+
+  it('unauthenticated requests get 401; the page asks for the token, then shows the cameras', async () => {
+    for (const p of ['/api/status', '/metrics', '/api/cameras/yard/snapshot.jpg', '/api/events'])
+      expect((await fetch(`${base}${p}`)).status, p).toBe(401);
+    expect(
+      (await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(base);
+    const dialog = page.locator('dialog#login[open]');
+    await dialog.waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('#login-help').innerText()).toMatch(/access token/);
+    expect(await page.locator('.tile').count()).toBe(0);
+    await page.screenshot({ path: path.join(artefacts, 'login.png') });
+
+    await page.locator('input[name="token"]').fill('not-the-token-at-all');
+    await page.locator('#login-form button[type="submit"]').click();
+    await expect.poll(() => page.locator('#login-error').innerText()).toMatch(/did not work/);
+
+    await page.locator('input[name="token"]').fill(token);
+    await page.locator('#login-form button[type="submit"]').click();
+    await page.locator('.tile[data-camera="yard"] img:not([hidden])').waitFor({ timeout: 30_000 });
+    expect(await page.locator('dialog#login').getAttribute('open')).toBeNull();
+    await page.screenshot({ path: path.join(artefacts, 'after-login.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+});
