@@ -166,7 +166,8 @@ export const OutboxConfig = z.strictObject({
     .positive()
     .default(512 * 1024 * 1024),
   maxAgeHours: z.number().positive().default(72),
-  synchronous: z.enum(['OFF', 'NORMAL', 'FULL', 'EXTRA']).default('NORMAL'),
+  /** FULL: a commit survives a power cut, not only a crash (docs/adr/0003-outbox-synchronous.md). */
+  synchronous: z.enum(['OFF', 'NORMAL', 'FULL', 'EXTRA']).default('FULL'),
   /** After a (re)connect, rows older than the connection go out at most this fast; newer ones at once. */
   drainRatePerS: z.number().positive().default(100),
 });

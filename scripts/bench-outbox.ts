@@ -11,7 +11,7 @@
  *    --rate. Prints the drain rate and the commit-to-subscriber latency of live messages during the drain.
  *
  * Options: --seconds N (each throughput phase, default 10) --outage-s N (default 300) --rate N (default 20)
- *          --drain-rate N (default 100) --synchronous NORMAL|FULL (phases 2 and 3, default NORMAL) --window N
+ *          --drain-rate N (default 100) --synchronous NORMAL|FULL (phases 2 and 3, default: the config's, FULL) --window N
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,8 @@ const { values } = parseArgs({
     'outage-s': { type: 'string', default: '300' },
     rate: { type: 'string', default: '20' },
     'drain-rate': { type: 'string', default: '100' },
-    synchronous: { type: 'string', default: 'NORMAL' },
+    // Default: the config's default (phases 2 and 3 run with it).
+    synchronous: { type: 'string', default: OutboxConfig.parse({}).synchronous },
     window: { type: 'string', default: '32' },
   },
 });

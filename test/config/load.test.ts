@@ -38,7 +38,7 @@ describe('config validation', () => {
       confidence: 0.25,
       iou: 0.45,
     });
-    expect(cfg.outbox.synchronous).toBe('NORMAL');
+    expect(cfg.outbox.synchronous).toBe('FULL');
   });
 
   it('names the path, what was expected and what it got', () => {

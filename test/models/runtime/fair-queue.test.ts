@@ -88,7 +88,7 @@ describe('FairQueue (start-time fair queueing)', () => {
     const cams = ['c1', 'c2', 'c3', 'c4'];
     q.setWeight('c1', 2);
     const done = new Map(cams.map((c) => [c, 0]));
-    for (const c of cams) (q.push(c, c), q.push(c, c));
+    for (const c of [...cams, ...cams]) q.push(c, c);
     const workers: string[] = [q.shift()!, q.shift()!];
     for (let tick = 0; tick < 6000; tick++) {
       const w = tick % 2;
