@@ -75,15 +75,6 @@ export function annotationLayout(
   return out;
 }
 
-/** One tag alone (its own little picture), as the raster annotator caches it. */
-export function tagSvg(a: Pick<Annotation, 'colour' | 'text' | 'tagW' | 'tagH' | 'font'>): string {
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${a.tagW}" height="${a.tagH}">` +
-    `<rect width="${a.tagW}" height="${a.tagH}" fill="${a.colour}"/>` +
-    `<text x="${r1(a.font * 0.3)}" y="${r1(a.tagH - a.font * 0.35)}" font-family="DejaVu Sans, sans-serif" font-size="${a.font}" fill="#0b0f14">${escapeXml(a.text)}</text></svg>`
-  );
-}
-
 /** An SVG the size of the picture with a box and a tag per detection, for sharp to composite. */
 export function annotationSvg(
   width: number,

@@ -1,15 +1,19 @@
 import sharp from 'sharp';
 import type { Detection } from '../../models/types.js';
-import { annotationLayout, tagSvg } from './annotation-svg.js';
+import { annotationLayout } from './annotation-svg.js';
 
-interface Tag {
-  rgba: Buffer;
+/** A piece of tag text as an alpha mask (white on transparent), with how far its ink reaches. */
+interface Mask {
+  alpha: Uint8Array;
   width: number;
   height: number;
+  /** Columns up to the last one with ink. */
+  ink: number;
 }
 
-/** Distinct tags kept ("person 87%" …): labels × scores seen, a few KiB each. */
-const maxTags = 512;
+/** Distinct text pieces kept: label names and "0%"…"100%" per font size, a few hundred bytes each. */
+const maxMasks = 1024;
+const textColour: [number, number, number] = [0x0b, 0x0f, 0x14];
 
 const rgbOf = (hex: string): [number, number, number] => [
   parseInt(hex.slice(1, 3), 16),
@@ -17,15 +21,22 @@ const rgbOf = (hex: string): [number, number, number] => [
   parseInt(hex.slice(5, 7), 16),
 ];
 
+const escapeXml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
+
 /**
- * Draws boxes and "label 87%" tags into a packed RGB picture in place: the same look as annotation-svg.ts,
- * at a fraction of the cost. Compositing a picture-sized SVG in libvips cost ~6 ms per snapshot here; boxes
- * are a few thousand pixel writes, and each distinct tag is rasterised by sharp (librsvg, DejaVu Sans) once
- * and then only blended.
+ * Draws boxes and "label 87%" tags into a packed RGB picture in place, with the look of annotation-svg.ts at
+ * a fraction of the cost: compositing a picture-sized SVG in libvips cost ~6 ms per snapshot here. Boxes and
+ * tag backgrounds are plain pixel writes; the text is two pieces, the label and the score, each rasterised
+ * by sharp (librsvg, DejaVu Sans) once as an alpha mask and then only blended, so after the first frames a
+ * snapshot rasterises nothing.
  */
 export class FrameAnnotator {
-  private readonly tags = new Map<string, Promise<Tag>>();
-  /** Tags rasterised so far (a cache miss each). */
+  private readonly masks = new Map<string, Promise<Mask>>();
+  /** Text pieces rasterised so far (a cache miss each). */
   rasterised = 0;
 
   async draw(
@@ -36,7 +47,15 @@ export class FrameAnnotator {
     scale: number,
   ): Promise<void> {
     const layout = annotationLayout(width, height, detections, scale);
-    const tags = await Promise.all(layout.map((a) => this.tag(a)));
+    const pieces = await Promise.all(
+      layout.map((a) => {
+        const cut = a.text.lastIndexOf(' ');
+        return Promise.all([
+          this.mask(a.text.slice(0, cut), a.font, a.tagH),
+          this.mask(a.text.slice(cut + 1), a.font, a.tagH),
+        ]);
+      }),
+    );
     layout.forEach((a, i) => {
       const [r, g, b] = rgbOf(a.colour);
       // Stroke centred on the box edge, as SVG draws it.
@@ -47,29 +66,49 @@ export class FrameAnnotator {
       fill(a.x1 - half, a.y2 - half, a.x2 + half, a.y2 + half);
       fill(a.x1 - half, a.y1 - half, a.x1 + half, a.y2 + half);
       fill(a.x2 - half, a.y1 - half, a.x2 + half, a.y2 + half);
-      blend(rgb, width, height, tags[i]!, Math.round(a.tagX), Math.round(a.tagY));
+      // The tag fits its measured text: padding, label, a space, score, padding.
+      const [label, score] = pieces[i]!;
+      const pad = Math.round(a.font * 0.3);
+      const gap = Math.round(a.font * 0.32);
+      const tagW = pad + label.ink + gap + score.ink + pad;
+      const tagX = Math.round(Math.min(a.x1, Math.max(0, width - tagW)));
+      const tagY = Math.round(a.tagY);
+      fill(tagX, tagY, tagX + tagW, tagY + a.tagH);
+      blendMask(rgb, width, height, label, tagX + pad, tagY);
+      blendMask(rgb, width, height, score, tagX + pad + label.ink + gap, tagY);
     });
   }
 
-  private tag(a: Parameters<typeof tagSvg>[0]): Promise<Tag> {
-    const key = `${a.colour}|${a.font}|${a.tagW}|${a.text}`;
-    let t = this.tags.get(key);
-    if (t) {
+  private mask(text: string, font: number, height: number): Promise<Mask> {
+    const key = `${font}|${height}|${text}`;
+    let m = this.masks.get(key);
+    if (m) {
       // Most recently used last: the Map's first entry is the one to evict.
-      this.tags.delete(key);
-      this.tags.set(key, t);
-      return t;
+      this.masks.delete(key);
+      this.masks.set(key, m);
+      return m;
     }
     this.rasterised++;
-    t = sharp(Buffer.from(tagSvg(a)))
+    const width = Math.ceil(text.length * font * 0.8 + font);
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+      `<text x="0" y="${Math.round((height - font * 0.35) * 10) / 10}" font-family="DejaVu Sans, sans-serif" ` +
+      `font-size="${font}" fill="#fff">${escapeXml(text)}</text></svg>`;
+    m = sharp(Buffer.from(svg))
       .ensureAlpha()
+      .extractChannel(3)
       .raw()
       .toBuffer({ resolveWithObject: true })
-      .then(({ data, info }) => ({ rgba: data, width: info.width, height: info.height }));
-    t.catch(() => this.tags.delete(key));
-    if (this.tags.size >= maxTags) this.tags.delete(this.tags.keys().next().value!);
-    this.tags.set(key, t);
-    return t;
+      .then(({ data, info }) => {
+        let ink = 0;
+        for (let y = 0; y < info.height; y++)
+          for (let x = ink; x < info.width; x++) if (data[y * info.width + x]! > 0) ink = x + 1;
+        return { alpha: new Uint8Array(data), width: info.width, height: info.height, ink };
+      });
+    m.catch(() => this.masks.delete(key));
+    if (this.masks.size >= maxMasks) this.masks.delete(this.masks.keys().next().value!);
+    this.masks.set(key, m);
+    return m;
   }
 }
 
@@ -98,20 +137,19 @@ function fillRect(
   }
 }
 
-/** Alpha-blends an RGBA tag onto the RGB picture at (left, top), clipped to the picture. */
-function blend(rgb: Buffer, width: number, height: number, tag: Tag, left: number, top: number): void {
-  for (let ty = 0; ty < tag.height; ty++) {
-    const y = top + ty;
+/** Blends the text colour onto the RGB picture through a mask at (left, top), clipped to the picture. */
+function blendMask(rgb: Buffer, width: number, height: number, m: Mask, left: number, top: number): void {
+  for (let my = 0; my < m.height; my++) {
+    const y = top + my;
     if (y < 0 || y >= height) continue;
-    for (let tx = 0; tx < tag.width; tx++) {
-      const x = left + tx;
+    for (let mx = 0; mx < m.ink; mx++) {
+      const x = left + mx;
       if (x < 0 || x >= width) continue;
-      const s = (ty * tag.width + tx) * 4;
-      const alpha = tag.rgba[s + 3]!;
+      const alpha = m.alpha[my * m.width + mx]!;
       if (alpha === 0) continue;
       const d = (y * width + x) * 3;
       for (let c = 0; c < 3; c++)
-        rgb[d + c] = Math.round((tag.rgba[s + c]! * alpha + rgb[d + c]! * (255 - alpha)) / 255);
+        rgb[d + c] = Math.round((textColour[c]! * alpha + rgb[d + c]! * (255 - alpha)) / 255);
     }
   }
 }
