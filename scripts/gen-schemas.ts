@@ -28,4 +28,6 @@ if (check && stale.length) {
   console.error(`docs/schemas is stale (run npm run gen:schemas): ${stale.join(', ')}`);
   process.exit(1);
 }
-console.log(stale.length ? `${check ? 'stale' : 'wrote'}: ${stale.join(', ')}` : 'docs/schemas is up to date');
+console.log(
+  stale.length ? `${check ? 'stale' : 'wrote'}: ${stale.join(', ')}` : 'docs/schemas is up to date',
+);

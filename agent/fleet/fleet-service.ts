@@ -92,7 +92,9 @@ export class FleetService {
     this.trial?.stop();
     this.trial = undefined;
     for (const off of this.unsubscribe.splice(0)) off();
-    await this.chain;
+    // An apply in progress is not waited for past a second: the agent's stop has a 5 s budget, and a cut
+    // mid-apply is safe (the attempt is recorded, the persisted config is the old one or the new one whole).
+    await Promise.race([this.chain, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
   /** For the status page (agent/web/status-hooks.ts). */
@@ -179,6 +181,9 @@ export class FleetService {
       digest,
       JSON.parse(payload.toString('utf8')) as Record<string, unknown>,
     );
+    // Cut short by the agent stopping (its cameras went away, not the document's fault): left `applying`,
+    // so the retained document is tried again at the next start.
+    if (this.stopped && outcome.status !== 'applied') return;
     this.store.saveAttempt({ ...attempt, outcome: outcome.status === 'applied' ? 'applied' : 'rolled_back' });
     this.report(outcome);
   }

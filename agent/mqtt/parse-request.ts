@@ -19,7 +19,8 @@ export function jsonDepth(text: string, stopAbove = Infinity): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -55,11 +56,16 @@ export function parseRequest(payload: Buffer, limits = requestLimits): ParsedReq
   } catch (err) {
     return { ok: false, error: `invalid JSON: ${(err as Error).message}` };
   }
-  if (kind(value) !== 'object') return { ok: false, error: `request must be a JSON object, got ${kind(value)}` };
+  if (kind(value) !== 'object')
+    return { ok: false, error: `request must be a JSON object, got ${kind(value)}` };
   const envelope = RequestEnvelope.safeParse(value);
   if (!envelope.success) return { ok: false, error: describeIssues(envelope.error) };
   const { transaction } = envelope.data;
-  return { ok: true, body: value as Record<string, unknown>, ...(transaction !== undefined && { transaction }) };
+  return {
+    ok: true,
+    body: value as Record<string, unknown>,
+    ...(transaction !== undefined && { transaction }),
+  };
 }
 
 /** Zod issues in words: `field.path: message`, unknown fields named; at most three. */

@@ -10,10 +10,12 @@ const EpochMs = z.number().int().nonnegative();
 const Count = z.number().int().nonnegative();
 const Bytes = z.number().int().nonnegative();
 const NonNeg = z.number().nonnegative();
-const DropTotals = z.strictObject(Object.fromEntries(dropReasons.map((r) => [r, Count])) as Record<
-  (typeof dropReasons)[number],
-  typeof Count
->);
+const DropTotals = z.strictObject(
+  Object.fromEntries(dropReasons.map((r) => [r, Count])) as Record<
+    (typeof dropReasons)[number],
+    typeof Count
+  >,
+);
 const LastError = z.strictObject({ message: z.string(), at: EpochMs }).nullable();
 
 /** `<base>/<site>/<device>/health`, retained, every `mqtt.healthIntervalS` seconds. */

@@ -129,6 +129,8 @@ export class Agent {
 
   /** Starts (or restarts with a new config) one camera's supervised pipeline; its model must be loaded. */
   startCamera(camera: CameraConfig): void {
+    // A fleet apply or rollback still running while the agent stops must not start a pipeline nothing stops.
+    if (this.stopping) return;
     const previous = this.cameras.get(camera.id);
     const runtime: CameraRuntime = {
       config: camera,

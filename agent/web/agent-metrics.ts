@@ -170,7 +170,8 @@ export class AgentMetrics {
    * is never older than that (Prometheus scrapes every 15 s or so anyway).
    */
   text(now = performance.now()): string {
-    if (!this.cached || now - this.cached.at >= this.cacheMs) this.cached = { at: now, text: this.r.expose() };
+    if (!this.cached || now - this.cached.at >= this.cacheMs)
+      this.cached = { at: now, text: this.r.expose() };
     return this.cached.text;
   }
   private cached: { at: number; text: string } | undefined;

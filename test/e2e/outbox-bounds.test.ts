@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentEventPayload, DropsPayload } from '../../agent/mqtt/report-payloads.js';
 import { startAgent } from '../support/agent-process.js';

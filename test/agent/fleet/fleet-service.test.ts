@@ -178,4 +178,19 @@ describe('FleetService on simulated boxes', () => {
     const stored = JSON.parse(readFileSync(path.join(cfg.dataDir, 'config', 'current.json'), 'utf8'));
     expect(stored).toMatchObject({ format: 1, revision: 40 });
   });
+
+  it('a stop during an apply returns within a second and leaves the document to be tried at the next start', async () => {
+    const box = await startSimBox(boxConfig(broker.url, 'box3'), silentLogger);
+    const slow = body();
+    slow.cameras[2] = { id: 'c', source: 'rtsp://unreachable/x', model: 'det', fps: 5 };
+    await push(sign(50, slow), 'vigil/yard/box3/config/set');
+    const store = new ConfigStore(box.host.config.dataDir);
+    while (store.loadAttempt()?.revision !== 50) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await box.stop();
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await new Promise((r) => setTimeout(r, 1600)); // past the health deadline: the apply ends, unrecorded
+    expect(store.loadAttempt()).toMatchObject({ revision: 50, outcome: 'applying', tries: 1 });
+    expect(results('box3').filter((r) => r.revision === 50)).toEqual([]);
+  });
 });

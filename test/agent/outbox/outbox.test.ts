@@ -54,6 +54,24 @@ describe('Outbox', () => {
     expect(dbOf(outbox).pragma('synchronous', { simple: true })).toBe(2); // FULL
   });
 
+  it('acknowledges without an fsync of its own, and commits stay FULL after it', () => {
+    const outbox = openOutbox({ synchronous: 'FULL' });
+    outbox.enqueue(detection('cam1', 1));
+    const levels: unknown[] = [];
+    const db = dbOf(outbox);
+    const pragma = db.pragma.bind(db);
+    const [row] = outbox.next(1, new Set());
+    db.pragma = ((source: string, options?: Database.PragmaOptions) => {
+      if (source.startsWith('synchronous =')) levels.push(source);
+      return pragma(source, options);
+    }) as typeof db.pragma;
+    expect(outbox.ack(row!.rowid)).toBe(true);
+    expect(levels).toEqual(['synchronous = NORMAL', 'synchronous = FULL']);
+    expect(pragma('synchronous', { simple: true })).toBe(2);
+    outbox.enqueue(detection('cam1', 2));
+    expect(levels).toHaveLength(2); // an enqueue keeps FULL
+  });
+
   it('keeps committed rows and continues each stream seq across close and reopen', () => {
     const first = openOutbox();
     const a = first.enqueue(detection('cam1', 1));

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { filter, firstValueFrom } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../config/logger.js';
+import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
+import { MqttLink, type LinkState } from '../../../agent/mqtt/mqtt-link.js';
+import { Outbox } from '../../../agent/outbox/outbox.js';
+import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
+
+// A real mosquitto TLS listener that requires a client certificate, with certificates made by openssl.
+let dir: string;
+let broker: Mosquitto;
+const file = (name: string) => path.join(dir, name);
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+}
+
+/** A CA, and a key + certificate signed by it (EC keys: fast to make). */
+function makeCa(name: string): void {
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+  );
+}
+function makeCert(name: string, ca: string, cn: string): void {
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${cn}`,
+  );
+  writeFileSync(file(`${name}.ext`), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+  );
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-tls-'));
+  makeCa('ca');
+  makeCa('other-ca');
+  makeCert('server', 'ca', '127.0.0.1');
+  makeCert('client', 'ca', 'vigil-client');
+  broker = await startMosquitto({
+    dir: path.join(dir, 'broker'),
+    config: [
+      `cafile ${file('ca.crt')}`,
+      `certfile ${file('server.crt')}`,
+      `keyfile ${file('server.key')}`,
+      'require_certificate true',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function connect(
+  tls: MqttConfig['tls'],
+): Promise<{ state: LinkState; outbox: Outbox; link: MqttLink }> {
+  const outbox = Outbox.open(path.join(dir, `outbox-${Math.random()}.db`), OutboxConfig.parse({}));
+  const link = new MqttLink({
+    cfg: MqttConfig.parse({ url: `mqtts://127.0.0.1:${broker.port}`, tls }),
+    statusTopic: 'vigil/s/d/status',
+    outbox,
+    log: silentLogger,
+    version: 't',
+    reconnect: { minMs: 50, maxMs: 200 },
+  });
+  link.start();
+  const state = await firstValueFrom(
+    link.state$.pipe(filter((s) => s.state === 'connected' || s.lastError !== undefined)),
+  );
+  return { state, outbox, link };
+}
+
+describe('MqttLink over TLS (CA and client certificate)', () => {
+  it('connects with the CA, a client certificate and key, and delivers', async () => {
+    const { state, outbox, link } = await connect({
+      ca: file('ca.crt'),
+      cert: file('client.crt'),
+      key: file('client.key'),
+      rejectUnauthorized: true,
+    });
+    expect(state.state).toBe('connected');
+    outbox.enqueue({ topic: 'vigil/s/d/x', priority: 1, build: () => ({ ok: true }) });
+    link.notify();
+    while (outbox.depth().rows > 0) await new Promise((r) => setTimeout(r, 20));
+    expect(link.counters().acked).toBe(1);
+    await link.stop();
+    outbox.close();
+  });
+
+  it('reports, rather than hides, a broker certificate from an unknown CA and a missing client certificate', async () => {
+    const wrongCa = await connect({
+      ca: file('other-ca.crt'),
+      cert: file('client.crt'),
+      key: file('client.key'),
+      rejectUnauthorized: true,
+    });
+    expect(wrongCa.state.state).not.toBe('connected');
+    expect(wrongCa.state.lastError?.message).toMatch(/certificate/i);
+    await wrongCa.link.stop();
+    wrongCa.outbox.close();
+
+    const noClientCert = await connect({ ca: file('ca.crt'), rejectUnauthorized: true });
+    expect(noClientCert.state.state).not.toBe('connected');
+    expect(noClientCert.state.lastError?.message).toBeTruthy();
+    await noClientCert.link.stop();
+    noClientCert.outbox.close();
+  });
+});
