@@ -34,12 +34,37 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '10' },
     'client-mode': { type: 'string' },
     scrape: { type: 'boolean', default: false },
+    burn: { type: 'string' },
   },
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (values['client-mode']) await runClients(values['client-mode'], Number(values.clients), values.scrape!);
+if (values.burn) await burn(Number(values.burn));
+else if (values['client-mode'])
+  await runClients(values['client-mode'], Number(values.clients), values.scrape!);
 else await main();
+
+/** The control load: busy for `msPerS` of every second, in 100 ms slots, until SIGTERM. */
+async function burn(msPerS: number): Promise<void> {
+  process.once('SIGTERM', () => process.exit(0));
+  for (;;) {
+    const end = performance.now() + msPerS / 10;
+    while (performance.now() < end);
+    await sleep(Math.max(0, 100 - msPerS / 10));
+  }
+}
+
+/** CPU seconds of another process (utime + stime), or 0 once it is gone. */
+function processCpu(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * CPU seconds of this process (all threads, process.cpuUsage), of its main thread, and of its ffmpeg
@@ -91,26 +116,27 @@ async function main(): Promise<void> {
   );
   await sleep(5000); // warm-up: models, first frames, JIT
 
-  const phase = async (name: string, withClients: boolean, scrape = false) => {
-    const child = withClients
-      ? spawn(
-          process.execPath,
-          [
-            ...['--import', 'tsx', import.meta.filename, '--client-mode', url, '--clients', String(clients)],
-            ...(scrape ? ['--scrape'] : []),
-          ],
-          {
-            stdio: ['ignore', 'inherit', 'inherit'],
-          },
-        )
+  type Load = { kind: 'none' } | { kind: 'clients'; scrape: boolean } | { kind: 'burn'; msPerS: number };
+  const phase = async (name: string, load: Load) => {
+    const self = ['--import', 'tsx', import.meta.filename];
+    const args =
+      load.kind === 'clients'
+        ? [...self, '--client-mode', url, '--clients', String(clients), ...(load.scrape ? ['--scrape'] : [])]
+        : load.kind === 'burn'
+          ? [...self, '--burn', String(load.msPerS)]
+          : undefined;
+    const child = args
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] })
       : undefined;
     if (child) await sleep(2000); // clients connected and past their first page load
     const f0 = stats().processed;
     const r0 = web.snapshotsRendered;
     const c0 = cpu();
+    const k0 = processCpu(child?.pid);
     const t0 = performance.now();
     await sleep(seconds * 1000);
     const c1 = cpu();
+    const childMsPerS = ((processCpu(child?.pid) - k0) * 1000) / seconds;
     const frames = stats().processed - f0;
     const renders = web.snapshotsRendered - r0;
     const wall = (performance.now() - t0) / 1000;
@@ -124,27 +150,36 @@ async function main(): Promise<void> {
       all: ((c1.all - c0.all) * 1000) / frames,
       main: ((c1.main - c0.main) * 1000) / frames,
       ffmpeg: ((c1.ffmpeg - c0.ffmpeg) * 1000) / frames,
+      childMsPerS,
     };
     console.log(
       `${name.padEnd(16)} ${r.fps.toFixed(2).padStart(6)} fps  per frame: ${(r.all + r.ffmpeg).toFixed(2).padStart(6)} ms CPU ` +
-        `(agent ${r.all.toFixed(2)}, of which main thread ${r.main.toFixed(2)}; ffmpeg ${r.ffmpeg.toFixed(2)})`,
+        `(agent ${r.all.toFixed(2)}, of which main thread ${r.main.toFixed(2)}; ffmpeg ${r.ffmpeg.toFixed(2)})` +
+        (child ? `; the load process used ${childMsPerS.toFixed(0)} ms CPU/s` : ''),
     );
     return r;
   };
 
+  // Each client phase is followed by a control phase that burns as much CPU in a child as the clients did:
+  // on a small box the clients compete for the same cores, which slows the pipeline by itself.
   const idle: Awaited<ReturnType<typeof phase>>[] = [];
   const pages: typeof idle = [];
+  const pagesControl: typeof idle = [];
   const busy: typeof idle = [];
+  const busyControl: typeof idle = [];
   for (let i = 0; i < rounds; i++) {
-    idle.push(await phase(`no clients #${i + 1}`, false));
-    pages.push(await phase(`${clients} pages #${i + 1}`, true));
-    busy.push(await phase(`+ /metrics #${i + 1}`, true, true));
+    idle.push(await phase(`no clients #${i + 1}`, { kind: 'none' }));
+    const p = await phase(`${clients} pages #${i + 1}`, { kind: 'clients', scrape: false });
+    pages.push(p);
+    pagesControl.push(await phase(`  control #${i + 1}`, { kind: 'burn', msPerS: p.childMsPerS }));
+    const b = await phase(`+ /metrics #${i + 1}`, { kind: 'clients', scrape: true });
+    busy.push(b);
+    busyControl.push(await phase(`  control #${i + 1}`, { kind: 'burn', msPerS: b.childMsPerS }));
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const total = (r: (typeof idle)[number]) => r.all + r.ffmpeg;
   const spread = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / mean(xs);
   const baseTotal = mean(idle.map(total));
-  const baseMain = mean(idle.map((r) => r.main));
   const pct = (ms: number) => `${((ms / baseTotal) * 100).toFixed(2)} %`;
   console.log(
     `\nper-frame CPU time of the pipeline without clients: ${baseTotal.toFixed(2)} ms (agent process + ffmpeg); ` +
@@ -166,18 +201,20 @@ async function main(): Promise<void> {
   const perRender = ((cpu().all - rc0.all) * 1000) / n;
   console.log(`one snapshot render: ${perRender.toFixed(2)} ms CPU\n`);
 
-  for (const [name, rs] of [
-    [`${clients} pages at 1 Hz`, pages],
-    [`${clients} pages + /metrics at 1 Hz`, busy],
+  for (const [name, rs, control] of [
+    [`${clients} pages at 1 Hz`, pages, pagesControl],
+    [`${clients} pages + /metrics at 1 Hz`, busy, busyControl],
   ] as const) {
-    const whole = mean(rs.map(total)) - baseTotal;
-    const mainExtra = mean(rs.map((r) => r.main)) - baseMain;
+    const vsIdle = mean(rs.map(total)) - baseTotal;
+    const whole = mean(rs.map(total)) - mean(control.map(total));
+    const mainExtra = mean(rs.map((r) => r.main)) - mean(control.map((r) => r.main));
     const renders = mean(rs.map((r) => r.renders / r.frames));
     const direct = mainExtra + renders * perRender;
+    const sign = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
     console.log(
-      `${name}: A. whole process ${whole >= 0 ? '+' : ''}${whole.toFixed(2)} ms/frame = ${pct(whole)}; ` +
-        `B. direct: main thread +${mainExtra.toFixed(3)} ms/frame + ${renders.toFixed(3)} renders/frame × ` +
-        `${perRender.toFixed(2)} ms = ${direct.toFixed(3)} ms/frame = ${pct(direct)} (target < 2 %)`,
+      `${name}: vs idle ${sign(vsIdle)} ms/frame = ${pct(vsIdle)}; vs its control: ` +
+        `A. whole process ${sign(whole)} ms/frame = ${pct(whole)}; B. direct: main thread ${sign(mainExtra)} ms/frame + ` +
+        `${renders.toFixed(3)} renders/frame × ${perRender.toFixed(2)} ms = ${pct(direct)} (target < 2 %)`,
     );
   }
   await agent.stop();

@@ -16,6 +16,7 @@ export class HealthService implements AgentService {
   private sub: Subscription | undefined;
   private sampler: HealthSampler | undefined;
   private agent: Agent | undefined;
+  private stopped = false;
 
   async start(agent: Agent): Promise<void> {
     this.agent = agent;
@@ -29,6 +30,7 @@ export class HealthService implements AgentService {
       )
       .subscribe(() => this.reportDrops());
     await this.sampler.refresh();
+    if (this.stopped) return;
     this.publishHealth();
     const periodMs = (agent.config.mqtt?.healthIntervalS ?? 30) * 1000;
     this.timer = setInterval(() => void this.tick(), periodMs);
@@ -36,14 +38,23 @@ export class HealthService implements AgentService {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.sub?.unsubscribe();
   }
 
   private async tick(): Promise<void> {
     await this.sampler?.refresh();
-    this.publishHealth();
-    this.reportDrops();
+    // The agent may have stopped (and closed the outbox) while the sample was taken.
+    if (this.stopped) return;
+    try {
+      this.publishHealth();
+      this.reportDrops();
+    } catch (err) {
+      this.agent?.log.error('health report failed', {
+        reason: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   private publishHealth(): void {

@@ -28,6 +28,7 @@ export class RequestService implements AgentService {
   private unsubscribe: (() => void) | undefined;
   private window = { second: 0, count: 0 };
   private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly ops: Record<string, RequestOp> = requestOps) {}
 
@@ -42,6 +43,7 @@ export class RequestService implements AgentService {
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
   }
 
@@ -61,6 +63,7 @@ export class RequestService implements AgentService {
     if (admitted === 'refused-first') log.warn('refusing requests: more than 20 per second');
     if (admitted !== 'ok') return;
     const answer = await this.answer(agent, op, payload);
+    if (this.stopped) return; // the outbox may be closed by now
     if (answer.status === 'error') log.warn('request failed', { error: answer.error });
     const topic =
       msg.responseTopic && validTopicName(msg.responseTopic) ? msg.responseTopic : agent.topics.response(op);

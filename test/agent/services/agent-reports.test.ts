@@ -143,6 +143,8 @@ describe('agent reports and requests over a real broker', () => {
       ['ping', '{"transaction":{"x":1}}', /^transaction: /],
       ['ping', '[1,2]', /^request must be a JSON object, got array$/],
     ];
+    // Over the 256 KiB maximum packet size the agent announces: the broker never hands it over.
+    await send('ping', Buffer.alloc(300 * 1024, 0x20));
     const before = sub.messages.length;
     for (const [op, payload] of cases) await send(op, payload);
     await sub.waitFor(
@@ -194,6 +196,34 @@ describe('agent reports and requests over a real broker', () => {
       false,
     );
     expect(lines.join('\n')).toMatch(/ignored a retained request/);
+  });
+
+  it('refuses a flood of requests beyond 20 per second in the log, and answers again after', async () => {
+    const b = await broker();
+    await startAgent(config(tmp(), b.url), [new RequestService()]);
+    const sub = await collect(b.url, 'vigil/s/d/response/#');
+    cleanup.push(() => sub.close());
+    const pub = await mqtt.connectAsync(b.url, { protocolVersion: 5 });
+    cleanup.push(() => pub.endAsync());
+    const send = (t: string) =>
+      pub.publishAsync('vigil/s/d/request/ping', `{"transaction":"${t}"}`, { qos: 1 });
+    for (let i = 0; i < 50 && sub.messages.length === 0; i++) {
+      await send('warm');
+      await sub.waitFor((m) => m.length > 0, 200).catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 1100)); // a fresh second
+    const flood = Array.from({ length: 60 }, (_, i) => `f${i}`);
+    await Promise.all(flood.map((t) => send(t)));
+    await new Promise((r) => setTimeout(r, 1100));
+    await send('later');
+    await sub.waitFor((m) => m.some((x) => (json(x) as { transaction?: string }).transaction === 'later'));
+    const answered = sub.messages.filter((m) =>
+      /^f\d+$/.test(String((json(m) as { transaction?: string }).transaction)),
+    );
+    // The flood may straddle two seconds: at most two seconds' worth.
+    expect(answered.length).toBeGreaterThanOrEqual(20);
+    expect(answered.length).toBeLessThanOrEqual(40);
+    expect(lines.join('\n')).toMatch(/refusing requests: more than 20 per second/);
   });
 
   it('publishes retained Home Assistant discovery when enabled', async () => {

@@ -44,8 +44,7 @@ const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16))
 
 describe.skipIf(!hasShared)('SnapshotRenderer: annotated JPEGs of the latest frame', () => {
   it('cuts the model’s pixels out of the letterbox and draws the box and its tag in the label colour', async () => {
-    let now = 0;
-    const r = new SnapshotRenderer({ now: () => now });
+    const r = new SnapshotRenderer();
     const snap = (await r.snapshot(await event(1), 'rgb'))!;
     expect([snap.width, snap.height]).toEqual([320, 180]);
     const { data, info } = await sharp(snap.jpeg).raw().toBuffer({ resolveWithObject: true });
