@@ -36,6 +36,7 @@ export interface Annotation {
   y2: number;
   colour: string;
   text: string;
+  score: number;
   tagX: number;
   tagY: number;
   tagW: number;
@@ -70,7 +71,21 @@ export function annotationLayout(
     // The tag sits above the box, or inside it when the box touches the top edge.
     const tagY = y1 - tagH >= 0 ? y1 - tagH : y1;
     const tagX = Math.min(x1, Math.max(0, width - tagW));
-    out.push({ x1, y1, x2, y2, colour: labelColour(d.label), text, tagX, tagY, tagW, tagH, font, stroke });
+    out.push({
+      x1,
+      y1,
+      x2,
+      y2,
+      colour: labelColour(d.label),
+      text,
+      score: d.score,
+      tagX,
+      tagY,
+      tagW,
+      tagH,
+      font,
+      stroke,
+    });
   }
   return out;
 }

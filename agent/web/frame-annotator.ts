@@ -56,27 +56,47 @@ export class FrameAnnotator {
         ]);
       }),
     );
-    layout.forEach((a, i) => {
-      const [r, g, b] = rgbOf(a.colour);
+    const fillFor = (colour: string) => {
+      const [r, g, b] = rgbOf(colour);
+      return (x0: number, y0: number, x1: number, y1: number) =>
+        fillRect(rgb, width, height, x0, y0, x1, y1, r, g, b);
+    };
+    // Boxes first, then every tag over them: no box line cuts through a label.
+    for (const a of layout) {
+      const fill = fillFor(a.colour);
       // Stroke centred on the box edge, as SVG draws it.
       const half = a.stroke / 2;
-      const fill = (x0: number, y0: number, x1: number, y1: number) =>
-        fillRect(rgb, width, height, x0, y0, x1, y1, r, g, b);
       fill(a.x1 - half, a.y1 - half, a.x2 + half, a.y1 + half);
       fill(a.x1 - half, a.y2 - half, a.x2 + half, a.y2 + half);
       fill(a.x1 - half, a.y1 - half, a.x1 + half, a.y2 + half);
       fill(a.x2 - half, a.y1 - half, a.x2 + half, a.y2 + half);
+    }
+    // The most confident detections choose first: above the box, else inside its top, else below it,
+    // whichever does not cover a tag already placed (in a crowd, tags would otherwise hide each other).
+    const placed: { x: number; y: number; w: number; h: number }[] = [];
+    const order = layout.map((_, i) => i).sort((p, q) => layout[q]!.score - layout[p]!.score);
+    const tags = order.map((i) => {
+      const a = layout[i]!;
       // The tag fits its measured text: padding, label, a space, score, padding.
       const [label, score] = pieces[i]!;
       const pad = Math.round(a.font * 0.3);
       const gap = Math.round(a.font * 0.32);
-      const tagW = pad + label.ink + gap + score.ink + pad;
-      const tagX = Math.round(Math.min(a.x1, Math.max(0, width - tagW)));
-      const tagY = Math.round(a.tagY);
-      fill(tagX, tagY, tagX + tagW, tagY + a.tagH);
-      blendMask(rgb, width, height, label, tagX + pad, tagY);
-      blendMask(rgb, width, height, score, tagX + pad + label.ink + gap, tagY);
+      const w = pad + label.ink + gap + score.ink + pad;
+      const x = Math.round(Math.min(a.x1, Math.max(0, width - w)));
+      const candidates = [a.tagY, a.y1, a.y2].map(Math.round).filter((y) => y >= 0 && y + a.tagH <= height);
+      const free = (y: number) =>
+        placed.every((t) => x >= t.x + t.w || t.x >= x + w || y >= t.y + t.h || t.y >= y + a.tagH);
+      const y = candidates.find(free) ?? Math.round(a.tagY);
+      const rect = { x, y, w, h: a.tagH };
+      placed.push(rect);
+      return { a, rect, label, score, pad, gap };
     });
+    // Drawn least confident first, so where tags still overlap the most confident one stays readable.
+    for (const { a, rect, label, score, pad, gap } of tags.reverse()) {
+      fillFor(a.colour)(rect.x, rect.y, rect.x + rect.w, rect.y + rect.h);
+      blendMask(rgb, width, height, label, rect.x + pad, rect.y);
+      blendMask(rgb, width, height, score, rect.x + pad + label.ink + gap, rect.y);
+    }
   }
 
   private mask(text: string, font: number, height: number): Promise<Mask> {

@@ -17,7 +17,13 @@ const spec: InputSpec = {
 };
 
 /** A real picture letterboxed as the pipeline does, with detections placed where we can check them. */
-async function event(frameNo: number, order: InputSpec['pixelOrder'] = 'rgb'): Promise<DetectionEvent> {
+const zidane = [{ label: 'person', classId: 0, score: 0.87, box: { x1: 400, y1: 200, x2: 800, y2: 700 } }];
+
+async function event(
+  frameNo: number,
+  order: InputSpec['pixelOrder'] = 'rgb',
+  detections: object[] = zidane,
+): Promise<DetectionEvent> {
   const frame = await imageToInputFrame(sharedPath('media', 'zidane.jpg'), { ...spec, pixelOrder: order });
   return {
     camera: 'yard',
@@ -30,7 +36,7 @@ async function event(frameNo: number, order: InputSpec['pixelOrder'] = 'rgb'): P
     provider: 'cpu',
     result: {
       // Source pixels: zidane.jpg is 1280×720, the picture 320×180 (scale 0.25).
-      detections: [{ label: 'person', classId: 0, score: 0.87, box: { x1: 400, y1: 200, x2: 800, y2: 700 } }],
+      detections,
       inferenceMs: 1,
       preMs: 0,
       postMs: 0,
@@ -85,5 +91,27 @@ describe.skipIf(!hasShared)('SnapshotRenderer: annotated JPEGs of the latest fra
     r.forget('yard');
     const bgr = await sharp((await r.snapshot(await event(1, 'bgr'), 'bgr'))!.jpeg).stats();
     rgb.channels.forEach((c, i) => expect(Math.abs(c.mean - bgr.channels[i]!.mean)).toBeLessThan(2));
+  });
+
+  it('in a crowd, a tag that would cover a more confident one moves inside its box', async () => {
+    // Two boxes side by side at the same height (picture pixels: x 25–75 and 35–85, top at y 50).
+    const crowd = [
+      { label: 'person', classId: 0, score: 0.9, box: { x1: 100, y1: 200, x2: 300, y2: 700 } },
+      { label: 'car', classId: 2, score: 0.6, box: { x1: 140, y1: 200, x2: 340, y2: 700 } },
+    ];
+    const r = new SnapshotRenderer();
+    const snap = (await r.snapshot(await event(1, 'rgb', crowd), 'rgb'))!;
+    const { data } = await sharp(snap.jpeg).raw().toBuffer({ resolveWithObject: true });
+    const row = (y: number, x0: number, x1: number) =>
+      [...Array(x1 - x0).keys()].map((i) => [
+        ...data.subarray((y * 320 + x0 + i) * 3, (y * 320 + x0 + i) * 3 + 3),
+      ]);
+    const share = (px: number[][], c: string) =>
+      px.filter((p) => p.every((v, i) => Math.abs(v - hex(c)[i]!) < 70)).length / px.length;
+    // Above the boxes: the person's tag alone (the car's did not land on it).
+    expect(share(row(36, 30, 70), labelColour('person'))).toBeGreaterThan(0.3);
+    expect(share(row(36, 30, 70), labelColour('car'))).toBe(0);
+    // Inside the top of the car's box: the car's tag.
+    expect(share(row(52, 40, 80), labelColour('car'))).toBeGreaterThan(0.3);
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
+import { createServices } from '../../../agent/runtime/services.js';
 import { StatusPayload } from '../../../agent/web/status-schema.js';
 import { WebService } from '../../../agent/web/web-service.js';
 import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
@@ -333,5 +334,19 @@ describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.a
     expect(codes).toContain(429);
     await new Promise((r) => setTimeout(r, 1000));
     expect(agent.cameras.get('yard')!.stats.snapshot().processed).toBeGreaterThan(before);
+  });
+});
+
+describe('the off-switch', () => {
+  const base = {
+    site: 'yard',
+    device: 'box',
+    models: { det: { path: 'model.onnx' } },
+    cameras: [{ id: 'yard', source: '/dev/video0', model: 'det' }],
+  };
+  it('http.enabled false registers no web service (no server, no port); the default registers one', () => {
+    const names = (cfg: object) => createServices(VigilConfig.parse(cfg)).map((s) => s.name);
+    expect(names({ ...base, http: { enabled: false } })).not.toContain('web');
+    expect(names(base)).toContain('web');
   });
 });
