@@ -28,14 +28,12 @@ function bruteForce(cost: number[][], maxCost: number): { count: number; total: 
 
 describe('linearAssignment', () => {
   it('finds a largest, then cheapest, assignment of allowed pairs (against brute force)', () => {
-    const matrix = fc
-      .tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }))
-      .chain(([r, c]) =>
-        fc.array(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: c, maxLength: c }), {
-          minLength: r,
-          maxLength: r,
-        }),
-      );
+    const matrix = fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 })).chain(([r, c]) =>
+      fc.array(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: c, maxLength: c }), {
+        minLength: r,
+        maxLength: r,
+      }),
+    );
     fc.assert(
       fc.property(matrix, fc.double({ min: 0.1, max: 1, noNaN: true }), (cost, maxCost) => {
         const pairs = linearAssignment(cost, maxCost);
