@@ -80,7 +80,16 @@ describe.skipIf(!hasShared)('safety events end to end: real agent, real model, r
     agent = new Agent(config, { log, version: 'test', services: [web] });
     await agent.start();
     try {
-      // The file ends, the camera stops, its open events end with it, and everything reaches the broker.
+      // The file ends, the camera stops, its open events end with it, and everything reaches the broker:
+      // wait until every started event's end has arrived (ends may follow the state message).
+      const allEnded = (all: Received[]) => {
+        const phases = new Map<string, Set<string>>();
+        for (const m of all.filter((x) => x.topic === `${base}/events`)) {
+          const e = json(m) as { eventId: string; phase: string };
+          phases.set(e.eventId, (phases.get(e.eventId) ?? new Set()).add(e.phase));
+        }
+        return [...phases.values()].every((p) => !p.has('start') || p.has('end'));
+      };
       await sub.waitFor(
         (all) =>
           all.some(
@@ -89,7 +98,8 @@ describe.skipIf(!hasShared)('safety events end to end: real agent, real model, r
           all.some(
             (m) =>
               m.topic === `${base}/events` && (json(m) as { endReason?: string }).endReason === 'stopped',
-          ),
+          ) &&
+          allEnded(all),
         45_000,
       );
       const events = parsed(sub.messages, `${base}/events`, (v) => SafetyEventPayload.parse(v));
