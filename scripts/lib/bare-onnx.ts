@@ -7,6 +7,8 @@ export interface BareResult {
   medianMs: number;
   /** Inferences measured. */
   count: number;
+  /** CPU time of the process (all threads) per inference while measuring, after warm-up. */
+  cpuMsPerInference: number;
 }
 
 const boot = new URL('../../models/runtime/worker-boot.mjs', import.meta.url);
@@ -37,6 +39,7 @@ export async function measureBareInference(
   );
   await Promise.all(ws.map((w) => new Promise((r) => w.once('message', r))));
   const start = Date.now();
+  const cpu0 = process.cpuUsage();
   const results = await Promise.all(
     ws.map(
       (w) =>
@@ -47,6 +50,7 @@ export async function measureBareInference(
         }),
     ),
   );
+  const cpu = process.cpuUsage(cpu0);
   await Promise.all(ws.map((w) => w.terminate()));
   const all = results.flat().sort((a, b) => a - b);
   return {
@@ -55,5 +59,6 @@ export async function measureBareInference(
     inferencesPerSecond: all.length / opts.seconds,
     medianMs: all[all.length >> 1] ?? 0,
     count: all.length,
+    cpuMsPerInference: (cpu.user + cpu.system) / 1000 / Math.max(1, all.length),
   };
 }
