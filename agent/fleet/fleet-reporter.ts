@@ -91,11 +91,11 @@ export class FleetReporter {
     link?.notify();
   }
 
-  /** For the status page: `{ revision, lastPush }`. */
+  /** For the status page: `{ revision, lastPush }`; no revision while the box runs its own file. */
   status(running: Running): unknown {
     const lp = this.lastPush;
     return {
-      revision: String(running.revision),
+      ...(running.source === 'fleet' && { revision: String(running.revision) }),
       lastPush: lp && {
         at: lp.at,
         result: lp.status === 'rolled_back' ? 'rolled-back' : lp.status,

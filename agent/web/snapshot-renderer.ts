@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { InputSpec } from '../../models/types.js';
 import type { DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
 import { FrameAnnotator } from './frame-annotator.js';
+import type { SnapshotGeometry } from './zone-overlay.js';
 
 export interface Snapshot {
   jpeg: Buffer;
@@ -80,6 +81,17 @@ export class SnapshotRenderer {
     return cache.inFlight;
   }
 
+  /** Where a frame with this letterbox lands in its snapshot: the crop and the JPEG's size (zone overlay). */
+  geometry(lb: DetectionEvent['frame']['letterbox']): SnapshotGeometry {
+    const width = Math.min(lb.srcWidth, Math.max(lb.scaledWidth, this.minWidth), this.maxWidth);
+    const height = Math.max(1, Math.round((lb.scaledHeight * width) / lb.scaledWidth));
+    return {
+      crop: { left: lb.padX, top: lb.padY, width: lb.scaledWidth, height: lb.scaledHeight },
+      width,
+      height,
+    };
+  }
+
   forget(camera: string): void {
     this.cache.delete(camera);
   }
@@ -90,8 +102,7 @@ export class SnapshotRenderer {
     pixelOrder: InputSpec['pixelOrder'],
   ): Promise<Snapshot> {
     const lb = event.frame.letterbox;
-    const width = Math.min(lb.srcWidth, Math.max(lb.scaledWidth, this.minWidth), this.maxWidth);
-    const height = Math.max(1, Math.round((lb.scaledHeight * width) / lb.scaledWidth));
+    const { width, height } = this.geometry(lb);
     let rgb: Buffer;
     if (width === lb.scaledWidth && pixelOrder === 'rgb') {
       // The common case: the model's own pixels, cut out of the letterbox row by row.

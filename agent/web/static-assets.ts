@@ -14,6 +14,8 @@ const assetTypes: Record<string, string> = {
   'pm25-chart.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
   'try-image.js': 'text/javascript; charset=utf-8',
+  'zones.js': 'text/javascript; charset=utf-8',
+  'safety.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 

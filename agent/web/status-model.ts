@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { VigilConfig } from '../../config/schema.js';
+import type { Letterbox } from '../../models/types.js';
 import { redactUrl } from '../../config/schema.js';
 import type { Agent } from '../runtime/agent.js';
 import type { HealthSample } from './health-sampler.js';
 import type { LabelCounts } from './label-counts.js';
 import { readDrift, readFleet, readPm25, type StatusHooks } from './status-hooks.js';
-import type { CameraStatus, HealthStatus, RecentError, StatusPayload } from './status-schema.js';
+import type {
+  CameraStatus,
+  HealthStatus,
+  RecentError,
+  SafetyEventSummary,
+  StatusPayload,
+} from './status-schema.js';
+import { cameraZones, type SnapshotGeometry } from './zone-overlay.js';
 
 /** The parts of the agent the page reads (a structural type, so tests can pass a real agent not started). */
 export type StatusAgent = Pick<
@@ -19,6 +27,10 @@ export interface StatusInputs {
   health: HealthSample | null;
   errors: RecentError[];
   labels: LabelCounts;
+  /** Recent safety events, newest first (none when absent). */
+  safetyEvents?: SafetyEventSummary[];
+  /** Where a frame lands in its snapshot (SnapshotRenderer.geometry); without it zones are not mapped. */
+  snapshotGeometry?: (lb: Letterbox) => SnapshotGeometry;
 }
 
 /**
@@ -58,6 +70,7 @@ export function statusModel(agent: StatusAgent, inputs: StatusInputs): StatusPay
     outbox: outboxStatus(agent),
     health: healthStatus(agent, inputs.health),
     errors: inputs.errors.slice(0, 50),
+    safetyEvents: (inputs.safetyEvents ?? []).slice(0, 20),
   };
 }
 
@@ -79,6 +92,9 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
       };
   const pm25 = readPm25(agent, id, inputs.now);
   const drift = readDrift(agent, id);
+  const lb = last?.frame.letterbox;
+  const snap = lb && inputs.snapshotGeometry?.(lb);
+  const occupancy = runtime?.safety?.occupancy();
   return {
     id,
     ...(cfg.name ? { name: cfg.name } : {}),
@@ -91,6 +107,7 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
       processed: stats?.processed ?? 0,
       dropped: stats?.dropped ?? 0,
       inferenceErrors: stats?.inferenceErrors ?? 0,
+      gated: stats?.gated ?? 0,
     },
     inference: {
       lastMs: stats?.lastInferenceMs ?? 0,
@@ -102,14 +119,18 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
           frameNo: last.frameNo,
           ts: last.ts,
           url: `/api/cameras/${encodeURIComponent(id)}/snapshot.jpg?frame=${last.frameNo}`,
+          width: snap?.width ?? last.frame.letterbox.scaledWidth,
+          height: snap?.height ?? last.frame.letterbox.scaledHeight,
         }
       : null,
+    zones: cameraZones(cfg.zones ?? [], occupancy, lb && snap ? { lb, snap } : undefined),
     detections: {
       last: last?.result.detections.length ?? 0,
       recent: inputs.labels.recent(id),
       windowS: inputs.labels.windowS,
     },
     ...(pm25 ? { pm25 } : {}),
+    ...(!pm25 && cfg.pm25?.enabled ? { pm25Waiting: true as const } : {}),
     ...(drift ? { drift } : {}),
   };
 }

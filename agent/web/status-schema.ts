@@ -48,6 +48,41 @@ export const CameraDrift = z.strictObject({
 });
 export type CameraDrift = z.infer<typeof CameraDrift>;
 
+/** A configured zone (docs/safety.md) as the page draws it over the camera's snapshot. */
+export const CameraZone = z.strictObject({
+  id: z.string(),
+  name: z.string().optional(),
+  /** As configured: [x, y] in source pixels. */
+  polygon: z.array(z.tuple([z.number(), z.number()])),
+  /** The same points in the snapshot's pixels (through the letterbox); null before the first frame. */
+  snapshotPolygon: z.array(z.tuple([z.number(), z.number()])).nullable(),
+  /** Tracks whose foot point is inside now; null when the camera has no safety chain (tracking off). */
+  occupancy: z.strictObject({ count: Count, trackIds: z.array(Count) }).nullable(),
+});
+export type CameraZone = z.infer<typeof CameraZone>;
+
+/** The latest message of a recent safety event (the camera's `events` topic, docs/mqtt.md). */
+export const SafetyEventSummary = z.strictObject({
+  eventId: z.string(),
+  camera: z.string(),
+  type: z.string(),
+  /** The latest phase seen: `start`/`update` while it lasts, `end` or `instant` once over. */
+  phase: z.enum(['start', 'update', 'end', 'instant']),
+  start: EpochMs,
+  end: EpochMs.nullable(),
+  /** Scene time of the latest message. */
+  ts: EpochMs,
+  trackIds: z.array(Count),
+  labels: z.array(z.string()),
+  zone: z.string().optional(),
+  rule: z.string().optional(),
+  severity: z.string().optional(),
+  endReason: z.string().optional(),
+  /** `/api/events/<eventId>/snapshot.jpg`, or null when snapshots are off. */
+  snapshot: z.string().nullable(),
+});
+export type SafetyEventSummary = z.infer<typeof SafetyEventSummary>;
+
 export const CameraStatus = z.strictObject({
   id: z.string(),
   name: z.string().optional(),
@@ -60,12 +95,30 @@ export const CameraStatus = z.strictObject({
     since: EpochMs,
   }),
   fps: z.strictObject({ input: NonNeg, processed: NonNeg, configured: NonNeg.nullable() }),
-  frames: z.strictObject({ in: Count, processed: Count, dropped: Count, inferenceErrors: Count }),
+  frames: z.strictObject({
+    in: Count,
+    processed: Count,
+    dropped: Count,
+    inferenceErrors: Count,
+    /** Frames the motion gate let pass without inference (a still scene between heartbeats). */
+    gated: Count,
+  }),
   inference: z.strictObject({ lastMs: NonNeg, provider: z.string().nullable() }),
   /** Epoch ms of the last frame read from the source; null before the first. */
   lastFrameAt: EpochMs.nullable(),
   /** The latest processed frame; fetch `url` for its annotated JPEG. Null before the first. */
-  snapshot: z.strictObject({ frameNo: Count, ts: EpochMs, url: z.string() }).nullable(),
+  snapshot: z
+    .strictObject({
+      frameNo: Count,
+      ts: EpochMs,
+      url: z.string(),
+      /** The JPEG's size in pixels: the coordinate space of `zones[].snapshotPolygon`. */
+      width: Count,
+      height: Count,
+    })
+    .nullable(),
+  /** Configured zones (empty when none). */
+  zones: z.array(CameraZone),
   detections: z.strictObject({
     /** Detections in the latest processed frame. */
     last: Count,
@@ -75,6 +128,8 @@ export const CameraStatus = z.strictObject({
     windowS: z.number().int().positive(),
   }),
   pm25: CameraPm25.optional(),
+  /** PM2.5 is configured for this camera but no window has been reported yet. */
+  pm25Waiting: z.literal(true).optional(),
   drift: CameraDrift.optional(),
 });
 export type CameraStatus = z.infer<typeof CameraStatus>;
@@ -177,6 +232,8 @@ export const StatusPayload = z.strictObject({
   health: HealthStatus,
   /** Newest first, at most 50. */
   errors: z.array(RecentError),
+  /** Safety events seen since the page service started, newest first, at most 20. */
+  safetyEvents: z.array(SafetyEventSummary),
 });
 export type StatusPayload = z.infer<typeof StatusPayload>;
 

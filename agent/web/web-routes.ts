@@ -13,6 +13,8 @@ import { statusJsonSchema, type StatusPayload } from './status-schema.js';
 export interface WebRouteDeps {
   agent: StatusAgent;
   status(): StatusPayload;
+  /** The same status as JSON text, built once and shared by every request and page in a tick. */
+  statusJson(): string;
   metrics: AgentMetrics;
   auth: HttpAuth;
   assets: StaticAssets;
@@ -89,7 +91,8 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       method: 'GET',
       pattern: /^\/api\/status$/,
       name: '/api/status',
-      handle: ({ res }) => sendJson(res, 200, d.status()),
+      handle: ({ res }) =>
+        send(res, 200, d.statusJson(), 'application/json; charset=utf-8', { 'Cache-Control': 'no-store' }),
     },
     {
       method: 'GET',
@@ -103,7 +106,7 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       pattern: /^\/api\/events$/,
       name: '/api/events',
       handle: ({ res }) => {
-        if (!d.events.add(res, { event: 'status', data: JSON.stringify(d.status()) })) {
+        if (!d.events.add(res, { event: 'status', data: d.statusJson() })) {
           sendError(res, 503, 'too many live pages open; close one', { 'Retry-After': '10' });
         }
       },

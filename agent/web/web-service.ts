@@ -11,6 +11,7 @@ import { HealthSampler } from './health-sampler.js';
 import { WebServer } from './http-server.js';
 import { LabelCounts } from './label-counts.js';
 import { RecentErrors } from './recent-errors.js';
+import { RecentSafetyEvents } from './recent-safety-events.js';
 import { SnapshotRenderer } from './snapshot-renderer.js';
 import { SseHub } from './sse-hub.js';
 import { StaticAssets } from './static-assets.js';
@@ -60,13 +61,31 @@ export class WebService implements AgentService {
     const detect = new DetectEndpoint(agent.detectors, this.opts.detectLimits ?? defaultDetectLimits, (m) =>
       errors.add('api', m),
     );
-    const status = (): StatusPayload =>
-      statusModel(agent, { now: Date.now(), health: health.read(), errors: errors.list(), labels });
+    const safetyEvents = new RecentSafetyEvents();
+    const tickMs = this.opts.tickMs ?? 1000;
+    // Built at most once per tick and shared: ten pages polling or listening cost one build and one stringify.
+    let built: { at: number; payload: StatusPayload; json: string } | undefined;
+    const build = () => {
+      const now = Date.now();
+      const payload = statusModel(agent, {
+        now,
+        health: health.read(),
+        errors: errors.list(),
+        labels,
+        safetyEvents: safetyEvents.list(),
+        snapshotGeometry: (lb) => snapshots.geometry(lb),
+      });
+      return (built = { at: now, payload, json: JSON.stringify(payload) });
+    };
+    const current = () => (built && Date.now() - built.at < tickMs ? built : build());
+    const status = (): StatusPayload => current().payload;
+    const statusJson = (): string => current().json;
 
     this.subscriptions = [
       agent.detections$.subscribe((e) => {
         labels.add(e.camera, e.result.detections);
         metrics.observe(e);
+        if (e.safetyEvents?.length) safetyEvents.add(e.safetyEvents);
       }),
       agent.states$.subscribe((s) => {
         if ((s.state === 'stalled' || s.state === 'failed') && s.reason)
@@ -97,8 +116,8 @@ export class WebService implements AgentService {
     await health.refresh();
     this.timer = setInterval(() => {
       watchForErrors();
-      if (events.size) events.broadcast('status', JSON.stringify(status()));
-    }, this.opts.tickMs ?? 1000);
+      if (events.size) events.broadcast('status', build().json);
+    }, tickMs);
     this.timer.unref();
 
     const server = new WebServer({
@@ -106,7 +125,17 @@ export class WebService implements AgentService {
       port: this.cfg.port,
       auth,
       log,
-      routes: webRoutes({ agent, status, metrics, auth, assets: this.assets, snapshots, events, detect }),
+      routes: webRoutes({
+        agent,
+        status,
+        statusJson,
+        metrics,
+        auth,
+        assets: this.assets,
+        snapshots,
+        events,
+        detect,
+      }),
       onRequest: (route, code) => metrics.countRequest(route, code),
     });
     this.server = server;

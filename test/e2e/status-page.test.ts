@@ -129,6 +129,20 @@ describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium agains
           model: 'det',
           fps: 4,
           loop: true,
+          // The right half of vtest.avi (768×576), where people walk: drawn over the tile, events listed.
+          zones: [
+            {
+              id: 'right',
+              name: 'Right half',
+              polygon: [
+                [384, 0],
+                [768, 0],
+                [768, 576],
+                [384, 576],
+              ],
+            },
+          ],
+          rules: [{ type: 'enter', zone: 'right' }],
         },
         { id: 'gate', name: 'Gate', source: rtsp.url, model: 'det', fps: 2, stallTimeoutS },
       ]),
@@ -197,6 +211,37 @@ describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium agains
     await phone.locator('.tile[data-camera="yard"] img:not([hidden])').waitFor({ timeout: 20_000 });
     await phone.screenshot({ path: path.join(artefacts, 'phone-dark.png'), fullPage: true });
     await phone.close();
+    await page.close();
+  }, 90_000);
+
+  it('draws the zone over the picture, mapped through the letterbox, and lists safety events', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(base);
+    const tile = page.locator('.tile[data-camera="yard"]');
+    const polygon = tile.locator('svg.zones:not([hidden]) g[data-zone="right"] polygon');
+    await polygon.waitFor({ timeout: 30_000 });
+    // 768×576 into 320×320: the picture is 320×240 and x = 384 lands half way across.
+    expect(await tile.locator('svg.zones').getAttribute('viewBox')).toBe('0 0 320 240');
+    expect(await polygon.getAttribute('points')).toBe('160,0 320,0 320,240 160,240');
+    // As laid out on screen: the right half of the picture the browser shows (stroke within 4 px).
+    const [img, zone] = await Promise.all([tile.locator('img').boundingBox(), polygon.boundingBox()]);
+    expect(Math.abs(zone!.x - (img!.x + img!.width / 2))).toBeLessThan(4);
+    expect(Math.abs(zone!.x + zone!.width - (img!.x + img!.width))).toBeLessThan(4);
+    expect(Math.abs(zone!.height - img!.height)).toBeLessThan(4);
+    await expect
+      .poll(() => tile.locator('g[data-zone="right"] text').textContent())
+      .toMatch(/Right half · \d+ inside/);
+    expect(await stat(page, 'yard', 'gated')).toBe(0); // motion gating is off for this camera
+    // People walk into the right half: an event with a snapshot the page links to.
+    const link = page.locator('#safety li[data-camera="yard"] a[href^="/api/events/"]').first();
+    await link.waitFor({ timeout: 30_000 });
+    const shot = await fetch(`${base}${await link.getAttribute('href')}`);
+    expect(shot.status).toBe(200);
+    expect(shot.headers.get('content-type')).toBe('image/jpeg');
+    expect(await page.locator('#safety li[data-camera="yard"]').first().innerText()).toMatch(
+      /entered zone right/,
+    );
+    await page.screenshot({ path: path.join(artefacts, 'zones.png'), fullPage: true });
     await page.close();
   }, 90_000);
 

@@ -2,6 +2,7 @@
 import { fill, h } from './dom.js';
 import { askLogin } from './login.js';
 import * as panels from './panels.js';
+import { safetyPanel } from './safety.js';
 import { CameraTiles } from './tiles.js';
 import { tryImagePanel } from './try-image.js';
 
@@ -23,6 +24,7 @@ function render(status) {
   fill($('kpis'), panels.kpis(status));
   tiles.update(status);
   for (const id of ['air', 'link', 'device', 'config', 'errors', 'footer']) fill($(id), panels[id](status));
+  fill($('safety'), safetyPanel(status));
   if (!tryBuilt && status.models.length) {
     tryImagePanel($('try'), status.models);
     tryBuilt = true;

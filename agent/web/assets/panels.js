@@ -57,7 +57,11 @@ export function kpis(status) {
     kpi(
       'PM2.5',
       pm ? (pm.latest.pm25 === null ? 'n/a' : `${fixed(pm.latest.pm25)}`) : '—',
-      pm ? 'µg/m³' : 'not configured',
+      pm
+        ? 'µg/m³'
+        : status.cameras.some((c) => c.pm25Waiting)
+          ? 'waiting for the first window'
+          : 'not configured',
     ),
   ];
 }
@@ -65,8 +69,19 @@ export function kpis(status) {
 export function air(status) {
   const cams = status.cameras.filter((c) => c.pm25);
   const head = title('air-title', 'Air quality (PM2.5)');
-  if (!cams.length)
-    return [head, h('p', { class: 'muted' }, 'PM2.5 estimation is not configured on this box.')];
+  if (!cams.length) {
+    const waiting = status.cameras.some((c) => c.pm25Waiting);
+    return [
+      head,
+      h(
+        'p',
+        { class: 'muted' },
+        waiting
+          ? 'PM2.5 is configured: waiting for the first window.'
+          : 'PM2.5 estimation is not configured on this box.',
+      ),
+    ];
+  }
   return [
     head,
     cams.map((c) => {
@@ -184,7 +199,7 @@ export function config(status) {
       ],
       [
         'Fleet push',
-        !status.fleet
+        !status.fleet || (!push && status.config.source !== 'fleet')
           ? 'not managed by a fleet'
           : push
             ? `${push.result} ${ago(push.at, status.ts)}${push.message ? `: ${push.message}` : ''}`

@@ -1,5 +1,6 @@
 /* global fetch, URL */
 import { ago, fill, fixed, h, labelColour, pill, stateWords } from './dom.js';
+import { drawZones, zoneOverlay } from './zones.js';
 
 /** Snapshots are fetched at most this often per camera (the agent renders about once a second anyway). */
 const snapshotEveryMs = 900;
@@ -27,6 +28,8 @@ export class CameraTiles {
       const tile = this.tiles.get(cam.id) ?? this.create(cam);
       this.container.append(tile.el); // keeps config order
       this.fill(tile, cam, status.ts);
+      tile.cam = cam;
+      drawZones(tile.zones, cam, !tile.img.hidden);
       this.refreshSnapshot(tile, cam);
     }
     if (!status.cameras.length)
@@ -39,15 +42,18 @@ export class CameraTiles {
     const badge = h('span', { class: 'badge' });
     const age = h('span', { class: 'age', hidden: true });
     const body = h('div', { class: 'tile-body' });
+    const zones = zoneOverlay();
     const el = h(
       'article',
       { class: 'tile', dataset: { camera: cam.id } },
-      h('div', { class: 'frame' }, img, empty, badge, age),
+      h('div', { class: 'frame' }, img, zones, empty, badge, age),
       body,
     );
     const tile = {
       el,
       img,
+      zones,
+      cam,
       empty,
       badge,
       age,
@@ -95,6 +101,7 @@ export class CameraTiles {
         stat('Input fps', fixed(cam.fps.input), 'input-fps'),
         stat('Processed fps', fixed(cam.fps.processed), 'processed-fps'),
         stat('Dropped', String(cam.frames.dropped), 'dropped'),
+        stat('Motion-gated', String(cam.frames.gated), 'gated'),
         stat('Inference', `${fixed(cam.inference.lastMs, 0)} ms`, 'inference-ms'),
         stat('Provider', cam.inference.provider ?? '—', 'provider'),
       ),
@@ -117,7 +124,7 @@ export class CameraTiles {
               cam.pm25.latest.pm25 === null ? 'not estimable' : `${fixed(cam.pm25.latest.pm25)} µg/m³`,
               'idle',
             )
-          : pill('not configured'),
+          : pill(cam.pm25Waiting ? 'waiting for the first window' : 'not configured'),
       ),
     );
   }
@@ -141,6 +148,7 @@ export class CameraTiles {
         tile.img.dataset.frame = String(tile.frame);
         tile.img.hidden = false;
         tile.empty.hidden = true;
+        drawZones(tile.zones, tile.cam, true);
       })
       .catch(() => {})
       .finally(() => (tile.loading = false));
