@@ -126,9 +126,16 @@ async function main(): Promise<void> {
           ? [...self, '--burn', String(load.msPerS)]
           : undefined;
     const child = args
-      ? spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] })
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       : undefined;
-    if (child) await sleep(2000); // clients connected and past their first page load
+    // Clients say when every page has loaded its shell and assets and opened its stream (a one-off, not
+    // the 1 Hz cost measured); then 2 s more to settle.
+    if (load.kind === 'clients')
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 30_000);
+        child!.once('message', () => (clearTimeout(t), resolve()));
+      });
+    if (child) await sleep(2000);
     const f0 = stats().processed;
     const r0 = web.snapshotsRendered;
     const c0 = cpu();
@@ -229,12 +236,14 @@ interface Snap {
 async function runClients(url: string, n: number, scrape: boolean): Promise<void> {
   let stop = false;
   process.once('SIGTERM', () => (stop = true));
+  let loaded = 0;
   const client = async () => {
     const page = await (await fetch(`${url}/`)).text();
     for (const m of page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g))
       await (await fetch(`${url}${m[1]}`)).arrayBuffer();
     const seen: { latest: Snap | null } = { latest: null };
     const events = await fetch(`${url}/api/events`);
+    if (++loaded === n) process.send?.('ready');
     const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
     void (async () => {
       let buf = '';

@@ -32,6 +32,7 @@ export class HealthSampler {
   /** false once systeminformation showed no readable GPU: not asked again. */
   private gpuViaSi = true;
   private gpu: HealthSample['gpu'] = null;
+  private lastStat: { total: number; idle: number } | undefined;
   private readonly root: string;
   private readonly now: () => number;
 
@@ -53,9 +54,9 @@ export class HealthSampler {
   }
 
   private async take(): Promise<void> {
-    const [load, mem, disk, temperatureC, gpu] = await Promise.all([
-      si.currentLoad().catch(() => null),
-      si.mem().catch(() => null),
+    const [cpuPercent, memory, disk, temperatureC, gpu] = await Promise.all([
+      this.cpuPercent(),
+      this.memory(),
       this.disk(),
       this.temperature(),
       this.gpuLoad(),
@@ -68,15 +69,50 @@ export class HealthSampler {
     this.lastCpu = { usage, at };
     this.sample = {
       sampledAt: this.now(),
-      cpuPercent: load && Number.isFinite(load.currentLoad) ? round1(load.currentLoad) : null,
+      cpuPercent,
       load1: round1(loadavg()[0] ?? 0),
       cores,
-      memory: mem ? { usedBytes: Math.max(0, mem.total - mem.available), totalBytes: mem.total } : null,
+      memory,
       disk,
       temperatureC,
       gpu,
       process: { rssBytes: process.memoryUsage.rss(), cpuPercent: round1(Math.max(0, processCpu)) },
     };
+  }
+
+  /**
+   * Busy share of all cores since the last sample, from /proc/stat. Not systeminformation's currentLoad:
+   * it runs `cat /proc/stat | grep cpu` with execSync, blocking the event loop (and the cameras) for a
+   * shell's start every sample; it stays the fallback where /proc is missing.
+   */
+  private async cpuPercent(): Promise<number | null> {
+    const text = await readFile(path.join(this.root, 'proc/stat'), 'utf8').catch(() => undefined);
+    const f = text && /^cpu\s+(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number);
+    if (!f || f.length < 4 || f.some((v) => !Number.isFinite(v))) {
+      const load = await si.currentLoad().catch(() => null);
+      return load && Number.isFinite(load.currentLoad) ? round1(load.currentLoad) : null;
+    }
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = f[3]! + (f[4] ?? 0);
+    const last = this.lastStat ?? { total: 0, idle: 0 };
+    this.lastStat = { total, idle };
+    const dt = total - last.total;
+    return dt > 0 ? round1(Math.min(100, Math.max(0, (1 - (idle - last.idle) / dt) * 100))) : null;
+  }
+
+  /** Used = total − available (what the kernel could hand out without swapping), from /proc/meminfo. */
+  private async memory(): Promise<HealthSample['memory']> {
+    const text = await readFile(path.join(this.root, 'proc/meminfo'), 'utf8').catch(() => '');
+    const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1]);
+    let total = kib('MemTotal') * 1024;
+    let available = kib('MemAvailable') * 1024;
+    if (!(total > 0 && available >= 0)) {
+      const mem = await si.mem().catch(() => null);
+      if (!mem) return null;
+      [total, available] = [mem.total, mem.available];
+    }
+    return { usedBytes: Math.max(0, total - available), totalBytes: total };
   }
 
   private async disk(): Promise<HealthSample['disk']> {

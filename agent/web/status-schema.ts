@@ -232,7 +232,7 @@ export const StatusPayload = z.strictObject({
   health: HealthStatus,
   /** Newest first, at most 50. */
   errors: z.array(RecentError),
-  /** Safety events seen since the page service started, newest first, at most 20. */
+  /** Safety events seen since the page service started, the most recently changed first, at most 20. */
   safetyEvents: z.array(SafetyEventSummary),
 });
 export type StatusPayload = z.infer<typeof StatusPayload>;

@@ -17,6 +17,15 @@ function fakeSys(): string {
   zone('thermal_zone2', '-40000\n'); // an absent sensor
   mkdirSync(path.join(root, 'sys/devices/gpu.0'), { recursive: true });
   writeFileSync(path.join(root, 'sys/devices/gpu.0/load'), '734\n');
+  mkdirSync(path.join(root, 'proc'));
+  writeFileSync(
+    path.join(root, 'proc/stat'),
+    'cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 50 0 50 350 50 0 0 0 0 0\n',
+  );
+  writeFileSync(
+    path.join(root, 'proc/meminfo'),
+    'MemTotal:        8000000 kB\nMemFree:  1000000 kB\nMemAvailable:    6000000 kB\n',
+  );
   return root;
 }
 
@@ -35,6 +44,12 @@ describe('HealthSampler: device health for the page', () => {
     expect(s.disk!.totalBytes).toBeGreaterThan(0);
     expect(s.cores).toBeGreaterThan(0);
     expect(HealthStatus.parse({ ...s, eventLoopLagMs: { p50: 0, p99: 0, max: 0 } })).toBeTruthy();
+    // /proc read directly (no execSync): since boot at first (idle + iowait = 800 of 1000), then the delta.
+    expect(s.cpuPercent).toBe(20);
+    expect(s.memory).toEqual({ usedBytes: 2_000_000 * 1024, totalBytes: 8_000_000 * 1024 });
+    writeFileSync(path.join(root, 'proc/stat'), 'cpu  250 0 150 800 100 0 0 0 0 0\n');
+    await sampler.refresh();
+    expect(sampler.read()!.cpuPercent).toBe(66.7); // 200 busy of 300
   });
 
   it('without thermal zones or a GPU the page gets nulls, not errors', async () => {
