@@ -127,7 +127,8 @@ export class SnapshotRenderer {
     }
     await this.annotator.draw(rgb, width, height, event.result.detections, width / lb.srcWidth);
     const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: this.quality })
+      // No Huffman-table optimisation: it doubles the encode's CPU for ~5 % fewer bytes on a local network.
+      .jpeg({ quality: this.quality, optimiseCoding: false })
       .toBuffer();
     this.rendered++;
     return { jpeg, frameNo: event.frameNo, ts: event.ts, width, height };

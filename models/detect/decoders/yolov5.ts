@@ -1,4 +1,4 @@
-import { floorOf } from '../candidate.js';
+import { centreBox, floorOf, objectnessScore } from '../candidate.js';
 import type { Candidate } from '../candidate.js';
 import type { Decoder } from './decoder.js';
 import { fmt } from './yolov8.js';
@@ -35,32 +35,10 @@ export const yolov5Decoder: Decoder = {
     const classes = stride - 5;
     const floor = floorOf(t);
     const result: Candidate[] = [];
+    const hit = { score: 0, classId: 0 };
     for (let i = 0, o = 0; i < n; i++, o += stride) {
-      const obj = out[o + 4]!;
-      if (obj < floor) continue; // score = obj·cls <= obj
-      let best = 0;
-      let bestClass = 0;
-      for (let c = 0; c < classes; c++) {
-        const v = out[o + 5 + c]!;
-        if (v > best) {
-          best = v;
-          bestClass = c;
-        }
-      }
-      const score = obj * best;
-      if (score < floor) continue;
-      const cx = out[o]!;
-      const cy = out[o + 1]!;
-      const w = out[o + 2]!;
-      const h = out[o + 3]!;
-      result.push({
-        x1: cx - w / 2,
-        y1: cy - h / 2,
-        x2: cx + w / 2,
-        y2: cy + h / 2,
-        score,
-        classId: bestClass,
-      });
+      if (!objectnessScore(out, o, classes, floor, hit)) continue;
+      result.push(centreBox(out[o]!, out[o + 1]!, out[o + 2]!, out[o + 3]!, hit.score, hit.classId));
     }
     return result;
   },

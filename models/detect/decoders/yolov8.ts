@@ -1,4 +1,4 @@
-import { floorOf } from '../candidate.js';
+import { centreBox, floorOf } from '../candidate.js';
 import type { Candidate } from '../candidate.js';
 import type { Decoder } from './decoder.js';
 
@@ -39,18 +39,7 @@ export const yolov8Decoder: Decoder = {
     for (let i = 0; i < n; i++) {
       const score = best[i]!;
       if (score < floor) continue;
-      const cx = out[i]!;
-      const cy = out[n + i]!;
-      const w = out[2 * n + i]!;
-      const h = out[3 * n + i]!;
-      result.push({
-        x1: cx - w / 2,
-        y1: cy - h / 2,
-        x2: cx + w / 2,
-        y2: cy + h / 2,
-        score,
-        classId: bestClass[i]!,
-      });
+      result.push(centreBox(out[i]!, out[n + i]!, out[2 * n + i]!, out[3 * n + i]!, score, bestClass[i]!));
     }
     return result;
   },

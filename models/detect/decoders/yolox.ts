@@ -1,4 +1,4 @@
-import { floorOf } from '../candidate.js';
+import { centreBox, floorOf, objectnessScore } from '../candidate.js';
 import type { Candidate } from '../candidate.js';
 import type { Decoder } from './decoder.js';
 import { fmt } from './yolov8.js';
@@ -42,6 +42,7 @@ export const yoloxDecoder: Decoder = {
     const floor = floorOf(t);
     const raw = isRawHead(out, n, stride);
     const result: Candidate[] = [];
+    const hit = { score: 0, classId: 0 };
     let i = 0;
     for (const s of strides) {
       const gw = Math.floor(input.width / s);
@@ -49,31 +50,12 @@ export const yoloxDecoder: Decoder = {
       for (let gy = 0; gy < gh; gy++) {
         for (let gx = 0; gx < gw; gx++, i++) {
           const o = i * stride;
-          const obj = out[o + 4]!;
-          if (obj < floor) continue; // score = obj·cls <= obj
-          let best = 0;
-          let bestClass = 0;
-          for (let c = 0; c < classes; c++) {
-            const v = out[o + 5 + c]!;
-            if (v > best) {
-              best = v;
-              bestClass = c;
-            }
-          }
-          const score = obj * best;
-          if (score < floor) continue;
+          if (!objectnessScore(out, o, classes, floor, hit)) continue;
           const cx = raw ? (out[o]! + gx) * s : out[o]!;
           const cy = raw ? (out[o + 1]! + gy) * s : out[o + 1]!;
           const w = raw ? Math.exp(out[o + 2]!) * s : out[o + 2]!;
           const h = raw ? Math.exp(out[o + 3]!) * s : out[o + 3]!;
-          result.push({
-            x1: cx - w / 2,
-            y1: cy - h / 2,
-            x2: cx + w / 2,
-            y2: cy + h / 2,
-            score,
-            classId: bestClass,
-          });
+          result.push(centreBox(cx, cy, w, h, hit.score, hit.classId));
         }
       }
     }

@@ -6,15 +6,9 @@ import { imageToInputFrame } from '../../../models/detect/image-input.js';
 import type { InputSpec } from '../../../models/types.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { familyInput } from '../../../models/detect/families.js';
 
-const spec: InputSpec = {
-  width: 320,
-  height: 320,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-};
+const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 
 /** A real picture letterboxed as the pipeline does, with detections placed where we can check them. */
 const zidane = [{ label: 'person', classId: 0, score: 0.87, box: { x1: 400, y1: 200, x2: 800, y2: 700 } }];

@@ -9,6 +9,7 @@ import type { InputSpec, Letterbox } from '../../../models/types.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
 import type { SafetyEventMessage } from '../../../pipeline/safety/event-builder.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { familyInput } from '../../../models/detect/families.js';
 
 /** vtest.avi (768×576) letterboxed into a 640×640 input, centred: 640×480 with 80 px bars top and bottom. */
 const centred: Letterbox = {
@@ -83,14 +84,7 @@ describe('zone overlay: source pixels → snapshot pixels through the letterbox'
 
 describe.skipIf(!hasShared)('zone overlay agrees with the rendered picture', () => {
   it('a source point lands on the pixel where the annotator drew the same point', async () => {
-    const spec: InputSpec = {
-      width: 320,
-      height: 320,
-      pixelOrder: 'rgb',
-      padPosition: 'center',
-      scale: 1 / 255,
-      padValue: 114,
-    };
+    const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
     const frame = await imageToInputFrame(sharedPath('media', 'zidane.jpg'), spec);
     const box = { x1: 400, y1: 200, x2: 800, y2: 700 };
     const event = {

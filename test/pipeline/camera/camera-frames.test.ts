@@ -6,15 +6,9 @@ import type { InputSpec } from '../../../models/types.js';
 import { cameraFrames } from '../../../pipeline/camera/camera-frames.js';
 import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { familyInput } from '../../../models/detect/families.js';
 
-const spec: InputSpec = {
-  width: 320,
-  height: 320,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-};
+const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 const camera = (over: Partial<CameraConfig>) =>
   CameraConfig.parse({
     id: 'cam',

@@ -7,15 +7,9 @@ import { cameraFrames } from '../../../pipeline/camera/camera-frames.js';
 import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 import { startRtspServer, type RtspServer } from '../../support/rtsp.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { familyInput } from '../../../models/detect/families.js';
 
-const spec: InputSpec = {
-  width: 320,
-  height: 320,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-};
+const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 
 async function until(check: () => boolean, timeoutMs: number, what: string) {
   const t0 = Date.now();

@@ -11,6 +11,7 @@ import {
 } from '../../../pipeline/source/ffmpeg.js';
 import { hwaccelArgs, jetsonDecoders, planHwaccel } from '../../../pipeline/source/hwaccel.js';
 import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
+import { familyInput } from '../../../models/detect/families.js';
 
 const l4t = new Set(['h264', 'hevc', 'h264_nvv4l2dec', 'hevc_nvv4l2dec', 'vp9_nvv4l2dec']);
 const nvmpi = new Set(['h264', 'h264_nvmpi', 'hevc_nvmpi', 'mjpeg_nvmpi']);
@@ -85,14 +86,7 @@ describe('hwaccel presets -> ffmpeg arguments', () => {
   });
 
   it('the preset lands before -i, after the common input options, in the pipeline plan', () => {
-    const spec: InputSpec = {
-      width: 320,
-      height: 320,
-      pixelOrder: 'rgb',
-      padPosition: 'center',
-      scale: 1 / 255,
-      padValue: 114,
-    };
+    const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
     const camera = CameraConfig.parse({ id: 'c', source: 'rtsp://cam/1', model: 'm', hwaccel: 'cuda' });
     const probe = { width: 1920, height: 1080, codec: 'h264', fps: 25, duration: null };
     const plan = planFfmpeg(

@@ -10,6 +10,7 @@ import { cameraFrames } from '../../../pipeline/camera/camera-frames.js';
 import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { familyInput } from '../../../models/detect/families.js';
 
 const camera = (source: string, over: Partial<CameraConfig> = {}) =>
   CameraConfig.parse({ id: 'cam', source, model: 'm', ...over });
@@ -48,14 +49,7 @@ describe('source kinds', () => {
   });
 });
 
-const spec: InputSpec = {
-  width: 320,
-  height: 320,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-};
+const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 
 describe.skipIf(!hasShared)(
   'an HTTP MJPEG camera (multipart/x-mixed-replace, as IP cameras serve it)',
