@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelConfig } from '../../../config/schema.js';
-import { Detector } from '../../../models/detect/detector.js';
+import type { Detector } from '../../../models/detect/detector.js';
 import { computeLetterbox } from '../../../models/letterbox.js';
 import type { InputFrame } from '../../../models/types.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import { loadSharedDetector } from '../../support/detectors.js';
 
 const tally = (keys: string[]) =>
   keys.reduce<Record<string, number>>((t, k) => ({ ...t, [k]: (t[k] ?? 0) + 1 }), {});
@@ -35,14 +35,7 @@ describe.skipIf(!hasShared)(
     }
 
     beforeAll(async () => {
-      detector = await Detector.load(
-        'yolo11n-320',
-        ModelConfig.parse({
-          path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'),
-          providers: ['cpu'],
-          workers: 1,
-        }),
-      );
+      detector = await loadSharedDetector('yolo11n-320', 'yolo11n-coco-int8-320.onnx');
     }, 60_000);
     afterAll(async () => detector?.close());
 

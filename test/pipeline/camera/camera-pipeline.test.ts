@@ -5,8 +5,8 @@ import path from 'node:path';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
-import { CameraConfig, ModelConfig } from '../../../config/schema.js';
-import { Detector } from '../../../models/detect/detector.js';
+import { CameraConfig } from '../../../config/schema.js';
+import type { Detector } from '../../../models/detect/detector.js';
 import type { DetectionResult, InputFrame } from '../../../models/types.js';
 import { cameraPipeline, type FrameDetector } from '../../../pipeline/camera/camera-pipeline.js';
 import type { CameraFrame } from '../../../pipeline/camera/camera-frames.js';
@@ -14,6 +14,7 @@ import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
 import { CameraSafety } from '../../../pipeline/safety/camera-safety.js';
 import type { TrackedDetection } from '../../../pipeline/tracking/detection-tracker.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { loadSharedDetector } from '../../support/detectors.js';
 
 // vtest.avi's first 4 s (people walking, 10 fps), then its last frame held for 8 s: a scene gone still.
 const movingFrames = 40;
@@ -33,14 +34,7 @@ describe.skipIf(!hasShared)(
         ...['-loglevel', 'error', '-y', '-t', '4', '-i', sharedPath('media', 'vtest.avi')],
         ...['-vf', `tpad=stop_mode=clone:stop_duration=${stillS}`, '-c:v', 'mjpeg', '-q:v', '3', clip],
       ]);
-      detector = await Detector.load(
-        'yolo11n-320',
-        ModelConfig.parse({
-          path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'),
-          providers: ['cpu'],
-          workers: 1,
-        }),
-      );
+      detector = await loadSharedDetector('yolo11n-320', 'yolo11n-coco-int8-320.onnx');
     }, 60_000);
 
     afterAll(async () => {

@@ -6,12 +6,13 @@ import { lastValueFrom, Subject, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IgnoreMask } from '../../../config/detect-schema.js';
 import { silentLogger } from '../../../config/logger.js';
-import { CameraConfig, ModelConfig } from '../../../config/schema.js';
-import { Detector } from '../../../models/detect/detector.js';
+import { CameraConfig } from '../../../config/schema.js';
+import type { Detector } from '../../../models/detect/detector.js';
 import type { Detection } from '../../../models/types.js';
 import { cameraPipeline } from '../../../pipeline/camera/camera-pipeline.js';
 import { applyIgnoreMasks } from '../../../pipeline/camera/ignore-masks.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { loadSharedDetector } from '../../support/detectors.js';
 
 const det = (label: string, x1: number, y1: number, x2: number, y2: number): Detection => ({
   label,
@@ -81,14 +82,7 @@ describe.skipIf(!hasShared)('a camera with an ignore mask (real ffmpeg, real mod
       ],
       ...['-c:v', 'mjpeg', '-q:v', '2', clip],
     ]);
-    detector = await Detector.load(
-      'v8',
-      ModelConfig.parse({
-        path: sharedPath('models', 'yolov8n-coco-int8-640.onnx'),
-        providers: ['cpu'],
-        workers: 1,
-      }),
-    );
+    detector = await loadSharedDetector('v8', 'yolov8n-coco-int8-640.onnx');
   }, 60_000);
   afterAll(async () => {
     await detector?.close();

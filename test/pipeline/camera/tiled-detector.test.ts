@@ -5,12 +5,13 @@ import path from 'node:path';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
-import { CameraConfig, ModelConfig } from '../../../config/schema.js';
-import { Detector } from '../../../models/detect/detector.js';
+import { CameraConfig } from '../../../config/schema.js';
+import type { Detector } from '../../../models/detect/detector.js';
 import type { Box } from '../../../models/types.js';
 import { cameraPipeline } from '../../../pipeline/camera/camera-pipeline.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
 import { iou, sceneSize, smallPeopleScene } from '../../support/tiling-scene.js';
+import { loadSharedDetector } from '../../support/detectors.js';
 
 /** A camera with `detect.tiles` through the real pipeline: ffmpeg at source resolution, tiles, merge. */
 describe.skipIf(!hasShared)('a camera with tiled inference (real ffmpeg, real model)', () => {
@@ -21,14 +22,7 @@ describe.skipIf(!hasShared)('a camera with tiled inference (real ffmpeg, real mo
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-tiles-'));
-    detector = await Detector.load(
-      'v8',
-      ModelConfig.parse({
-        path: sharedPath('models', 'yolov8n-coco-int8-640.onnx'),
-        providers: ['cpu'],
-        workers: 1,
-      }),
-    );
+    detector = await loadSharedDetector('v8', 'yolov8n-coco-int8-640.onnx');
     const scene = await smallPeopleScene(detector);
     truth = scene.truth;
     const png = path.join(dir, 'scene.png');

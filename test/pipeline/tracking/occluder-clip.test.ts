@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelConfig } from '../../../config/schema.js';
-import { Detector } from '../../../models/detect/detector.js';
+import type { Detector } from '../../../models/detect/detector.js';
 import { imageToInputFrame } from '../../../models/detect/image-input.js';
 import type { Box } from '../../../models/types.js';
 import { DetectionTracker } from '../../../pipeline/tracking/detection-tracker.js';
 import { iou } from '../../../pipeline/tracking/iou.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { loadSharedDetector } from '../../support/detectors.js';
 
 // A constructed clip: a real person (cut from bus.jpg) walks left to right across a plain scene at
 // 10 fps, passing behind a grey pillar wide enough to hide them completely for a few frames.
@@ -34,14 +34,7 @@ describe.skipIf(!hasShared)('tracking a person behind an occluder (real model, c
   let personW: number;
 
   beforeAll(async () => {
-    detector = await Detector.load(
-      'yolo11n-320',
-      ModelConfig.parse({
-        path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'),
-        providers: ['cpu'],
-        workers: 1,
-      }),
-    );
+    detector = await loadSharedDetector('yolo11n-320', 'yolo11n-coco-int8-320.onnx');
     // the man in the middle of bus.jpg (810×1080), cut a little wider than his box
     const crop = { left: 215, top: 395, width: 135, height: 470 };
     personW = Math.round((crop.width * personH) / crop.height);

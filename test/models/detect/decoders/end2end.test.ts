@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decoders } from '../../../../models/detect/decoders/registry.js';
 import { selectCandidates } from '../../../../models/detect/nms.js';
 import type { InputSpec } from '../../../../models/types.js';
+import { familyInput } from '../../../../models/detect/families.js';
 
-const spec: InputSpec = {
-  width: 640,
-  height: 640,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-};
+const spec: InputSpec = { width: 640, height: 640, ...familyInput.yolov8 };
 const t = { confidence: 0.25, iou: 0.45, maxDetections: 300 };
 
 describe('end-to-end decoder (1×K×6, selection inside the graph)', () => {

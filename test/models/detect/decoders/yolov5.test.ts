@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decoders } from '../../../../models/detect/decoders/registry.js';
 import { yolov5Rows } from '../../../../models/detect/decoders/yolov5.js';
 import type { InputSpec } from '../../../../models/types.js';
+import { familyInput } from '../../../../models/detect/families.js';
 
-const spec: InputSpec = {
-  width: 64,
-  height: 64,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-};
+const spec: InputSpec = { width: 64, height: 64, ...familyInput.yolov8 };
 const t = { confidence: 0.25, iou: 0.45, maxDetections: 300 };
 
 describe('yolov5 decoder (1×N×(5+nc), three anchors per cell)', () => {
