@@ -17,6 +17,7 @@ import type { ModelConfig } from '../../config/schema.js';
 import { fsyncDir } from './atomic-file.js';
 import type { FleetModelConfig } from './fleet-document.js';
 import { sourceOf } from '../../models/store/fetch.js';
+import { sha256File } from '../../models/store/hash.js';
 import { loadManifest, manifestEntry } from '../../models/store/manifest.js';
 
 export interface FetchOptions {
@@ -30,12 +31,6 @@ export interface FetchOptions {
 /** Where fleet-downloaded models live: `<dataDir>/models/<sha256>.onnx`, content-addressed. */
 export function modelsDir(dataDir: string): string {
   return path.join(dataDir, 'models');
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
@@ -76,7 +71,7 @@ async function fetchVerified(
   const dir = modelsDir(dataDir);
   const final = path.join(dir, `${sha256}.onnx`);
   if (existsSync(final)) {
-    if ((await sha256File(final)) === sha256) return final;
+    if ((await sha256File(final)).sha256 === sha256) return final;
     opts.log.warn('cached model does not match its sha256, downloading it again', { file: final });
     rmSync(final, { force: true });
   }

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -8,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
-import { createServices } from '../../../agent/runtime/services.js';
 import { StatusPayload } from '../../../agent/web/status-schema.js';
 import { WebService } from '../../../agent/web/web-service.js';
+import { call, type Answer } from '../../support/http-call.js';
 import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
 
@@ -19,42 +17,6 @@ const token = 'tok-5ecret-0123456789abcdef';
 const camPassword = 'camPa55word-zz';
 const mqttPassword = 'mqttPa55word-yy';
 const secrets = [token, camPassword, mqttPassword];
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** Raw node:http (fetch would normalise `..` in paths, which is exactly what must be tried as sent). */
-function call(
-  base: URL,
-  pathname: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: Buffer | Buffer[] } = {},
-): Promise<Answer> {
-  const parts = opts.body === undefined ? [] : Array.isArray(opts.body) ? opts.body : [opts.body];
-  const headers = { ...opts.headers };
-  // Node frames a DELETE body only with an explicit length (it would otherwise read as the next request).
-  if (opts.body !== undefined && !headers['Transfer-Encoding'])
-    headers['Content-Length'] = String(parts.reduce((n, p) => n + p.length, 0));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: base.hostname, port: base.port, path: pathname, method: opts.method ?? 'GET', headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    // The server may answer early and close (oversize): that is an answer, not a failure.
-    req.on('error', (err) => reject(err));
-    for (const p of parts) req.write(p);
-    req.end();
-  });
-}
 
 const auth = { Authorization: `Bearer ${token}` };
 const json = (a: Answer) => JSON.parse(a.body.toString('utf8')) as Record<string, unknown>;
@@ -334,19 +296,5 @@ describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.a
     expect(codes).toContain(429);
     await new Promise((r) => setTimeout(r, 1000));
     expect(agent.cameras.get('yard')!.stats.snapshot().processed).toBeGreaterThan(before);
-  });
-});
-
-describe('the off-switch', () => {
-  const base = {
-    site: 'yard',
-    device: 'box',
-    models: { det: { path: 'model.onnx' } },
-    cameras: [{ id: 'yard', source: '/dev/video0', model: 'det' }],
-  };
-  it('http.enabled false registers no web service (no server, no port); the default registers one', () => {
-    const names = (cfg: object) => createServices(VigilConfig.parse(cfg)).map((s) => s.name);
-    expect(names({ ...base, http: { enabled: false } })).not.toContain('web');
-    expect(names(base)).toContain('web');
   });
 });
