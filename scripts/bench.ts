@@ -22,7 +22,7 @@ import { readOnnxInfo } from '../models/onnx/onnx-info.js';
 import { Agent } from '../agent/runtime/agent.js';
 import { measureBareInference, type BareResult } from './lib/bare-onnx.js';
 import { startLocalBroker } from './lib/local-broker.js';
-import { childPids, ownCpuSeconds, processCpuSeconds } from './lib/cpu-usage.js';
+import { childPids, ownCpuSeconds, processCpuSeconds, threadCpuSeconds } from './lib/cpu-usage.js';
 import { DriftConfig } from '../config/drift-schema.js';
 import { DriftWindow } from '../pipeline/drift/drift-window.js';
 
@@ -126,6 +126,7 @@ const d0 = stats.dropped;
 const ffmpegPids = childPids(process.pid, 'ffmpeg');
 const cpuOf = () => ({
   own: ownCpuSeconds(),
+  main: threadCpuSeconds(),
   ffmpeg: ffmpegPids.reduce((a, pid) => a + processCpuSeconds(pid), 0),
   broker: processCpuSeconds(broker.child.pid!),
 });
@@ -161,7 +162,7 @@ console.log(
 );
 const workerMs = (v: number) => (v / Math.max(1, work.frames)).toFixed(1);
 console.log(
-  `CPU ms per frame: agent process ${perFrame(cpu1.own - cpu0.own)} (worker pre ${workerMs(work.pre)}, inference ${workerMs(work.inference)} wall, post ${workerMs(work.post)}), ffmpeg ${perFrame(cpu1.ffmpeg - cpu0.ffmpeg)}, broker ${perFrame(cpu1.broker - cpu0.broker)}; bare ${best.cpuMsPerInference.toFixed(1)} per inference`,
+  `CPU ms per frame: agent process ${perFrame(cpu1.own - cpu0.own)} (main thread ${perFrame(cpu1.main - cpu0.main)}, worker pre ${workerMs(work.pre)}, inference ${workerMs(work.inference)} wall, post ${workerMs(work.post)}), ffmpeg ${perFrame(cpu1.ffmpeg - cpu0.ffmpeg)}, broker ${perFrame(cpu1.broker - cpu0.broker)}; bare ${best.cpuMsPerInference.toFixed(1)} per inference`,
 );
 // CPU per frame against CPU per bare inference: what the throughput ratio tends to on a box whose cores
 // this pipeline saturates, and a figure that other load on a shared machine disturbs far less than fps.

@@ -24,7 +24,10 @@ export async function candidateFrame(
   if (same) out = Uint8Array.from(data);
   else {
     letterbox = computeLetterbox(lb.srcWidth, lb.srcHeight, candidate);
-    const buf = await sharp(data, { raw: { width: lb.inputWidth, height: lb.inputHeight, channels: 3 } })
+    // Copied first: the agent reuses a frame's buffer for a later frame once the next one is processed.
+    const buf = await sharp(Buffer.from(data), {
+      raw: { width: lb.inputWidth, height: lb.inputHeight, channels: 3 },
+    })
       .extract({ left: lb.padX, top: lb.padY, width: lb.scaledWidth, height: lb.scaledHeight })
       .resize(letterbox.scaledWidth, letterbox.scaledHeight, { fit: 'fill' })
       .extend({

@@ -202,6 +202,7 @@ export class Agent {
   }
 
   private onDetection(runtime: CameraRuntime, event: DetectionEvent): void {
+    const previous = runtime.last;
     runtime.last = event;
     this.outbox.enqueue({
       topic: this.topics.camera(event.camera).detections,
@@ -212,6 +213,8 @@ export class Agent {
     if (event.safetyEvents?.length) enqueueSafetyEvents(this.outbox, this.topics, event.safetyEvents);
     this.link?.notify();
     this.detections$.next(event);
+    // The last holder of the previous frame's bytes: subscribers read them synchronously (or copy them).
+    previous?.frame.recycle(previous.frame.data);
   }
 
   /** A camera's pipeline ended (stopped, crashed, file over): its open safety events end with it. */

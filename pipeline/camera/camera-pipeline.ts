@@ -95,6 +95,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
       if (!gate || gate.shouldInfer(frame)) return true;
       stats.gated++;
       frame.release();
+      frame.recycle(frame.data);
       return false;
     }),
     latestWins(
@@ -123,6 +124,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
           log.warn('inference failed, frame skipped', {
             reason: err instanceof Error ? err.message : String(err),
           });
+          frame.recycle(frame.data);
           return null;
         } finally {
           frame.release();
@@ -133,6 +135,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
         onDrop: (frame) => {
           stats.dropped++;
           frame.release();
+          frame.recycle(frame.data);
         },
       },
     ),

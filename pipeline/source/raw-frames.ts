@@ -14,6 +14,12 @@ export interface RawFrame {
   data: Uint8Array;
   /** Tell the source this frame is done with (processed or dropped); in pull mode that lets ffmpeg go on. */
   release(): void;
+  /**
+   * Hand the frame's bytes (its current `data`, which a worker round trip may have replaced by a new view)
+   * back for a later frame to be read into: only by the frame's last holder, when nothing will read them
+   * again (holders that keep pixels copy them). Optional: a frame never recycled is simply collected.
+   */
+  recycle(data: Uint8Array): void;
 }
 
 export interface RawFrameOptions {
@@ -28,6 +34,8 @@ export interface RawFrameOptions {
 }
 
 const ptsPattern = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
+/** Recycled frame buffers kept per ffmpeg run: enough for the frames in flight, bounded either way. */
+const maxSpareBuffers = 4;
 
 /**
  * Runs ffmpeg once for a plan and emits its frames. Completes when ffmpeg ends cleanly; errors with
@@ -40,7 +48,11 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
     const waiting: Omit<RawFrame, 'pts'>[] = [];
     let outstanding = 0;
     let index = 0;
-    let chunkFrame = Buffer.allocUnsafe(plan.frameBytes);
+    // A new 1.2 MB buffer per frame made the main thread's GC its largest cost (external memory pressure
+    // forces mark-compacts); recycled buffers are reused instead.
+    const spare: Uint8Array[] = [];
+    const nextBuffer = (): Uint8Array => spare.pop() ?? Buffer.allocUnsafeSlow(plan.frameBytes);
+    let chunkFrame = nextBuffer();
     let filled = 0;
     let lastPts = 0;
 
@@ -99,10 +111,11 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
         offset += n;
         if (filled === plan.frameBytes) {
           const data = chunkFrame;
-          chunkFrame = Buffer.allocUnsafe(plan.frameBytes);
+          chunkFrame = nextBuffer();
           filled = 0;
           outstanding++;
           let released = false;
+          let recycled = false;
           waiting.push({
             index: index++,
             ts: Date.now(),
@@ -112,6 +125,14 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
               released = true;
               outstanding--;
               resumeIfBelow();
+            },
+            recycle: (bytes) => {
+              if (recycled) return;
+              recycled = true;
+              // Not when another holder moved the bytes away (detached) or they are some other buffer.
+              const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === plan.frameBytes;
+              if (whole && bytes.byteLength === plan.frameBytes && spare.length < maxSpareBuffers)
+                spare.push(bytes);
             },
           });
           // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up.

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when it is gone. */
-export function processCpuSeconds(pid: number): number {
+export function processCpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statPath, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
@@ -34,4 +34,9 @@ export function childPids(parent: number, comm: string): number[] {
 export function ownCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** CPU seconds of the calling thread alone (the main thread when called there), from /proc/thread-self. */
+export function threadCpuSeconds(): number {
+  return processCpuSeconds(0, '/proc/thread-self/stat');
 }

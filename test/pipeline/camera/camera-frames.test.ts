@@ -88,4 +88,37 @@ describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => 
       reason: 'source file not found: /nonexistent/clip.mp4',
     });
   });
+  it('reads later frames into recycled buffers, and never into bytes a holder moved away', async () => {
+    const seen: { buffer: ArrayBufferLike; first: number[] }[] = [];
+    const frames = await firstValueFrom(
+      cameraFrames({
+        camera: camera({}),
+        spec,
+        maxOutstanding: 1,
+        log: silentLogger,
+        onState: () => {},
+      }).pipe(
+        tap((frame) => {
+          seen.push({ buffer: frame.data.buffer, first: [...frame.data.subarray(0, 3)] });
+          frame.release();
+          if (frame.frameNo === 3) {
+            // A holder moved these bytes to a worker (detached): they must not come back as a frame.
+            const moved = structuredClone(frame.data.buffer, { transfer: [frame.data.buffer] });
+            expect(moved.byteLength).toBe(320 * 320 * 3);
+          }
+          frame.recycle(frame.data);
+          frame.recycle(frame.data); // twice is once
+        }),
+        take(8),
+        toArray(),
+      ),
+    );
+    expect(frames).toHaveLength(8);
+    const buffers = new Set(seen.map((s) => s.buffer));
+    // Reading ahead, ffmpeg's frames use a few buffers in turn, far fewer than one per frame.
+    expect(buffers.size).toBeLessThanOrEqual(4);
+    expect(seen.slice(4).every((s) => s.buffer !== seen[3]!.buffer)).toBe(true);
+    // Reused buffers hold the new frame's bytes (the padding row), not stale ones.
+    expect(seen.every((s) => s.first.join() === '114,114,114')).toBe(true);
+  });
 });

@@ -42,6 +42,7 @@ export function syntheticEvent(frameNo: number, people: number, score = 0.7): De
       ts: frameNo * 100,
       pts: frameNo / 10,
       release: () => {},
+      recycle: () => {},
     },
   };
 }
