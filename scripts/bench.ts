@@ -20,6 +20,7 @@ import { silentLogger } from '../config/logger.js';
 import { validateConfig } from '../config/load.js';
 import { readOnnxInfo } from '../models/onnx/onnx-info.js';
 import { Agent } from '../agent/runtime/agent.js';
+import { tuneGarbageCollector } from '../agent/runtime/gc-tuning.js';
 import { measureBareInference, type BareResult } from './lib/bare-onnx.js';
 import { startLocalBroker } from './lib/local-broker.js';
 import { childPids, ownCpuSeconds, processCpuSeconds, threadCpuSeconds } from './lib/cpu-usage.js';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     synchronous: { type: 'string', default: 'FULL' },
   },
 });
+tuneGarbageCollector(); // as the CLI does
 const seconds = Number(values.seconds);
 const modelPath = values.model!;
 const cores = availableParallelism();

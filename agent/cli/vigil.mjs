@@ -3,5 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { tuneGarbageCollector } = await import('../runtime/gc-tuning.ts');
+tuneGarbageCollector();
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv);

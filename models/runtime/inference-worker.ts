@@ -80,6 +80,9 @@ function fillTensor(px: Uint8Array): void {
   }
 }
 
+/** The request's own bytes go back to the caller; shared memory stays where it is. */
+const movable = (b: ArrayBuffer | SharedArrayBuffer): ArrayBuffer[] => (b instanceof ArrayBuffer ? [b] : []);
+
 function toFloat32(data: ort.Tensor['data']): Float32Array {
   if (data instanceof Float32Array) return data;
   // fp16 outputs arrive as Uint16 bit patterns (Node 20 has no Float16Array).
@@ -117,7 +120,7 @@ try {
         postMs: t3 - t2,
         pixels: req.pixels,
       };
-      port.postMessage(res, [req.pixels]);
+      port.postMessage(res, movable(req.pixels));
     } catch (err) {
       const res: InferResponse = {
         id: req.id,
@@ -125,7 +128,7 @@ try {
         error: err instanceof Error ? err.message : String(err),
         pixels: req.pixels,
       };
-      port.postMessage(res, [req.pixels]);
+      port.postMessage(res, movable(req.pixels));
     }
   });
 } catch (err) {

@@ -159,13 +159,15 @@ export class WorkerPool {
       const px = job.pixels;
       const req: InferRequest = {
         id,
-        pixels: px.buffer as ArrayBuffer,
+        pixels: px.buffer,
         byteOffset: px.byteOffset,
         byteLength: px.byteLength,
       };
-      // A frame that owns its whole buffer is moved, not copied; a view into a shared buffer is copied.
-      if (px.byteOffset === 0 && px.byteLength === px.buffer.byteLength)
-        slot.worker.postMessage(req, [req.pixels]);
+      // Shared memory is read in place; a frame that owns its whole buffer is moved, not copied; a view into
+      // a larger buffer is copied.
+      if (px.buffer instanceof SharedArrayBuffer) slot.worker.postMessage(req);
+      else if (px.byteOffset === 0 && px.byteLength === px.buffer.byteLength)
+        slot.worker.postMessage(req, [px.buffer]);
       else {
         const copy = px.slice();
         slot.worker.postMessage({ ...req, pixels: copy.buffer, byteOffset: 0 }, [copy.buffer]);

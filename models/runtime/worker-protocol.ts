@@ -31,8 +31,8 @@ export type WorkerReady =
 
 export interface InferRequest {
   id: number;
-  /** Packed HWC bytes at the input size; transferred, and transferred back with the result. */
-  pixels: ArrayBuffer;
+  /** Packed HWC bytes at the input size: shared memory read in place, or transferred and transferred back. */
+  pixels: ArrayBuffer | SharedArrayBuffer;
   byteOffset: number;
   byteLength: number;
 }
@@ -45,6 +45,6 @@ export type InferResponse =
       preMs: number;
       inferenceMs: number;
       postMs: number;
-      pixels: ArrayBuffer;
+      pixels: ArrayBuffer | SharedArrayBuffer;
     }
-  | { id: number; ok: false; error: string; pixels: ArrayBuffer };
+  | { id: number; ok: false; error: string; pixels: ArrayBuffer | SharedArrayBuffer };

@@ -48,10 +48,12 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
     const waiting: Omit<RawFrame, 'pts'>[] = [];
     let outstanding = 0;
     let index = 0;
-    // A new 1.2 MB buffer per frame made the main thread's GC its largest cost (external memory pressure
-    // forces mark-compacts); recycled buffers are reused instead.
+    // A new 1.2 MB buffer per frame (and a new ArrayBuffer each time one came back from a worker) made
+    // the main thread's GC its largest cost: V8 counts each as fresh external memory and answers with
+    // mark-compacts. Frames live in shared memory that workers read in place, and buffers are recycled.
     const spare: Uint8Array[] = [];
-    const nextBuffer = (): Uint8Array => spare.pop() ?? Buffer.allocUnsafeSlow(plan.frameBytes);
+    const nextBuffer = (): Uint8Array =>
+      spare.pop() ?? new Uint8Array(new SharedArrayBuffer(plan.frameBytes));
     let chunkFrame = nextBuffer();
     let filled = 0;
     let lastPts = 0;
