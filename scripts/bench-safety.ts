@@ -12,6 +12,9 @@ import { ModelConfig } from '../config/schema.js';
 import { Detector } from '../models/detect/detector.js';
 import { runFairShare, type FairShareReport } from './bench-safety/fair-share.js';
 import { runTrackingAndGating, type TrackingGatingReport } from './bench-safety/tracking-gating.js';
+import { tuneGarbageCollector } from '../agent/runtime/gc-tuning.js';
+
+tuneGarbageCollector(); // as the CLI does (docs/adr/0005)
 
 const root = path.resolve(import.meta.dirname, '..');
 const shared = process.env.VIGIL_SHARED ?? path.resolve(root, '..', 'shared');

@@ -22,6 +22,9 @@ import { VigilConfig } from '../config/schema.js';
 import { Agent } from '../agent/runtime/agent.js';
 import { SnapshotRenderer } from '../agent/web/snapshot-renderer.js';
 import { WebService } from '../agent/web/web-service.js';
+import { tuneGarbageCollector } from '../agent/runtime/gc-tuning.js';
+
+tuneGarbageCollector(); // as the CLI does (docs/adr/0005)
 
 const shared = process.env.VIGIL_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const { values } = parseArgs({

@@ -172,7 +172,9 @@ export class Detector {
         `model "${this.info.modelId}": frame is ${lb.inputWidth}×${lb.inputHeight} (${frame.data.length} bytes), the model takes ${width}×${height}×3`,
       );
     }
-    const res = await this.pool.run(frame.data, key);
+    // Letterbox bars above and below are constant padding: the worker need not convert them every frame.
+    const rows: [number, number] | undefined = lb.padY > 0 ? [lb.padY, lb.padY + lb.scaledHeight] : undefined;
+    const res = await this.pool.run(frame.data, key, rows);
     frame.data = res.pixels;
     const { labels, onlyMapped } = this.cfg;
     const detections: Detection[] = [];

@@ -68,12 +68,27 @@ async function createSession(): Promise<{
   throw Object.assign(new Error(refused.map((r) => `${r.provider}: ${r.reason}`).join('; ')), { refused });
 }
 
-/** HWC bytes (already in the family's channel order) -> planar values, scaled as the family trained. */
-function fillTensor(px: Uint8Array): void {
+/** Rows a colour conversion may blend across the picture's edge (chroma is shared by row pairs). */
+const edgeRows = 4;
+/** The picture rows of the last fill; the tensor's rows outside them hold that fill's padding. */
+let lastRows = '';
+
+/**
+ * HWC bytes (already in the family's channel order) -> planar values, scaled as the family trained. With
+ * `rows` (the picture's rows; the rest is the letterbox's constant padding) and the same rows as the last
+ * fill, only the picture and a few rows either side are converted: a 16:9 camera in a square input is 44 %
+ * padding.
+ */
+function fillTensor(px: Uint8Array, rows: [number, number] | undefined): void {
   if (px.length !== frameBytes) {
     throw new Error(`frame has ${px.length} bytes, expected ${width}×${height}×3 = ${frameBytes}`);
   }
-  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+  const key = rows ? `${rows[0]}:${rows[1]}` : '';
+  const partial = key !== '' && key === lastRows;
+  lastRows = key;
+  const from = partial ? Math.max(0, rows![0] - edgeRows) * width : 0;
+  const to = partial ? Math.min(height, rows![1] + edgeRows) * width : plane;
+  for (let i = from, j = from * 3; i < to; i++, j += 3) {
     plane0[i] = lut[px[j]!]!;
     plane1[i] = lut[px[j + 1]!]!;
     plane2[i] = lut[px[j + 2]!]!;
@@ -97,7 +112,7 @@ try {
   port.on('message', async (req: InferRequest) => {
     try {
       const t0 = performance.now();
-      fillTensor(new Uint8Array(req.pixels, req.byteOffset, req.byteLength));
+      fillTensor(new Uint8Array(req.pixels, req.byteOffset, req.byteLength), req.rows);
       const input = fp16
         ? new ort.Tensor('float16', tensorData as Uint16Array, dims)
         : new ort.Tensor('float32', tensorData as Float32Array, dims);

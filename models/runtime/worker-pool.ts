@@ -18,6 +18,7 @@ export interface PoolResult {
 interface Job {
   key: string;
   pixels: Uint8Array;
+  rows: [number, number] | undefined;
   enqueuedAt: number;
   resolve(r: PoolResult): void;
   reject(e: Error): void;
@@ -83,11 +84,14 @@ export class WorkerPool {
     this.queue.setWeight(key, weight);
   }
 
-  /** Queues one frame (packed HWC bytes at the input size); `key` names its producer (the camera). */
-  run(pixels: Uint8Array, key = ''): Promise<PoolResult> {
+  /**
+   * Queues one frame (packed HWC bytes at the input size); `key` names its producer (the camera), `rows` the
+   * rows [top, bottom) that hold the picture when the rest is letterbox padding (InferRequest.rows).
+   */
+  run(pixels: Uint8Array, key = '', rows?: [number, number]): Promise<PoolResult> {
     if (this.closed) return Promise.reject(new Error('inference pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push(key, { key, pixels, enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push(key, { key, pixels, rows, enqueuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
@@ -162,6 +166,7 @@ export class WorkerPool {
         pixels: px.buffer,
         byteOffset: px.byteOffset,
         byteLength: px.byteLength,
+        ...(job.rows ? { rows: job.rows } : {}),
       };
       // Shared memory is read in place; a frame that owns its whole buffer is moved, not copied; a view into
       // a larger buffer is copied.

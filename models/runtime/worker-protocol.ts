@@ -35,6 +35,11 @@ export interface InferRequest {
   pixels: ArrayBuffer | SharedArrayBuffer;
   byteOffset: number;
   byteLength: number;
+  /**
+   * Rows [top, bottom) that hold the picture; the rows outside are the letterbox's constant padding, which a
+   * worker that last filled the same rows keeps from then instead of converting again. Absent: all rows.
+   */
+  rows?: [number, number];
 }
 
 export type InferResponse =

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelConfig } from '../../../config/schema.js';
 import { Detector } from '../../../models/detect/detector.js';
@@ -107,6 +108,26 @@ describe.skipIf(!hasShared)('Detector on the real models', () => {
     const copy = frame.data.slice();
     await d.detect(frame);
     expect(frame.data).toEqual(copy);
+  });
+
+  it("a worker that keeps the letterbox padding of its last fill gives exactly the full fill's detections", async () => {
+    // Two different 16:9 pictures share the same letterbox rows: after the first, the worker converts only the
+    // picture rows of the second. A fresh worker converts everything; the detections must be identical.
+    const file = 'yolov8n-coco-int8-640.onnx';
+    const other = await sharp(sharedPath('media', 'bus.jpg'))
+      .resize(1280, 720, { fit: 'fill' })
+      .jpeg()
+      .toBuffer();
+    const kept = await load(file);
+    const first = await imageToInputFrame(other, kept.info.input);
+    expect(first.letterbox.padY).toBeGreaterThan(0);
+    await kept.detect(first);
+    const partial = (
+      await kept.detect(await imageToInputFrame(sharedPath('media', 'zidane.jpg'), kept.info.input))
+    ).detections;
+    const fresh = await detectImage(await load(file), 'zidane.jpg');
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(partial).toEqual(fresh);
   });
 
   it('survives a worker crash: the request in flight fails, the pool replaces the worker', async () => {
