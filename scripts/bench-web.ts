@@ -1,8 +1,8 @@
 /**
  * npm run bench:web — what the status page costs the pipeline: the same agent in the same run, alternating
  * phases: no clients; N clients (default 10) that each behave like an open page (the shell and assets once,
- * a live /api/events stream, the camera's snapshot whenever the status shows a new frame, at most once a
- * second, as tiles.js does); the same N pages each also scraping /metrics every second. The clients run in
+ * then the live /api/events stream, which carries the status and the camera's snapshot about once a second,
+ * as tiles.js takes them); the same N pages each also scraping /metrics every second. The clients run in
  * a child process, so their own CPU is not counted against the agent.
  *
  * The per-frame CPU time is the agent process (all threads) plus its ffmpeg decode, per processed frame.
@@ -230,12 +230,11 @@ async function main(): Promise<void> {
   await agent.stop();
 }
 
-interface Snap {
-  url: string;
-  frameNo: number;
-}
-
-/** N clients, each an open page (live stream + snapshots) and a 1 Hz /metrics scraper, until SIGTERM. */
+/**
+ * N clients, each an open page: the shell and assets once, then the live stream, which carries the status
+ * and the snapshots (as the page takes them: tiles.js shows the pushed JPEG); with `scrape`, each also
+ * scrapes /metrics at 1 Hz. Until SIGTERM.
+ */
 async function runClients(url: string, n: number, scrape: boolean): Promise<void> {
   let stop = false;
   process.once('SIGTERM', () => (stop = true));
@@ -244,7 +243,6 @@ async function runClients(url: string, n: number, scrape: boolean): Promise<void
     const page = await (await fetch(`${url}/`)).text();
     for (const m of page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g))
       await (await fetch(`${url}${m[1]}`)).arrayBuffer();
-    const seen: { latest: Snap | null } = { latest: null };
     const events = await fetch(`${url}/api/events`);
     if (++loaded === n) process.send?.('ready');
     const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -256,22 +254,16 @@ async function runClients(url: string, n: number, scrape: boolean): Promise<void
         buf += value;
         let end: number;
         while ((end = buf.indexOf('\n\n')) >= 0) {
-          const data = /^data: (.*)$/m.exec(buf.slice(0, end))?.[1];
+          const block = buf.slice(0, end);
           buf = buf.slice(end + 2);
-          if (data)
-            seen.latest =
-              (JSON.parse(data) as { cameras: { snapshot: Snap | null }[] }).cameras[0]?.snapshot ?? null;
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          // Parsed as the page parses it (the picture itself would go to an <img>).
+          if (data) JSON.parse(data);
         }
       }
     })().catch(() => {});
-    let shown = -1;
     while (!stop) {
       const tick = sleep(1000);
-      const snap = seen.latest;
-      if (snap && snap.frameNo !== shown) {
-        await (await fetch(`${url}${snap.url}`)).arrayBuffer();
-        shown = snap.frameNo;
-      }
       if (scrape) await (await fetch(`${url}/metrics`)).text();
       await tick;
     }

@@ -16,8 +16,8 @@ export class SseHub {
     return this.clients.size;
   }
 
-  /** Takes over the response; false when full (the caller answers 503). */
-  add(res: ServerResponse, first?: { event: string; data: string }): boolean {
+  /** Takes over the response and sends it `first` at once; false when full (the caller answers 503). */
+  add(res: ServerResponse, first: { event: string; data: string }[] = []): boolean {
     if (this.clients.size >= this.maxClients) return false;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -26,7 +26,7 @@ export class SseHub {
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 2000\n\n');
-    if (first) res.write(frame(first.event, first.data));
+    for (const f of first) res.write(frame(f.event, f.data));
     this.clients.add(res);
     res.once('close', () => this.clients.delete(res));
     return true;

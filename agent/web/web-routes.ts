@@ -5,6 +5,7 @@ import type { DetectEndpoint } from './detect-endpoint.js';
 import type { Route } from './http-server.js';
 import { readBody, send, sendError, sendJson } from './http-util.js';
 import type { SnapshotRenderer } from './snapshot-renderer.js';
+import type { SnapshotFeed } from './snapshot-feed.js';
 import type { SseHub } from './sse-hub.js';
 import type { StaticAssets } from './static-assets.js';
 import type { StatusAgent } from './status-model.js';
@@ -20,6 +21,8 @@ export interface WebRouteDeps {
   assets: StaticAssets;
   snapshots: SnapshotRenderer;
   events: SseHub;
+  /** The cameras' latest snapshots, pushed over `/api/events`. */
+  feed: Pick<SnapshotFeed, 'current'>;
   detect: DetectEndpoint;
 }
 
@@ -106,7 +109,7 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       pattern: /^\/api\/events$/,
       name: '/api/events',
       handle: ({ res }) => {
-        if (!d.events.add(res, { event: 'status', data: d.statusJson() })) {
+        if (!d.events.add(res, [{ event: 'status', data: d.statusJson() }, ...d.feed.current()])) {
           sendError(res, 503, 'too many live pages open; close one', { 'Retry-After': '10' });
         }
       },

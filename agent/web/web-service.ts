@@ -13,6 +13,7 @@ import { LabelCounts } from './label-counts.js';
 import { RecentErrors } from './recent-errors.js';
 import { RecentSafetyEvents } from './recent-safety-events.js';
 import { SnapshotRenderer } from './snapshot-renderer.js';
+import { SnapshotFeed } from './snapshot-feed.js';
 import { SseHub } from './sse-hub.js';
 import { StaticAssets } from './static-assets.js';
 import { statusModel } from './status-model.js';
@@ -55,14 +56,16 @@ export class WebService implements AgentService {
     const metrics = new AgentMetrics(agent);
     const health = new HealthSampler({ dataDir: agent.config.dataDir });
     const events = new SseHub();
-    const snapshots = new SnapshotRenderer();
+    const tickMs = this.opts.tickMs ?? 1000;
+    // A little under a tick: a tick that comes a few ms early still gets a new frame.
+    const snapshots = new SnapshotRenderer({ minIntervalMs: tickMs * 0.9 });
     this.snapshots = snapshots;
     const auth = new HttpAuth(this.cfg.auth);
     const detect = new DetectEndpoint(agent.detectors, this.opts.detectLimits ?? defaultDetectLimits, (m) =>
       errors.add('api', m),
     );
     const safetyEvents = new RecentSafetyEvents();
-    const tickMs = this.opts.tickMs ?? 1000;
+    const feed = new SnapshotFeed(agent, snapshots, events);
     // Built at most once per tick and shared: ten pages polling or listening cost one build and one stringify.
     let built: { at: number; payload: StatusPayload; json: string } | undefined;
     const build = () => {
@@ -116,7 +119,13 @@ export class WebService implements AgentService {
     await health.refresh();
     this.timer = setInterval(() => {
       watchForErrors();
-      if (events.size) events.broadcast('status', build().json);
+      if (!events.size) return;
+      events.broadcast('status', build().json);
+      feed
+        .tick()
+        .catch((err: unknown) =>
+          errors.add('api', `snapshot push failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
     }, tickMs);
     this.timer.unref();
 
@@ -134,6 +143,7 @@ export class WebService implements AgentService {
         assets: this.assets,
         snapshots,
         events,
+        feed,
         detect,
       }),
       onRequest: (route, code) => metrics.countRequest(route, code),

@@ -60,6 +60,7 @@ function connect() {
     setConn('live');
     render(JSON.parse(e.data));
   });
+  source.addEventListener('snapshot', (e) => tiles.showSnapshot(JSON.parse(e.data)));
   source.addEventListener('error', () => {
     // A refused stream (401, 503) closes for good; a dropped one reconnects by itself.
     if (source.readyState === EventSource.CLOSED) {

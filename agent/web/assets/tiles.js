@@ -1,9 +1,5 @@
-/* global fetch, URL */
 import { ago, fill, fixed, h, labelColour, pill, stateWords } from './dom.js';
 import { drawZones, zoneOverlay } from './zones.js';
-
-/** Snapshots are fetched at most this often per camera (the agent renders about once a second anyway). */
-const snapshotEveryMs = 900;
 
 /**
  * One tile per camera. The tile element and its <img> persist across updates (so the picture never
@@ -20,7 +16,6 @@ export class CameraTiles {
     for (const [id, tile] of this.tiles) {
       if (!ids.has(id)) {
         tile.el.remove();
-        if (tile.objectUrl) URL.revokeObjectURL(tile.objectUrl);
         this.tiles.delete(id);
       }
     }
@@ -30,7 +25,6 @@ export class CameraTiles {
       this.fill(tile, cam, status.ts);
       tile.cam = cam;
       drawZones(tile.zones, cam, !tile.img.hidden);
-      this.refreshSnapshot(tile, cam);
     }
     if (!status.cameras.length)
       this.container.replaceChildren(h('p', { class: 'muted' }, 'No cameras configured.'));
@@ -59,9 +53,6 @@ export class CameraTiles {
       age,
       body,
       frame: -1,
-      loading: false,
-      lastFetch: 0,
-      objectUrl: null,
     };
     this.tiles.set(cam.id, tile);
     return tile;
@@ -129,29 +120,16 @@ export class CameraTiles {
     );
   }
 
-  refreshSnapshot(tile, cam) {
-    const snap = cam.snapshot;
-    if (!snap || tile.loading || snap.frameNo === tile.frame) return;
-    if (Date.now() - tile.lastFetch < snapshotEveryMs) return;
-    tile.loading = true;
-    tile.lastFetch = Date.now();
-    fetch(snap.url, { credentials: 'same-origin', cache: 'no-store' })
-      .then(async (r) => {
-        if (!r.ok) return;
-        const frame = Number(r.headers.get('X-Frame-No'));
-        const url = URL.createObjectURL(await r.blob());
-        const previous = tile.objectUrl;
-        tile.img.onload = () => previous && URL.revokeObjectURL(previous);
-        tile.img.src = url;
-        tile.objectUrl = url;
-        tile.frame = Number.isFinite(frame) ? frame : snap.frameNo;
-        tile.img.dataset.frame = String(tile.frame);
-        tile.img.hidden = false;
-        tile.empty.hidden = true;
-        drawZones(tile.zones, tile.cam, true);
-      })
-      .catch(() => {})
-      .finally(() => (tile.loading = false));
+  /** A `snapshot` event of the live stream: the camera's latest annotated frame (pushed, never fetched). */
+  showSnapshot(snap) {
+    const tile = this.tiles.get(snap.camera);
+    if (!tile || snap.frameNo === tile.frame) return;
+    tile.img.src = `data:image/jpeg;base64,${snap.jpeg}`;
+    tile.frame = snap.frameNo;
+    tile.img.dataset.frame = String(snap.frameNo);
+    tile.img.hidden = false;
+    tile.empty.hidden = true;
+    drawZones(tile.zones, tile.cam, true);
   }
 }
 
