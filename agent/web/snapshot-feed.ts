@@ -1,16 +1,9 @@
 import type { Agent } from '../runtime/agent.js';
 import type { SnapshotRenderer } from './snapshot-renderer.js';
+import type { SnapshotEvent } from './status-schema.js';
 
-/** The `snapshot` event of `/api/events` (docs/http.md): one camera's latest annotated frame. */
-export interface SnapshotMessage {
-  camera: string;
-  frameNo: number;
-  ts: number;
-  width: number;
-  height: number;
-  /** The JPEG, base64 (the page shows it as a `data:` URL). */
-  jpeg: string;
-}
+/** The `snapshot` event of `/api/events` (schema: SnapshotEvent in status-schema.ts, docs/http.md). */
+export type SnapshotMessage = SnapshotEvent;
 
 export interface SnapshotHub {
   readonly size: number;

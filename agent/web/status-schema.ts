@@ -239,3 +239,18 @@ export type StatusPayload = z.infer<typeof StatusPayload>;
 
 /** The JSON Schema served at `/api/status/schema.json` and quoted in docs/http.md. */
 export const statusJsonSchema = () => z.toJSONSchema(StatusPayload);
+
+/** The `snapshot` event of `GET /api/events`: one camera's latest annotated frame, pushed about once a second. */
+export const SnapshotEvent = z.strictObject({
+  camera: z.string(),
+  /** The processed frame it shows (`cameras[].frames`' numbering), rising. */
+  frameNo: Count,
+  /** Capture time of that frame. */
+  ts: EpochMs,
+  /** The JPEG's size in pixels (the model's scaled source region, letterbox bars cut off). */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The JPEG itself, base64. */
+  jpeg: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
+});
+export type SnapshotEvent = z.infer<typeof SnapshotEvent>;

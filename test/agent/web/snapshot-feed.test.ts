@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { SnapshotFeed, type SnapshotMessage } from '../../../agent/web/snapshot-feed.js';
 import { SnapshotRenderer } from '../../../agent/web/snapshot-renderer.js';
+import { SnapshotEvent } from '../../../agent/web/status-schema.js';
 import { familyInput } from '../../../models/detect/families.js';
 import { imageToInputFrame } from '../../../models/detect/image-input.js';
 import type { InputSpec } from '../../../models/types.js';
@@ -55,7 +56,7 @@ describe.skipIf(!hasShared)('SnapshotFeed: snapshots pushed over the live stream
 
     await feed.tick();
     expect(hub.sent.map((s) => s.event)).toEqual(['snapshot']);
-    const msg = JSON.parse(hub.sent[0]!.data) as SnapshotMessage;
+    const msg: SnapshotMessage = SnapshotEvent.parse(JSON.parse(hub.sent[0]!.data));
     expect(msg).toMatchObject({ camera: 'yard', frameNo: 7, ts: 1_700_000_000_007, width: 320, height: 180 });
     const meta = await sharp(Buffer.from(msg.jpeg, 'base64')).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 180]);
