@@ -33,7 +33,8 @@ export class SseHub {
   }
 
   broadcast(event: string, data: string): void {
-    const text = frame(event, data);
+    // Encoded once for every client (a snapshot event is ~30 KB of text).
+    const text = Buffer.from(frame(event, data));
     for (const res of this.clients) {
       if (res.writableLength > maxBufferedBytes) {
         this.clients.delete(res);

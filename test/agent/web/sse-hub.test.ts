@@ -1,0 +1,75 @@
+import { createServer, get, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SseHub } from '../../../agent/web/sse-hub.js';
+
+/** A real HTTP server whose every request becomes an event-stream client of `hub` (or a 503 when full). */
+async function serve(hub: SseHub, first: { event: string; data: string }[]): Promise<Server> {
+  const server = createServer((_req, res) => {
+    if (!hub.add(res, first)) res.writeHead(503).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return server;
+}
+
+/** Opens a stream and collects its events as they arrive. */
+async function open(
+  server: Server,
+): Promise<{ res: IncomingMessage; events: { event: string; data: string }[] }> {
+  const { port } = server.address() as AddressInfo;
+  const res = await new Promise<IncomingMessage>((r) => get({ host: '127.0.0.1', port, path: '/' }, r));
+  const events: { event: string; data: string }[] = [];
+  let buf = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buf += chunk;
+    let end: number;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data !== undefined) events.push({ event, data });
+    }
+  });
+  return { res, events };
+}
+
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe('SseHub: the pages’ live event stream', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('sends a new client its first events at once, then every broadcast, to every client', async () => {
+    const hub = new SseHub(2);
+    server = await serve(hub, [
+      { event: 'status', data: '{"n":1}' },
+      { event: 'snapshot', data: '{"camera":"yard"}' },
+    ]);
+    const a = await open(server);
+    const b = await open(server);
+    expect(a.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    await until(() => hub.size === 2 && b.events.length === 2);
+    hub.broadcast('status', '{"n":2,"text":"µg/m³"}');
+    await until(() => a.events.length === 3 && b.events.length === 3);
+    for (const c of [a, b])
+      expect(c.events).toEqual([
+        { event: 'status', data: '{"n":1}' },
+        { event: 'snapshot', data: '{"camera":"yard"}' },
+        { event: 'status', data: '{"n":2,"text":"µg/m³"}' },
+      ]);
+
+    // Full: the third page is refused (the route answers 503), and a page that leaves frees its place.
+    const c = await open(server);
+    expect(c.res.statusCode).toBe(503);
+    a.res.destroy();
+    await until(() => hub.size === 1);
+    expect(hub.size).toBe(1);
+  });
+});
