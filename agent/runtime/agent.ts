@@ -214,7 +214,7 @@ export class Agent {
     this.link?.notify();
     this.detections$.next(event);
     // The last holder of the previous frame's bytes: subscribers read them synchronously (or copy them).
-    previous?.frame.recycle(previous.frame.data);
+    previous?.frame.recycle();
   }
 
   /** A camera's pipeline ended (stopped, crashed, file over): its open safety events end with it. */

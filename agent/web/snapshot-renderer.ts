@@ -73,7 +73,8 @@ export class SnapshotRenderer {
     }
     const cache = c;
     cache.renderedAt = this.now();
-    // Copied: another service may transfer these bytes to its own worker while libvips reads them.
+    // Copied: the agent reads a later frame into these bytes once the next one is processed (frame recycling),
+    // possibly while libvips still reads them.
     const pixels = Buffer.from(data);
     cache.inFlight = this.render(event, pixels, pixelOrder)
       .then((s) => (cache.snapshot = s))

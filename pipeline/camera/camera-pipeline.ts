@@ -95,7 +95,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
       if (!gate || gate.shouldInfer(frame)) return true;
       stats.gated++;
       frame.release();
-      frame.recycle(frame.data);
+      frame.recycle();
       return false;
     }),
     latestWins(
@@ -124,7 +124,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
           log.warn('inference failed, frame skipped', {
             reason: err instanceof Error ? err.message : String(err),
           });
-          frame.recycle(frame.data);
+          frame.recycle();
           return null;
         } finally {
           frame.release();
@@ -135,7 +135,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
         onDrop: (frame) => {
           stats.dropped++;
           frame.release();
-          frame.recycle(frame.data);
+          frame.recycle();
         },
       },
     ),

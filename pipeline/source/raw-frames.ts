@@ -15,11 +15,11 @@ export interface RawFrame {
   /** Tell the source this frame is done with (processed or dropped); in pull mode that lets ffmpeg go on. */
   release(): void;
   /**
-   * Hand the frame's bytes (its current `data`, which a worker round trip may have replaced by a new view)
-   * back for a later frame to be read into: only by the frame's last holder, when nothing will read them
-   * again (holders that keep pixels copy them). Optional: a frame never recycled is simply collected.
+   * Hand the frame's bytes back for a later frame to be read into: only by the frame's last holder, when
+   * nothing will read them again (holders that keep pixels copy them). Shared memory is never moved, so
+   * the bytes are always the ones the frame was read into. Optional: a frame never recycled is collected.
    */
-  recycle(data: Uint8Array): void;
+  recycle(): void;
 }
 
 export interface RawFrameOptions {
@@ -128,13 +128,10 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
               outstanding--;
               resumeIfBelow();
             },
-            recycle: (bytes) => {
+            recycle: () => {
               if (recycled) return;
               recycled = true;
-              // Not when another holder moved the bytes away (detached) or they are some other buffer.
-              const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === plan.frameBytes;
-              if (whole && bytes.byteLength === plan.frameBytes && spare.length < maxSpareBuffers)
-                spare.push(bytes);
+              if (spare.length < maxSpareBuffers) spare.push(data);
             },
           });
           // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up.

@@ -4,28 +4,14 @@ import { SnapshotFeed, type SnapshotMessage } from '../../../agent/web/snapshot-
 import { SnapshotRenderer } from '../../../agent/web/snapshot-renderer.js';
 import { SnapshotEvent } from '../../../agent/web/status-schema.js';
 import { familyInput } from '../../../models/detect/families.js';
-import { imageToInputFrame } from '../../../models/detect/image-input.js';
 import type { InputSpec } from '../../../models/types.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import { zidaneEvent } from '../../support/zidane-event.js';
 
 const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 
-async function event(camera: string, frameNo: number): Promise<DetectionEvent> {
-  const frame = await imageToInputFrame(sharedPath('media', 'zidane.jpg'), spec);
-  return {
-    camera,
-    frameNo,
-    ts: 1_700_000_000_000 + frameNo,
-    pts: frameNo,
-    srcWidth: 1280,
-    srcHeight: 720,
-    modelId: 'det',
-    provider: 'cpu',
-    result: { detections: [], inferenceMs: 1, preMs: 0, postMs: 0, queueMs: 0 },
-    frame: { ...frame, camera, frameNo, index: frameNo, ts: 0, pts: 0, release: () => {}, recycle: () => {} },
-  } as unknown as DetectionEvent;
-}
+const event = (camera: string, frameNo: number) => zidaneEvent({ spec, camera, frameNo });
 
 /** Just what the feed reads of the agent: cameras with their latest event, and the models' pixel order. */
 function fakeAgent(last: Map<string, DetectionEvent | undefined>) {

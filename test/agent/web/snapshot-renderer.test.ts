@@ -2,10 +2,9 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { labelColour } from '../../../agent/web/annotation-svg.js';
 import { SnapshotRenderer } from '../../../agent/web/snapshot-renderer.js';
-import { imageToInputFrame } from '../../../models/detect/image-input.js';
 import type { InputSpec } from '../../../models/types.js';
-import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import { zidaneEvent } from '../../support/zidane-event.js';
 import { familyInput } from '../../../models/detect/families.js';
 
 const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
@@ -13,32 +12,8 @@ const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 /** A real picture letterboxed as the pipeline does, with detections placed where we can check them. */
 const zidane = [{ label: 'person', classId: 0, score: 0.87, box: { x1: 400, y1: 200, x2: 800, y2: 700 } }];
 
-async function event(
-  frameNo: number,
-  order: InputSpec['pixelOrder'] = 'rgb',
-  detections: object[] = zidane,
-): Promise<DetectionEvent> {
-  const frame = await imageToInputFrame(sharedPath('media', 'zidane.jpg'), { ...spec, pixelOrder: order });
-  return {
-    camera: 'yard',
-    frameNo,
-    ts: 1_700_000_000_000 + frameNo,
-    pts: frameNo,
-    srcWidth: 1280,
-    srcHeight: 720,
-    modelId: 'det',
-    provider: 'cpu',
-    result: {
-      // Source pixels: zidane.jpg is 1280×720, the picture 320×180 (scale 0.25).
-      detections,
-      inferenceMs: 1,
-      preMs: 0,
-      postMs: 0,
-      queueMs: 0,
-    },
-    frame: { ...frame, camera: 'yard', frameNo, index: frameNo, ts: 0, pts: 0, release: () => {} },
-  } as unknown as DetectionEvent;
-}
+const event = (frameNo: number, order: InputSpec['pixelOrder'] = 'rgb', detections: object[] = zidane) =>
+  zidaneEvent({ spec: { ...spec, pixelOrder: order }, frameNo, detections });
 
 const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
 
