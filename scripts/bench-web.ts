@@ -10,7 +10,11 @@
  * changes inference's CPU time by several %), and B, a direct account: the main thread's extra (HTTP, SSE,
  * status builds, metrics; its own CPU from /proc) plus snapshot renders × one render's CPU (measured alone).
  *
- * Options: --model PATH --source PATH --clients N (10) --seconds S per phase (20) --rounds R (2) --fps F (10)
+ * Phases run in rounds; every second round runs them in mirrored order, so that a slow drift of the per-frame
+ * cost during the run (the heap settling) cancels between a load and its reference instead of biasing one.
+ *
+ * Options: --model PATH --source PATH --clients N (10) --seconds S per phase (20) --rounds R (4; even is best)
+ *   --fps F (10) --warmup S (30)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -33,8 +37,9 @@ const { values } = parseArgs({
     source: { type: 'string', default: path.join(shared, 'media', 'vtest.avi') },
     clients: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '20' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '4' },
     fps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '30' },
     'client-mode': { type: 'string' },
     scrape: { type: 'boolean', default: false },
     burn: { type: 'string' },
@@ -117,7 +122,10 @@ async function main(): Promise<void> {
       `${availableParallelism()} cores (load ${loadavg()[0]!.toFixed(2)} at start; the machine is shared), ` +
       `${clients} clients, ${seconds} s per phase, ${rounds} rounds\n`,
   );
-  await sleep(5000); // warm-up: models, first frames, JIT
+  // Warm-up: models, first frames, JIT, and the heap's growth to its working size. The main thread's CPU per
+  // frame still falls slowly after this (fewer collections as the heap settles), which is why the phases
+  // below run in mirrored order.
+  await sleep(Number(values.warmup) * 1000);
 
   type Load = { kind: 'none' } | { kind: 'clients'; scrape: boolean } | { kind: 'burn'; msPerS: number };
   const phase = async (name: string, load: Load) => {
@@ -177,14 +185,29 @@ async function main(): Promise<void> {
   const pagesControl: typeof idle = [];
   const busy: typeof idle = [];
   const busyControl: typeof idle = [];
+  // Odd rounds run in mirrored order (controls before their load phase, idle last), so a steady drift of the
+  // per-frame cost over the run adds as much to the loads as to their references and cancels in the mean.
+  // A control burns what its load phase's clients burnt; mirrored, the last round's figure stands in.
+  let pageBurn = 15;
+  let busyBurn = 20;
   for (let i = 0; i < rounds; i++) {
-    idle.push(await phase(`no clients #${i + 1}`, { kind: 'none' }));
-    const p = await phase(`${clients} pages #${i + 1}`, { kind: 'clients', scrape: false });
-    pages.push(p);
-    pagesControl.push(await phase(`  control #${i + 1}`, { kind: 'burn', msPerS: p.childMsPerS }));
-    const b = await phase(`+ /metrics #${i + 1}`, { kind: 'clients', scrape: true });
-    busy.push(b);
-    busyControl.push(await phase(`  control #${i + 1}`, { kind: 'burn', msPerS: b.childMsPerS }));
+    const n = `#${i + 1}`;
+    const steps: (() => Promise<void>)[] = [
+      async () => void idle.push(await phase(`no clients ${n}`, { kind: 'none' })),
+      async () => {
+        const p = await phase(`${clients} pages ${n}`, { kind: 'clients', scrape: false });
+        pages.push(p);
+        pageBurn = p.childMsPerS;
+      },
+      async () => void pagesControl.push(await phase(`  control ${n}`, { kind: 'burn', msPerS: pageBurn })),
+      async () => {
+        const b = await phase(`+ /metrics ${n}`, { kind: 'clients', scrape: true });
+        busy.push(b);
+        busyBurn = b.childMsPerS;
+      },
+      async () => void busyControl.push(await phase(`  control ${n}`, { kind: 'burn', msPerS: busyBurn })),
+    ];
+    for (const step of i % 2 ? steps.reverse() : steps) await step();
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const total = (r: (typeof idle)[number]) => r.all + r.ffmpeg;
@@ -232,6 +255,9 @@ async function main(): Promise<void> {
         `A. whole process ${sign(whole)} ms/frame = ${pct(whole)}; B. direct: main thread ${sign(mainExtra)} ms/frame + ` +
         `${renders.toFixed(3)} renders/frame × ${perRender.toFixed(2)} ms = ${pct(direct)} (target < 2 %)`,
     );
+    // B per round, to show the spread the mean hides.
+    const perRound = rs.map((r, i) => r.main - control[i]!.main + (r.renders / r.frames) * perRender);
+    console.log(`  B by round: ${perRound.map(pct).join(', ')}`);
   }
   await agent.stop();
 }

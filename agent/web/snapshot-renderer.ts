@@ -73,10 +73,12 @@ export class SnapshotRenderer {
     }
     const cache = c;
     cache.renderedAt = this.now();
-    // Copied: the agent reads a later frame into these bytes once the next one is processed (frame recycling),
-    // possibly while libvips still reads them.
-    const pixels = Buffer.from(data);
-    cache.inFlight = this.render(event, pixels, pixelOrder)
+    // Copied now, synchronously: the agent reads a later frame into these bytes once the next one is processed
+    // (frame recycling), possibly while libvips would still read them. In the common case (the model's own
+    // pixels, RGB) only the picture's rows are copied, and that copy is the picture.
+    const direct = this.geometry(lb).width === lb.scaledWidth && pixelOrder === 'rgb';
+    const pixels = direct ? cropRows(data, lb) : Buffer.from(data);
+    cache.inFlight = this.render(event, pixels, direct ? 'picture' : 'letterbox', pixelOrder)
       .then((s) => (cache.snapshot = s))
       .finally(() => (cache.inFlight = undefined));
     return cache.inFlight;
@@ -97,17 +99,18 @@ export class SnapshotRenderer {
     this.cache.delete(camera);
   }
 
+  /** `pixels` is either the picture itself (RGB, cropped) or a copy of the whole letterboxed frame. */
   private async render(
     event: DetectionEvent,
     pixels: Buffer,
+    holds: 'picture' | 'letterbox',
     pixelOrder: InputSpec['pixelOrder'],
   ): Promise<Snapshot> {
     const lb = event.frame.letterbox;
     const { width, height } = this.geometry(lb);
     let rgb: Buffer;
-    if (width === lb.scaledWidth && pixelOrder === 'rgb') {
-      // The common case: the model's own pixels, cut out of the letterbox row by row.
-      rgb = cropRows(pixels, lb);
+    if (holds === 'picture') {
+      rgb = pixels;
     } else {
       let img = sharp(pixels, { raw: { width: lb.inputWidth, height: lb.inputHeight, channels: 3 } }).extract(
         {
@@ -136,13 +139,22 @@ export class SnapshotRenderer {
   }
 }
 
-/** The scaled source region of a letterboxed RGB frame, as its own packed picture. */
-function cropRows(pixels: Buffer, lb: DetectionEvent['frame']['letterbox']): Buffer {
+/**
+ * The scaled source region of a letterboxed RGB frame, as its own packed picture. TypedArray.set, not
+ * Buffer.copy: a quarter of the CPU per row here (no crossing into C++ per call).
+ */
+function cropRows(pixels: Uint8Array, lb: DetectionEvent['frame']['letterbox']): Buffer {
   const row = lb.scaledWidth * 3;
   const out = Buffer.allocUnsafe(row * lb.scaledHeight);
+  if (lb.scaledWidth === lb.inputWidth) {
+    // No side bars: the picture's rows are one contiguous block.
+    const from = lb.padY * row;
+    out.set(pixels.subarray(from, from + out.length));
+    return out;
+  }
   for (let y = 0; y < lb.scaledHeight; y++) {
     const from = ((lb.padY + y) * lb.inputWidth + lb.padX) * 3;
-    pixels.copy(out, y * row, from, from + row);
+    out.set(pixels.subarray(from, from + row), y * row);
   }
   return out;
 }

@@ -54,6 +54,37 @@ describe.skipIf(!hasShared)('SnapshotRenderer: annotated JPEGs of the latest fra
     expect(a.jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   });
 
+  it('the picture is exactly the scaled region of the frame asked for, with bars above and below or at the sides', async () => {
+    const base = await event(1, 'rgb', []);
+    const pattern = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 9)) & 255);
+    const portrait = {
+      srcWidth: 720,
+      srcHeight: 1280,
+      scaledWidth: 180,
+      scaledHeight: 320,
+      padX: 70,
+      padY: 0,
+    };
+    for (const box of [base.frame.letterbox, { ...base.frame.letterbox, ...portrait }]) {
+      const data = pattern(box.inputWidth * box.inputHeight * 3);
+      const e = { ...base, frame: { ...base.frame, letterbox: box, data } } as typeof base;
+      const pending = new SnapshotRenderer().snapshot(e, 'rgb');
+      // The agent reuses a frame's memory for a later frame (recycling): what was asked for is what is drawn.
+      const original = Uint8Array.from(data);
+      data.fill(0);
+      const snap = (await pending)!;
+      const crop = { left: box.padX, top: box.padY, width: box.scaledWidth, height: box.scaledHeight };
+      const raw = { raw: { width: box.inputWidth, height: box.inputHeight, channels: 3 as const } };
+      const expected = await sharp(await sharp(original, raw).extract(crop).raw().toBuffer(), {
+        raw: { width: crop.width, height: crop.height, channels: 3 },
+      })
+        .jpeg({ quality: 80, optimiseCoding: false })
+        .toBuffer();
+      expect([snap.width, snap.height]).toEqual([crop.width, crop.height]);
+      expect(snap.jpeg.equals(expected)).toBe(true);
+    }
+  });
+
   it('a BGR model’s frame comes out in RGB', async () => {
     const r = new SnapshotRenderer();
     const rgb = await sharp((await r.snapshot(await event(1, 'rgb'), 'rgb'))!.jpeg).stats();
