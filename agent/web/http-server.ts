@@ -73,8 +73,12 @@ export class WebServer {
     res.once('finish', () => this.opts.onRequest?.(name, res.statusCode));
     try {
       let url: URL;
+      const target = req.url ?? '/';
+      // Origin form only, read as a path: resolved against a base, "//host/api/x" would be an authority
+      // and route as /api/x, so a proxy that filters on path prefixes would disagree with us on the path.
+      if (!target.startsWith('/')) return sendError(res, 400, 'malformed URL');
       try {
-        url = new URL(req.url ?? '/', 'http://localhost');
+        url = new URL(`http://localhost${target}`);
       } catch {
         return sendError(res, 400, 'malformed URL');
       }

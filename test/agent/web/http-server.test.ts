@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../config/logger.js';
+import { HttpAuth, sessionCookie } from '../../../agent/web/auth.js';
+import { WebServer, type Route } from '../../../agent/web/http-server.js';
+import { securityHeaders, sendJson } from '../../../agent/web/http-util.js';
+import { hashPassword } from '../../../agent/web/password-hash.js';
+import { call, type Answer } from '../../support/http-call.js';
+
+const token = 'tok-0123456789abcdef-xyz';
+const bearer = { Authorization: `Bearer ${token}` };
+
+const routes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/healthz$/,
+    name: '/healthz',
+    open: true,
+    handle: ({ res }) => sendJson(res, 200, { status: 'ok' }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/things\/([^/]+)$/,
+    name: '/things/:id',
+    handle: ({ res, params, url }) => sendJson(res, 200, { params, q: url.searchParams.get('q') }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/things\/([^/]+)$/,
+    name: 'POST /things/:id',
+    handle: ({ res }) => sendJson(res, 201, { made: true }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/login$/,
+    name: '/login',
+    open: true,
+    handle: ({ res }) => sendJson(res, 200, { ok: true }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/boom$/,
+    name: '/boom',
+    handle: () => {
+      throw new Error('kaput');
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/boom-async$/,
+    name: '/boom-async',
+    open: true,
+    handle: async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      throw 'not an Error';
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/half$/,
+    name: '/half',
+    open: true,
+    handle: ({ res }) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('partial');
+      throw new Error('failed mid-answer');
+    },
+  },
+];
+
+let server: WebServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(auth: HttpAuth) {
+  const logged: string[] = [];
+  const requests: [string, number][] = [];
+  const s = new WebServer({
+    host: '127.0.0.1',
+    port: 0,
+    routes,
+    auth,
+    log: createLogger({ level: 'error', write: (line) => logged.push(line) }),
+    onRequest: (route, code) => requests.push([route, code]),
+  });
+  server = s;
+  const { port } = await s.listen();
+  const base = new URL(`http://127.0.0.1:${port}`);
+  const get = (path: string, opts: Parameters<typeof call>[2] = {}) => call(base, path, opts);
+  return { base, get, logged, requests };
+}
+
+const json = (a: Answer) => JSON.parse(a.body.toString()) as Record<string, unknown>;
+
+function expectSecurityHeaders(a: Answer): void {
+  for (const [k, v] of Object.entries(securityHeaders)) expect(a.headers[k.toLowerCase()], k).toBe(v);
+}
+
+describe('WebServer: routes, errors and the auth gate', () => {
+  it('serves a matching route with its decoded parameters and query', async () => {
+    const { get } = await start(new HttpAuth({ token }));
+    const a = await get('/things/a%20b%2Fc%C2%B5?q=1', { headers: bearer });
+    expect(a.status).toBe(200);
+    expect(json(a)).toEqual({ params: ['a b/cµ'], q: '1' });
+    expectSecurityHeaders(a);
+    const made = await get('/things/x', { method: 'POST', headers: bearer });
+    expect(made.status).toBe(201);
+  });
+
+  it('answers 404 with the path as reason, and security headers', async () => {
+    const { get } = await start(new HttpAuth({ token }));
+    const a = await get('/nope');
+    expect(a.status).toBe(404);
+    expect(json(a)).toEqual({ error: 'not found', reason: 'nothing at /nope' });
+    expectSecurityHeaders(a);
+    // A long path is cut in the reason.
+    const long = await get(`/${'x'.repeat(500)}`);
+    expect(json(long).reason).toBe(`nothing at /${'x'.repeat(199)}`);
+    // A path that only starts like a route is not that route.
+    expect((await get('/healthz/more')).status).toBe(404);
+    expect((await get('/things/a/b', { headers: bearer })).status).toBe(404);
+  });
+
+  it('answers 405 with Allow when the path exists for other methods only', async () => {
+    const { get } = await start(new HttpAuth({ token }));
+    const a = await get('/login');
+    expect(a.status).toBe(405);
+    expect(a.headers.allow).toBe('POST');
+    expect(json(a)).toEqual({ error: 'error', reason: 'use POST' });
+    expectSecurityHeaders(a);
+    const b = await get('/things/1', { method: 'DELETE', headers: bearer });
+    expect(b.status).toBe(405);
+    expect(b.headers.allow).toBe('GET, POST');
+  });
+
+  it('answers 400 for a target that is not a path, or malformed percent-encoding in a parameter', async () => {
+    const { get } = await start(new HttpAuth({ token }));
+    const a = await get('/things/%E0%A4%A', { headers: bearer });
+    expect(a.status).toBe(400);
+    expect(json(a)).toEqual({ error: 'error', reason: 'malformed URL encoding' });
+    expectSecurityHeaders(a);
+    // Only origin-form targets: an absolute URL (proxy form) is refused.
+    const b = await get('http://localhost/healthz');
+    expect(b.status).toBe(400);
+    expect(json(b)).toEqual({ error: 'error', reason: 'malformed URL' });
+    expectSecurityHeaders(b);
+  });
+
+  it('reads "//host/path" as a path, never as an authority that would route it as /path', async () => {
+    const { get } = await start(new HttpAuth({ token }));
+    const a = await get('//evil.example/healthz');
+    expect(a.status).toBe(404);
+    expect(json(a)).toEqual({ error: 'not found', reason: 'nothing at //evil.example/healthz' });
+    expect((await get('//')).status).toBe(404);
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('answers HEAD like GET, without the body', async () => {
+    const { get } = await start(new HttpAuth({ token }));
+    const a = await get('/healthz', { method: 'HEAD' });
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(a.headers['content-length']).toBe(String('{"status":"ok"}'.length));
+    expect(a.body).toHaveLength(0);
+    expectSecurityHeaders(a);
+    // Protected for HEAD as for GET.
+    expect((await get('/things/1', { method: 'HEAD' })).status).toBe(401);
+  });
+
+  it('lets open routes through and asks for credentials on the others', async () => {
+    const auth = new HttpAuth({ token });
+    const { get } = await start(auth);
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/login', { method: 'POST' })).status).toBe(200);
+    const refused: Record<string, string>[] = [
+      {},
+      { Authorization: 'Bearer wrong' },
+      { Cookie: `${sessionCookie}=forged` },
+    ];
+    for (const headers of refused) {
+      const a = await get('/things/1', { headers });
+      expect(a.status).toBe(401);
+      expect(a.headers['www-authenticate']).toBe('Bearer realm="vigil"');
+      expect(json(a)).toMatchObject({ error: 'unauthorized', reason: expect.stringContaining('log in') });
+      expectSecurityHeaders(a);
+    }
+    expect((await get('/things/1', { method: 'POST' })).status).toBe(401);
+    expect((await get('/things/1', { headers: bearer })).status).toBe(200);
+    const login = await auth.login({ token });
+    if (!('session' in login)) throw new Error('login refused');
+    const cookie = { Cookie: `${sessionCookie}=${login.session}` };
+    expect((await get('/things/1', { headers: cookie })).status).toBe(200);
+  });
+
+  it('serves every route when no auth is configured', async () => {
+    const { get } = await start(new HttpAuth(undefined));
+    expect((await get('/things/1')).status).toBe(200);
+  });
+
+  it('answers 429 with Retry-After while scrypt verifications are all taken', async () => {
+    // Slow enough (tens of ms) that both slots are surely still held when the request arrives.
+    const passwordHash = await hashPassword('pw', { N: 2 ** 16, r: 8, p: 1 });
+    const auth = new HttpAuth({ user: 'ops', passwordHash });
+    const { get } = await start(auth);
+    const basic = { Authorization: `Basic ${Buffer.from('ops:pw').toString('base64')}` };
+    const held = [auth.login({ user: 'ops', password: 'a' }), auth.login({ user: 'ops', password: 'b' })];
+    const a = await get('/things/1', { headers: basic });
+    await Promise.all(held);
+    expect(a.status).toBe(429);
+    expect(a.headers['retry-after']).toBe('1');
+    expect(json(a).error).toBe('busy');
+    expectSecurityHeaders(a);
+    expect((await get('/things/1', { headers: basic })).status).toBe(200);
+  });
+
+  it('answers 500 as JSON when a handler throws, logs it, and keeps serving', async () => {
+    const { get, logged } = await start(new HttpAuth({ token }));
+    const a = await get('/boom', { headers: bearer });
+    expect(a.status).toBe(500);
+    expect(json(a)).toEqual({ error: 'error', reason: 'kaput' });
+    expectSecurityHeaders(a);
+    expect(logged.some((l) => l.includes('http request failed') && l.includes('route=/boom'))).toBe(true);
+
+    const b = await get('/boom-async');
+    expect(b.status).toBe(500);
+    expect(json(b)).toEqual({ error: 'error', reason: 'not an Error' });
+
+    // Headers already out: the connection is cut rather than a second answer appended.
+    await expect(get('/half')).rejects.toThrow();
+    expect(logged.some((l) => l.includes('route=/half'))).toBe(true);
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('reports each request’s route name and status code', async () => {
+    const { get, requests } = await start(new HttpAuth({ token }));
+    await get('/healthz');
+    await get('/things/1');
+    await get('/things/1', { headers: bearer });
+    await get('/nope');
+    await get('/login');
+    for (let i = 0; i < 100 && requests.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(requests).toEqual([
+      ['/healthz', 200],
+      ['/things/:id', 401],
+      ['/things/:id', 200],
+      ['unknown', 404],
+      ['unknown', 405],
+    ]);
+  });
+
+  it('listens on the port asked for, and stops for good on close', async () => {
+    const { base, get } = await start(new HttpAuth(undefined));
+    expect(Number(base.port)).toBeGreaterThan(0);
+    await server!.close();
+    await server!.close();
+    await expect(get('/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
