@@ -114,7 +114,11 @@ export class WebServer {
       const reason = err instanceof Error ? err.message : String(err);
       this.opts.log.error('http request failed', { route: name, reason });
       if (!res.headersSent) sendError(res, 500, reason);
-      else res.destroy();
+      else {
+        // Cut off after its headers, the answer never finishes: count it here, as the failure it is.
+        this.opts.onRequest?.(name, 500);
+        res.destroy();
+      }
     }
   }
 }

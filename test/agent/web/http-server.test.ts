@@ -215,7 +215,7 @@ describe('WebServer: routes, errors and the auth gate', () => {
   });
 
   it('answers 500 as JSON when a handler throws, logs it, and keeps serving', async () => {
-    const { get, logged } = await start(new HttpAuth({ token }));
+    const { get, logged, requests } = await start(new HttpAuth({ token }));
     const a = await get('/boom', { headers: bearer });
     expect(a.status).toBe(500);
     expect(json(a)).toEqual({ error: 'error', reason: 'kaput' });
@@ -230,6 +230,15 @@ describe('WebServer: routes, errors and the auth gate', () => {
     await expect(get('/half')).rejects.toThrow();
     expect(logged.some((l) => l.includes('route=/half'))).toBe(true);
     expect((await get('/healthz')).status).toBe(200);
+    // Every one is counted, the cut-off one too (its answer never finishes). A count lands when the answer
+    // is flushed, which can come a moment after the client has read it.
+    for (let i = 0; i < 100 && requests.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(requests).toEqual([
+      ['/boom', 500],
+      ['/boom-async', 500],
+      ['/half', 500],
+      ['/healthz', 200],
+    ]);
   });
 
   it('reports each request’s route name and status code', async () => {
