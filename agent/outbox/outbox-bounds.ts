@@ -21,7 +21,8 @@ function remove(sql: OutboxStatements, delta: Delta, pk: number, bytes: number):
 
 /**
  * Evicts the oldest rows of priority <= `priority`, lowest priority first, until a new row of `bytes`
- * fits; returns the bound that still refuses it. An alert never makes way for a routine message.
+ * fits; returns the bound that still refuses it. An alert never makes way for a routine message. The
+ * victims are chosen first and deleted only if the row then fits: a row refused anyway costs no other row.
  */
 export function makeRoom(
   sql: OutboxStatements,
@@ -32,26 +33,34 @@ export function makeRoom(
   delta: Delta,
 ): DropReason | undefined {
   const { maxRows, maxBytes } = cfg;
+  let rows = totals.rows + delta.rows;
+  let stored = totals.bytes + delta.bytes;
   const over = (): DropReason | undefined =>
-    totals.rows + delta.rows + 1 > maxRows
-      ? 'max-rows'
-      : totals.bytes + delta.bytes + bytes > maxBytes
-        ? 'max-bytes'
-        : undefined;
+    rows + 1 > maxRows ? 'max-rows' : stored + bytes > maxBytes ? 'max-bytes' : undefined;
   if (bytes > maxBytes) return 'max-bytes';
+  const victims: { pk: number; bytes: number; reason: DropReason; priority: OutboxPriority }[] = [];
   for (let p = 0; p <= priority && over(); p++) {
-    let victims: { pk: number; bytes: number }[];
+    let after = 0;
+    let page: { pk: number; bytes: number }[];
     do {
-      victims = sql.oldestOf.all(p, batch) as { pk: number; bytes: number }[];
-      for (const v of victims) {
+      page = sql.oldestOfAfter.all(p, after, batch) as { pk: number; bytes: number }[];
+      for (const v of page) {
         const reason = over();
         if (!reason) break;
-        remove(sql, delta, v.pk, v.bytes);
-        tally(delta.drops, reason, p);
+        victims.push({ ...v, reason, priority: p as OutboxPriority });
+        rows -= 1;
+        stored -= v.bytes;
+        after = v.pk;
       }
-    } while (victims.length === batch && over());
+    } while (page.length === batch && over());
   }
-  return over();
+  const refused = over();
+  if (refused) return refused;
+  for (const v of victims) {
+    remove(sql, delta, v.pk, v.bytes);
+    tally(delta.drops, v.reason, v.priority);
+  }
+  return undefined;
 }
 
 /** Drops rows created before `cutoff`. Rows are in creation order, so it stops at the first young one. */

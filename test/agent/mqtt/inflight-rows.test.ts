@@ -1,0 +1,241 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../../../config/logger.js';
+import { OutboxConfig } from '../../../config/schema.js';
+import { InflightRows } from '../../../agent/mqtt/inflight-rows.js';
+import { Outbox, type OutboxMessage, type OutboxRow } from '../../../agent/outbox/outbox.js';
+import { collect, startMosquitto, type Collector, type Mosquitto } from '../../support/mosquitto.js';
+
+let dir: string;
+let outbox: Outbox;
+/** The outbox's clock: it stamps expiresAt. */
+let clock: number;
+let errors: Error[];
+let logged: { msg: string; fields?: Record<string, unknown> }[];
+let settled: (() => void)[];
+let inflight: InflightRows;
+const cleanup: (() => Promise<void> | void)[] = [];
+
+const log: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (msg, fields) => void logged.push({ msg, fields }),
+  child: () => log,
+};
+
+/** Resolves on the next ack or refusal InflightRows reports. */
+const nextSettled = () => new Promise<void>((r) => settled.push(r));
+
+function put(topic: string, extra: Partial<OutboxMessage> = {}): OutboxRow {
+  outbox.enqueue({ topic, priority: 1, build: () => ({ topic }), ...extra });
+  return outbox.rowsAfter(outbox.lastRowid() - 1, 1)[0]!;
+}
+const stored = () => outbox.next(100, new Set()).map((r) => r.rowid);
+
+async function broker(): Promise<Mosquitto> {
+  const brokerDir = path.join(dir, 'broker');
+  mkdirSync(brokerDir, { recursive: true });
+  const acl = path.join(brokerDir, 'acl');
+  // Everything but vigil/forbidden: the broker refuses that one with PUBACK 0x87.
+  writeFileSync(acl, 'topic read #\ntopic readwrite vigil/ok/#\n');
+  const b = await startMosquitto({ dir: brokerDir, config: [`acl_file ${acl}`] });
+  cleanup.push(() => b.stop());
+  return b;
+}
+
+/** A connection as the link makes it: MQTT 5, clean, no reconnect of its own. */
+async function connect(b: Mosquitto): Promise<MqttClient> {
+  const client = mqtt.connect(b.url, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });
+  cleanup.push(() => new Promise<void>((r) => client.end(true, {}, () => r())));
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return client;
+}
+
+async function subscriber(b: Mosquitto): Promise<Collector> {
+  const c = await collect(b.url, 'vigil/#');
+  cleanup.push(() => c.close());
+  return c;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-inflight-'));
+  clock = Date.now();
+  outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse({ synchronous: 'OFF' }), {
+    now: () => clock,
+  });
+  errors = [];
+  logged = [];
+  settled = [];
+  inflight = new InflightRows(
+    outbox,
+    log,
+    (err) => errors.push(err),
+    () => settled.shift()?.(),
+  );
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+  outbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('InflightRows', () => {
+  it('keeps a row in flight until its PUBACK, then deletes it from the outbox', async () => {
+    const b = await broker();
+    const sub = await subscriber(b);
+    const client = await connect(b);
+    const row = put('vigil/ok/a');
+    const done = nextSettled();
+    inflight.publish(client, row, Infinity, () => true);
+    expect(inflight.size).toBe(1);
+    expect(inflight.ids()).toEqual(new Set([row.rowid]));
+    expect(stored()).toEqual([row.rowid]);
+    await done;
+    expect(inflight.size).toBe(0);
+    expect(stored()).toEqual([]);
+    expect(inflight.stats).toMatchObject({ published: 1, acked: 1, rejected: 0, expired: 0 });
+    await sub.waitFor((m) => m.length === 1);
+    expect(sub.messages[0]).toMatchObject({ topic: 'vigil/ok/a', qos: 1, contentType: 'application/json' });
+    expect(JSON.parse(sub.messages[0]!.payload.toString())).toEqual({ topic: 'vigil/ok/a' });
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps the last ack latency and a moving average over about twenty', async () => {
+    const client = await connect(await broker());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const latency = async (ms: number) => {
+      const done = nextSettled();
+      vi.setSystemTime(1_000_000);
+      inflight.publish(client, put('vigil/ok/l'), Infinity, () => true);
+      // The PUBACK cannot arrive before this synchronous line: the ack sees the clock moved by `ms`.
+      vi.setSystemTime(1_000_000 + ms);
+      await done;
+    };
+    await latency(40);
+    expect(inflight.stats).toMatchObject({ acked: 1, last: 40, avg: 40 });
+    await latency(240);
+    expect(inflight.stats).toMatchObject({ acked: 2, last: 240, avg: 50 });
+  });
+
+  it('drops a row whose expiry has come instead of sending it late', async () => {
+    const b = await broker();
+    const sub = await subscriber(b);
+    const client = await connect(b);
+    const late = put('vigil/ok/late', { expiryS: 1, priority: 2 });
+    const due = put('vigil/ok/due', { expiryS: 1 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(clock + 1000); // exactly at expiresAt: already worthless
+    inflight.publish(client, late, Infinity, () => true);
+    expect(inflight.size).toBe(0);
+    expect(inflight.stats).toMatchObject({ published: 0, expired: 1 });
+    expect(outbox.dropDetail()).toEqual([{ reason: 'expired', priority: 2, count: 1 }]);
+
+    vi.setSystemTime(clock + 999); // a millisecond before: still sent
+    const done = nextSettled();
+    inflight.publish(client, due, Infinity, () => true);
+    await done;
+    vi.useRealTimers();
+    await sub.waitFor((m) => m.length === 1);
+    // Published in order from one client: had the expired row gone out, it would have arrived first.
+    expect(sub.messages.map((m) => m.topic)).toEqual(['vigil/ok/due']);
+    expect(stored()).toEqual([]);
+  });
+
+  it("refuses a row too large for the broker's maximum packet without sending it", async () => {
+    const client = await connect(await broker());
+    const row = put('vigil/ok/big');
+    const limit = row.payload.length + row.topic.length + 64;
+    inflight.publish(client, row, limit - 1, () => true);
+    expect(inflight.size).toBe(0);
+    expect(inflight.stats).toMatchObject({ published: 0, rejected: 1 });
+    expect(errors.map((e) => e.message)).toEqual([
+      `message of ${row.bytes} bytes exceeds the broker's maximum packet size`,
+    ]);
+    expect(logged).toEqual([expect.objectContaining({ msg: 'broker refused a message, dropped' })]);
+    expect(stored()).toEqual([]);
+    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 1, count: 1 }]);
+
+    const fits = put('vigil/ok/big');
+    const done = nextSettled();
+    inflight.publish(client, fits, limit, () => true); // exactly at the estimate: sent
+    await done;
+    expect(inflight.stats).toMatchObject({ published: 1, acked: 1, rejected: 1 });
+  });
+
+  it('drops a row the broker refuses (PUBACK >= 0x80) and reports the error', async () => {
+    const client = await connect(await broker());
+    const row = put('vigil/forbidden', { priority: 2 });
+    const done = nextSettled();
+    inflight.publish(client, row, Infinity, () => true);
+    await done;
+    expect(inflight.size).toBe(0);
+    expect(inflight.stats).toMatchObject({ published: 1, acked: 0, rejected: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/not authorized/i);
+    expect(stored()).toEqual([]);
+    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 2, count: 1 }]);
+  });
+
+  it('ignores the PUBACK of a connection that is no longer current: the row is sent again later', async () => {
+    const client = await connect(await broker());
+    const row = put('vigil/ok/a');
+    let current = true;
+    const asked = new Promise<void>((resolve) =>
+      inflight.publish(client, row, Infinity, () => {
+        resolve();
+        return current;
+      }),
+    );
+    current = false; // the link moved on to a new connection before the PUBACK came
+    await asked;
+    expect(inflight.size).toBe(1);
+    expect(inflight.stats.acked).toBe(0);
+    expect(stored()).toEqual([row.rowid]);
+    inflight.clear();
+    expect(inflight.size).toBe(0);
+    expect(stored()).toEqual([row.rowid]);
+  });
+
+  it('keeps a row in flight when the publish fails without a refusal (connection closing)', async () => {
+    const client = await connect(await broker());
+    const row = put('vigil/ok/a');
+    let asked = 0;
+    inflight.publish(client, row, Infinity, () => {
+      asked++;
+      return true;
+    });
+    // A forced end fails the pending publish with "Connection closed" before any PUBACK can come.
+    await new Promise<void>((r) => client.end(true, {}, () => r()));
+    expect(asked).toBe(1);
+    expect(inflight.ids()).toEqual(new Set([row.rowid]));
+    expect(inflight.stats).toMatchObject({ acked: 0, rejected: 0 });
+    expect(errors).toEqual([]);
+    expect(stored()).toEqual([row.rowid]);
+  });
+
+  it('logs, and does not throw, when the outbox cannot record the ack or the drop', async () => {
+    const client = await connect(await broker());
+    const acked = put('vigil/ok/a');
+    const big = put('vigil/ok/b');
+    const done = nextSettled();
+    inflight.publish(client, acked, Infinity, () => true);
+    outbox.close(); // e.g. the agent is shutting down
+    await done;
+    expect(inflight.stats.acked).toBe(1);
+    expect(() => inflight.publish(client, big, 1, () => true)).not.toThrow();
+    expect(logged.map((l) => l.msg)).toEqual([
+      'outbox ack failed',
+      'broker refused a message, dropped',
+      'outbox drop failed',
+    ]);
+  });
+});
