@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../config/logger.js';
 import type { Outbox, OutboxRow } from '../outbox/outbox.js';
 import { rowProperties } from './client-options.js';
+import { publishPacketBytes } from './publish-packet-size.js';
 
 /** mqtt.js reports a PUBACK reason code >= 0x80 as an error carrying that code. */
 const isRefusal = (err: Error) => ((err as { code?: unknown }).code as number) >= 0x80;
@@ -43,13 +44,23 @@ export class InflightRows {
       this.outbox.drop(row.rowid, 'expired');
       return;
     }
-    if (row.payload.length + row.topic.length + 64 > maxPacketBytes) {
-      this.refused(row, new Error(`message of ${row.bytes} bytes exceeds the broker's maximum packet size`));
+    const properties = rowProperties(row, now);
+    const size = publishPacketBytes(
+      row.topic,
+      row.payload.length,
+      properties,
+      client.options.protocolVersion ?? 4,
+    );
+    if (size > maxPacketBytes) {
+      this.refused(
+        row,
+        new Error(`a ${size}-byte packet exceeds the broker's maximum packet size (${maxPacketBytes} bytes)`),
+      );
       return;
     }
     this.sent.set(row.rowid, now);
     this.stats.published++;
-    const options = { qos: 1 as const, retain: row.retain, properties: rowProperties(row, now) };
+    const options = { qos: 1 as const, retain: row.retain, properties };
     client.publish(row.topic, row.payload, options, (err) => {
       if (!current()) return; // that connection is gone: the row is re-sent on the next one
       if (err && !isRefusal(err)) return; // e.g. closing: stays in flight until the connection drops

@@ -1,11 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../../config/logger.js';
 import { OutboxConfig } from '../../../config/schema.js';
+import { rowProperties } from '../../../agent/mqtt/client-options.js';
 import { InflightRows } from '../../../agent/mqtt/inflight-rows.js';
+import { publishPacketBytes } from '../../../agent/mqtt/publish-packet-size.js';
 import { Outbox, type OutboxMessage, type OutboxRow } from '../../../agent/outbox/outbox.js';
 import { collect, startMosquitto, type Collector, type Mosquitto } from '../../support/mosquitto.js';
 
@@ -36,26 +38,30 @@ function put(topic: string, extra: Partial<OutboxMessage> = {}): OutboxRow {
 }
 const stored = () => outbox.next(100, new Set()).map((r) => r.rowid);
 
-async function broker(): Promise<Mosquitto> {
+async function broker(extra: string[] = []): Promise<Mosquitto> {
   const brokerDir = path.join(dir, 'broker');
   mkdirSync(brokerDir, { recursive: true });
   const acl = path.join(brokerDir, 'acl');
   // Everything but vigil/forbidden: the broker refuses that one with PUBACK 0x87.
   writeFileSync(acl, 'topic read #\ntopic readwrite vigil/ok/#\n');
-  const b = await startMosquitto({ dir: brokerDir, config: [`acl_file ${acl}`] });
+  const b = await startMosquitto({ dir: brokerDir, config: [`acl_file ${acl}`, ...extra] });
   cleanup.push(() => b.stop());
   return b;
 }
 
 /** A connection as the link makes it: MQTT 5, clean, no reconnect of its own. */
 async function connect(b: Mosquitto): Promise<MqttClient> {
+  return (await connectWithAck(b)).client;
+}
+
+async function connectWithAck(b: Mosquitto): Promise<{ client: MqttClient; connack: IConnackPacket }> {
   const client = mqtt.connect(b.url, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });
   cleanup.push(() => new Promise<void>((r) => client.end(true, {}, () => r())));
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
+  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+    client.once('connect', resolve);
     client.once('error', reject);
   });
-  return client;
+  return { client, connack };
 }
 
 async function subscriber(b: Mosquitto): Promise<Collector> {
@@ -150,25 +156,46 @@ describe('InflightRows', () => {
     expect(stored()).toEqual([]);
   });
 
-  it("refuses a row too large for the broker's maximum packet without sending it", async () => {
-    const client = await connect(await broker());
-    const row = put('vigil/ok/big');
-    const limit = row.payload.length + row.topic.length + 64;
-    inflight.publish(client, row, limit - 1, () => true);
-    expect(inflight.size).toBe(0);
+  it("measures a packet as the broker does, properties included: at the broker's limit it goes, a byte over is refused unsent", async () => {
+    const b = await broker(['max_packet_size 600']);
+    const { client, connack } = await connectWithAck(b);
+    const limit = connack.properties?.maximumPacketSize ?? Infinity;
+    expect(limit).toBe(600);
+    const closed = vi.fn();
+    client.on('close', closed);
+    // What a command response carries: correlation data, user properties (non-ASCII: bytes, not characters)
+    // and an expiry, on a non-ASCII topic.
+    const row = (padding: number) =>
+      put('vigil/ok/réponse', {
+        priority: 2,
+        expiryS: 60,
+        properties: { correlationData: Buffer.alloc(120, 7), userProperties: { requester: 'opérateur' } },
+        build: () => ({ pad: 'x'.repeat(padding) }),
+      });
+    const probe = row(0);
+    outbox.drop(probe.rowid, 'expired');
+    const size = (r: OutboxRow) =>
+      publishPacketBytes(r.topic, r.payload.length, rowProperties(r, Date.now()), 5);
+    const atLimit = limit - size(probe);
+
+    const over = row(atLimit + 1);
+    inflight.publish(client, over, limit, () => true);
     expect(inflight.stats).toMatchObject({ published: 0, rejected: 1 });
     expect(errors.map((e) => e.message)).toEqual([
-      `message of ${row.bytes} bytes exceeds the broker's maximum packet size`,
+      "a 601-byte packet exceeds the broker's maximum packet size (600 bytes)",
     ]);
-    expect(logged).toEqual([expect.objectContaining({ msg: 'broker refused a message, dropped' })]);
-    expect(stored()).toEqual([]);
-    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 1, count: 1 }]);
+    expect(outbox.dropDetail()).toContainEqual({ reason: 'rejected', priority: 2, count: 1 });
 
-    const fits = put('vigil/ok/big');
+    // Exactly at the limit: the broker takes it (had the size been under-counted, it would close the
+    // connection instead of acknowledging).
+    const fits = row(atLimit);
+    expect(size(fits)).toBe(600);
     const done = nextSettled();
-    inflight.publish(client, fits, limit, () => true); // exactly at the estimate: sent
+    inflight.publish(client, fits, limit, () => true);
     await done;
     expect(inflight.stats).toMatchObject({ published: 1, acked: 1, rejected: 1 });
+    expect(stored()).toEqual([]);
+    expect(closed).not.toHaveBeenCalled();
   });
 
   it('drops a row the broker refuses (PUBACK >= 0x80) and reports the error', async () => {
