@@ -1,6 +1,6 @@
 /**
- * The only module that talks to ffmpeg (through fluent-ffmpeg): everything else sees probe results,
- * a raw byte stream, stderr lines and an exit.
+ * The only module that talks to ffmpeg (through fluent-ffmpeg; ffprobe and version checks directly):
+ * everything else sees probe results, a raw byte stream, stderr lines and an exit.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -15,23 +15,64 @@ export interface ProbedStream {
   duration?: number;
 }
 
-export function ffprobeVideo(input: string, args: string[]): Promise<ProbedStream | undefined> {
+/**
+ * The first video stream of `input`, by ffprobe. Run directly rather than through fluent-ffmpeg's ffprobe,
+ * which gives no way to stop it: a source that accepts the connection and never answers would keep one
+ * ffprobe (and its connection) per retry. This one is killed at `timeoutMs`.
+ */
+export function ffprobeVideo(
+  input: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<ProbedStream | undefined> {
+  const argv = ['-show_streams', '-show_format', '-of', 'json', ...args, input];
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(input, args, (err, data) => {
-      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-      const v = data.streams.find((s) => s.codec_type === 'video');
-      if (!v) return resolve(undefined);
-      const duration = Number(v.duration ?? data.format.duration);
-      resolve({
-        width: v.width,
-        height: v.height,
-        codec: v.codec_name,
-        avgFrameRate: v.avg_frame_rate,
-        frameRate: v.r_frame_rate,
-        duration: Number.isFinite(duration) ? duration : undefined,
-      });
-    });
+    execFile(
+      ffprobeBinary(),
+      argv,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+      (err, stdout, stderr) => {
+        if (err) {
+          if (err.killed) return reject(new Error(`no answer within ${timeoutMs} ms`));
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+            return reject(new Error(`${ffprobeBinary()} not found (PATH or FFPROBE_PATH)`));
+          // stderr's last lines name the cause (refused, 404, not found); the caller picks it out.
+          return reject(new Error(`${err.message.split('\n')[0]}\n${stderr}`));
+        }
+        let data: ProbeOutput;
+        try {
+          data = JSON.parse(stdout) as ProbeOutput;
+        } catch {
+          return reject(new Error('ffprobe printed something other than JSON'));
+        }
+        const v = data.streams?.find((s) => s.codec_type === 'video');
+        if (!v) return resolve(undefined);
+        const duration = Number(v.duration ?? data.format?.duration);
+        resolve({
+          width: v.width,
+          height: v.height,
+          codec: v.codec_name,
+          avgFrameRate: v.avg_frame_rate,
+          frameRate: v.r_frame_rate,
+          duration: Number.isFinite(duration) ? duration : undefined,
+        });
+      },
+    );
   });
+}
+
+/** The parts of `ffprobe -of json -show_streams -show_format` read here. */
+interface ProbeOutput {
+  streams?: {
+    codec_type?: string;
+    width?: number;
+    height?: number;
+    codec_name?: string;
+    avg_frame_rate?: string;
+    r_frame_rate?: string;
+    duration?: string;
+  }[];
+  format?: { duration?: string };
 }
 
 export interface FfmpegProcess {

@@ -32,7 +32,10 @@ function causeOf(err: unknown): string {
   return lines.at(-1) ?? 'ffprobe failed';
 }
 
-/** Asks ffprobe for the first video stream's geometry; the error names the cause, with credentials redacted. */
+/**
+ * Asks ffprobe for the first video stream's geometry; the error names the cause, with credentials redacted.
+ * ffprobe is killed at `timeoutMs` (a source that accepts the connection and never answers).
+ */
 export async function probeSource(
   input: string,
   inputArgs: string[],
@@ -41,26 +44,15 @@ export async function probeSource(
   const probeArgs = inputArgs.filter(
     (a, i, all) => a !== '-re' && a !== '-stream_loop' && all[i - 1] !== '-stream_loop',
   );
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const video = await ffprobeVideo(input, probeArgs, timeoutMs).catch((err: unknown) => {
+    throw new Error(redactUrl(causeOf(err)));
   });
-  try {
-    const video = await Promise.race([
-      ffprobeVideo(input, probeArgs).catch((err: unknown) => {
-        throw new Error(redactUrl(causeOf(err)));
-      }),
-      timeout,
-    ]);
-    if (!video?.width || !video.height) throw new Error(`no video stream in ${redactUrl(input)}`);
-    return {
-      width: video.width,
-      height: video.height,
-      codec: video.codec ?? 'unknown',
-      fps: parseRate(video.avgFrameRate) || parseRate(video.frameRate),
-      duration: video.duration && video.duration > 0 ? video.duration : null,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  if (!video?.width || !video.height) throw new Error(`no video stream in ${redactUrl(input)}`);
+  return {
+    width: video.width,
+    height: video.height,
+    codec: video.codec ?? 'unknown',
+    fps: parseRate(video.avgFrameRate) || parseRate(video.frameRate),
+    duration: video.duration && video.duration > 0 ? video.duration : null,
+  };
 }
