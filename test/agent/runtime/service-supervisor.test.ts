@@ -1,0 +1,186 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../config/logger.js';
+import { VigilConfig } from '../../../config/schema.js';
+import { Agent } from '../../../agent/runtime/agent.js';
+import type { AgentService } from '../../../agent/runtime/services.js';
+import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
+
+// The supervisor has no clock of its own: its 5 s retry timer is driven by vitest's fake setTimeout.
+const retryMs = 5000;
+
+let lines: Record<string, unknown>[];
+const log = createLogger({ json: true, write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+
+// Never started: the supervisor only hands it to each service's start().
+const agent = new Agent(
+  VigilConfig.parse({
+    site: 's',
+    device: 'd',
+    http: { enabled: false },
+    models: { m: { path: '/nonexistent.onnx' } },
+    cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
+  }),
+  { log, version: '0.0.0', services: [] },
+);
+
+/** A service that records its calls; `failures` starts fail first (async rejections, or sync throws). */
+class TestService implements AgentService {
+  readonly calls: string[] = [];
+  readonly agents: Agent[] = [];
+  constructor(
+    readonly name: string,
+    private failures = 0,
+    private readonly how: 'reject' | 'throw' = 'reject',
+    private readonly stopFails = false,
+  ) {}
+  start(a: Agent): void | Promise<void> {
+    this.calls.push('start');
+    this.agents.push(a);
+    if (this.failures > 0) {
+      this.failures--;
+      if (this.how === 'throw') throw new Error(`${this.name} cannot start`);
+      return Promise.reject(new Error(`${this.name} cannot start`));
+    }
+  }
+  stop(): Promise<void> {
+    this.calls.push('stop');
+    return this.stopFails ? Promise.reject(new Error('stop failed')) : Promise.resolve();
+  }
+}
+
+beforeEach(() => {
+  lines = [];
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ServiceSupervisor', () => {
+  it('starts every service with the agent; one that fails to start is retried after 5 s, the others run on', async () => {
+    const [web, bad, health] = [new TestService('web'), new TestService('bad', 1), new TestService('health')];
+    const sup = new ServiceSupervisor([web, bad, health], agent, log);
+    await sup.startAll();
+    expect([web.calls, bad.calls, health.calls]).toEqual([['start'], ['start'], ['start']]);
+    expect([...web.agents, ...bad.agents, ...health.agents].every((a) => a === agent)).toBe(true);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'service failed to start, retrying',
+        service: 'bad',
+        reason: 'bad cannot start',
+        retryInMs: retryMs,
+      }),
+    ]);
+
+    await vi.advanceTimersByTimeAsync(retryMs - 1);
+    expect(bad.calls).toEqual(['start']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(bad.calls).toEqual(['start', 'start']);
+    // It started this time: nothing more is scheduled, and nobody else was touched.
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect([web.calls, bad.calls, health.calls]).toEqual([['start'], ['start', 'start'], ['start']]);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('keeps retrying every 5 s, without limit or growing delay, while start keeps failing', async () => {
+    for (const how of ['reject', 'throw'] as const) {
+      lines = [];
+      const stubborn = new TestService('stubborn', 6, how);
+      await new ServiceSupervisor([stubborn], agent, log).startAll();
+      for (let n = 2; n <= 7; n++) {
+        await vi.advanceTimersByTimeAsync(retryMs);
+        expect(stubborn.calls, `${how}, try ${n}`).toHaveLength(n);
+      }
+      await vi.advanceTimersByTimeAsync(10 * retryMs);
+      expect(stubborn.calls).toHaveLength(7); // the seventh start succeeded
+      expect(lines).toHaveLength(6);
+    }
+  });
+
+  it('restart() logs the reason, stops the service and starts it again 5 s later, alone', async () => {
+    const [a, b] = [new TestService('a'), new TestService('b', 0, 'reject', true)];
+    const sup = new ServiceSupervisor([a, b], agent, log);
+    await sup.startAll();
+    // b's stop rejects: it is restarted all the same.
+    await sup.restart(b, 'socket closed');
+    expect(b.calls).toEqual(['start', 'stop']);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'service failed, restarting it',
+        service: 'b',
+        reason: 'socket closed',
+      }),
+    ]);
+    await vi.advanceTimersByTimeAsync(retryMs - 1);
+    expect(b.calls).toEqual(['start', 'stop']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(b.calls).toEqual(['start', 'stop', 'start']);
+    expect(a.calls).toEqual(['start']);
+  });
+
+  it('restart() survives a stop that throws synchronously', async () => {
+    const s = new TestService('s');
+    s.stop = () => {
+      s.calls.push('stop');
+      throw new Error('sync stop failure');
+    };
+    const sup = new ServiceSupervisor([s], agent, log);
+    await sup.startAll();
+    await sup.restart(s, 'crashed');
+    await vi.advanceTimersByTimeAsync(retryMs);
+    expect(s.calls).toEqual(['start', 'stop', 'start']);
+  });
+
+  it('stopAll() stops every service and cancels pending retries; restart() after it does nothing', async () => {
+    const [ok, bad] = [new TestService('ok'), new TestService('bad', 100)];
+    const sup = new ServiceSupervisor([ok, bad], agent, log);
+    await sup.startAll();
+    await vi.advanceTimersByTimeAsync(retryMs);
+    expect(bad.calls).toEqual(['start', 'start']);
+    expect(vi.getTimerCount()).toBe(1); // the next retry
+
+    await sup.stopAll();
+    expect(vi.getTimerCount()).toBe(0);
+    expect([ok.calls, bad.calls]).toEqual([
+      ['start', 'stop'],
+      ['start', 'start', 'stop'],
+    ]);
+    await sup.restart(ok, 'too late');
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect([ok.calls, bad.calls]).toEqual([
+      ['start', 'stop'],
+      ['start', 'start', 'stop'],
+    ]);
+    expect(lines.filter((l) => l.msg === 'service failed, restarting it')).toEqual([]);
+  });
+
+  it('stopAll() waits for every stop even when some of them reject', async () => {
+    const [a, b, c] = [new TestService('a'), new TestService('b', 0, 'reject', true), new TestService('c')];
+    const sup = new ServiceSupervisor([a, b, c], agent, log);
+    await sup.startAll();
+    await expect(sup.stopAll()).resolves.toBeUndefined();
+    expect([a.calls, b.calls, c.calls]).toEqual([
+      ['start', 'stop'],
+      ['start', 'stop'],
+      ['start', 'stop'],
+    ]);
+  });
+
+  it('a start still pending at stopAll() that then fails is not retried', async () => {
+    const slow = new TestService('slow');
+    let fail!: (err: Error) => void;
+    slow.start = () => {
+      slow.calls.push('start');
+      return new Promise<void>((_resolve, reject) => (fail = reject));
+    };
+    const sup = new ServiceSupervisor([slow], agent, log);
+    const started = sup.startAll();
+    await sup.stopAll();
+    fail(new Error('gave up'));
+    await started;
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect(slow.calls).toEqual(['start', 'stop']);
+  });
+});

@@ -1,0 +1,245 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../config/logger.js';
+import { OutboxConfig, VigilConfig } from '../../../config/schema.js';
+import { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
+import { Outbox } from '../../../agent/outbox/outbox.js';
+import { Agent } from '../../../agent/runtime/agent.js';
+import { AgentMetrics } from '../../../agent/web/agent-metrics.js';
+import { cameraStateNames } from '../../../agent/web/status-schema.js';
+import type { Detector } from '../../../models/detect/detector.js';
+import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
+import { loadSharedDetector } from '../../support/detectors.js';
+import { parsePrometheusText, sampleValue, type Family } from '../../support/prometheus-text.js';
+import { hasShared, repoRoot, sharedPath } from '../../support/shared.js';
+import { zidaneEvent } from '../../support/zidane-event.js';
+
+const log = createLogger({ level: 'error' });
+
+/** Outbox drops of one reason, as the exposition shows them. */
+const dropped = (f: Map<string, Family>, reason: string) =>
+  sampleValue(f, 'vigil_outbox_dropped_messages_total', { reason });
+
+/** The metrics table of docs/http.md: name → [type, label names]. */
+function documentedMetrics(): Map<string, [string, string[]]> {
+  const doc = readFileSync(path.join(repoRoot, 'docs', 'http.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## `/metrics`'), doc.indexOf('## Security'));
+  const out = new Map<string, [string, string[]]>();
+  for (const row of section.split('\n').filter((l) => l.startsWith('| `'))) {
+    const [names, type, labels] = row
+      .split('|')
+      .slice(1, 4)
+      .map((c) => c.trim()) as [string, string, string];
+    // Label values are given in parentheses: only the names before them are label names.
+    const labelNames = [...labels.replace(/\([^)]*\)/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    for (const m of names.matchAll(/`([^`]+)`/g)) out.set(m[1]!, [type, labelNames]);
+  }
+  return out;
+}
+
+// A real agent, not started: its cameras get real CameraStats, a real outbox and an MQTT link that is never
+// started (no broker needed), and one real detector. Nothing here is a stand-in.
+describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
+  let dir: string;
+  let agent: Agent;
+  let detector: Detector;
+  let yard: CameraStats;
+  let gate: CameraStats;
+  /** Scrape time (performance.now() scale) moved on past the 1 s cache before each fresh scrape. */
+  let at = 10_000;
+  const scrape = (m: AgentMetrics) => parsePrometheusText(m.text((at += 1000)));
+  const big = { topic: 'vigil/t/big', priority: 0 as const, build: () => ({ pad: 'x'.repeat(4000) }) };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'vigil-metrics-'));
+    const config = VigilConfig.parse({
+      site: 'yard-site',
+      device: 'box-1',
+      dataDir: dir,
+      mqtt: { url: 'mqtt://127.0.0.1:9' },
+      models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx') } },
+      cameras: [
+        { id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det' },
+        { id: 'gate', source: 'rtsp://127.0.0.1:9/stream', model: 'det' },
+      ],
+    });
+    agent = new Agent(config, { log, version: '1.2.3-test', services: [] });
+    // Anything over 1000 bytes is dropped at once (`max-bytes`), touching no stored row.
+    agent.outbox = Outbox.open(
+      path.join(dir, 'outbox.db'),
+      OutboxConfig.parse({ maxBytes: 1000, synchronous: 'OFF' }),
+    );
+    agent.link = new MqttLink({
+      cfg: config.mqtt!,
+      statusTopic: agent.topics.status,
+      outbox: agent.outbox,
+      log,
+      version: 'test',
+    });
+    detector = await loadSharedDetector('det', 'yolo11n-coco-int8-320.onnx');
+    agent.detectors.set('det', detector);
+    yard = new CameraStats();
+    gate = new CameraStats();
+    const since = Date.now();
+    agent.cameras.set('yard', {
+      config: config.cameras[0]!,
+      state: { camera: 'yard', state: 'streaming', since },
+      stats: yard,
+    });
+    agent.cameras.set('gate', {
+      config: config.cameras[1]!,
+      state: { camera: 'gate', state: 'failed', reason: 'refused', since },
+      stats: gate,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await detector?.close();
+    agent?.outbox?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('parses strictly, and has every metric docs/http.md lists, with its type and labels', async () => {
+    const m = new AgentMetrics(agent);
+    expect(m.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    m.observe(await zidaneEvent({ spec: detector.info.input, frameNo: 1 }));
+    m.countRequest('/metrics', 200);
+    yard.lastFrameAt = Date.now();
+    const f = scrape(m);
+    const documented = documentedMetrics();
+    expect(documented.size).toBeGreaterThan(25);
+    for (const [name, [type, labels]] of documented) {
+      const family = f.get(name);
+      expect(family, name).toBeDefined();
+      if (type) expect(family!.type, name).toBe(type);
+      expect(family!.samples.length, `${name} has samples`).toBeGreaterThan(0);
+      for (const s of family!.samples) {
+        const keys = Object.keys(s.labels).filter((k) => k !== 'le');
+        expect(keys.sort(), name).toEqual([...labels].sort());
+      }
+    }
+    // Nothing exposed that the docs do not list.
+    expect([...f.keys()].filter((n) => !documented.has(n))).toEqual([]);
+  });
+
+  it("mirrors the agent's counts, states, models and build at scrape time", () => {
+    Object.assign(yard, { framesIn: 120, processed: 100, dropped: 15, inferenceErrors: 2 });
+    yard.lastFrameAt = Date.now() - 2000;
+    gate.lastFrameAt = 0;
+    const m = new AgentMetrics(agent);
+    const f = scrape(m);
+    const v = (name: string, labels: Record<string, string> = {}) => sampleValue(f, name, labels);
+    expect(v('vigil_camera_frames_total', { camera: 'yard' })).toBe(120);
+    expect(v('vigil_camera_processed_frames_total', { camera: 'yard' })).toBe(100);
+    expect(v('vigil_camera_dropped_frames_total', { camera: 'yard' })).toBe(15);
+    expect(v('vigil_camera_inference_errors_total', { camera: 'yard' })).toBe(2);
+    expect(v('vigil_camera_frames_total', { camera: 'gate' })).toBe(0);
+    // One state is 1 per camera, the one it is in.
+    for (const [camera, current] of [
+      ['yard', 'streaming'],
+      ['gate', 'failed'],
+    ]) {
+      for (const state of cameraStateNames)
+        expect(v('vigil_camera_state', { camera: camera!, state }), `${camera} ${state}`).toBe(
+          state === current ? 1 : 0,
+        );
+    }
+    // Age from the last frame; absent before the first (gate never had one).
+    const age = v('vigil_camera_last_frame_age_seconds', { camera: 'yard' })!;
+    expect(age).toBeGreaterThanOrEqual(2);
+    expect(age).toBeLessThan(60);
+    expect(v('vigil_camera_last_frame_age_seconds', { camera: 'gate' })).toBeUndefined();
+    expect(v('vigil_model_info', { model: 'det', family: 'yolov8', provider: 'cpu' })).toBe(1);
+    expect(v('vigil_build_info', { version: '1.2.3-test', site: 'yard-site', device: 'box-1' })).toBe(1);
+    expect(v('process_start_time_seconds')).toBe(agent.startedAt / 1000);
+    expect(v('vigil_uptime_seconds')).toBeGreaterThanOrEqual(0);
+    // The link was never started: disconnected, nothing published.
+    expect(v('vigil_mqtt_connected')).toBe(0);
+    expect(v('vigil_mqtt_published_total')).toBe(0);
+    expect(v('vigil_outbox_rows')).toBe(agent.outbox.depth().rows);
+  });
+
+  it('a camera that goes away disappears from every per-camera metric it is mirrored in', () => {
+    const m = new AgentMetrics(agent);
+    gate.lastFrameAt = Date.now();
+    const cameras = (f: Map<string, Family>) =>
+      new Set([...f.values()].flatMap((fam) => fam.samples.map((s) => s.labels.camera)).filter(Boolean));
+    expect(cameras(scrape(m))).toEqual(new Set(['yard', 'gate']));
+    const runtime = agent.cameras.get('gate')!;
+    agent.cameras.delete('gate');
+    try {
+      const f = scrape(m);
+      expect(cameras(f)).toEqual(new Set(['yard']));
+      expect(sampleValue(f, 'vigil_camera_frames_total', { camera: 'yard' })).toBeDefined();
+    } finally {
+      agent.cameras.set('gate', runtime);
+    }
+  });
+
+  it('outbox drop totals keep running when the counts are cleared after a report', () => {
+    const m = new AgentMetrics(agent);
+    const outbox = agent.outbox;
+    const before = dropped(scrape(m), 'max-bytes') ?? 0;
+    for (let i = 0; i < 3; i++) expect(outbox.enqueue(big).dropped).toBe('max-bytes');
+    expect(dropped(scrape(m), 'max-bytes')).toBe(before + 3);
+    // The health service's report: committed, and the counts cleared in the same transaction.
+    const report = outbox.reportDrops({ topic: 'vigil/t/drops', priority: 2, build: (d) => ({ d }) });
+    expect(report?.dropped).toBeUndefined();
+    expect(outbox.drops()['max-bytes']).toBe(0);
+    expect(dropped(scrape(m), 'max-bytes')).toBe(before + 3);
+    // Fewer new drops than were counted before the report: they add on, the counter never falls.
+    for (let i = 0; i < 2; i++) outbox.enqueue(big);
+    expect(dropped(scrape(m), 'max-bytes')).toBe(before + 5);
+    outbox.enqueue(big);
+    expect(dropped(scrape(m), 'max-bytes')).toBe(before + 6);
+    expect(dropped(scrape(m), 'rejected')).toBe(0);
+  });
+
+  it('serves the same text for 1 s, then rebuilds it', () => {
+    const m = new AgentMetrics(agent);
+    const frames = (text: string) =>
+      sampleValue(parsePrometheusText(text), 'vigil_camera_frames_total', { camera: 'yard' });
+    yard.framesIn = 500;
+    const first = m.text(50_000);
+    yard.framesIn = 501;
+    m.countRequest('/api/status', 200);
+    expect(m.text(50_999)).toBe(first);
+    expect(frames(m.text(50_999))).toBe(500);
+    const fresh = m.text(51_000);
+    expect(frames(fresh)).toBe(501);
+    expect(
+      sampleValue(parsePrometheusText(fresh), 'vigil_http_requests_total', {
+        route: '/api/status',
+        code: '200',
+      }),
+    ).toBe(1);
+    // Another cache span: an instance built with no cache is fresh every time.
+    const uncached = new AgentMetrics(agent, 0);
+    expect(frames(uncached.text(50_000))).toBe(501);
+    yard.framesIn = 502;
+    expect(frames(uncached.text(50_000))).toBe(502);
+  });
+
+  it('counts requests by route and code, and feeds one histogram observation per event', async () => {
+    const m = new AgentMetrics(agent);
+    m.countRequest('/metrics', 200);
+    m.countRequest('/metrics', 200);
+    m.countRequest('/api/status', 401);
+    const event = await zidaneEvent({ spec: detector.info.input, frameNo: 2 });
+    event.result.inferenceMs = 30;
+    m.observe(event);
+    const f = scrape(m);
+    const req = (route: string, code: string) => sampleValue(f, 'vigil_http_requests_total', { route, code });
+    expect(req('/metrics', '200')).toBe(2);
+    expect(req('/api/status', '401')).toBe(1);
+    const bucket = (le: string) =>
+      sampleValue(f, 'vigil_inference_seconds_bucket', { camera: 'yard', model: 'det', le });
+    // 30 ms: above the 20 ms bucket, inside the 35 ms one.
+    expect(bucket('0.02')).toBe(0);
+    expect(bucket('0.035')).toBe(1);
+    expect(bucket('+Inf')).toBe(1);
+    expect(sampleValue(f, 'vigil_inference_seconds_sum', { camera: 'yard', model: 'det' })).toBeCloseTo(0.03);
+  });
+});
