@@ -39,9 +39,15 @@ export const SourceUrl = z
     }
   });
 
-/** Replaces the user and password of every URL in a string so it can be logged, shown or published. */
+/**
+ * Replaces the credentials of every URL in a string so it can be logged, shown or published: the user and
+ * password (up to the authority's last "@", as ffmpeg reads it, so a password may itself hold "@"), and
+ * secret query parameters, which some cameras take instead (`?user=admin&password=…`).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^/@\s]+)@/gi, '$1***@');
+  return url
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/gi, '$1***@')
+    .replace(/([?&;](?:password|passwd|pass|pwd|token|secret|key|apikey|api_key|auth)=)[^&#;\s]*/gi, '$1***');
 }
 
 const Seconds = z.number().positive();

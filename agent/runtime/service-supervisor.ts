@@ -8,6 +8,8 @@ const restartDelayMs = 5000;
 export class ServiceSupervisor {
   private stopping = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Services with a start scheduled: a second failure report while one is pending adds nothing. */
+  private readonly pending = new Set<AgentService>();
 
   constructor(
     private readonly services: AgentService[],
@@ -21,7 +23,8 @@ export class ServiceSupervisor {
 
   /** A service calls this (through the agent) when it failed after starting: it is stopped and started again. */
   async restart(service: AgentService, reason: string): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || this.pending.has(service)) return;
+    this.pending.add(service);
     this.log.error('service failed, restarting it', { service: service.name, reason });
     await Promise.resolve()
       .then(() => service.stop())
@@ -43,8 +46,10 @@ export class ServiceSupervisor {
   }
 
   private schedule(service: AgentService): void {
+    this.pending.add(service);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.pending.delete(service);
       if (!this.stopping) void this.start(service);
     }, restartDelayMs);
     timer.unref();
@@ -54,6 +59,16 @@ export class ServiceSupervisor {
   async stopAll(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearTimeout(t);
-    await Promise.allSettled(this.services.map((s) => s.stop()));
+    // Each stop on its own: one that throws (even synchronously) must not keep the others running.
+    const results = await Promise.allSettled(
+      this.services.map((s) => Promise.resolve().then(() => s.stop())),
+    );
+    results.forEach((r, i) => {
+      if (r.status === 'rejected')
+        this.log.error('service failed to stop', {
+          service: this.services[i]!.name,
+          reason: r.reason instanceof Error ? r.reason.message : String(r.reason),
+        });
+    });
   }
 }

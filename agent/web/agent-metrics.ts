@@ -24,8 +24,6 @@ export class AgentMetrics {
     'HTTP requests served, by route and status code.',
     ['route', 'code'],
   );
-  /** Outbox drop counts are cleared once reported over MQTT; the metric keeps a running total. */
-  private readonly dropTotals = new Map<string, { last: number; total: number }>();
 
   constructor(
     private readonly agent: StatusAgent,
@@ -131,8 +129,9 @@ export class AgentMetrics {
         rows.set({}, depth.rows);
         bytes.set({}, depth.bytes);
         oldest.set({}, depth.oldestAgeMs / 1000);
-        for (const [reason, n] of Object.entries(outbox.drops()))
-          drops.set({ reason }, this.runningDrops(reason, n));
+        // Since this process started: a true counter (a restart reads as a reset, which Prometheus handles).
+        // The unreported counts would not do: they are cleared at each report, and a scrape cannot tell.
+        for (const [reason, n] of Object.entries(outbox.dropsSinceStart())) drops.set({ reason }, n);
       }
       const link = a.link;
       connected.set({}, link?.state.state === 'connected' ? 1 : 0);
@@ -175,13 +174,4 @@ export class AgentMetrics {
     return this.cached.text;
   }
   private cached: { at: number; text: string } | undefined;
-
-  private runningDrops(reason: string, current: number): number {
-    const t = this.dropTotals.get(reason) ?? { last: 0, total: 0 };
-    // A lower count than last time means the counts were reported and cleared in between.
-    t.total += current >= t.last ? current - t.last : current;
-    t.last = current;
-    this.dropTotals.set(reason, t);
-    return t.total;
-  }
 }

@@ -137,4 +137,15 @@ describe('redactUrl', () => {
     );
     expect(redactUrl('rtsp://10.0.0.2/s')).toBe('rtsp://10.0.0.2/s');
   });
+
+  it('hides a password that itself holds "@", and secret query parameters', () => {
+    expect(redactUrl('rtsp://admin:Adm1n@Yard-2024@10.0.0.5:554/stream1 refused')).toBe(
+      'rtsp://***@10.0.0.5:554/stream1 refused',
+    );
+    expect(redactUrl('http://cam/snap.jpg?user=admin&password=Yard@24&pwd=x;token=t#f')).toBe(
+      'http://cam/snap.jpg?user=admin&password=***&pwd=***;token=***#f',
+    );
+    // An "@" after the path is not userinfo.
+    expect(redactUrl('rtsp://10.0.0.5/a@b')).toBe('rtsp://10.0.0.5/a@b');
+  });
 });

@@ -183,4 +183,37 @@ describe('ServiceSupervisor', () => {
     await vi.advanceTimersByTimeAsync(10 * retryMs);
     expect(slow.calls).toEqual(['start', 'stop']);
   });
+
+  it('stops every service even when one throws synchronously from stop(), and logs it', async () => {
+    const stopped: string[] = [];
+    const svc = (name: string, stop: () => void): AgentService => ({ name, start() {}, stop });
+    const sup = new ServiceSupervisor(
+      [
+        svc('a', () => void stopped.push('a')),
+        svc('bad', () => {
+          throw new Error('cannot stop');
+        }),
+        svc('c', () => void stopped.push('c')),
+      ],
+      agent,
+      log,
+    );
+    await sup.startAll();
+    await expect(sup.stopAll()).resolves.toBeUndefined();
+    expect(stopped).toEqual(['a', 'c']);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'service failed to stop', service: 'bad', reason: 'cannot stop' }),
+    );
+  });
+
+  it('a second failure report while a restart is pending restarts the service once', async () => {
+    const web = new TestService('web');
+    const sup = new ServiceSupervisor([web], agent, log);
+    await sup.startAll();
+    await sup.restart(web, 'crashed');
+    await sup.restart(web, 'crashed again');
+    await vi.advanceTimersByTimeAsync(retryMs);
+    expect(web.calls).toEqual(['start', 'stop', 'start']);
+    await sup.stopAll();
+  });
 });

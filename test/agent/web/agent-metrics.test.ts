@@ -195,6 +195,10 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     outbox.enqueue(big);
     expect(dropped(scrape(m), 'max-bytes')).toBe(before + 6);
     expect(dropped(scrape(m), 'rejected')).toBe(0);
+    // A report between two scrapes, then more drops than before it: nothing from before the report is lost.
+    outbox.reportDrops({ topic: 'vigil/t/drops', priority: 2, build: (d) => ({ d }) });
+    for (let i = 0; i < 7; i++) outbox.enqueue(big);
+    expect(dropped(scrape(m), 'max-bytes')).toBe(before + 13);
   });
 
   it('serves the same text for 1 s, then rebuilds it', () => {
