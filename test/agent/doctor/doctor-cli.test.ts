@@ -115,7 +115,7 @@ describe.skipIf(!hasShared)('vigil doctor (the real CLI, CPU only)', () => {
     );
     expect(row(output, 'ffmpeg')).toEqual(['FAIL', 'ffmpeg not found (PATH or FFMPEG_PATH)']);
     expect(row(output, 'ffprobe')).toEqual(['FAIL', 'ffprobe not found (PATH or FFPROBE_PATH)']);
-    expect(row(output, 'camera', 'cam1')).toEqual(['FAIL', 'Cannot find ffprobe']);
+    expect(row(output, 'camera', 'cam1')).toEqual(['FAIL', 'ffprobe not found (PATH or FFPROBE_PATH)']);
     expect(row(output, 'broker')?.[0]).toBe('SKIP');
     expect(code).toBe(1);
   });
