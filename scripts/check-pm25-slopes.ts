@@ -5,7 +5,6 @@
  * is refit at each origin on the pairs of its window (the calibrator refits every few pairs), so the chosen
  * settings are scored the same way as the rest: ridge toward the prior on [lnBetaTotal, lnBetaRatio].
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import { parseLocalTime } from '../models/pm25/local-time.js';
@@ -13,16 +12,11 @@ import { regressorPrior, regressorValues } from '../models/pm25/regressors.js';
 import { ridgeToward } from '../models/pm25/ridge.js';
 import { DEFAULT_PROTOCOL, origins, scoreForecasts, type Forecast } from '../models/pm25/selection.js';
 import { sunElevationDeg } from '../models/pm25/solar.js';
-import { selectionFrames } from './lib/pm25-frames.js';
+import { pm25DatasetOptions, selectionFrames } from './lib/pm25-frames.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const shared = process.env.VIGIL_SHARED ?? path.resolve(root, '..', 'shared');
 const { values: args } = parseArgs({
   options: {
-    images: { type: 'string', default: path.join(shared, 'data/pm25-milan/images') },
-    labels: { type: 'string', default: path.join(shared, 'data/pm25-milan/labels.csv') },
-    config: { type: 'string', default: path.join(root, 'config/examples/pm25-milan.yaml') },
-    'calibrate-until': { type: 'string', default: '2025-04-01T00:00' },
+    ...pm25DatasetOptions,
   },
 });
 const { cfg } = loadPm25Camera(args.config);

@@ -17,15 +17,11 @@ import { readFrame, readLabels, replay } from '../models/pm25/replay.js';
 import { ridgeToward } from '../models/pm25/ridge.js';
 import { sunElevationDeg } from '../models/pm25/solar.js';
 import { describeCal, runSelection } from './select-pm25.js';
+import { pm25DatasetOptions } from './lib/pm25-frames.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const shared = process.env.VIGIL_SHARED ?? path.resolve(root, '..', 'shared');
 const { values: args } = parseArgs({
   options: {
-    images: { type: 'string', default: path.join(shared, 'data/pm25-milan/images') },
-    labels: { type: 'string', default: path.join(shared, 'data/pm25-milan/labels.csv') },
-    config: { type: 'string', default: path.join(root, 'config/examples/pm25-milan.yaml') },
-    'calibrate-until': { type: 'string', default: '2025-04-01T00:00' },
+    ...pm25DatasetOptions,
     'timing-frames': { type: 'string', default: '20' },
     'no-select': { type: 'boolean', default: false },
   },

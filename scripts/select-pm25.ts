@@ -4,7 +4,6 @@
  * labels at or after --calibrate-until are never read. Usage:
  *   node --import tsx scripts/select-pm25.ts [--images DIR] [--labels CSV] [--config FILE] [--calibrate-until T]
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import type { Pm25CameraConfig } from '../config/pm25-schema.js';
@@ -16,7 +15,7 @@ import {
   selectCalibration,
   type SelectionResult,
 } from '../models/pm25/selection.js';
-import { selectionFrames } from './lib/pm25-frames.js';
+import { pm25DatasetOptions, selectionFrames } from './lib/pm25-frames.js';
 
 export const describeCal = (c: Pm25CameraConfig['calibration']) =>
   `[${c.features.join(',')}] win ${c.windowDays}d half-life ${c.halfLifeDays ?? '∞'}d ridge ${c.ridge}` +
@@ -57,14 +56,9 @@ export async function runSelection(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const root = path.resolve(import.meta.dirname, '..');
-  const shared = process.env.VIGIL_SHARED ?? path.resolve(root, '..', 'shared');
   const { values: args } = parseArgs({
     options: {
-      images: { type: 'string', default: path.join(shared, 'data/pm25-milan/images') },
-      labels: { type: 'string', default: path.join(shared, 'data/pm25-milan/labels.csv') },
-      config: { type: 'string', default: path.join(root, 'config/examples/pm25-milan.yaml') },
-      'calibrate-until': { type: 'string', default: '2025-04-01T00:00' },
+      ...pm25DatasetOptions,
     },
   });
   const { cfg } = loadPm25Camera(args.config);

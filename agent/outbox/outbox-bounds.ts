@@ -43,7 +43,7 @@ export function makeRoom(
     let after = 0;
     let page: { pk: number; bytes: number }[];
     do {
-      page = sql.oldestOfAfter.all(p, after, batch) as { pk: number; bytes: number }[];
+      page = sql.oldestOf.all(p, after, batch) as { pk: number; bytes: number }[];
       for (const v of page) {
         const reason = over();
         if (!reason) break;
@@ -84,7 +84,7 @@ export function expireOld(sql: OutboxStatements, cutoff: number, delta: Delta): 
 /** After SQLITE_FULL: deletes the oldest routine rows, about `targetBytes` of them, so their pages can be reused. */
 export function freeRoutine(sql: OutboxStatements, targetBytes: number, delta: Delta): void {
   let freed = 0;
-  for (const v of sql.oldestOf.all(0, 10_000) as { pk: number; bytes: number }[]) {
+  for (const v of sql.oldestOf.all(0, 0, 10_000) as { pk: number; bytes: number }[]) {
     if (freed >= targetBytes) break;
     remove(sql, delta, v.pk, v.bytes);
     freed += v.bytes;

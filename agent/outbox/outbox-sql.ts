@@ -11,8 +11,8 @@ const statements = {
             ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq`,
   coalesce: 'DELETE FROM outbox WHERE coalesce_key = ? RETURNING bytes',
   oldest: 'SELECT pk, priority, bytes, created_at AS createdAt FROM outbox ORDER BY pk LIMIT ?',
-  oldestOf: 'SELECT pk, bytes FROM outbox WHERE priority = ? ORDER BY pk LIMIT ?',
-  oldestOfAfter: 'SELECT pk, bytes FROM outbox WHERE priority = ? AND pk > ? ORDER BY pk LIMIT ?',
+  /** The oldest rows of one priority after a pk (0 for the very oldest), a page at a time. */
+  oldestOf: 'SELECT pk, bytes FROM outbox WHERE priority = ? AND pk > ? ORDER BY pk LIMIT ?',
   delete: 'DELETE FROM outbox WHERE pk = ? RETURNING priority, bytes',
   next: `SELECT pk AS rowid, id, topic, payload, retain, priority, stream, seq, created_at AS createdAt, bytes,
                 expires_at AS expiresAt, props

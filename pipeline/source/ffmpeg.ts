@@ -20,45 +20,33 @@ export interface ProbedStream {
  * which gives no way to stop it: a source that accepts the connection and never answers would keep one
  * ffprobe (and its connection) per retry. This one is killed at `timeoutMs`.
  */
-export function ffprobeVideo(
+export async function ffprobeVideo(
   input: string,
   args: string[],
   timeoutMs: number,
 ): Promise<ProbedStream | undefined> {
   const argv = ['-show_streams', '-show_format', '-of', 'json', ...args, input];
-  return new Promise((resolve, reject) => {
-    execFile(
-      ffprobeBinary(),
-      argv,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, windowsHide: true },
-      (err, stdout, stderr) => {
-        if (err) {
-          if (err.killed) return reject(new Error(`no answer within ${timeoutMs} ms`));
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-            return reject(new Error(`${ffprobeBinary()} not found (PATH or FFPROBE_PATH)`));
-          // stderr's last lines name the cause (refused, 404, not found); the caller picks it out.
-          return reject(new Error(`${err.message.split('\n')[0]}\n${stderr}`));
-        }
-        let data: ProbeOutput;
-        try {
-          data = JSON.parse(stdout) as ProbeOutput;
-        } catch {
-          return reject(new Error('ffprobe printed something other than JSON'));
-        }
-        const v = data.streams?.find((s) => s.codec_type === 'video');
-        if (!v) return resolve(undefined);
-        const duration = Number(v.duration ?? data.format?.duration);
-        resolve({
-          width: v.width,
-          height: v.height,
-          codec: v.codec_name,
-          avgFrameRate: v.avg_frame_rate,
-          frameRate: v.r_frame_rate,
-          duration: Number.isFinite(duration) ? duration : undefined,
-        });
-      },
-    );
+  const stdout = await run(ffprobeBinary(), 'FFPROBE_PATH', argv, timeoutMs).catch((err: unknown) => {
+    // stderr's last lines name the cause (refused, 404, not found); the caller picks it out.
+    throw err instanceof CommandFailed ? new Error(`${err.message}\n${err.stderr}`) : err;
   });
+  let data: ProbeOutput;
+  try {
+    data = JSON.parse(stdout) as ProbeOutput;
+  } catch {
+    throw new Error('ffprobe printed something other than JSON');
+  }
+  const v = data.streams?.find((s) => s.codec_type === 'video');
+  if (!v) return undefined;
+  const duration = Number(v.duration ?? data.format?.duration);
+  return {
+    width: v.width,
+    height: v.height,
+    codec: v.codec_name,
+    avgFrameRate: v.avg_frame_rate,
+    frameRate: v.r_frame_rate,
+    duration: Number.isFinite(duration) ? duration : undefined,
+  };
 }
 
 /** The parts of `ffprobe -of json -show_streams -show_format` read here. */
@@ -135,16 +123,31 @@ export interface FfmpegCapabilities {
   decoders: string[];
 }
 
+/** A command that ran and failed: its first message line, and what it wrote to stderr. */
+class CommandFailed extends Error {
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs a binary to completion; killed (SIGKILL) at `timeoutMs`, so nothing is left running after a timeout. */
 function run(bin: string, envName: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => {
-      if (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        reject(
-          new Error(code === 'ENOENT' ? `${bin} not found (PATH or ${envName})` : err.message.split('\n')[0]),
-        );
-      } else resolve(stdout);
-    });
+    execFile(
+      bin,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+          reject(new Error(`${bin} not found (PATH or ${envName})`));
+        else if (err.killed) reject(new Error(`no answer within ${timeoutMs} ms`));
+        else reject(new CommandFailed(err.message.split('\n')[0]!, stderr));
+      },
+    );
   });
 }
 

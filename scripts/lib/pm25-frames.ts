@@ -8,6 +8,17 @@ import { derivePhysics } from '../../models/pm25/physics.js';
 import { readFrame, readLabels } from '../../models/pm25/replay.js';
 import type { SelectionFrame } from '../../models/pm25/selection.js';
 
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+const shared = process.env.VIGIL_SHARED ?? path.resolve(repoRoot, '..', 'shared');
+
+/** The options every PM2.5 script takes, for `parseArgs`: by default the Milan webcam in ../shared. */
+export const pm25DatasetOptions = {
+  images: { type: 'string', default: path.join(shared, 'data/pm25-milan/images') },
+  labels: { type: 'string', default: path.join(shared, 'data/pm25-milan/labels.csv') },
+  config: { type: 'string', default: path.join(repoRoot, 'config/examples/pm25-milan.yaml') },
+  'calibrate-until': { type: 'string', default: '2025-04-01T00:00' },
+} as const;
+
 /**
  * The frames before `end` that pass the gates, with their physics and the reading of their time (frames and
  * hourly readings share timestamps in the dataset; a reading pairs with its frame as the estimator's 40-minute
