@@ -3,7 +3,7 @@ import type { Detection } from '../../models/types.js';
 import { annotationLayout } from './annotation-svg.js';
 
 /** A piece of tag text as an alpha mask (white on transparent), with how far its ink reaches. */
-interface Mask {
+export interface Mask {
   alpha: Uint8Array;
   width: number;
   height: number;
@@ -11,8 +11,11 @@ interface Mask {
   ink: number;
 }
 
-/** Distinct text pieces kept: label names and "0%"…"100%" per font size, a few hundred bytes each. */
+/** Distinct label names kept per font size, a few hundred bytes each. */
 const maxMasks = 1024;
+/** Score sheets ("0%"…"100%") kept, one per font size in use (~200 KB each at a 960 px picture). */
+const maxSheets = 8;
+const scoreText = /^(\d{1,3})%$/;
 const textColour: [number, number, number] = [0x0b, 0x0f, 0x14];
 
 const rgbOf = (hex: string): [number, number, number] => [
@@ -31,12 +34,14 @@ const escapeXml = (s: string) =>
  * Draws boxes and "label 87%" tags into a packed RGB picture in place, with the look of annotation-svg.ts at
  * a fraction of the cost: compositing a picture-sized SVG in libvips cost ~6 ms per snapshot here. Boxes and
  * tag backgrounds are plain pixel writes; the text is two pieces, the label and the score, each rasterised
- * by sharp (librsvg, DejaVu Sans) once as an alpha mask and then only blended, so after the first frames a
- * snapshot rasterises nothing.
+ * by sharp (librsvg, DejaVu Sans) once as an alpha mask and then only blended. The 101 scores of a font size
+ * are rasterised together, as one sheet, the first time one is needed: one at a time, a page open on a busy
+ * camera met a new score in most snapshots for minutes. After the first snapshots, none rasterises anything.
  */
 export class FrameAnnotator {
   private readonly masks = new Map<string, Promise<Mask>>();
-  /** Text pieces rasterised so far (a cache miss each). */
+  private readonly sheets = new Map<string, Promise<Mask[]>>();
+  /** Rasterisations so far: one per label name and font size, one per score sheet. */
   rasterised = 0;
 
   async draw(
@@ -100,6 +105,9 @@ export class FrameAnnotator {
   }
 
   private mask(text: string, font: number, height: number): Promise<Mask> {
+    const score = scoreText.exec(text);
+    if (score && Number(score[1]) <= 100)
+      return this.scoreSheet(font, height).then((s) => s[Number(score[1])]!);
     const key = `${font}|${height}|${text}`;
     let m = this.masks.get(key);
     if (m) {
@@ -109,27 +117,59 @@ export class FrameAnnotator {
       return m;
     }
     this.rasterised++;
-    const width = Math.ceil(text.length * font * 0.8 + font);
-    const svg =
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-      `<text x="0" y="${Math.round((height - font * 0.35) * 10) / 10}" font-family="DejaVu Sans, sans-serif" ` +
-      `font-size="${font}" fill="#fff">${escapeXml(text)}</text></svg>`;
-    m = sharp(Buffer.from(svg))
-      .ensureAlpha()
-      .extractChannel(3)
-      .raw()
-      .toBuffer({ resolveWithObject: true })
-      .then(({ data, info }) => {
-        let ink = 0;
-        for (let y = 0; y < info.height; y++)
-          for (let x = ink; x < info.width; x++) if (data[y * info.width + x]! > 0) ink = x + 1;
-        return { alpha: new Uint8Array(data), width: info.width, height: info.height, ink };
-      });
+    m = rasterise([text], font, height).then(([mask]) => mask!);
     m.catch(() => this.masks.delete(key));
     if (this.masks.size >= maxMasks) this.masks.delete(this.masks.keys().next().value!);
     this.masks.set(key, m);
     return m;
   }
+
+  /** "0%"…"100%" at this size, index = score. */
+  private scoreSheet(font: number, height: number): Promise<Mask[]> {
+    const key = `${font}|${height}`;
+    let sheet = this.sheets.get(key);
+    if (sheet) return sheet;
+    this.rasterised++;
+    sheet = rasterise(
+      Array.from({ length: 101 }, (_, i) => `${i}%`),
+      font,
+      height,
+    );
+    sheet.catch(() => this.sheets.delete(key));
+    if (this.sheets.size >= maxSheets) this.sheets.delete(this.sheets.keys().next().value!);
+    this.sheets.set(key, sheet);
+    return sheet;
+  }
+}
+
+/**
+ * Text pieces as alpha masks, in one rasterisation: stacked one per `height` rows, each at the same offset
+ * within its band, so each comes out as it would alone. Every mask is as wide as the longest text needs.
+ */
+export async function rasterise(texts: readonly string[], font: number, height: number): Promise<Mask[]> {
+  const longest = Math.max(...texts.map((t) => t.length));
+  const width = Math.ceil(longest * font * 0.8 + font);
+  const baseline = Math.round((height - font * 0.35) * 10) / 10;
+  const lines = texts.map(
+    (t, i) =>
+      `<text x="0" y="${Math.round((i * height + baseline) * 10) / 10}" font-family="DejaVu Sans, sans-serif" font-size="${font}" ` +
+      `fill="#fff">${escapeXml(t)}</text>`,
+  );
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height * texts.length}">` +
+    `${lines.join('')}</svg>`;
+  const { data, info } = await sharp(Buffer.from(svg))
+    .ensureAlpha()
+    .extractChannel(3)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return texts.map((_, i) => {
+    const alpha = new Uint8Array(data.subarray(i * height * info.width, (i + 1) * height * info.width));
+    let ink = 0;
+    for (let y = 0; y < height; y++)
+      for (let x = ink; x < info.width; x++) if (alpha[y * info.width + x]! > 0) ink = x + 1;
+    return { alpha, width: info.width, height, ink };
+  });
 }
 
 function fillRect(

@@ -20,14 +20,20 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
-function labelText(names: readonly string[], values: readonly string[], extra = ''): string {
-  const parts = names.map((n, i) => `${n}="${escapeValue(values[i]!)}"`);
-  if (extra) parts.push(extra);
-  return parts.length ? `{${parts.join(',')}}` : '';
+/** A series' labels as written inside its braces (`camera="a",model="b"`), built once per series. */
+interface Series<S> {
+  labels: string;
+  data: S;
+}
+
+/** `{labels}` with an extra label (a histogram's `le`) after them, or nothing when there are none. */
+function braces(labels: string, extra = ''): string {
+  const all = labels && extra ? `${labels},${extra}` : labels || extra;
+  return all ? `{${all}}` : '';
 }
 
 abstract class Metric<S> {
-  protected readonly series = new Map<string, { values: string[]; data: S }>();
+  protected readonly series = new Map<string, Series<S>>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -49,7 +55,10 @@ abstract class Metric<S> {
     });
     const key = JSON.stringify(values);
     let e = this.series.get(key);
-    if (!e) this.series.set(key, (e = { values, data: init() }));
+    if (!e) {
+      const labels = this.labelNames.map((n, i) => `${n}="${escapeValue(values[i]!)}"`).join(',');
+      this.series.set(key, (e = { labels, data: init() }));
+    }
     return e.data;
   }
 
@@ -60,10 +69,12 @@ abstract class Metric<S> {
 
   text(): string {
     const head = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
-    return head + [...this.series.values()].map((s) => this.sampleLines(s.values, s.data)).join('');
+    let out = head;
+    for (const s of this.series.values()) out += this.sampleLines(s.labels, s.data);
+    return out;
   }
 
-  protected abstract sampleLines(values: string[], data: S): string;
+  protected abstract sampleLines(labels: string, data: S): string;
 }
 
 export class Counter extends Metric<{ v: number }> {
@@ -79,8 +90,8 @@ export class Counter extends Metric<{ v: number }> {
   set(labels: Labels, v: number): void {
     this.entry(labels, () => ({ v: 0 })).v = v;
   }
-  protected sampleLines(values: string[], d: { v: number }): string {
-    return `${this.name}${labelText(this.labelNames, values)} ${formatValue(d.v)}\n`;
+  protected sampleLines(labels: string, d: { v: number }): string {
+    return `${this.name}${braces(labels)} ${formatValue(d.v)}\n`;
   }
 }
 
@@ -91,8 +102,8 @@ export class Gauge extends Metric<{ v: number }> {
   set(labels: Labels, v: number): void {
     this.entry(labels, () => ({ v: 0 })).v = v;
   }
-  protected sampleLines(values: string[], d: { v: number }): string {
-    return `${this.name}${labelText(this.labelNames, values)} ${formatValue(d.v)}\n`;
+  protected sampleLines(labels: string, d: { v: number }): string {
+    return `${this.name}${braces(labels)} ${formatValue(d.v)}\n`;
   }
 }
 
@@ -110,7 +121,10 @@ export class Histogram extends Metric<HistogramData> {
     const sorted = [...new Set(buckets)].filter((b) => Number.isFinite(b)).sort((a, b) => a - b);
     if (!sorted.length) throw new Error(`${name}: no buckets`);
     this.buckets = sorted;
+    this.le = [...sorted.map((b) => `le="${formatValue(b)}"`), 'le="+Inf"'];
   }
+  /** The buckets' `le` labels, written once; the last is +Inf. */
+  private readonly le: string[];
   observe(labels: Labels, v: number): void {
     const d = this.entry(labels, () => ({
       counts: new Array<number>(this.buckets.length + 1).fill(0),
@@ -123,16 +137,16 @@ export class Histogram extends Metric<HistogramData> {
     d.sum += v;
     d.count++;
   }
-  protected sampleLines(values: string[], d: HistogramData): string {
+  protected sampleLines(labels: string, d: HistogramData): string {
     let out = '';
     let cumulative = 0;
-    this.buckets.forEach((b, i) => {
+    for (let i = 0; i < this.buckets.length; i++) {
       cumulative += d.counts[i]!;
-      out += `${this.name}_bucket${labelText(this.labelNames, values, `le="${formatValue(b)}"`)} ${cumulative}\n`;
-    });
-    out += `${this.name}_bucket${labelText(this.labelNames, values, 'le="+Inf"')} ${d.count}\n`;
-    out += `${this.name}_sum${labelText(this.labelNames, values)} ${formatValue(d.sum)}\n`;
-    out += `${this.name}_count${labelText(this.labelNames, values)} ${d.count}\n`;
+      out += `${this.name}_bucket${braces(labels, this.le[i])} ${cumulative}\n`;
+    }
+    out += `${this.name}_bucket${braces(labels, this.le[this.buckets.length])} ${d.count}\n`;
+    out += `${this.name}_sum${braces(labels)} ${formatValue(d.sum)}\n`;
+    out += `${this.name}_count${braces(labels)} ${d.count}\n`;
     return out;
   }
 }

@@ -28,18 +28,27 @@ describe('RateMeter', () => {
     expect(m.rate()).toBe(0);
   });
 
-  it('reads a steady stream at its rate once it fills the window', () => {
-    // Read when the next event is due: the window then holds exactly windowMs of events.
+  it('reads a steady stream at its rate whenever it is read, right after an event or just before the next', () => {
     const ten = meter();
     ten.stream(0, 20_000, 100);
-    expect(ten.m.rate()).toBeCloseTo(10, 9);
+    expect(ten.m.rate()).toBeCloseTo(10, 9); // the next event is due
+    ten.at(19_900);
+    expect(ten.m.rate()).toBeCloseTo(10, 9); // the last one just came
+
+    // One frame a second read right after a frame: it used to read 6 events over 5 s, 1.2 fps.
+    const one = meter(5000);
+    one.stream(0, 30_000, 1000);
+    for (const t of [29_000, 29_500, 29_999, 30_000]) {
+      one.at(t);
+      expect(one.m.rate()).toBeCloseTo(1, 9);
+    }
 
     const two = meter(1000);
     two.stream(0, 3000, 500);
     expect(two.m.rate()).toBeCloseTo(2, 9);
   });
 
-  it('measures over the span since the oldest event for a stream younger than the window', () => {
+  it('measures over the span of its events for a stream younger than the window', () => {
     const { m, stream } = meter();
     stream(0, 2000, 100); // 20 events in 2 s
     expect(m.rate()).toBeCloseTo(10, 9);
@@ -50,20 +59,22 @@ describe('RateMeter', () => {
     m.mark();
     m.mark();
     m.mark();
-    expect(m.rate()).toBe(3); // 3 events over the 1 s floor, not over 1 ms
+    expect(m.rate()).toBe(2); // 2 intervals over the 1 s floor, not over 0 ms
     at(400);
-    expect(m.rate()).toBe(3);
+    expect(m.rate()).toBe(2);
     at(2000);
-    expect(m.rate()).toBeCloseTo(1.5, 9); // past the floor: the real span
+    expect(m.rate()).toBeCloseTo(1, 9); // past the floor: the time since
   });
 
-  it('forgets events older than the window, reading 0 after a stall', () => {
+  it('reads lower as soon as a stream is overdue, and 0 once its events have left the window', () => {
     const { m, stream, at } = meter(1000);
     stream(0, 2000, 100);
-    at(2500); // the events of 1.5 s to 2 s remain: 5 over 1 s
-    expect(m.rate()).toBeCloseTo(5, 9);
+    at(2000); // the next event is due now: still 10
+    expect(m.rate()).toBeCloseTo(10, 9);
+    at(2500); // the events of 1.5 s to 1.9 s remain: 4 intervals of 100 ms, then 600 ms without, 500 overdue
+    expect(m.rate()).toBeCloseTo(4 / 0.9, 9);
     at(2800); // the event at 1.8 s is exactly windowMs old: still counted, with the one at 1.9 s
-    expect(m.rate()).toBeCloseTo(2, 9);
+    expect(m.rate()).toBeCloseTo(1 / 0.9, 9);
     at(2801);
     expect(m.rate()).toBe(0);
     at(5000);
@@ -71,6 +82,13 @@ describe('RateMeter', () => {
     m.mark();
     at(5100);
     m.mark();
-    expect(m.rate()).toBeCloseTo(2 / 0.2, 9); // only the new events, over the 200 ms floor
+    expect(m.rate()).toBeCloseTo(1 / 0.2, 9); // only the new events: one interval, over the 200 ms floor
+  });
+
+  it('follows a stream that slows down: within a window of the change it reads the new rate', () => {
+    const { m, stream } = meter(5000);
+    stream(0, 10_000, 100); // 10 fps
+    stream(10_000, 20_000, 500); // then 2 fps
+    expect(m.rate()).toBeCloseTo(2, 9);
   });
 });
