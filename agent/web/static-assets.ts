@@ -59,7 +59,7 @@ export class StaticAssets {
     const cache =
       name !== 'index.html' && version === a.version ? 'public, max-age=31536000, immutable' : 'no-cache';
     const headers = { ETag: a.etag, 'Cache-Control': cache };
-    if (req.headers['if-none-match'] === a.etag) {
+    if (matchesEtag(req.headers['if-none-match'], a.etag)) {
       res.writeHead(304, headers).end();
       return true;
     }
@@ -71,4 +71,15 @@ export class StaticAssets {
 function asset(body: Buffer, type: string): Asset {
   const hash = createHash('sha256').update(body).digest('hex');
   return { body, type, etag: `"${hash.slice(0, 16)}"`, version: hash.slice(0, 10) };
+}
+
+/**
+ * If-None-Match (RFC 9110 §13.1.2): `*`, or a list of tags compared weakly, so `W/"x"` matches `"x"`. A
+ * browser sends one tag; a proxy or a cache in between may send several.
+ */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => opaque(tag) === opaque(etag));
 }
