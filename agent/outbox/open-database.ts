@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { OutboxConfig } from '../../config/schema.js';
@@ -41,8 +41,41 @@ function checkHeader(file: string): void {
   if (n > 0 && !head.equals(sqliteHeader)) throw new CorruptDatabase('not an SQLite database (bad header)');
 }
 
+/**
+ * quick_check on a read-only connection first: closing the last read-write connection checkpoints
+ * the WAL into the main file and deletes the WAL, which would destroy the evidence when the file is
+ * damaged. A reader never checkpoints. Returns whether it reached a verdict ("ok"); throws when the
+ * file is corrupt, leaving the main file and its -wal byte for byte as they were found.
+ */
+function checkReadOnly(file: string): boolean {
+  if (!existsSync(file)) return false; // fresh start: the read-write open creates it
+  const had = { wal: existsSync(`${file}-wal`), shm: existsSync(`${file}-shm`) };
+  let failure: unknown;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') failure = new CorruptDatabase(`quick_check: ${String(check)}`);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    // Anything else (a hot rollback journal, which a reader may not roll back) is left to the
+    // read-write open to settle, as before.
+    if (!isCorruption(err)) return false;
+    failure = err;
+  }
+  if (failure === undefined) return true;
+  // A reader of a WAL-mode file creates an empty -wal and a -shm when they are missing: not part of
+  // what was found, so they don't go into the forensic copy.
+  if (!had.wal && existsSync(`${file}-wal`) && statSync(`${file}-wal`).size === 0) rmSync(`${file}-wal`);
+  if (!had.shm) rmSync(`${file}-shm`, { force: true });
+  throw failure;
+}
+
 function openVerified(file: string, synchronous: OutboxConfig['synchronous']): Database.Database {
   checkHeader(file);
+  const checked = checkReadOnly(file);
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
@@ -50,8 +83,10 @@ function openVerified(file: string, synchronous: OutboxConfig['synchronous']): D
     db.pragma('busy_timeout = 5000');
     // WAL files otherwise keep their high-water size after a burst.
     db.pragma('journal_size_limit = 67108864');
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new CorruptDatabase(`quick_check: ${String(check)}`);
+    if (!checked) {
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new CorruptDatabase(`quick_check: ${String(check)}`);
+    }
     migrate(db);
     return db;
   } catch (err) {
