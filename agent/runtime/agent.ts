@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { merge, Subject, type Subscription, timer } from 'rxjs';
+import { config as rxConfig, merge, Subject, type Subscription, timer } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
 import type { CameraConfig, ModelConfig, VigilConfig } from '../../config/schema.js';
 import { redactUrl } from '../../config/schema.js';
@@ -37,6 +37,8 @@ export interface AgentOptions {
   version: string;
   /** Components beside the pipelines (status page, health, drift, …); default: the registry in services.ts. */
   services?: AgentService[];
+  /** How long a failed service waits before it is started again (default 5 s). */
+  serviceRestartMs?: number;
 }
 
 /** How long a camera pipeline that died of an unexpected error waits before it is started again. */
@@ -61,6 +63,8 @@ export class Agent {
   private readonly services: ServiceSupervisor;
   private readonly stop$ = new Subject<void>();
   private stopping = false;
+  /** This agent's handler in RxJS's config while it runs (see start()). */
+  private unhandledError: ((err: unknown) => void) | undefined;
   readonly log: Logger;
   /** Recent PM2.5 windows per camera (status page chart), filled by the PM2.5 service. */
   readonly pm25 = new Map<string, Pm25Payload[]>();
@@ -74,7 +78,12 @@ export class Agent {
     this.log = opts.log;
     this.safety = new SafetyHub(opts.log.child({ component: 'safety' }));
     this.topics = topics(config.mqtt?.baseTopic ?? 'vigil', config.site, config.device);
-    this.services = new ServiceSupervisor(opts.services ?? createServices(config), this, opts.log);
+    this.services = new ServiceSupervisor(
+      opts.services ?? createServices(config),
+      this,
+      opts.log,
+      opts.serviceRestartMs,
+    );
   }
 
   get version(): string {
@@ -83,6 +92,14 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, log } = this;
+    // RxJS rethrows what a subscriber callback throws (a service's detections$ handler…) from a timer, where
+    // it would be an uncaught exception ending the agent: it is logged, with its stack, and the agent runs on.
+    this.unhandledError = (err: unknown) =>
+      log.error('unhandled error in a subscriber, carrying on', {
+        reason: err instanceof Error ? err.message : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      });
+    rxConfig.onUnhandledError = this.unhandledError;
     this.lag.start();
     this.outbox = Outbox.open(path.join(config.dataDir, 'outbox.db'), config.outbox, {
       onEvent: (e) => log.warn('outbox event', { ...e }),
@@ -245,5 +262,6 @@ export class Agent {
     await this.link?.stop(Math.min(1000, left));
     this.outbox?.close();
     this.lag.stop();
+    if (rxConfig.onUnhandledError === this.unhandledError) rxConfig.onUnhandledError = null;
   }
 }

@@ -8,13 +8,20 @@ import { RequestService } from '../services/request-service.js';
 import { HomeAssistantService } from '../services/ha-discovery-service.js';
 import type { Agent } from './agent.js';
 
+/** Reports a failure after start; a report from an earlier run, or while the agent stops, does nothing. */
+export type ServiceFailed = (reason: string) => void;
+
 /**
  * A component that runs beside the camera pipelines (status page, health reports, drift, PM2.5, fleet…).
  * It reads the agent (cameras, outbox, link, topics, detections$, states$) and publishes through the outbox.
  */
 export interface AgentService {
   readonly name: string;
-  start(agent: Agent): void | Promise<void>;
+  /**
+   * `failed` is this run's own report line to the supervisor: a service that fails after starting (its
+   * server errors, its stream dies) calls it and is stopped and started again alone, never the agent.
+   */
+  start(agent: Agent, failed: ServiceFailed): void | Promise<void>;
   stop(): void | Promise<void>;
 }
 

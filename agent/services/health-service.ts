@@ -44,10 +44,11 @@ export class HealthService implements AgentService {
   }
 
   private async tick(): Promise<void> {
-    await this.sampler?.refresh();
-    // The agent may have stopped (and closed the outbox) while the sample was taken.
-    if (this.stopped) return;
+    // Called as `void this.tick()` from a timer: a rejection that escaped would end the agent.
     try {
+      await this.sampler?.refresh();
+      // The agent may have stopped (and closed the outbox) while the sample was taken.
+      if (this.stopped) return;
       this.publishHealth();
       this.reportDrops();
     } catch (err) {

@@ -6,7 +6,7 @@ import { Pm25ReferenceReading, type Pm25Payload } from '../../models/pm25/payloa
 import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
 import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
 import type { Agent } from '../runtime/agent.js';
-import type { AgentService } from '../runtime/services.js';
+import type { AgentService, ServiceFailed } from '../runtime/services.js';
 
 /** Windows kept per camera for the status page's 24-hour chart. */
 const historyWindows = 24 * 12;
@@ -19,16 +19,24 @@ const historyWindows = 24 * 12;
 export class Pm25Service implements AgentService {
   readonly name = 'pm25';
   private readonly subs: Subscription[] = [];
+  /** The reference-reading subscriptions on the link (a restart must not leave them on old estimators). */
+  private readonly unsubscribe: (() => void)[] = [];
   private readonly estimators: Pm25Estimator[] = [];
   private readonly stop$ = new Subject<void>();
 
-  async start(agent: Agent): Promise<void> {
-    for (const camera of agent.config.cameras) {
-      if (camera.enabled && camera.pm25) await this.startCamera(agent, camera);
+  async start(agent: Agent, failed: ServiceFailed): Promise<void> {
+    try {
+      for (const camera of agent.config.cameras) {
+        if (camera.enabled && camera.pm25) await this.startCamera(agent, camera, failed);
+      }
+    } catch (err) {
+      // The cameras already started stop: the supervisor's next start begins them again.
+      await this.stop();
+      throw err;
     }
   }
 
-  private async startCamera(agent: Agent, camera: CameraConfig): Promise<void> {
+  private async startCamera(agent: Agent, camera: CameraConfig, failed: ServiceFailed): Promise<void> {
     const cfg = camera.pm25!;
     const log = agent.log.child({ camera: camera.id, component: 'pm25' });
     const estimator = await Pm25Estimator.create(cfg, {
@@ -40,7 +48,7 @@ export class Pm25Service implements AgentService {
     const history = agent.pm25.get(camera.id) ?? [];
     agent.pm25.set(camera.id, history);
 
-    agent.link?.subscribe(`${topic}/reference`, (payload) => {
+    const off = agent.link?.subscribe(`${topic}/reference`, (payload) => {
       const parsed = Pm25ReferenceReading.safeParse(safeJson(payload));
       if (!parsed.success) {
         log.warn('refused a PM2.5 reference reading', { reason: parsed.error.issues[0]?.message });
@@ -54,6 +62,7 @@ export class Pm25Service implements AgentService {
       });
       log.info('PM2.5 reference reading', { pm25: r.pm25, paired });
     });
+    if (off) this.unsubscribe.push(off);
 
     const side: CameraConfig = { ...camera, fps: 1 / cfg.sampleEveryS };
     this.subs.push(
@@ -92,7 +101,12 @@ export class Pm25Service implements AgentService {
             agent.outbox.enqueue({ topic, priority: 1, retain: true, build: () => payload });
             agent.link?.notify();
           },
-          error: (err: unknown) => log.error('PM2.5 stage failed', { reason: String(err) }),
+          // The side stream is over for good (a source that cannot be retried, an estimator that threw):
+          // without a restart this camera's PM2.5 would stop in silence.
+          error: (err: unknown) => {
+            log.error('PM2.5 stage failed', { reason: String(err) });
+            failed(`PM2.5 of ${camera.id}: ${err instanceof Error ? err.message : String(err)}`);
+          },
         }),
     );
   }
@@ -100,6 +114,7 @@ export class Pm25Service implements AgentService {
   async stop(): Promise<void> {
     this.stop$.next();
     for (const s of this.subs.splice(0)) s.unsubscribe();
+    for (const off of this.unsubscribe.splice(0)) off();
     await Promise.allSettled(this.estimators.splice(0).map((e) => e.close()));
   }
 }

@@ -29,6 +29,8 @@ export interface WebServerOptions {
   auth: HttpAuth;
   log: Logger;
   onRequest?: (route: string, code: number) => void;
+  /** The server failed after listening (an accept error such as EMFILE): the owner restarts it. */
+  onFailure?: (reason: string) => void;
 }
 
 /**
@@ -54,6 +56,11 @@ export class WebServer {
         server.off('error', reject);
         resolve();
       });
+    });
+    // Never without an 'error' listener: Node would throw the error (EMFILE on accept…) and end the agent.
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      this.opts.log.error('http server failed', { reason: err.message, code: err.code });
+      this.opts.onFailure?.(`http server: ${err.message}`);
     });
     return server.address() as AddressInfo;
   }

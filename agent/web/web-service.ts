@@ -3,7 +3,7 @@ import type { Subscription } from 'rxjs';
 import { createLogger, type Logger } from '../../config/logger.js';
 import type { HttpConfig } from '../../config/schema.js';
 import type { Agent } from '../runtime/agent.js';
-import type { AgentService } from '../runtime/services.js';
+import type { AgentService, ServiceFailed } from '../runtime/services.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { HttpAuth } from './auth.js';
 import { DetectEndpoint, defaultDetectLimits, type DetectLimits } from './detect-endpoint.js';
@@ -49,7 +49,7 @@ export class WebService implements AgentService {
     private readonly opts: WebServiceOptions = {},
   ) {}
 
-  async start(agent: Agent): Promise<void> {
+  async start(agent: Agent, failed: ServiceFailed): Promise<void> {
     const log = this.opts.log ?? createLogger({ level: agent.config.logLevel }).child({ component: 'web' });
     const labels = new LabelCounts();
     const errors = new RecentErrors();
@@ -118,14 +118,19 @@ export class WebService implements AgentService {
     };
     await health.refresh();
     this.timer = setInterval(() => {
-      watchForErrors();
-      if (!events.size) return;
-      events.broadcast('status', build().json);
-      feed
-        .tick()
-        .catch((err: unknown) =>
-          errors.add('api', `snapshot push failed: ${err instanceof Error ? err.message : String(err)}`),
-        );
+      // A throw out of a timer would end the agent: the supervisor restarts this service instead.
+      try {
+        watchForErrors();
+        if (!events.size) return;
+        events.broadcast('status', build().json);
+        feed
+          .tick()
+          .catch((err: unknown) =>
+            errors.add('api', `snapshot push failed: ${err instanceof Error ? err.message : String(err)}`),
+          );
+      } catch (err) {
+        failed(`status tick: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }, tickMs);
     this.timer.unref();
 
@@ -147,10 +152,17 @@ export class WebService implements AgentService {
         detect,
       }),
       onRequest: (route, code) => metrics.countRequest(route, code),
+      onFailure: failed,
     });
     this.server = server;
     this.stopEvents = () => events.closeAll();
-    this.address = await server.listen();
+    try {
+      this.address = await server.listen();
+    } catch (err) {
+      // Not listening (port taken…): the supervisor starts it again later; nothing of this try may stay.
+      await this.stop();
+      throw err;
+    }
     const host = this.address.address.includes(':') ? `[${this.address.address}]` : this.address.address;
     log.info('status page listening', { url: `http://${host}:${this.address.port}/`, auth: auth.enabled });
   }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
-import type { AgentService } from '../../../agent/runtime/services.js';
+import type { AgentService, ServiceFailed } from '../../../agent/runtime/services.js';
 import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
 
 // The supervisor has no clock of its own: its 5 s retry timer is driven by vitest's fake setTimeout.
@@ -27,15 +27,18 @@ const agent = new Agent(
 class TestService implements AgentService {
   readonly calls: string[] = [];
   readonly agents: Agent[] = [];
+  /** The `failed` each start was given, in order. */
+  readonly reports: ServiceFailed[] = [];
   constructor(
     readonly name: string,
     private failures = 0,
     private readonly how: 'reject' | 'throw' = 'reject',
     private readonly stopFails = false,
   ) {}
-  start(a: Agent): void | Promise<void> {
+  start(a: Agent, failed: ServiceFailed): void | Promise<void> {
     this.calls.push('start');
     this.agents.push(a);
+    this.reports.push(failed);
     if (this.failures > 0) {
       this.failures--;
       if (this.how === 'throw') throw new Error(`${this.name} cannot start`);
@@ -214,6 +217,70 @@ describe('ServiceSupervisor', () => {
     await sup.restart(web, 'crashed again');
     await vi.advanceTimersByTimeAsync(retryMs);
     expect(web.calls).toEqual(['start', 'stop', 'start']);
+    await sup.stopAll();
+  });
+
+  it('a service reports its own failure through the failed() its start was given: restarted 5 s later, alone', async () => {
+    const [a, b] = [new TestService('a'), new TestService('b')];
+    const sup = new ServiceSupervisor([a, b], agent, log);
+    await sup.startAll();
+    expect(a.reports).toHaveLength(1);
+    a.reports[0]!('stream died');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.calls).toEqual(['start', 'stop']);
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'service failed, restarting it', service: 'a', reason: 'stream died' }),
+    ]);
+    await vi.advanceTimersByTimeAsync(retryMs - 1);
+    expect(a.calls).toEqual(['start', 'stop']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.calls).toEqual(['start', 'stop', 'start']);
+    expect(b.calls).toEqual(['start']);
+
+    // The first run is over: what it still reports (a late event of a closed server) changes nothing.
+    a.reports[0]!('late news from the old run');
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect(a.calls).toEqual(['start', 'stop', 'start']);
+    expect(lines).toHaveLength(1);
+
+    // The current run reports twice before its restart: one restart.
+    a.reports[1]!('again');
+    a.reports[1]!('and again');
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect(a.calls).toEqual(['start', 'stop', 'start', 'stop', 'start']);
+    expect(lines.map((l) => l.reason)).toEqual(['stream died', 'again']);
+
+    await sup.stopAll();
+    a.reports[2]!('while stopping');
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect(a.calls).toEqual(['start', 'stop', 'start', 'stop', 'start', 'stop']);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('a failure reported from inside start() waits for that start to end, then restarts the service once', async () => {
+    const s = new TestService('s');
+    let finish!: (err?: Error) => void;
+    let tries = 0;
+    s.start = (_a, failed) => {
+      s.calls.push('start');
+      if (tries++ > 0) return;
+      failed('listener failed while starting');
+      return new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
+    };
+    const sup = new ServiceSupervisor([s], agent, log);
+    const started = sup.startAll();
+    await vi.advanceTimersByTimeAsync(0);
+    // Not stopped half-way through its start.
+    expect(s.calls).toEqual(['start']);
+    finish(new Error('gave up'));
+    await started;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.calls).toEqual(['start', 'stop']);
+    await vi.advanceTimersByTimeAsync(retryMs);
+    expect(s.calls).toEqual(['start', 'stop', 'start']);
+    // Reported and then failed to start: still one restart, not two.
+    await vi.advanceTimersByTimeAsync(10 * retryMs);
+    expect(s.calls).toEqual(['start', 'stop', 'start']);
     await sup.stopAll();
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
 import { HttpAuth, sessionCookie } from '../../../agent/web/auth.js';
-import { WebServer, type Route } from '../../../agent/web/http-server.js';
+import { WebServer, type Route, type WebServerOptions } from '../../../agent/web/http-server.js';
 import { securityHeaders, sendJson } from '../../../agent/web/http-util.js';
 import { hashPassword } from '../../../agent/web/password-hash.js';
 import { call, type Answer } from '../../support/http-call.js';
@@ -73,7 +73,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(auth: HttpAuth) {
+async function start(auth: HttpAuth, extra: Partial<WebServerOptions> = {}) {
   const logged: string[] = [];
   const requests: [string, number][] = [];
   const s = new WebServer({
@@ -83,6 +83,7 @@ async function start(auth: HttpAuth) {
     auth,
     log: createLogger({ level: 'error', write: (line) => logged.push(line) }),
     onRequest: (route, code) => requests.push([route, code]),
+    ...extra,
   });
   server = s;
   const { port } = await s.listen();
@@ -264,5 +265,43 @@ describe('WebServer: routes, errors and the auth gate', () => {
     await server!.close();
     await server!.close();
     await expect(get('/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('an error the server emits after listening (EMFILE on accept) is logged and reported, never thrown', async () => {
+    const failures: string[] = [];
+    const { get, logged } = await start(new HttpAuth(undefined), { onFailure: (r) => failures.push(r) });
+    // How Node reports an accept that failed: an 'error' on the listening server. With no listener left,
+    // emit() would throw it (in the agent: an uncaught exception, the end of the process).
+    const accept = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+    expect(() => server!['server']!.emit('error', accept)).not.toThrow();
+    expect(failures).toEqual(['http server: accept EMFILE']);
+    expect(logged.map((l) => l.slice(25))).toEqual([
+      'ERROR http server failed reason="accept EMFILE" code=EMFILE',
+    ]);
+    // Reporting is the owner's business (the web service is restarted); the server itself is left as is.
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('without onFailure an error after listening is still logged, and never thrown', async () => {
+    const { get, logged } = await start(new HttpAuth(undefined));
+    expect(() => server!['server']!.emit('error', new Error('boom'))).not.toThrow();
+    expect(logged.some((l) => l.includes('http server failed') && l.includes('reason=boom'))).toBe(true);
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('a port already taken fails listen() and reports nothing', async () => {
+    const first = await start(new HttpAuth(undefined));
+    const failures: string[] = [];
+    const second = new WebServer({
+      host: '127.0.0.1',
+      port: Number(first.base.port),
+      routes,
+      auth: new HttpAuth(undefined),
+      log: createLogger({ level: 'error', write: () => {} }),
+      onFailure: (r) => failures.push(r),
+    });
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await second.close();
+    expect(failures).toEqual([]);
   });
 });
