@@ -69,7 +69,13 @@ export class ConfigStore {
   loadAttempt(): AttemptRecord | undefined {
     const file = path.join(this.dir, 'attempt.json');
     if (!existsSync(file)) return undefined;
-    const parsed = AttemptRecord.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      return undefined; // damaged: read as none, like an invalid record (else no document is ever handled)
+    }
+    const parsed = AttemptRecord.safeParse(value);
     return parsed.success ? parsed.data : undefined;
   }
 

@@ -35,8 +35,10 @@ export class ShadowTrial {
       if ((cameras && !cameras.has(e.camera)) || e.modelId === this.cfg.candidate) return;
       // Every 1/share-th frame, spread evenly (a share of 0.25 runs on frames 4, 8, 12, …).
       const credit = (this.credit.get(e.camera) ?? 0) + this.cfg.share;
-      this.credit.set(e.camera, credit >= 1 ? credit - 1 : credit);
-      if (credit < 1) return;
+      // With a tolerance: ten additions of 0.1 make 0.9999999999999999 (frame 11, not 10).
+      const due = credit >= 1 - 1e-9;
+      this.credit.set(e.camera, due ? credit - 1 : credit);
+      if (!due) return;
       if (this.busy.has(e.camera)) {
         this.stats.skipped++;
         return;
