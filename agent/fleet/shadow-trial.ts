@@ -49,7 +49,7 @@ export class ShadowTrial {
       this.busy.add(e.camera);
       void this.run(e, current, candidate).finally(() => this.busy.delete(e.camera));
     });
-    this.timer = setInterval(() => this.publish(), this.cfg.reportIntervalS * 1000);
+    this.timer = setInterval(() => this.report(), this.cfg.reportIntervalS * 1000);
     this.timer.unref();
     this.host.log.info('fleet: shadow trial started', {
       candidate: this.cfg.candidate,
@@ -102,10 +102,24 @@ export class ShadowTrial {
     link?.notify();
   }
 
+  /**
+   * publish(), from the timer and at stop: a report the outbox refuses (closed, full disk) is logged and the
+   * next one tries again; thrown out of a timer it would end the agent.
+   */
+  private report(): void {
+    try {
+      this.publish();
+    } catch (err) {
+      this.host.log.warn('fleet: shadow report not queued', {
+        reason: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
   /** Stops sampling; the final report is published. */
   stop(): void {
     this.sub?.unsubscribe();
     clearInterval(this.timer);
-    if (this.stats.frames) this.publish();
+    if (this.stats.frames) this.report();
   }
 }

@@ -288,6 +288,25 @@ describe('ShadowTrial', () => {
     expect(rows()[0]!.rowid).toBe(final!.rowid);
   });
 
+  it('a report the outbox refuses is logged, from the timer and at stop, and the agent runs on', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({
+      level: 'debug',
+      json: true,
+      write: (l) => lines.push(JSON.parse(l) as never),
+    });
+    const { trial, emit, handled } = setup({ share: 1, reportIntervalS: 1 }, { log });
+    trial.start();
+    emit('dock');
+    await handled(1);
+    outbox.close(); // as at shutdown, or a database gone bad: enqueue throws
+    await new Promise((r) => setTimeout(r, 1150));
+    trial.stop();
+    const warnings = lines.filter((l) => l.msg === 'fleet: shadow report not queued');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/not open/) });
+  });
+
   it('stop() without a compared frame publishes nothing', async () => {
     const { trial, emit } = setup({ share: 0.5 });
     trial.start();
