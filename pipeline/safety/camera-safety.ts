@@ -69,6 +69,7 @@ export class CameraSafety {
     const tracked = this.tracker.track(event);
     this.lastTime = tracked.time;
     this.builder.frame = { width: event.srcWidth, height: event.srcHeight };
+    this.builder.pixels = !!event.frame;
     const events = [
       ...this.zones.update(tracked.time, tracked.tracks, tracked.ended),
       ...this.proximity.update(tracked.time, tracked.tracks, tracked.ended),

@@ -22,6 +22,8 @@ export interface OpenEvent {
   readonly type: SafetyEventType;
   readonly start: number;
   fields: EventFields;
+  /** Whether its snapshot was taken: only a frame that still holds its pixels can give one. */
+  readonly snapshot?: boolean;
 }
 
 /** The URL path the status page serves an event's snapshot at. */
@@ -34,6 +36,11 @@ export const snapshotPath = (eventId: string) => `/api/events/${eventId}/snapsho
 export class EventBuilder {
   /** Source frame size, set per frame (boxes in messages are in these pixels). */
   frame = { width: 1, height: 1 };
+  /**
+   * Whether this frame holds its pixels, set per frame: an event that starts on one without gets no snapshot
+   * path, rather than a link that answers 404 for the rest of its life.
+   */
+  pixels = true;
 
   constructor(
     readonly camera: string,
@@ -47,7 +54,7 @@ export class EventBuilder {
     fields: EventFields,
     startAt = time,
   ): { event: OpenEvent; message: SafetyEventMessage } {
-    const event: OpenEvent = { eventId: this.newId(), type, start: startAt, fields };
+    const event: OpenEvent = { eventId: this.newId(), type, start: startAt, fields, snapshot: this.pixels };
     return { event, message: this.message(event, 'start', time, null) };
   }
 
@@ -69,7 +76,7 @@ export class EventBuilder {
   }
 
   instant(type: SafetyEventType, time: number, fields: EventFields, at = time): SafetyEventMessage {
-    const event: OpenEvent = { eventId: this.newId(), type, start: at, fields };
+    const event: OpenEvent = { eventId: this.newId(), type, start: at, fields, snapshot: this.pixels };
     return this.message(event, 'instant', time, null, at);
   }
 
@@ -105,7 +112,7 @@ export class EventBuilder {
       ...(reason ? { endReason: reason } : {}),
       boxes: f.tracks.map(boxOf),
       frame: { ...this.frame },
-      snapshot: this.opts.snapshots ? snapshotPath(event.eventId) : null,
+      snapshot: this.opts.snapshots && event.snapshot !== false ? snapshotPath(event.eventId) : null,
     };
   }
 }

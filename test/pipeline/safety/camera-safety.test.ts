@@ -175,13 +175,16 @@ describe('CameraSafety', () => {
     expect(r).toBeLessThan(100);
   });
 
-  it('no snapshot without a frame; the message still names where it would be', async () => {
+  it('no snapshot without a frame, and then no link to one: every message of that event says null', async () => {
     const dir = tempDir();
     const store = SnapshotStore.open(dir, limits);
     const { safety, events } = run({ snapshots: store }, [person, forklift], 80);
     await safety.flush();
     expect(taken(events)).toHaveLength(3);
     expect(readdirSync(dir)).toEqual([]);
+    // A link to a snapshot that was never taken would answer 404 for the event's whole life.
+    expect(events.length).toBeGreaterThan(3);
+    expect(events.every((e) => e.snapshot === null)).toBe(true);
   });
 
   it('encodes from a copy: the source may reuse the frame buffer as soon as process returns', async () => {
