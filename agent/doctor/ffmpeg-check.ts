@@ -34,7 +34,7 @@ function presetCheck(preset: HwaccelPreset, cameras: string[], caps: FfmpegCapab
             'hwaccel',
             preset,
             'warn',
-            `this ffmpeg has no Jetson decoders (*_nvv4l2dec, *_nvmpi): ${who} decode in software`,
+            `this ffmpeg has no Jetson decoders (*_nvv4l2dec, *_nvmpi): ${who} ${cameras.length > 1 ? 'decode' : 'decodes'} in software`,
           );
     }
     case 'cuda':

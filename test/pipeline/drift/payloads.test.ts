@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StatScore } from '../../../pipeline/drift/drift-comparator.js';
+import type { DriftReport } from '../../../pipeline/drift/drift-window.js';
+import { binCount, sameSpec, type BinSpec } from '../../../pipeline/drift/histogram.js';
+import {
+  DriftPayload,
+  DriftSummaryPayload,
+  driftPayload,
+  driftSummaryPayload,
+} from '../../../pipeline/drift/payloads.js';
+import {
+  binsVersion,
+  frameStatSpecs,
+  imageStatSpecs,
+  isPerFrameCount,
+  labelStatSpecs,
+} from '../../../pipeline/drift/statistics.js';
+import { repoRoot } from '../../support/shared.js';
+
+type Json = Record<string, unknown>;
+/** Marks a key to delete in an edit. */
+const gone = Symbol('gone');
+
+const mqttDoc = readFileSync(path.join(repoRoot, 'docs', 'mqtt.md'), 'utf8');
+const example = (name: string): unknown => {
+  const m = new RegExp('```json ' + name + '\\n([\\s\\S]*?)```').exec(mqttDoc);
+  if (!m) throw new Error(`no json ${name} block in docs/mqtt.md`);
+  return JSON.parse(m[1]!);
+};
+
+/** The catalogue spec of a statistic name (docs/drift.md table). */
+function catalogueSpec(name: string): BinSpec | undefined {
+  const label = /^det\.(\w+)\[.+\]$/.exec(name);
+  if (label) return labelStatSpecs[label[1] as keyof typeof labelStatSpecs];
+  return (
+    (imageStatSpecs as Record<string, BinSpec>)[name] ?? (frameStatSpecs as Record<string, BinSpec>)[name]
+  );
+}
+
+/** KS p-value from its textbook definition (Stephens' λ, Kolmogorov's Q), as docs/drift.md states it. */
+function ksP(d: number, n: number, m: number): number {
+  const ne = (n * m) / (n + m);
+  const lambda = (Math.sqrt(ne) + 0.12 + 0.11 / Math.sqrt(ne)) * d;
+  let q = 0;
+  for (let j = 1; j <= 100; j++) q += 2 * (-1) ** (j - 1) * Math.exp(-2 * j * j * lambda * lambda);
+  return Math.min(1, Math.max(0, q));
+}
+
+const score = (over: Partial<StatScore> & { name: string }): StatScore => ({
+  n: 100,
+  refN: 400,
+  psi: 0.01,
+  ks: { d: 0.05, p: 0.9 },
+  chi2: null,
+  significant: false,
+  drives: over.name.startsWith('image.'),
+  ...over,
+});
+
+function report(over: Partial<DriftReport> = {}): DriftReport {
+  return {
+    camera: 'gate',
+    modelId: 'det',
+    configRevision: '0840e8904565',
+    window: { start: 900_000, end: 1_800_000, frames: 4500, imageFrames: 4400 },
+    status: 'scored',
+    state: 'warn',
+    previous: 'ok',
+    changed: true,
+    stateSince: 1_800_000,
+    score: 0.123456789,
+    drivers: ['image.dark'],
+    moved: ['det.position[person]'],
+    scores: [
+      score({ name: 'det.position[person]', psi: 0.33333333, ks: null, chi2: { statistic: 88.123456, df: 47, p: 0.000123456 }, significant: true }), // prettier-ignore
+      score({ name: 'det.score[car]', psi: null, ks: null, skipped: 'few-samples', n: 3 }),
+      score({ name: 'image.brightness', psi: 0.05, ks: { d: 0.1, p: 0.5 }, significant: false }),
+      score({
+        name: 'image.dark',
+        psi: 0.123456789,
+        ks: { d: 0.123456789, p: 1.23456e-12 },
+        significant: true,
+      }),
+      score({ name: 'image.sharpness', psi: 0.2, ks: { d: 0.3, p: 0 }, significant: true }),
+    ],
+    reference: {
+      id: 3,
+      camera: 'gate',
+      modelId: 'det',
+      configRevision: '0840e8904565',
+      binsVersion,
+      source: 'baseline',
+      from: 0,
+      to: 7_200_000,
+      windows: 8,
+      createdAt: 7_300_000,
+    },
+    baseline: null,
+    profile: { frames: 4500, imageFrames: 4400, hists: {}, keyed: { 'det.labels': { person: 12 } } },
+    ...over,
+  };
+}
+
+describe('drift payloads: the examples in docs/mqtt.md', () => {
+  const drift = DriftPayload.parse(example('drift'));
+  const summary = DriftSummaryPayload.parse(example('drift-summary'));
+
+  it('parse with their schemas and are at this agent’s bins version', () => {
+    expect(drift.binsVersion).toBe(binsVersion);
+    expect(drift.histograms.frames).toBe(drift.window.frames);
+    expect(drift.histograms.imageFrames).toBe(drift.window.imageFrames);
+  });
+
+  it('carry histograms with the catalogue’s bins, each holding the window’s samples', () => {
+    const hists = Object.entries(drift.histograms.hists);
+    expect(hists.length).toBeGreaterThan(0);
+    for (const [name, h] of hists) {
+      const spec = catalogueSpec(name);
+      expect(spec, name).toBeDefined();
+      expect(sameSpec(h.spec, spec!), `${name}: bins differ from the catalogue`).toBe(true);
+      expect(h.counts).toHaveLength(binCount(spec!));
+      const total = h.counts.reduce((s, c) => s + c, 0);
+      if (isPerFrameCount(name)) expect(total).toBeLessThanOrEqual(drift.window.frames);
+      else if (name.startsWith('image.')) expect(total).toBe(drift.window.imageFrames);
+    }
+  });
+
+  it('have the KS p-values the textbook formula gives for their D and sample counts', () => {
+    const withKs = drift.stats.filter((s) => s.ks);
+    expect(withKs.length).toBeGreaterThan(0);
+    for (const s of withKs) {
+      expect(s.ks!.p, s.name).toBe(Number(ksP(s.ks!.d, s.n, s.refN).toPrecision(3)));
+    }
+  });
+
+  it('agree with themselves: score, drivers, significance, the summary’s top five', () => {
+    expect(drift.stats.map((s) => s.name)).toEqual(drift.stats.map((s) => s.name).sort());
+    for (const s of drift.stats) expect(s.significant, s.name).toBe((s.ks?.p ?? s.chi2!.p) < 0.01);
+    const driving = drift.stats.filter((s) => s.drives && s.significant).map((s) => s.psi!);
+    expect(drift.score).toBe(Math.max(...driving));
+    const named = new Map(drift.stats.map((s) => [s.name, s]));
+    expect(named.get(drift.drivers[0]!)?.psi).toBe(drift.score);
+    for (const d of drift.drivers) expect(named.get(d)?.drives ?? true, d).toBe(true);
+    for (const m of drift.moved) expect(named.get(m)?.drives ?? false, m).toBe(false);
+
+    expect(summary).toMatchObject({
+      camera: drift.camera,
+      model: drift.model,
+      configRevision: drift.configRevision,
+      state: drift.state,
+      stateSince: drift.stateSince,
+      lastWindow: { ...drift.window, status: drift.status },
+      score: drift.score,
+      drivers: drift.drivers,
+      moved: drift.moved,
+      reference: drift.reference,
+    });
+    expect(summary.top.length).toBeLessThanOrEqual(5);
+    const psis = summary.top.map((t) => t.psi);
+    expect(psis).toEqual([...psis].sort((a, b) => b - a));
+    for (const t of summary.top) {
+      const s = named.get(t.name);
+      if (s) expect([t.psi, t.p]).toEqual([s.psi, s.ks?.p ?? s.chi2?.p]);
+    }
+  });
+
+  it('are refused when changed against the contract', () => {
+    /** Whether the example still parses with `at` (a dotted path) set to `value` (or deleted). */
+    const parses = (name: string, at: string, value: unknown, newKey = false) => {
+      const j = example(name) as Json;
+      const keys = at.split('.');
+      let o = j;
+      for (const k of keys.slice(0, -1)) o = o[k] as Json;
+      if (!newKey) expect(Object.keys(o), `${name}: ${at} is in the example`).toContain(keys.at(-1));
+      if (value === gone) delete o[keys.at(-1)!];
+      else o[keys.at(-1)!] = value;
+      return (name === 'drift' ? DriftPayload : DriftSummaryPayload).safeParse(j).success;
+    };
+    expect(parses('drift', 'stats.0.skipped', 'few-samples', true)).toBe(true);
+    expect(parses('drift', 'reference', null)).toBe(true);
+    expect(parses('drift', 'stats.0.ks', null)).toBe(true);
+    const refused: [string, string, unknown][] = [
+      ['drift', 'extra', 1],
+      ['drift', 'state', 'critical'],
+      ['drift', 'previousState', 'critical'],
+      ['drift', 'status', 'done'],
+      ['drift', 'id', ''],
+      ['drift', 'ts', 1.5],
+      ['drift', 'window.frames', -1],
+      ['drift', 'window.imageFrames', 0.5],
+      ['drift', 'stats.0.ks.p', 1.01],
+      ['drift', 'stats.0.ks.d', -0.1],
+      ['drift', 'stats.0.n', -1],
+      ['drift', 'stats.1.chi2.df', 0],
+      ['drift', 'stats.1.chi2.statistic', -1],
+      ['drift', 'stats.0.skipped', 'tired'],
+      ['drift', 'reference.source', 'guess'],
+      ['drift', 'histograms.frames', -1],
+      ['drift', 'histograms', gone],
+      ['drift', 'binsVersion', gone],
+      ['drift-summary', 'top.0.p', 2],
+      ['drift-summary', 'top.0.psi', null],
+      ['drift-summary', 'lastWindow.status', 'x'],
+      ['drift-summary', 'top.0.extra', 1],
+      ['drift-summary', 'stateSince', gone],
+    ];
+    for (const [name, at, value] of refused) {
+      expect(parses(name, at, value, /(extra|skipped)$/.test(at)), `${name} ${at}`).toBe(false);
+    }
+  });
+});
+
+describe('drift payloads built from a report', () => {
+  it('rounds PSI and D to 4 decimals and p-values to 3 significant digits, keeping 0 and tiny ones', () => {
+    const p = driftPayload(report(), { id: 'm-1', ts: 1_800_123 });
+    expect(DriftPayload.parse(p)).toEqual(p);
+    expect(p).toMatchObject({
+      id: 'm-1',
+      camera: 'gate',
+      model: 'det',
+      configRevision: '0840e8904565',
+      ts: 1_800_123,
+      window: { start: 900_000, end: 1_800_000, frames: 4500, imageFrames: 4400 },
+      status: 'scored',
+      state: 'warn',
+      previousState: 'ok',
+      changed: true,
+      stateSince: 1_800_000,
+      score: 0.1235,
+      drivers: ['image.dark'],
+      moved: ['det.position[person]'],
+      baseline: null,
+      binsVersion,
+    });
+    expect(p.stats).toEqual([
+      { name: 'det.position[person]', n: 100, refN: 400, psi: 0.3333, ks: null, chi2: { statistic: 88.1235, df: 47, p: 0.000123 }, significant: true, drives: false }, // prettier-ignore
+      { name: 'det.score[car]', n: 3, refN: 400, psi: null, ks: null, chi2: null, significant: false, drives: false, skipped: 'few-samples' }, // prettier-ignore
+      { name: 'image.brightness', n: 100, refN: 400, psi: 0.05, ks: { d: 0.1, p: 0.5 }, chi2: null, significant: false, drives: true }, // prettier-ignore
+      { name: 'image.dark', n: 100, refN: 400, psi: 0.1235, ks: { d: 0.1235, p: 1.23e-12 }, chi2: null, significant: true, drives: true }, // prettier-ignore
+      { name: 'image.sharpness', n: 100, refN: 400, psi: 0.2, ks: { d: 0.3, p: 0 }, chi2: null, significant: true, drives: true }, // prettier-ignore
+    ]);
+    expect(p.stats[0]).not.toHaveProperty('skipped');
+    expect(p.histograms).toEqual(report().profile);
+  });
+
+  it('sends the reference without its profile or key, with origin only when it has one', () => {
+    const p = driftPayload(report(), { id: 'x', ts: 0 });
+    expect(p.reference).toEqual({
+      id: 3,
+      source: 'baseline',
+      from: 0,
+      to: 7_200_000,
+      windows: 8,
+      createdAt: 7_300_000,
+    });
+    expect(p.reference).not.toHaveProperty('origin');
+    expect(driftSummaryPayload(report(), 0).reference).not.toHaveProperty('origin');
+    const imported = report({
+      reference: { ...report().reference!, source: 'import', origin: 'plaza/det/7e4c' },
+    });
+    expect(driftPayload(imported, { id: 'x', ts: 0 }).reference).toMatchObject({ origin: 'plaza/det/7e4c' });
+    expect(driftSummaryPayload(imported, 0).reference).toMatchObject({ origin: 'plaza/det/7e4c' });
+    const none = report({ reference: null, status: 'no-reference', score: null, baseline: { collectedMs: 60_000, neededMs: 7_200_000, built: false } }); // prettier-ignore
+    const p2 = driftPayload(none, { id: 'y', ts: 1 });
+    expect(DriftPayload.parse(p2)).toEqual(p2);
+    expect(p2).toMatchObject({ reference: null, score: null, baseline: { collectedMs: 60_000, neededMs: 7_200_000, built: false } }); // prettier-ignore
+  });
+
+  it('summarises the five largest significant statistics, PSI first, with the p of the test that applies', () => {
+    const many = report({
+      scores: [
+        ...report().scores,
+        score({ name: 'image.castG', psi: 0.9, ks: { d: 0.5, p: 1e-30 }, significant: true }),
+        score({ name: 'image.castRB', psi: 0.7, ks: { d: 0.4, p: 0.00456789 }, significant: true }),
+        score({ name: 'image.contrast', psi: 5, ks: { d: 0.3, p: 0.5 }, significant: false }),
+        score({ name: 'det.labels', psi: 0.15, ks: null, chi2: { statistic: 10, df: 2, p: 0.006737 }, significant: true }), // prettier-ignore
+      ],
+    });
+    const s = driftSummaryPayload(many, 42);
+    expect(DriftSummaryPayload.parse(s)).toEqual(s);
+    expect(s.top).toEqual([
+      { name: 'image.castG', psi: 0.9, p: 1e-30 },
+      { name: 'image.castRB', psi: 0.7, p: 0.00457 },
+      { name: 'det.position[person]', psi: 0.3333, p: 0.000123 },
+      { name: 'image.sharpness', psi: 0.2, p: 0 },
+      { name: 'det.labels', psi: 0.15, p: 0.00674 },
+    ]);
+    expect(s).toMatchObject({
+      camera: 'gate',
+      ts: 42,
+      state: 'warn',
+      stateSince: 1_800_000,
+      lastWindow: { start: 900_000, end: 1_800_000, frames: 4500, imageFrames: 4400, status: 'scored' },
+      score: 0.1235,
+      drivers: ['image.dark'],
+    });
+    // the report's own order is left alone
+    expect(many.scores.map((x) => x.name).slice(0, 2)).toEqual(['det.position[person]', 'det.score[car]']);
+  });
+});
