@@ -34,7 +34,7 @@ describe.skipIf(!hasShared)('PM2.5 extinction from synthetic haze of known β', 
   it('recovers β within 5 % over β·d from 0.05 to 3', async () => {
     // sRGB-style gamma so the linearisation is part of what is checked.
     const base = milanConfig({ gamma: 2.2 });
-    const clearFile = '20250428-1200.jpg'; // a clear spring noon (PM2.5 4 µg/m³)
+    const clearFile = '20250312-1200.jpg'; // the clearest labelled noon before April (PM2.5 7 µg/m³)
     const probe = await FeatureExtractor.create(base);
     const clear = await milanFrame(clearFile, base);
     const clearRaw = await probe.run(clear);
