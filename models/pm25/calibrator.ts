@@ -189,11 +189,11 @@ export class Calibrator {
           ? conformalQuantile(prequential, c.alphaT)
           : z * priorLogSd;
     const band = (h: number): [number, number] => [Math.exp(centre - h), Math.exp(centre + h)];
-    return {
-      pm25: Math.exp(centre),
-      i80: band(half(this.snap.conformal[0]!, Z80)),
-      i95: band(half(this.snap.conformal[1]!, Z95)),
-    };
+    const h80 = half(this.snap.conformal[0]!, Z80);
+    // Each level adapts on its own, so a run of misses can push the 80 % band past the 95 % one: the 95 %
+    // band is never the narrower (nested bands are what a reader of lo95 ≤ lo80 ≤ hi80 ≤ hi95 assumes).
+    const h95 = Math.max(half(this.snap.conformal[1]!, Z95), h80);
+    return { pm25: Math.exp(centre), i80: band(h80), i95: band(h95) };
   }
 }
 

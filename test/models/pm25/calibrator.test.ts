@@ -54,6 +54,34 @@ describe('Calibrator (ridge toward the prior + adaptive conformal)', () => {
     expect(in95 / n).toBeGreaterThan(0.92);
   });
 
+  it('keeps the bands nested (lo95 ≤ lo80 ≤ estimate ≤ hi80 ≤ hi95) even when each level adapts fast', () => {
+    // The fastest adaptation the schema allows: one reading between the two bands would push the 80 % level
+    // alone to its edge, and the 80 % band past the 95 % one.
+    const cal = new Calibrator(
+      Pm25Calibration.parse({ intervals: 'prequential', aciGamma: 0.5, minSamples: 10 }),
+      Pm25Prior.parse({}),
+    );
+    const rand = normals(11);
+    let checked = 0;
+    for (let i = 0; i < 300; i++) {
+      const x = [-4 + rand(), -0.7 + 0.3 * rand()];
+      // Heavy tails: now and then a reading far off the model.
+      const noise = 0.2 * rand() + (i % 17 === 0 ? 1.5 * rand() : 0);
+      const est = cal.estimate(x, 0.8);
+      if (est) {
+        const [lo80, hi80] = est.i80;
+        const [lo95, hi95] = est.i95;
+        expect(lo95, `pair ${i}`).toBeLessThanOrEqual(lo80);
+        expect(lo80, `pair ${i}`).toBeLessThanOrEqual(est.pm25);
+        expect(est.pm25, `pair ${i}`).toBeLessThanOrEqual(hi80);
+        expect(hi80, `pair ${i}`).toBeLessThanOrEqual(hi95);
+        checked++;
+      }
+      cal.add({ ts: i * 3_600_000, x, y: 3 + 0.5 * x[0]! + noise });
+    }
+    expect(checked).toBeGreaterThan(250);
+  });
+
   it('starts calibration over when the persisted pairs hold another regressor set', () => {
     const two = new Calibrator(Pm25Calibration.parse({}), Pm25Prior.parse({}));
     for (let i = 0; i < 12; i++) two.add({ ts: i * 3_600_000, x: [-4 + i / 10, -0.5], y: 3 + i / 20 });
