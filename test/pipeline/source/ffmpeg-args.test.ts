@@ -1,0 +1,299 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../config/logger.js';
+import { CameraConfig } from '../../../config/schema.js';
+import { familyInput } from '../../../models/detect/families.js';
+import { computeLetterbox } from '../../../models/letterbox.js';
+import type { InputSpec } from '../../../models/types.js';
+import { frameFilter, planFfmpeg, type FfmpegPlan } from '../../../pipeline/source/ffmpeg-args.js';
+import { ffmpegBinary } from '../../../pipeline/source/ffmpeg.js';
+import type { ProbeInfo } from '../../../pipeline/source/probe.js';
+import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
+import { freePort } from '../../support/free-port.js';
+import { hasShared, sharedPath } from '../../support/shared.js';
+
+const camera = (source: string, over: Partial<CameraConfig> = {}) =>
+  CameraConfig.parse({ id: 'cam', source, model: 'm', ...over });
+const v8: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
+const yolox: InputSpec = { width: 320, height: 320, ...familyInput.yolox };
+const probe: ProbeInfo = { width: 768, height: 576, codec: 'msmpeg4v3', fps: 10, duration: 79.5 };
+
+function planFor(source: string, over: Partial<CameraConfig> = {}, spec = v8, p: ProbeInfo = probe) {
+  const c = camera(source, over);
+  return planFfmpeg(c, sourceKindOf(c.source), p, computeLetterbox(p.width, p.height, spec), spec);
+}
+
+/** Runs ffmpeg with exactly the plan's arguments (plus `extra` output options) to raw bytes on stdout. */
+function runPlan(plan: FfmpegPlan, extra: string[] = []): { out: Buffer; frames: number } {
+  const out = execFileSync(
+    ffmpegBinary(),
+    [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs, ...extra, 'pipe:1'],
+    {
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  expect(out.length % plan.frameBytes).toBe(0);
+  return { out, frames: out.length / plan.frameBytes };
+}
+
+/** ffmpeg's stderr for a plan that is expected to fail (a source that is not there). */
+function failingRun(plan: FfmpegPlan): Promise<string> {
+  return new Promise((resolve) =>
+    execFile(
+      ffmpegBinary(),
+      [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs, '-frames:v', '1', '-f', 'null', '-'],
+      { timeout: 20_000 },
+      (err, _stdout, stderr) => {
+        expect(err).not.toBeNull();
+        resolve(stderr);
+      },
+    ),
+  );
+}
+
+describe('frameFilter', () => {
+  it('rate-limits, scales to the letterbox, pads with the family grey where it pads, and logs pts', () => {
+    const lb = computeLetterbox(768, 576, v8); // 320×240 at (0, 40)
+    expect(frameFilter(camera('/c.mp4', { fps: 5 }), lb, v8)).toBe(
+      'fps=5,scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0',
+    );
+    expect(frameFilter(camera('/c.mp4'), lb, v8)).toBe(
+      'scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0',
+    );
+    const tall = computeLetterbox(480, 640, yolox); // 240×320 at (0, 0), padded right
+    expect(frameFilter(camera('/c.mp4', { fps: 2.5 }), tall, { ...yolox, padValue: 5 })).toBe(
+      'fps=2.5,scale=240:320:flags=bilinear,pad=320:320:0:0:color=0x050505,showinfo=checksum=0',
+    );
+  });
+});
+
+describe('planFfmpeg per source kind', () => {
+  const common = ['-nostdin', '-nostats', '-loglevel', 'info'];
+  const output = (order: string, filter: string) => [
+    ...['-an', '-sn', '-vf', filter, '-fps_mode', 'passthrough', '-pix_fmt', order, '-f', 'rawvideo'],
+  ];
+  const filter = 'scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0';
+
+  it('rtsp: TCP, the connect timeout in µs, the URL (credentials included) as the input', () => {
+    const p = planFor('rtsp://admin:s3cret@10.0.0.5:554/stream', { connectTimeoutS: 7 });
+    expect(p).toEqual({
+      input: 'rtsp://admin:s3cret@10.0.0.5:554/stream',
+      inputArgs: [...common, '-rtsp_transport', 'tcp', '-timeout', '7000000'],
+      outputArgs: output('rgb24', filter),
+      frameBytes: 320 * 320 * 3,
+    });
+  });
+
+  it('usb (/dev/video*): the v4l2 demuxer', () => {
+    const p = planFor('/dev/video0');
+    expect(p.input).toBe('/dev/video0');
+    expect(p.inputArgs).toEqual([...common, '-f', 'v4l2']);
+  });
+
+  it('http: a read/write timeout in µs', () => {
+    const p = planFor('http://10.0.0.5/mjpeg', { connectTimeoutS: 2.5 });
+    expect(p.input).toBe('http://10.0.0.5/mjpeg');
+    expect(p.inputArgs).toEqual([...common, '-rw_timeout', '2500000']);
+  });
+
+  it('file: realtime and loop only when asked; file:// URLs become paths', () => {
+    expect(planFor('/data/c.mp4', { realtime: true, loop: true }).inputArgs).toEqual([
+      ...common,
+      '-re',
+      '-stream_loop',
+      '-1',
+    ]);
+    expect(planFor('/data/c.mp4', { realtime: false, loop: false }).inputArgs).toEqual(common);
+    expect(planFor('file:///data/clip%201.mp4').input).toBe('/data/clip 1.mp4');
+  });
+
+  it('hardware decode arguments go before the source kind’s, all before -i', () => {
+    const p = planFor('rtsp://10.0.0.5/s', { hwaccel: 'cuda', connectTimeoutS: 1 });
+    expect(p.inputArgs).toEqual([
+      ...common,
+      '-hwaccel',
+      'cuda',
+      '-rtsp_transport',
+      'tcp',
+      '-timeout',
+      '1000000',
+    ]);
+  });
+
+  it('the family’s channel order and frame size', () => {
+    const p = planFor('/c.mp4', {}, yolox);
+    expect(p.outputArgs).toEqual(
+      output('bgr24', 'scale=320:240:flags=bilinear,pad=320:320:0:0:color=0x727272,showinfo=checksum=0'),
+    );
+    expect(p.frameBytes).toBe(320 * 320 * 3);
+    const wide = { ...v8, width: 640, height: 384 };
+    expect(planFor('/c.mp4', {}, wide).frameBytes).toBe(640 * 384 * 3);
+  });
+
+  it('never logs credentials: the args line camera-frames logs goes out redacted', () => {
+    const p = planFor('rtsp://admin:s3cret@10.0.0.5/stream?token=abc123');
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+    log.debug('ffmpeg starting', { args: [...p.inputArgs, '-i', p.input, ...p.outputArgs].join(' ') });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('rtsp://***@10.0.0.5/stream?token=***');
+    expect(lines[0]).not.toMatch(/s3cret|abc123|admin/);
+    // the credentials are in the input only, never copied into another argument
+    expect([...p.inputArgs, ...p.outputArgs].join(' ')).not.toMatch(/s3cret|admin|abc123/);
+  });
+});
+
+describe.skipIf(!hasShared)('the planned arguments on a real ffmpeg', () => {
+  const vtest = sharedPath('media', 'vtest.avi');
+  let dir: string;
+  let red: string;
+  let gap: string;
+  let short: string;
+  const make = (file: string, args: string[]) => {
+    execFileSync(ffmpegBinary(), ['-v', 'error', '-y', ...args, '-c:v', 'ffv1', file]);
+    return file;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'vigil-ffmpeg-args-'));
+    red = make(path.join(dir, 'red.mkv'), [
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=64x48:r=10',
+      '-frames:v',
+      '3',
+    ]);
+    // 10 frames at 10 fps with a 2 s hole after the fifth: a variable-rate source
+    gap = make(path.join(dir, 'gap.mkv'), [
+      ...['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10'],
+      ...['-vf', 'setpts=(N+gte(N\\,5)*20)/10/TB', '-frames:v', '10', '-fps_mode', 'passthrough'],
+    ]);
+    short = make(path.join(dir, 'short.mkv'), [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=10',
+      '-frames:v',
+      '5',
+    ]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const rows = (out: Buffer, w: number, from: number, to: number) => out.subarray(from * w * 3, to * w * 3);
+
+  it('a file source: letterboxed frames, padded centred with 114 (yolov8)', () => {
+    const p = planFor(vtest, { realtime: false });
+    const { out, frames } = runPlan(p, ['-frames:v', '3']);
+    expect(frames).toBe(3);
+    const frame = out.subarray(2 * p.frameBytes, 3 * p.frameBytes);
+    expect(new Set(rows(frame, 320, 0, 40))).toEqual(new Set([114]));
+    expect(new Set(rows(frame, 320, 280, 320))).toEqual(new Set([114]));
+    expect(new Set(rows(frame, 320, 40, 41)).size).toBeGreaterThan(10); // picture from row 40
+    expect(new Set(rows(frame, 320, 279, 280)).size).toBeGreaterThan(10); // to row 279
+  });
+
+  it('a file source for YOLOX: the picture top-left, padded below', () => {
+    const p = planFor(vtest, { realtime: false }, yolox);
+    const { out } = runPlan(p, ['-frames:v', '1']);
+    expect(new Set(rows(out, 320, 0, 1)).size).toBeGreaterThan(10);
+    expect(new Set(rows(out, 320, 239, 240)).size).toBeGreaterThan(10);
+    expect(new Set(rows(out, 320, 240, 320))).toEqual(new Set([114]));
+  });
+
+  it('pixels come in the family’s channel order (RGB for yolov8, BGR for YOLOX)', () => {
+    const small = { width: 64, height: 48, codec: 'ffv1', fps: 10, duration: 0.3 };
+    const centre = (out: Buffer) => [...out.subarray((160 * 320 + 160) * 3, (160 * 320 + 160) * 3 + 3)];
+    const rgb = centre(runPlan(planFor(red, { realtime: false }, v8, small)).out);
+    const bgr = centre(runPlan(planFor(red, { realtime: false }, yolox, small)).out);
+    const near = (got: number[], want: number[]) =>
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(8));
+    near(rgb, [255, 0, 0]);
+    near(bgr, [0, 0, 255]);
+  });
+
+  it('fps: limits the rate handed on (vtest is 10 fps)', () => {
+    const two = ['-t', '2'];
+    expect(
+      runPlan(planFor(vtest, { realtime: false, fps: 5 }, { ...v8, width: 32, height: 32 }), two).frames,
+    ).toBe(10);
+    expect(
+      runPlan(planFor(vtest, { realtime: false, fps: 2 }, { ...v8, width: 32, height: 32 }), two).frames,
+    ).toBe(4);
+    expect(runPlan(planFor(vtest, { realtime: false }, { ...v8, width: 32, height: 32 }), two).frames).toBe(
+      20,
+    );
+  });
+
+  it('-fps_mode passthrough: a variable-rate source gives each frame once, no fill-ins for its gaps', () => {
+    const g = { width: 64, height: 48, codec: 'ffv1', fps: 10, duration: 2.9 };
+    const p = planFor(gap, { realtime: false }, { ...v8, width: 32, height: 32 }, g);
+    expect(runPlan(p).frames).toBe(10);
+  });
+
+  it('loop: a file starts again at its end', () => {
+    const s = { width: 64, height: 48, codec: 'ffv1', fps: 10, duration: 0.5 };
+    const spec = { ...v8, width: 32, height: 32 };
+    expect(runPlan(planFor(short, { realtime: false }, spec, s)).frames).toBe(5);
+    expect(
+      runPlan(planFor(short, { realtime: false, loop: true }, spec, s), ['-frames:v', '12']).frames,
+    ).toBe(12);
+  });
+
+  it('realtime: a file is read at its own rate', () => {
+    const spec = { ...v8, width: 32, height: 32 };
+    const t0 = Date.now();
+    runPlan(planFor(vtest, { realtime: true }, spec), ['-frames:v', '8']);
+    expect(Date.now() - t0).toBeGreaterThan(600); // 8 frames at 10 fps: 0.7 s of video
+  });
+
+  it('rtsp and usb arguments are ones ffmpeg takes: it fails on the missing source, not on an option', async () => {
+    const port = await freePort();
+    const rtsp = await failingRun(planFor(`rtsp://admin:s3cret@127.0.0.1:${port}/s`, { connectTimeoutS: 2 }));
+    expect(rtsp).toMatch(/Connection refused/);
+    const usb = await failingRun(planFor('/dev/video99'));
+    expect(usb).toMatch(/video4linux2.*Cannot open video device \/dev\/video99/);
+    for (const s of [rtsp, usb])
+      expect(s).not.toMatch(/Unrecognized option|Option not found|Invalid argument/);
+  });
+
+  it('http: reads a clip a web server serves', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/x-matroska' });
+      createReadStream(short).pipe(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/clip.mkv`;
+      const p = planFor(
+        url,
+        { connectTimeoutS: 5 },
+        { ...v8, width: 32, height: 32 },
+        {
+          width: 64,
+          height: 48,
+          codec: 'ffv1',
+          fps: 10,
+          duration: null,
+        },
+      );
+      const out = await new Promise<Buffer>((resolve, reject) =>
+        execFile(
+          ffmpegBinary(),
+          [...p.inputArgs, '-i', p.input, ...p.outputArgs, 'pipe:1'],
+          { encoding: 'buffer', timeout: 20_000, maxBuffer: 1 << 24 },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
+      );
+      expect(out.length).toBe(5 * p.frameBytes);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+});
