@@ -14,11 +14,11 @@ export interface Field {
 
 export class ProtobufError extends Error {}
 
-function readVarint(buf: Uint8Array, pos: number): [bigint, number] {
+function readVarint(buf: Uint8Array, pos: number, end: number): [bigint, number] {
   let result = 0n;
   let shift = 0n;
   for (;;) {
-    if (pos >= buf.length) throw new ProtobufError('truncated varint');
+    if (pos >= end) throw new ProtobufError('truncated varint');
     const b = buf[pos++]!;
     result |= BigInt(b & 0x7f) << shift;
     if (!(b & 0x80)) return [result, pos];
@@ -31,13 +31,13 @@ function readVarint(buf: Uint8Array, pos: number): [bigint, number] {
 export function* fields(buf: Uint8Array, start = 0, end = buf.length): Generator<Field> {
   let pos = start;
   while (pos < end) {
-    const [key, p1] = readVarint(buf, pos);
+    const [key, p1] = readVarint(buf, pos, end);
     pos = p1;
     const no = Number(key >> 3n);
     const wireType = Number(key & 7n);
     switch (wireType) {
       case 0: {
-        const [value, p2] = readVarint(buf, pos);
+        const [value, p2] = readVarint(buf, pos, end);
         pos = p2;
         yield { no, wireType, value, start: pos, end: pos };
         break;
@@ -46,7 +46,7 @@ export function* fields(buf: Uint8Array, start = 0, end = buf.length): Generator
         pos += 8;
         break;
       case 2: {
-        const [len, p2] = readVarint(buf, pos);
+        const [len, p2] = readVarint(buf, pos, end);
         const s = p2;
         const e = s + Number(len);
         if (e > end)

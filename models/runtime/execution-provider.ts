@@ -26,7 +26,10 @@ export function tensorRtOptions(
   dataDir: string,
 ): TensorRtProviderOptions {
   const trt = model.tensorrt;
-  const engineDir = path.resolve(dataDir, trt?.engineCacheDir ?? defaultEngineCacheDir(dataDir));
+  // The default is already under dataDir: resolving it against dataDir again doubled a relative one.
+  const engineDir = trt?.engineCacheDir
+    ? path.resolve(dataDir, trt.engineCacheDir)
+    : path.resolve(defaultEngineCacheDir(dataDir));
   const timingDir = trt?.timingCacheDir ? path.resolve(dataDir, trt.timingCacheDir) : engineDir;
   return {
     trt_fp16_enable: (trt?.fp16 ?? true) ? '1' : '0',

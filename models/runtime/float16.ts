@@ -19,6 +19,12 @@ const u32 = new Uint32Array(f32.buffer);
 /** number -> half-precision bit pattern, rounded to nearest even (overflow -> ±Infinity). */
 export function floatToHalf(value: number): number {
   f32[0] = value;
+  // Round to odd into float32 (truncate, then set the last bit when inexact): rounding that to half then
+  // gives the double's own nearest half, never a tie float32 rounding made up (24 > 11 + 2 bits).
+  if (f32[0] !== value && value === value) {
+    if (Math.abs(f32[0]!) > Math.abs(value)) u32[0] = u32[0]! - 1;
+    u32[0] = u32[0]! | 1;
+  }
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;

@@ -29,6 +29,11 @@ export type WorkerReady =
     }
   | { type: 'failed'; error: string; refused: ProviderRefusal[] };
 
+/**
+ * One frame to infer. A worker takes one request at a time: it fills its single input tensor and then awaits
+ * the run, so a second request sent before the reply would overwrite the first's input. WorkerPool sends a
+ * worker its next request only after the reply.
+ */
 export interface InferRequest {
   id: number;
   /** Packed HWC bytes at the input size: shared memory read in place, or transferred and transferred back. */
