@@ -12,13 +12,25 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-/** Credentials must never reach a log line: every string field passes through redactUrl. */
-function scrub(fields: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Credentials must never reach a log line: every string passes through redactUrl, also inside plain objects
+ * and arrays (a camera's config logged whole), down to a few levels.
+ */
+function scrub(fields: Record<string, unknown>, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (v !== undefined) out[k] = typeof v === 'string' ? redactUrl(v) : v; // absent, not "undefined"
+    if (v !== undefined) out[k] = scrubValue(v, depth); // absent, not "undefined"
   }
   return out;
+}
+
+function scrubValue(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redactUrl(v);
+  if (depth >= 4 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => scrubValue(x, depth + 1));
+  // Class instances (errors, buffers) are written as they are.
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  return scrub(v as Record<string, unknown>, depth + 1);
 }
 
 /** One line per record on stderr: `time level msg key=value…` (or JSON lines with `json: true`). */

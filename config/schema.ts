@@ -191,8 +191,8 @@ export const HttpAuthConfig = z
       .regex(/^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected scrypt:N:r:p:salt:key')
       .optional(),
   })
-  .refine((a) => Boolean(a.user) === Boolean(a.passwordHash), 'http.auth: user and passwordHash go together')
-  .refine((a) => a.token || a.user, 'http.auth: give a token, or a user and passwordHash');
+  .refine((a) => Boolean(a.user) === Boolean(a.passwordHash), 'user and passwordHash go together')
+  .refine((a) => a.token || a.user, 'give a token, or a user and passwordHash');
 export type HttpAuthConfig = z.infer<typeof HttpAuthConfig>;
 
 export const HttpConfig = z.strictObject({
