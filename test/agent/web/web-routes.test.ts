@@ -1,0 +1,327 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../config/logger.js';
+import { ModelConfig, VigilConfig } from '../../../config/schema.js';
+import { Agent } from '../../../agent/runtime/agent.js';
+import { StatusPayload, statusJsonSchema } from '../../../agent/web/status-schema.js';
+import { WebService } from '../../../agent/web/web-service.js';
+import { readiness } from '../../../agent/web/web-routes.js';
+import { Detector } from '../../../models/detect/detector.js';
+import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
+import { call, type Answer } from '../../support/http-call.js';
+import { repoRoot } from '../../support/shared.js';
+import { tinyDetector, ultralyticsNames } from '../../support/tiny-detector.js';
+
+// The real route table (webRoutes, wired by WebService) on a real node:http server on port 0, in front of a
+// real agent that is not started: cameras and detectors are put in its maps the way start() puts them.
+const token = 'tok-routes-0123456789abcdef';
+const bearer = { Authorization: `Bearer ${token}` };
+const json = (a: Answer) => JSON.parse(a.body.toString('utf8')) as Record<string, unknown>;
+
+/** A text/event-stream answer up to its first `status` event, then the connection is dropped. */
+function firstEvent(base: URL, p: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: Answer['headers']; text: string }>((resolve, reject) => {
+    const req = request({ host: base.hostname, port: base.port, path: p, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        if (/event: status\ndata: .*\n\n/.test(text)) {
+          resolve({ status: res.statusCode!, headers: res.headers, text });
+          req.destroy();
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('web routes on a real server: every endpoint of docs/http.md', () => {
+  let agent: Agent;
+  let web: WebService;
+  let base: URL;
+  let detector: Detector | undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-routes-'));
+
+  beforeAll(async () => {
+    const model = path.join(dir, 'det.onnx');
+    writeFileSync(
+      model,
+      tinyDetector({
+        size: [32, 32],
+        output: [1, 5, 8],
+        values: new Float32Array(40),
+        metadata: { names: ultralyticsNames(['person']) },
+      }),
+    );
+    const config = VigilConfig.parse({
+      site: 'yard',
+      device: 'routes-test',
+      dataDir: path.join(dir, 'data'),
+      http: { host: '127.0.0.1', port: 0, auth: { token } },
+      models: { det: { path: model, workers: 1, providers: ['cpu'] } },
+      cameras: [
+        { id: 'gate', source: 'rtsp://127.0.0.1:9/stream', model: 'det' },
+        { id: 'off', source: 'rtsp://127.0.0.1:9/other', model: 'det', enabled: false },
+      ],
+    });
+    web = new WebService(config.http, { log: createLogger({ level: 'error' }) });
+    agent = new Agent(config, { log: createLogger({ level: 'error' }), version: 'test', services: [web] });
+    await web.start(agent, () => {});
+    base = new URL(`http://127.0.0.1:${web.address!.port}`);
+  }, 30_000);
+
+  afterAll(async () => {
+    await web?.stop();
+    await detector?.close();
+  });
+
+  it('/readyz: 503 with the cameras and models until every enabled camera streams on a loaded model', async () => {
+    let a = await call(base, '/readyz');
+    expect(a.status).toBe(503);
+    expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(a.headers['cache-control']).toBe('no-store');
+    expect(json(a)).toEqual({ ready: false, cameras: { gate: 'not started' }, models: [] });
+
+    const cfg = agent.config.cameras[0]!;
+    const streaming = () =>
+      agent.cameras.set('gate', {
+        config: cfg,
+        stats: new CameraStats(),
+        state: { camera: 'gate', state: 'streaming', since: Date.now() },
+      });
+    streaming();
+    // Streaming, but its model is not loaded: not ready.
+    a = await call(base, '/readyz');
+    expect(a.status).toBe(503);
+    expect(json(a)).toEqual({ ready: false, cameras: { gate: 'streaming' }, models: [] });
+
+    detector = await Detector.load('det', ModelConfig.parse(agent.config.models.det));
+    agent.detectors.set('det', detector);
+    a = await call(base, '/readyz');
+    expect(a.status).toBe(200);
+    expect(json(a)).toEqual({ ready: true, cameras: { gate: 'streaming' }, models: ['det'] });
+
+    // A stall makes it unready again; the disabled camera never counts.
+    agent.cameras.set('gate', {
+      ...agent.cameras.get('gate')!,
+      state: { camera: 'gate', state: 'stalled', reason: 'no frame for 10 s', since: Date.now() },
+    });
+    a = await call(base, '/readyz');
+    expect(a.status).toBe(503);
+    expect(json(a)).toMatchObject({ ready: false, cameras: { gate: 'stalled' } });
+    streaming();
+    expect(readiness(agent).ready).toBe(true);
+  }, 30_000);
+
+  it('/healthz: 200 {"status":"ok","uptimeS"} with no credentials, and HEAD answers the headers alone', async () => {
+    const a = await call(base, '/healthz');
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(a.headers['cache-control']).toBe('no-store');
+    const body = json(a);
+    expect(Object.keys(body).sort()).toEqual(['status', 'uptimeS']);
+    expect(body.status).toBe('ok');
+    expect(body.uptimeS).toBe(Math.round((Date.now() - agent.startedAt) / 1000));
+
+    const head = await call(base, '/healthz', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(head.headers['content-length']).toBe(a.headers['content-length']);
+  });
+
+  it('open routes answer without credentials; every other route is 401 with WWW-Authenticate: Bearer', async () => {
+    const open: [string, string, number][] = [
+      ['GET', '/', 200],
+      ['GET', '/assets/app.js', 200],
+      ['GET', '/healthz', 200],
+      ['GET', '/api/status/schema.json', 200],
+      ['GET', '/api/auth', 200],
+      ['POST', '/api/logout', 200],
+    ];
+    for (const [method, p, code] of open) {
+      const a = await call(base, p, { method });
+      expect(a.status, `${method} ${p}`).toBe(code);
+      expect(a.headers['www-authenticate'], p).toBeUndefined();
+    }
+    expect((await call(base, '/readyz')).status).not.toBe(401);
+    // POST /api/login is open: a wrong token is refused as a login (401 without a Bearer challenge).
+    const login = await call(base, '/api/login', { method: 'POST', body: Buffer.from('{"token":"nope"}') });
+    expect(login.status).toBe(401);
+    expect(login.headers['www-authenticate']).toBeUndefined();
+
+    const gated: [string, string][] = [
+      ['GET', '/metrics'],
+      ['GET', '/api/status'],
+      ['GET', '/api/events'],
+      ['GET', '/api/cameras/gate/snapshot.jpg'],
+      ['GET', '/api/events/abc/snapshot.jpg'],
+      ['POST', '/api/detect'],
+    ];
+    for (const [method, p] of gated) {
+      const a = await call(base, p, { method, ...(method === 'POST' ? { body: Buffer.alloc(0) } : {}) });
+      expect(a.status, `${method} ${p}`).toBe(401);
+      expect(a.headers['www-authenticate'], p).toBe('Bearer realm="vigil"');
+      expect(json(a)).toMatchObject({ error: 'unauthorized' });
+      const wrong = await call(base, p, {
+        method,
+        headers: { Authorization: 'Bearer not-the-token-at-all' },
+      });
+      expect(wrong.status, `${method} ${p} wrong token`).toBe(401);
+    }
+  });
+
+  it('the page shell and its assets: HTML, versioned URLs cached for a year, the shell revalidated', async () => {
+    const shell = await call(base, '/');
+    expect(shell.headers['content-type']).toMatch(/^text\/html/);
+    expect(shell.headers['cache-control']).toBe('no-cache');
+    const url = /\/assets\/app\.js\?v=[0-9a-f]+/.exec(shell.body.toString('utf8'))?.[0];
+    expect(url).toBeDefined();
+    const js = await call(base, url!);
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const nope = await call(base, '/assets/nope.js');
+    expect(nope.status).toBe(404);
+    expect(json(nope)).toEqual({ error: 'not found', reason: 'no asset nope.js' });
+  });
+
+  it('/metrics: Prometheus text 0.0.4, never cached', async () => {
+    const a = await call(base, '/metrics', { headers: bearer });
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(a.headers['cache-control']).toBe('no-store');
+    expect(a.body.toString('utf8')).toContain('vigil_build_info{');
+    const head = await call(base, '/metrics', { method: 'HEAD', headers: bearer });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+  });
+
+  it('/api/status: the status document, valid against the zod schema, JSON, never cached', async () => {
+    const a = await call(base, '/api/status', { headers: bearer });
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(a.headers['cache-control']).toBe('no-store');
+    const doc = StatusPayload.parse(json(a));
+    expect(doc).toMatchObject({ schema: 1, site: 'yard', device: 'routes-test', version: 'test' });
+    expect(doc.cameras.map((c) => c.id)).toEqual(['gate', 'off']);
+    // Every field it sends is one the documented example shows (docs/http.md).
+    const md = readFileSync(path.join(repoRoot, 'docs', 'http.md'), 'utf8');
+    const example = JSON.parse(
+      /```json\n([\s\S]*?)\n```/.exec(md.slice(md.indexOf('## `/api/status`')))![1]!,
+    ) as StatusPayload;
+    for (const k of Object.keys(doc)) expect(example, k).toHaveProperty(k);
+    for (const k of Object.keys(doc.cameras[0]!)) expect(example.cameras[0], k).toHaveProperty(k);
+    for (const k of Object.keys(doc.health)) expect(example.health, k).toHaveProperty(k);
+  });
+
+  it('/api/status/schema.json: the JSON Schema generated from the zod schema, open, revalidated', async () => {
+    const a = await call(base, '/api/status/schema.json');
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(a.headers['cache-control']).toBe('no-cache');
+    const schema = json(a);
+    expect(schema).toEqual(JSON.parse(JSON.stringify(statusJsonSchema())));
+    // Strict like the zod object: every field of StatusPayload, the optional ones not required.
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties as object).sort()).toEqual(Object.keys(StatusPayload.shape).sort());
+    const optional = Object.entries(StatusPayload.shape)
+      .filter(([, s]) => s.safeParse(undefined).success)
+      .map(([k]) => k);
+    expect(optional).toEqual(['fleet']);
+    expect([...(schema.required as string[])].sort()).toEqual(
+      Object.keys(StatusPayload.shape)
+        .filter((k) => !optional.includes(k))
+        .sort(),
+    );
+  });
+
+  it('/api/events: text/event-stream, the status document first', async () => {
+    const e = await firstEvent(base, '/api/events', bearer);
+    expect(e.status).toBe(200);
+    expect(e.headers['content-type']).toMatch(/^text\/event-stream/);
+    const m = /^event: status\ndata: (.*)\n\n/m.exec(e.text);
+    expect(m, e.text.slice(0, 200)).not.toBeNull();
+    expect(StatusPayload.parse(JSON.parse(m![1]!)).site).toBe('yard');
+  });
+
+  it('/api/cameras/<id>/snapshot.jpg: 404 for an unknown camera, 503 with Retry-After before a frame', async () => {
+    const unknown = await call(base, '/api/cameras/nope/snapshot.jpg', { headers: bearer });
+    expect(unknown.status).toBe(404);
+    expect(json(unknown)).toEqual({ error: 'not found', reason: 'no camera "nope"' });
+    const none = await call(base, '/api/cameras/gate/snapshot.jpg', { headers: bearer });
+    expect(none.status).toBe(503);
+    expect(none.headers['retry-after']).toBe('1');
+    expect(json(none)).toEqual({ error: 'error', reason: 'no processed frame yet' });
+    const event = await call(base, '/api/events/abc/snapshot.jpg', { headers: bearer });
+    expect(event.status).toBe(404);
+  });
+
+  it('POST /api/detect: an empty body is 400; an unknown format is 400', async () => {
+    const empty = await call(base, '/api/detect', { method: 'POST', headers: bearer, body: Buffer.alloc(0) });
+    expect(empty.status).toBe(400);
+    expect(json(empty).error).toBe('error');
+    const fmt = await call(base, '/api/detect?format=xml', {
+      method: 'POST',
+      headers: bearer,
+      body: Buffer.from([1, 2, 3]),
+    });
+    expect(fmt.status).toBe(400);
+  });
+
+  it('/api/auth, /api/login and /api/logout: the session cookie flow', async () => {
+    const before = json(await call(base, '/api/auth'));
+    expect(before).toEqual({ required: true, methods: ['token'], authenticated: false });
+    expect(json(await call(base, '/api/auth', { headers: bearer })).authenticated).toBe(true);
+
+    const bad = await call(base, '/api/login', { method: 'POST', body: Buffer.from('not json') });
+    expect(bad.status).toBe(400);
+    const big = await call(base, '/api/login', {
+      method: 'POST',
+      body: Buffer.from(JSON.stringify({ token: 'x'.repeat(5000) })),
+    });
+    expect(big.status).toBe(400);
+
+    const login = await call(base, '/api/login', {
+      method: 'POST',
+      body: Buffer.from(JSON.stringify({ token })),
+    });
+    expect(login.status).toBe(200);
+    expect(json(login)).toEqual({ ok: true });
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    const pair = cookie.split(';')[0]!;
+    expect((await call(base, '/api/status', { headers: { Cookie: pair } })).status).toBe(200);
+    expect(json(await call(base, '/api/auth', { headers: { Cookie: pair } })).authenticated).toBe(true);
+
+    const out = await call(base, '/api/logout', { method: 'POST', headers: { Cookie: pair } });
+    expect(out.status).toBe(200);
+    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+    expect((await call(base, '/api/status', { headers: { Cookie: pair } })).status).toBe(401);
+  });
+
+  it('anything else is 404; a known path with another method is 405 with Allow', async () => {
+    const none = await call(base, '/api/nothing', { headers: bearer });
+    expect(none.status).toBe(404);
+    expect(json(none).error).toBe('not found');
+    for (const [method, p, allow] of [
+      ['POST', '/api/status', 'GET'],
+      ['POST', '/healthz', 'GET'],
+      ['DELETE', '/metrics', 'GET'],
+      ['GET', '/api/detect', 'POST'],
+      ['GET', '/api/login', 'POST'],
+      ['PUT', '/api/logout', 'POST'],
+    ] as const) {
+      const a = await call(base, p, { method, headers: bearer });
+      expect(a.status, `${method} ${p}`).toBe(405);
+      expect(a.headers.allow, `${method} ${p}`).toBe(allow);
+    }
+  });
+});
