@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,11 @@ async function localBroker(port: number): Promise<{ note: string; child?: ChildP
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
   // Its own process group: Ctrl-C reaches the agent, which publishes `offline` before we stop the broker.
   const child = spawn(bin, ['-c', conf], { stdio: 'ignore', detached: true });
-  process.once('exit', () => child.kill('SIGTERM'));
+  // Its config's folder goes with it (a demo run every day left one folder a day in /tmp).
+  process.once('exit', () => {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
   for (let i = 0; i < 50 && !(await portOpen('127.0.0.1', port)); i++)
     await new Promise((r) => setTimeout(r, 100));
   return { note: `started mosquitto on 127.0.0.1:${port}`, child };

@@ -1,0 +1,142 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../../config/load.js';
+import { runCli, startAgent } from '../../../support/agent-process.js';
+import { collect, startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
+import { hasShared, repoRoot, sharedPath } from '../../../support/shared.js';
+
+// `vigil demo`: the embedded config/demo.yaml, its lookups beside the checkout, and a real run.
+const demoYaml = path.join(repoRoot, 'config', 'demo.yaml');
+const demoVars = ['VIGIL_DEVICE', 'VIGIL_MQTT', 'VIGIL_MODEL', 'VIGIL_SOURCE'];
+let dir: string;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-demo-'));
+  for (const v of demoVars) {
+    saved[v] = process.env[v];
+    delete process.env[v];
+  }
+});
+afterAll(() => {
+  for (const v of demoVars)
+    if (saved[v] === undefined) delete process.env[v];
+    else process.env[v] = saved[v];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What the demo command does with its config: load it with --data-dir resolved. */
+const demoConfig = (dataDir = 'data/demo') => loadConfig(demoYaml, { dataDir: path.resolve(dataDir) });
+
+describe('the demo config (config/demo.yaml)', () => {
+  it('defaults: one looping real-time clip, one detector, a local broker, ../shared beside the checkout', () => {
+    const cfg = demoConfig(path.join(dir, 'data'));
+    expect(cfg.site).toBe('demo');
+    expect(cfg.device).toBe('vigil-demo');
+    expect(cfg.dataDir).toBe(path.join(dir, 'data'));
+    expect(cfg.mqtt!.url).toBe('mqtt://127.0.0.1:1883');
+    expect(cfg.mqtt!.baseTopic).toBe('vigil');
+    expect(Object.keys(cfg.models)).toEqual(['detector']);
+    // README: "The demo looks for them beside the checkout, in ../shared".
+    expect(cfg.models.detector!.path).toBe(
+      path.resolve(repoRoot, '..', 'shared/models/yolov8n-coco-int8-640.onnx'),
+    );
+    expect(cfg.models.detector!.providers).toEqual(['tensorrt', 'cuda', 'cpu']);
+    expect(cfg.cameras).toHaveLength(1);
+    expect(cfg.cameras[0]).toMatchObject({
+      id: 'demo',
+      model: 'detector',
+      loop: true,
+      realtime: true,
+      source: path.resolve(repoRoot, '..', 'shared/media/vtest.avi'),
+    });
+    expect(cfg.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
+  });
+
+  it('the default data dir is data/demo, resolved from where vigil runs', () => {
+    expect(demoConfig().dataDir).toBe(path.resolve('data/demo'));
+  });
+
+  it('VIGIL_MODEL, VIGIL_SOURCE, VIGIL_MQTT and VIGIL_DEVICE replace the defaults', () => {
+    process.env.VIGIL_MODEL = '/models/mine.onnx';
+    process.env.VIGIL_SOURCE = 'rtsp://10.0.0.5/stream';
+    process.env.VIGIL_MQTT = 'mqtt://broker.example:1884';
+    process.env.VIGIL_DEVICE = 'box7';
+    try {
+      const cfg = demoConfig(dir);
+      expect(cfg.models.detector!.path).toBe('/models/mine.onnx');
+      expect(cfg.cameras[0]!.source).toBe('rtsp://10.0.0.5/stream');
+      expect(cfg.mqtt!.url).toBe('mqtt://broker.example:1884');
+      expect(cfg.device).toBe('box7');
+    } finally {
+      for (const v of demoVars) delete process.env[v];
+    }
+  });
+});
+
+describe('vigil demo (the CLI)', () => {
+  it('a missing model: exit 1 and one line saying which variable to set', async () => {
+    const { code, output } = await runCli(['demo', '--data-dir', path.join(dir, 'd1')], {
+      VIGIL_MODEL: '/nonexistent/model.onnx',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'vigil demo: model not found at /nonexistent/model.onnx: set VIGIL_MODEL to a file (see README, "Models and clips")',
+    );
+    expect(existsSync(path.join(dir, 'd1', 'outbox.db'))).toBe(false);
+  });
+
+  it('a missing clip: exit 1 naming VIGIL_SOURCE', async () => {
+    const { code, output } = await runCli(['demo', '--data-dir', path.join(dir, 'd2')], {
+      VIGIL_MODEL: demoYaml, // any file that exists: the clip is checked before anything loads
+      VIGIL_SOURCE: '/nonexistent/clip.avi',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'vigil demo: sample clip not found at /nonexistent/clip.avi: set VIGIL_SOURCE to a file (see README, "Models and clips")',
+    );
+  });
+
+  it('a bad VIGIL_MQTT is a config error: exit 2', async () => {
+    const { code, output } = await runCli(['demo', '--data-dir', path.join(dir, 'd3')], {
+      VIGIL_MQTT: 'gopher://nowhere',
+    });
+    expect(code).toBe(2);
+    expect(output).toMatch(/^vigil: config error in .*demo\.yaml: mqtt\.url: expected mqtt:\/\/host:port/m);
+  });
+
+  describe.skipIf(!hasShared)('with the model and clip from ../shared', () => {
+    let broker: Mosquitto;
+    beforeAll(async () => {
+      broker = await startMosquitto();
+    });
+    afterAll(async () => broker?.stop());
+
+    it('uses the broker already on the port, publishes detections, and stops cleanly on SIGTERM', async () => {
+      expect(existsSync(sharedPath('models', 'yolov8n-coco-int8-640.onnx'))).toBe(true);
+      const sub = await collect(broker.url, 'vigil/demo/#');
+      const agent = startAgent(['demo', '--data-dir', path.join(dir, 'run')], {
+        VIGIL_MQTT: broker.url,
+        VIGIL_DEVICE: `demo-${process.pid}`,
+      });
+      try {
+        await agent.waitForOutput(
+          new RegExp(`vigil demo: using the broker already on 127\\.0\\.0\\.1:${broker.port}`),
+        );
+        expect(agent.output()).toContain(
+          `vigil demo: watch the messages with: mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t 'vigil/#' -v`,
+        );
+        const topic = `vigil/demo/demo-${process.pid}/cameras/demo/detections`;
+        await sub.waitFor((m) => m.some((x) => x.topic === topic), 90_000);
+        const { code } = await agent.stop('SIGTERM');
+        expect(code).toBe(0);
+        expect(existsSync(path.join(dir, 'run'))).toBe(true);
+      } finally {
+        await agent.stop('SIGKILL');
+        await sub.close();
+      }
+    }, 120_000);
+  });
+});
