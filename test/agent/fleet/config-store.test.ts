@@ -1,3 +1,4 @@
+import { logLines } from '../../support/log-lines.js';
 import {
   existsSync,
   mkdirSync,
@@ -11,7 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
-import { createLogger, type Logger } from '../../../config/logger.js';
 import type { VigilConfigInput } from '../../../config/schema.js';
 import {
   ConfigStore,
@@ -69,13 +69,7 @@ const record = (revision: number, m: ManagedConfig = managed()): StoredConfig =>
   document: { revision, target: 'group:north' },
 });
 
-function capture(): { log: Logger; lines: { level: string; msg: string; [k: string]: unknown }[] } {
-  const lines: { level: string; msg: string }[] = [];
-  return {
-    lines,
-    log: createLogger({ level: 'debug', json: true, write: (l) => lines.push(JSON.parse(l) as never) }),
-  };
-}
+const capture = () => logLines('debug');
 
 describe('ConfigStore', () => {
   it('lives in <dataDir>/config; nothing stored yet reads as undefined', () => {

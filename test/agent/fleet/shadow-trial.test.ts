@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Subject } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
-import { createLogger, silentLogger, type Logger } from '../../../config/logger.js';
+import { silentLogger, type Logger } from '../../../config/logger.js';
 import { ModelConfig, MqttConfig, OutboxConfig } from '../../../config/schema.js';
 import { ShadowConfig } from '../../../agent/fleet/fleet-document.js';
 import type { FleetDetector, FleetHost } from '../../../agent/fleet/fleet-host.js';
@@ -211,12 +212,7 @@ describe('ShadowTrial', () => {
   });
 
   it('a failed candidate run is counted as skipped and logged once', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger({
-      level: 'debug',
-      json: true,
-      write: (l) => lines.push(JSON.parse(l) as never),
-    });
+    const { log, lines } = logLines('debug');
     const { trial, emit, handled, detectors } = setup({ share: 1 }, { log });
     // A candidate closed under the trial (its inference pool is gone): every run fails.
     const closed = await model('closed', 64, [32, 32, 16, 16]);
@@ -289,12 +285,7 @@ describe('ShadowTrial', () => {
   });
 
   it('a report the outbox refuses is logged, from the timer and at stop, and the agent runs on', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger({
-      level: 'debug',
-      json: true,
-      write: (l) => lines.push(JSON.parse(l) as never),
-    });
+    const { log, lines } = logLines('debug');
     const { trial, emit, handled } = setup({ share: 1, reportIntervalS: 1 }, { log });
     trial.start();
     emit('dock');

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../config/logger.js';
+import { logLines } from '../../support/log-lines.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import type { AgentService, ServiceFailed } from '../../../agent/runtime/services.js';
@@ -8,8 +8,7 @@ import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js'
 // The supervisor has no clock of its own: its 5 s retry timer is driven by vitest's fake setTimeout.
 const retryMs = 5000;
 
-let lines: Record<string, unknown>[];
-const log = createLogger({ json: true, write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+const { log, lines } = logLines();
 
 // Never started: the supervisor only hands it to each service's start().
 const agent = new Agent(
@@ -52,7 +51,7 @@ class TestService implements AgentService {
 }
 
 beforeEach(() => {
-  lines = [];
+  lines.length = 0;
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 });
 afterEach(() => {
@@ -88,7 +87,7 @@ describe('ServiceSupervisor', () => {
 
   it('keeps retrying every 5 s, without limit or growing delay, while start keeps failing', async () => {
     for (const how of ['reject', 'throw'] as const) {
-      lines = [];
+      lines.length = 0;
       const stubborn = new TestService('stubborn', 6, how);
       await new ServiceSupervisor([stubborn], agent, log).startAll();
       for (let n = 2; n <= 7; n++) {

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { config as rxConfig } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import type { AgentService } from '../../../agent/runtime/services.js';
@@ -19,11 +19,7 @@ const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe('an exception thrown in a subscriber callback', () => {
   it('is logged with its stack through the agent logger; the process, the subscriber and the agent live on', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger({
-      json: true,
-      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
-    });
+    const { log, lines } = logLines();
     // What reaches the process's last resort: in the agent, an uncaught exception ends it.
     const uncaught: unknown[] = [];
     const record = (err: unknown) => uncaught.push(err);

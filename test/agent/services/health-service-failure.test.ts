@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { HealthService } from '../../../agent/services/health-service.js';
@@ -22,11 +22,7 @@ describe('HealthService after start', () => {
     cleanup.push(() => process.off('unhandledRejection', record));
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-health-svc-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger({
-      json: true,
-      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
-    });
+    const { log, lines } = logLines();
     // The first sample (at start) is taken; every later one fails.
     const refresh = HealthSampler.prototype.refresh;
     let calls = 0;

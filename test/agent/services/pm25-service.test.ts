@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createLogger } from '../../../config/logger.js';
 import type { Pm25CameraConfigInput } from '../../../config/pm25-schema.js';
 import { VigilConfig } from '../../../config/schema.js';
 import type { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
@@ -29,11 +29,7 @@ describe('Pm25Service under the supervisor', () => {
     };
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-svc-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger({
-      json: true,
-      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
-    });
+    const { log, lines } = logLines();
     // Never started (no model is loaded): the service reads its config, topics, pm25 map and link.
     const agent = new Agent(
       VigilConfig.parse({

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { logLines } from '../../support/log-lines.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import type { AgentService } from '../../../agent/runtime/services.js';
@@ -12,8 +12,7 @@ import { WebService } from '../../../agent/web/web-service.js';
 import { call } from '../../support/http-call.js';
 
 // The real Agent, its real supervisor (with a 50 ms restart delay) and a real WebService on a free port.
-const lines: Record<string, unknown>[] = [];
-const log = createLogger({ json: true, write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+const { log, lines } = logLines();
 afterEach(() => {
   lines.length = 0;
   vi.restoreAllMocks();
