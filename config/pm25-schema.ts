@@ -119,9 +119,9 @@ export const Pm25CameraConfig = z.strictObject({
   registration: PixelRect,
   /** Region whose clipping is checked (leave out overlays, logos and text ribbons). */
   exposure: PixelRect,
-  gates: Pm25Gates.default(Pm25Gates.parse({})),
-  prior: Pm25Prior.default(Pm25Prior.parse({})),
-  calibration: Pm25Calibration.default(Pm25Calibration.parse({})),
+  gates: Pm25Gates.prefault({}),
+  prior: Pm25Prior.prefault({}),
+  calibration: Pm25Calibration.prefault({}),
   /** Published estimate: median of the frames that passed the gates in this window. */
   windowMinutes: z.number().positive().default(15),
   /** Seconds between evaluated frames (the air changes slowly; each frame costs ~25 ms of CPU). */

@@ -133,9 +133,9 @@ export type MotionConfigInput = z.input<typeof MotionConfig>;
 export const cameraSafetyShape = {
   zones: z.array(ZoneConfig).default([]),
   rules: z.array(ZoneRule).default([]),
-  proximity: ProximityConfig.default(ProximityConfig.parse({})),
-  tracking: TrackingConfig.default(TrackingConfig.parse({})),
-  motion: MotionConfig.default(MotionConfig.parse({})),
+  proximity: ProximityConfig.prefault({}),
+  tracking: TrackingConfig.prefault({}),
+  motion: MotionConfig.prefault({}),
   priority: z.number().positive().max(100).default(1),
 };
 export const CameraSafetyConfig = z.strictObject(cameraSafetyShape);

@@ -212,8 +212,8 @@ export const VigilConfig = z
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** Absent: no broker; results stay in the outbox until one is configured. */
     mqtt: MqttConfig.optional(),
-    outbox: OutboxConfig.default(OutboxConfig.parse({})),
-    http: HttpConfig.default(HttpConfig.parse({})),
+    outbox: OutboxConfig.prefault({}),
+    http: HttpConfig.prefault({}),
     models: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ModelConfig),
     cameras: z.array(CameraConfig).min(1),
     fleet: FleetConfig.optional(),

@@ -34,12 +34,19 @@ export const payloadSchemas: Record<string, z.ZodType> = {
   // Drift, safety events and fleet config add their payloads here (docs/mqtt.md, their sections).
 };
 
+/**
+ * The payloads the agent receives rather than sends. Their JSON Schema describes what a sender may write
+ * (fields with defaults optional); the others describe what the agent publishes (every default filled in).
+ */
+export const inboundPayloads: ReadonlySet<string> = new Set(['pm25-reference', 'request', 'fleet-document']);
+
 /** The JSON Schema document of one payload, as written to docs/schemas (stable key order, trailing newline). */
 export function jsonSchemaText(name: string, schema: z.ZodType): string {
+  const io = inboundPayloads.has(name) ? 'input' : 'output';
   const doc = {
     $id: `https://vigil.invalid/schemas/${name}.json`,
     title: name,
-    ...z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }),
+    ...z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io }),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, validateConfig } from '../../config/load.js';
+import { ConfigError, readConfigFile, validateConfig } from '../../config/load.js';
 import {
   crossReferenceIssues,
   HttpAuthConfig,
@@ -107,7 +107,34 @@ describe('VigilConfig defaults (docs/config.md)', () => {
     expect(b.outbox.maxRows).toBe(200_000);
     expect(b.cameras[0]!.zones).toEqual([]);
   });
+
+  it('gives each camera its own nested defaults, arrays inside them included', () => {
+    // The PM2.5 example has every nested default (gates, prior, calibration; proximity, tracking, motion).
+    const example = readConfigFile(path.join(repoRoot, 'config/examples/pm25-milan.yaml'));
+    const cam = example.cameras![0]!;
+    const twice = { ...example, cameras: [cam, { ...cam, id: `${cam.id}-2` }] };
+    const [a, b] = VigilConfig.parse(twice).cameras;
+    const shared = sharedObjects(a, b);
+    expect(shared).toEqual([]);
+    // And the check can see sharing: the same array in both inputs stays the same array.
+    expect(sharedObjects({ x: [1] }, { x: [1] })).toEqual([]);
+    const one = [1];
+    expect(sharedObjects({ x: one }, { x: one })).toEqual(['x']);
+  });
 });
+
+/** Paths of the objects and arrays that `a` and `b` hold by the same reference at the same place. */
+function sharedObjects(a: unknown, b: unknown, at = ''): string[] {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return [];
+  if (a === b) return [at];
+  return Object.keys(a).flatMap((k) =>
+    sharedObjects(
+      (a as Record<string, unknown>)[k],
+      (b as Record<string, unknown>)[k],
+      at ? `${at}.${k}` : k,
+    ),
+  );
+}
 
 describe('VigilConfig bounds name the field', () => {
   it.each([

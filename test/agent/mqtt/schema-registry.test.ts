@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemaText, payloadSchemas } from '../../../agent/mqtt/schema-registry.js';
+import { inboundPayloads, jsonSchemaText, payloadSchemas } from '../../../agent/mqtt/schema-registry.js';
 import { repoRoot } from '../../support/shared.js';
 
 const schemasDir = path.join(repoRoot, 'docs', 'schemas');
@@ -40,6 +41,48 @@ describe('payload schema registry', () => {
       const result = schema!.safeParse(JSON.parse(text));
       expect(result.success, `${name}: ${result.error?.message}`).toBe(true);
     }
+  });
+
+  // What a subscriber's or a sender's own tooling sees: the JSON Schema files, checked by a JSON Schema
+  // validator rather than by zod.
+  it('every JSON example in docs/mqtt.md is valid against its JSON Schema file', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    for (const { name, text } of examples()) {
+      const id = `https://vigil.invalid/schemas/${name}.json`;
+      if (!ajv.getSchema(id))
+        ajv.addSchema(JSON.parse(readFileSync(path.join(schemasDir, `${name}.json`), 'utf8')));
+      const validate = ajv.getSchema(id)!;
+      const valid = validate(JSON.parse(text));
+      expect(valid, `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+  });
+
+  it('the schema of a payload the agent receives leaves defaulted fields out of `required`', () => {
+    const ajv = new Ajv2020({ strict: false });
+    const schema = JSON.parse(readFileSync(path.join(schemasDir, 'fleet-document.json'), 'utf8'));
+    const validate = ajv.compile(schema);
+    const doc = {
+      revision: 3,
+      target: 'group:north',
+      config: {
+        models: { det: { path: '/m/det.onnx' } },
+        cameras: [{ id: 'gate', source: 'a.mp4', model: 'det' }],
+      },
+      issuedAt: '2026-12-01T00:00:00.000Z',
+      keyId: '9a89bae2a16c6558',
+      signature: `${'A'.repeat(86)}==`,
+    };
+    // The smallest document an operator writes: every camera field with a default left out.
+    expect(validate(doc), ajv.errorsText(validate.errors)).toBe(true);
+    expect(payloadSchemas['fleet-document']!.safeParse(doc).success).toBe(true);
+    // Still a schema: a camera without its source is refused by both.
+    const broken = { ...doc, config: { ...doc.config, cameras: [{ id: 'gate', model: 'det' }] } };
+    expect(validate(broken)).toBe(false);
+    expect(payloadSchemas['fleet-document']!.safeParse(broken).success).toBe(false);
+    // The outbound ones list what the agent always fills in.
+    const state = JSON.parse(readFileSync(path.join(schemasDir, 'camera-state.json'), 'utf8'));
+    expect(inboundPayloads.has('camera-state')).toBe(false);
+    expect(state.required.length).toBeGreaterThan(0);
   });
 
   it('every payload has an example in docs/mqtt.md and a row in its topic table', () => {
