@@ -51,7 +51,11 @@ export class Pm25Service implements AgentService {
     const off = agent.link?.subscribe(`${topic}/reference`, (payload) => {
       const parsed = Pm25ReferenceReading.safeParse(safeJson(payload));
       if (!parsed.success) {
-        log.warn('refused a PM2.5 reference reading', { reason: parsed.error.issues[0]?.message });
+        // Every problem with the field it is about: the sensor's integrator has to know which one to fix.
+        const reason = parsed.error.issues
+          .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+          .join('; ');
+        log.warn('refused a PM2.5 reference reading', { reason });
         return;
       }
       const r = parsed.data;

@@ -5,8 +5,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Pm25CameraConfigInput } from '../../../config/pm25-schema.js';
-import { VigilConfig } from '../../../config/schema.js';
-import type { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
+import mqtt from 'mqtt';
+import { MqttConfig, VigilConfig, type CameraConfig } from '../../../config/schema.js';
+import { freePort } from '../../support/free-port.js';
+import { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
+import { Outbox } from '../../../agent/outbox/outbox.js';
+import { startMosquitto } from '../../support/mosquitto.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
 import { Pm25Service } from '../../../agent/services/pm25-service.js';
@@ -29,29 +33,33 @@ describe('Pm25Service under the supervisor', () => {
     };
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-svc-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const { log, lines } = logLines();
-    // Never started (no model is loaded): the service reads its config, topics, pm25 map and link.
-    const agent = new Agent(
-      VigilConfig.parse({
-        site: 's',
-        device: 'd',
-        dataDir: dir,
-        http: { enabled: false },
-        models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
-        // The side stream's file is not there: cameraFrames ends it with an error (nothing to retry).
-        cameras: [{ id: 'cam1', source: path.join(dir, 'gone.mp4'), model: 'm', pm25: doc.cameras[0]!.pm25 }],
-      }),
-      { log, version: '0.0.0', services: [] },
-    );
-    // The link's subscription table, nothing more (the reference readings' topic).
-    const handlers = new Set<unknown>();
-    agent.link = {
-      subscribe: (_filter: string, handler: unknown) => {
-        handlers.add(handler);
-        return () => handlers.delete(handler);
-      },
-      notify: () => {},
-    } as unknown as MqttLink;
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log, lines } = logLines('debug');
+    // Never started (no model is loaded): the service reads its config, topics, pm25 map, outbox and link.
+    const config = VigilConfig.parse({
+      site: 's',
+      device: 'd',
+      dataDir: dir,
+      http: { enabled: false },
+      mqtt: { url: broker.url },
+      models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
+      // The side stream's file is not there: cameraFrames ends it with an error (nothing to retry).
+      cameras: [{ id: 'cam1', source: path.join(dir, 'gone.mp4'), model: 'm', pm25: doc.cameras[0]!.pm25 }],
+    });
+    const agent = new Agent(config, { log, version: '0.0.0', services: [] });
+    agent.outbox = Outbox.open(path.join(dir, 'outbox.db'), config.outbox);
+    cleanup.push(() => agent.outbox.close());
+    const link = new MqttLink({
+      cfg: MqttConfig.parse({ url: broker.url }),
+      statusTopic: agent.topics.status,
+      outbox: agent.outbox,
+      log,
+      version: '0.0.0',
+    });
+    agent.link = link;
+    link.start(); // subscriptions made before it connects are sent when it does
+    cleanup.push(() => link.stop());
 
     const pm25 = new Pm25Service();
     const sup = new ServiceSupervisor([pm25], agent, log, 30);
@@ -66,12 +74,52 @@ describe('Pm25Service under the supervisor', () => {
       service: 'pm25',
       reason: expect.stringMatching(/^PM2\.5 of cam1: source file not found: .*gone\.mp4$/),
     });
-    // Each run subscribed once and its stop took the subscription away again.
-    expect(handlers.size).toBeLessThanOrEqual(1);
+
+    // Now a source that never connects but is retried for ever: the next run stays up (the service reads
+    // its cameras at each start), and a sensor's readings on the real broker reach it once each: one
+    // subscription, on the running estimator, however many runs came before.
+    const closed = await freePort();
+    (agent.config.cameras as CameraConfig[])[0] = {
+      ...agent.config.cameras[0]!,
+      source: `rtsp://127.0.0.1:${closed}/none`,
+    };
+    const sideStream = () => lines.filter((l) => l.msg === 'pm25 side stream');
+    await until(() => sideStream().length > 0, 'a run whose side stream stays up');
+    const failures = failedLines().length;
+    const topic = 'vigil/s/d/cameras/cam1/pm25/reference';
+    const sensor = await mqtt.connectAsync(broker.url);
+    cleanup.push(() => sensor.endAsync());
+    const refused = () => lines.filter((l) => l.msg === 'refused a PM2.5 reference reading');
+    const taken = () => lines.filter((l) => l.msg === 'PM2.5 reference reading');
+    // Until the link is connected and subscribed: retried bad readings, the first one that arrives counts.
+    for (let i = 0; refused().length === 0; i++) {
+      if (i > 200) throw new Error('no reference reading reached the service');
+      await sensor.publishAsync(topic, '{"pm25": "high"}', { qos: 1 });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the retries' copies, if any, are in
+    const before = { refused: refused().length, taken: taken().length };
+    expect(before.taken).toBe(0);
+    await sensor.publishAsync(topic, '{"pm25": "high"}', { qos: 1 });
+    await sensor.publishAsync(topic, JSON.stringify({ ts: '2025-02-01T10:00:00Z', pm25: 31 }), { qos: 1 });
+    await until(() => taken().length > before.taken, 'the good reading');
+    await new Promise((r) => setTimeout(r, 200)); // a second subscription's copies would have come by now
+    expect(refused().length - before.refused).toBe(1);
+    expect(taken().length - before.taken).toBe(1);
+    expect(refused().at(-1)).toMatchObject({
+      camera: 'cam1',
+      reason:
+        'ts: Invalid input: expected string, received undefined; pm25: Invalid input: expected number, received string',
+    });
+    expect(taken().at(-1)).toMatchObject({ camera: 'cam1', pm25: 31 });
+    expect(failedLines().length, 'the last run stayed up').toBe(failures);
+
     await sup.stopAll();
-    expect(handlers.size).toBe(0);
     const stopped = lines.length;
-    await new Promise((r) => setTimeout(r, 150));
-    expect(lines.slice(stopped).filter((l) => l.msg === 'PM2.5 stage failed')).toEqual([]);
+    await sensor.publishAsync(topic, '{"pm25": "high"}', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    const after = lines.slice(stopped);
+    expect(after.filter((l) => l.msg === 'PM2.5 stage failed')).toEqual([]);
+    expect(after.filter((l) => l.msg === 'refused a PM2.5 reference reading')).toEqual([]);
   });
 });
