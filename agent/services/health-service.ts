@@ -16,39 +16,53 @@ export class HealthService implements AgentService {
   private sub: Subscription | undefined;
   private sampler: HealthSampler | undefined;
   private agent: Agent | undefined;
-  private stopped = false;
+  /** Bumped by every start and stop: a run that is no longer current does nothing more. */
+  private run = 0;
 
+  /**
+   * Safe to call again after stop() or after a start that threw (the supervisor retries it): each run
+   * begins from nothing, and a start that fails part-way takes back what it had set up.
+   */
   async start(agent: Agent): Promise<void> {
+    this.stop();
+    const run = this.run;
     this.agent = agent;
     this.sampler = new HealthSampler({ dataDir: agent.config.dataDir, maxAgeMs: 1000 });
-    this.reportMovedAside();
-    this.sub = agent.link?.state$
-      .pipe(
-        map((s) => s.state),
-        distinctUntilChanged(),
-        filter((s) => s === 'connected'),
-      )
-      .subscribe(() => this.reportDrops());
-    await this.sampler.refresh();
-    if (this.stopped) return;
-    this.publishHealth();
+    try {
+      this.reportMovedAside();
+      this.sub = agent.link?.state$
+        .pipe(
+          map((s) => s.state),
+          distinctUntilChanged(),
+          filter((s) => s === 'connected'),
+        )
+        .subscribe(() => this.reportDrops());
+      await this.sampler.refresh();
+      if (run !== this.run) return;
+      this.publishHealth();
+    } catch (err) {
+      if (run === this.run) this.stop();
+      throw err;
+    }
     const periodMs = (agent.config.mqtt?.healthIntervalS ?? 30) * 1000;
-    this.timer = setInterval(() => void this.tick(), periodMs);
+    this.timer = setInterval(() => void this.tick(run), periodMs);
     this.timer.unref();
   }
 
   stop(): void {
-    this.stopped = true;
+    this.run++;
     clearInterval(this.timer);
+    this.timer = undefined;
     this.sub?.unsubscribe();
+    this.sub = undefined;
   }
 
-  private async tick(): Promise<void> {
+  private async tick(run: number): Promise<void> {
     // Called as `void this.tick()` from a timer: a rejection that escaped would end the agent.
     try {
       await this.sampler?.refresh();
       // The agent may have stopped (and closed the outbox) while the sample was taken.
-      if (this.stopped) return;
+      if (run !== this.run) return;
       this.publishHealth();
       this.reportDrops();
     } catch (err) {

@@ -28,26 +28,32 @@ export class RequestService implements AgentService {
   private unsubscribe: (() => void) | undefined;
   private window = { second: 0, count: 0 };
   private queue: Promise<void> = Promise.resolve();
-  private stopped = false;
+  /** Bumped by every start and stop: a request of a run that is over gets no answer (the outbox may be closed). */
+  private run = 0;
 
   constructor(private readonly ops: Record<string, RequestOp> = requestOps) {}
 
+  /** Safe to call again after stop(): the previous run's subscription is gone first. */
   start(agent: Agent): void {
+    this.stop();
+    const run = this.run;
     if (!agent.link) return;
     // One at a time, in arrival order: answers come out in the order the requests came in.
     this.unsubscribe = agent.link.subscribe(agent.topics.request('+'), (payload, msg) => {
       this.queue = this.queue
-        .then(() => this.handle(agent, payload, msg))
+        .then(() => this.handle(agent, payload, msg, run))
         .catch((err: unknown) => agent.log.error('request handling failed', { reason: String(err) }));
     });
   }
 
   stop(): void {
-    this.stopped = true;
+    this.run++;
     this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 
-  private async handle(agent: Agent, payload: Buffer, msg: InboundMessage): Promise<void> {
+  private async handle(agent: Agent, payload: Buffer, msg: InboundMessage, run: number): Promise<void> {
+    if (run !== this.run) return;
     const op = msg.topic.slice(msg.topic.lastIndexOf('/') + 1);
     const log = agent.log.child({ component: 'requests', op: op.slice(0, 64) });
     if (msg.retain) {
@@ -63,7 +69,7 @@ export class RequestService implements AgentService {
     if (admitted === 'refused-first') log.warn('refusing requests: more than 20 per second');
     if (admitted !== 'ok') return;
     const answer = await this.answer(agent, op, payload);
-    if (this.stopped) return; // the outbox may be closed by now
+    if (run !== this.run) return; // the outbox may be closed by now
     if (answer.status === 'error') log.warn('request failed', { error: answer.error });
     const topic =
       msg.responseTopic && validTopicName(msg.responseTopic) ? msg.responseTopic : agent.topics.response(op);
