@@ -109,7 +109,14 @@ try {
   const { session, ready } = await createSession();
   port.postMessage(ready);
   const dims = [1, 3, height, width];
-  port.on('message', async (req: InferRequest) => {
+  // One request at a time, in arrival order: there is one input tensor, and a request filling it while the
+  // previous run awaits would change that run's input. WorkerPool never sends a second before the reply;
+  // this keeps a worker correct whoever drives it.
+  let queue = Promise.resolve();
+  port.on('message', (req: InferRequest) => {
+    queue = queue.then(() => serve(req));
+  });
+  async function serve(req: InferRequest): Promise<void> {
     try {
       const t0 = performance.now();
       fillTensor(new Uint8Array(req.pixels, req.byteOffset, req.byteLength), req.rows);
@@ -145,7 +152,7 @@ try {
       };
       port.postMessage(res, movable(req.pixels));
     }
-  });
+  }
 } catch (err) {
   const refused = (err as { refused?: ProviderRefusal[] }).refused ?? [];
   port.postMessage({

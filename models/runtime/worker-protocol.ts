@@ -30,9 +30,8 @@ export type WorkerReady =
   | { type: 'failed'; error: string; refused: ProviderRefusal[] };
 
 /**
- * One frame to infer. A worker takes one request at a time: it fills its single input tensor and then awaits
- * the run, so a second request sent before the reply would overwrite the first's input. WorkerPool sends a
- * worker its next request only after the reply.
+ * One frame to infer. A worker serves its requests one at a time, in the order they came (it has one input
+ * tensor); WorkerPool sends a worker its next request only after the reply, so none waits there.
  */
 export interface InferRequest {
   id: number;

@@ -233,6 +233,24 @@ describe('inference worker: a real session in a real worker thread', () => {
     );
     expect(w.responses.map((r) => r.id)).toEqual([100, 101, 102, 103, 104]);
   });
+
+  it('requests sent before the reply wait their turn: each is answered on its own frame, in order', async () => {
+    const w = start({ modelPath: scoreIsMaxModel(8) });
+    await w.ready;
+    const fills = [51, 102, 153, 204, 255, 0, 40];
+    const res = await Promise.all(
+      fills.map((v, i) => {
+        const px = frame(8, v);
+        return w.send({ id: 200 + i, pixels: px.buffer, byteOffset: 0, byteLength: px.length }, [px.buffer]);
+      }),
+    );
+    // A 0 frame scores 0: below the confidence, no box.
+    expect(res.map((r) => [r.id, ok(r).candidates[0]?.score ?? 0])).toEqual(
+      fills.map((v, i) => [200 + i, Math.fround(v / 255)]),
+    );
+    expect(w.responses.map((r) => r.id)).toEqual(fills.map((_, i) => 200 + i));
+    expect(res.map((r) => new Uint8Array(r.pixels as ArrayBuffer)[0])).toEqual(fills);
+  });
 });
 
 describe('inference worker: models and providers that cannot load', () => {
