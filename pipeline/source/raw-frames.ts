@@ -58,8 +58,42 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
     let filled = 0;
     let lastPts = 0;
 
-    const resumeIfBelow = () => {
-      if (opts.pull && outstanding < opts.maxOutstanding && proc.stdout.isPaused()) proc.stdout.resume();
+    // Pipe chunks not yet cut into frames. In pull mode cutting stops at maxOutstanding unreleased frames,
+    // also in the middle of a chunk (one chunk can hold many small frames), and goes on as frames are released.
+    const held: Buffer[] = [];
+    let heldOffset = 0;
+    let cutting = false;
+    let stdoutEnded = false;
+    let exitedCleanly = false;
+    const blocked = () => opts.pull && outstanding >= opts.maxOutstanding;
+    const cut = () => {
+      if (cutting) return; // a frame released while cutting: the loop below sees it
+      cutting = true;
+      try {
+        while (held.length && !blocked()) {
+          const chunk = held[0]!;
+          const n = Math.min(chunk.length - heldOffset, plan.frameBytes - filled);
+          chunk.copy(chunkFrame, filled, heldOffset, heldOffset + n);
+          filled += n;
+          heldOffset += n;
+          if (heldOffset === chunk.length) {
+            held.shift();
+            heldOffset = 0;
+          }
+          if (filled === plan.frameBytes) frameCut();
+        }
+      } finally {
+        cutting = false;
+      }
+      if (held.length) proc.stdout.pause();
+      else if (proc.stdout.isPaused()) proc.stdout.resume();
+      finishIfDone();
+    };
+    // ffmpeg's end can come before the last bytes are read from its pipe (paused while frames are out).
+    const finishIfDone = () => {
+      if (!exitedCleanly || !stdoutEnded || held.length || subscriber.closed) return;
+      emitReady(true);
+      subscriber.complete();
     };
     const wrap = (pts: number) => (opts.loopDuration ? pts % opts.loopDuration : pts);
     const emitReady = (force: boolean) => {
@@ -84,11 +118,12 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
         if (tail.length > 8) tail.shift();
       },
       onExit: (err) => {
-        emitReady(true);
         if (!err) {
-          subscriber.complete();
+          exitedCleanly = true;
+          finishIfDone();
           return;
         }
+        emitReady(true);
         const detail = tail
           .filter(
             (l) =>
@@ -104,41 +139,39 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
       },
     });
 
+    const frameCut = () => {
+      const data = chunkFrame;
+      chunkFrame = nextBuffer();
+      filled = 0;
+      outstanding++;
+      let released = false;
+      let recycled = false;
+      waiting.push({
+        index: index++,
+        ts: Date.now(),
+        data,
+        release: () => {
+          if (released) return;
+          released = true;
+          outstanding--;
+          if (held.length) cut();
+        },
+        recycle: () => {
+          if (recycled) return;
+          recycled = true;
+          if (spare.length < maxSpareBuffers) spare.push(data);
+        },
+      });
+      // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up.
+      emitReady(waiting.length > 3);
+    };
     proc.stdout.on('data', (chunk: Buffer) => {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const n = Math.min(chunk.length - offset, plan.frameBytes - filled);
-        chunk.copy(chunkFrame, filled, offset, offset + n);
-        filled += n;
-        offset += n;
-        if (filled === plan.frameBytes) {
-          const data = chunkFrame;
-          chunkFrame = nextBuffer();
-          filled = 0;
-          outstanding++;
-          let released = false;
-          let recycled = false;
-          waiting.push({
-            index: index++,
-            ts: Date.now(),
-            data,
-            release: () => {
-              if (released) return;
-              released = true;
-              outstanding--;
-              resumeIfBelow();
-            },
-            recycle: () => {
-              if (recycled) return;
-              recycled = true;
-              if (spare.length < maxSpareBuffers) spare.push(data);
-            },
-          });
-          // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up.
-          emitReady(waiting.length > 3);
-          if (opts.pull && outstanding >= opts.maxOutstanding) proc.stdout.pause();
-        }
-      }
+      held.push(chunk);
+      cut();
+    });
+    proc.stdout.on('end', () => {
+      stdoutEnded = true;
+      finishIfDone();
     });
     proc.stdout.on('error', () => {
       // the exit handler reports the cause

@@ -216,6 +216,50 @@ describe.skipIf(!hasShared)('rawFrames on a real ffmpeg (vtest.avi)', () => {
     }
   });
 
+  /** Every frame in pull mode, each released 5 ms after it came (as a worker's reply would be). */
+  async function pullSlowly(p: FfmpegPlan, maxOutstanding: number) {
+    let unreleased = 0;
+    let most = 0;
+    const frames = await lastValueFrom(
+      new Observable<{ index: number; bytes: Uint8Array }>((sub) =>
+        rawFrames(p, { pull: true, maxOutstanding }).subscribe({
+          next: (f) => {
+            most = Math.max(most, ++unreleased);
+            sub.next({ index: f.index, bytes: f.data.slice() });
+            setTimeout(() => {
+              unreleased--;
+              f.release();
+            }, 5);
+          },
+          error: (e: unknown) => sub.error(e),
+          complete: () => sub.complete(),
+        }),
+      ).pipe(toArray()),
+    );
+    return { frames, most };
+  }
+
+  it('in pull mode holds to maxOutstanding when one pipe chunk holds many frames', async () => {
+    const p = plan(7, 5, 40); // 105-byte frames
+    // The whole clip in one write: one pipe chunk holds all 40 frames.
+    const oneWrite = wrappedFfmpeg(
+      'one-write',
+      'import sys\nsys.stdout.buffer.write(sys.stdin.buffer.read())\n',
+    );
+    const { frames, most } = await withFfmpeg(oneWrite, () => pullSlowly(p, 2));
+    expect(most).toBe(2);
+    expect(frames).toHaveLength(40);
+    expectFramesOf(frames, reference(p), p.frameBytes);
+  });
+
+  it('in pull mode loses no frame at the end: ffmpeg may exit while its last frames wait in the pipe', async () => {
+    const p = plan(7, 5, 40);
+    const { frames, most } = await pullSlowly(p, 2);
+    expect(most).toBe(2);
+    expect(frames).toHaveLength(40);
+    expectFramesOf(frames, reference(p), p.frameBytes);
+  });
+
   it('in push mode (live sources) never pauses, whatever is unreleased', async () => {
     const frames = await lastValueFrom(
       rawFrames(plan(320, 320, 12), { pull: false, maxOutstanding: 2 }).pipe(toArray()),
