@@ -20,6 +20,14 @@ function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Runs the broker while the demo (PARENT) lives; SIGTERM stops it (within half a second). */
+const brokerWatcher = [
+  '"$BROKER" -c "$CONF" & m=$!',
+  'trap \'kill $m 2>/dev/null; wait $m; rm -rf "$DIR"; exit 0\' TERM INT',
+  'while kill -0 "$PARENT" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done',
+  'kill $m 2>/dev/null; wait $m; rm -rf "$DIR"',
+].join('\n');
+
 /** A broker on 127.0.0.1:1883: the one already there, else a mosquitto we start and stop, else none. */
 async function localBroker(port: number): Promise<{ note: string; child?: ChildProcess }> {
   if (await portOpen('127.0.0.1', port)) return { note: `using the broker already on 127.0.0.1:${port}` };
@@ -29,7 +37,13 @@ async function localBroker(port: number): Promise<{ note: string; child?: ChildP
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
   // Its own process group: Ctrl-C reaches the agent, which publishes `offline` before we stop the broker.
-  const child = spawn(bin, ['-c', conf], { stdio: 'ignore', detached: true });
+  // Through a small watcher: when the demo is killed outright (SIGKILL, OOM) it has no chance to stop the
+  // broker, so the watcher does, within half a second of the demo's end, and removes the config folder.
+  const child = spawn('/bin/sh', ['-c', brokerWatcher], {
+    stdio: 'ignore',
+    detached: true,
+    env: { ...process.env, BROKER: bin, CONF: conf, DIR: dir, PARENT: String(process.pid) },
+  });
   // Its config's folder goes with it (a demo run every day left one folder a day in /tmp).
   process.once('exit', () => {
     child.kill('SIGTERM');

@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../config/load.js';
 import { runCli, startAgent } from '../../../support/agent-process.js';
+import { freePort } from '../../../support/free-port.js';
 import { collect, startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
 import { hasShared, repoRoot, sharedPath } from '../../../support/shared.js';
 
@@ -136,6 +139,41 @@ describe('vigil demo (the CLI)', () => {
       } finally {
         await agent.stop('SIGKILL');
         await sub.close();
+      }
+    }, 120_000);
+
+    it('with no broker on the port, runs its own and stops it: on SIGTERM, and soon after a SIGKILL', async () => {
+      const brokerDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('vigil-demo-mosquitto-'));
+      const listening = (port: number) =>
+        new Promise<boolean>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port });
+          s.once('connect', () => (s.destroy(), resolve(true)));
+          s.once('error', () => resolve(false));
+        });
+      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+        const port = await freePort();
+        const before = new Set(brokerDirs());
+        const agent = startAgent(['demo', '--data-dir', path.join(dir, `own-${signal}`)], {
+          VIGIL_MQTT: `mqtt://127.0.0.1:${port}`,
+          VIGIL_DEVICE: `demo-${process.pid}`,
+        });
+        try {
+          await agent.waitForOutput(new RegExp(`vigil demo: started mosquitto on 127\\.0\\.0\\.1:${port}`));
+          // A real broker: a client connects to it.
+          const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+          await client.endAsync();
+          const own = brokerDirs().filter((d) => !before.has(d));
+          expect(own, 'its config folder').toHaveLength(1);
+          await agent.stop(signal);
+          for (let i = 0; i < 50 && (await listening(port)); i++)
+            await new Promise((r) => setTimeout(r, 100));
+          expect(await listening(port), `broker still up after ${signal}`).toBe(false);
+          for (let i = 0; i < 20 && existsSync(path.join(tmpdir(), own[0]!)); i++)
+            await new Promise((r) => setTimeout(r, 100));
+          expect(existsSync(path.join(tmpdir(), own[0]!)), `config folder left after ${signal}`).toBe(false);
+        } finally {
+          await agent.stop('SIGKILL');
+        }
       }
     }, 120_000);
   });
