@@ -63,6 +63,8 @@ export class Agent {
   private readonly services: ServiceSupervisor;
   private readonly stop$ = new Subject<void>();
   private stopping = false;
+  /** The one stop in progress or done: every stop() call waits for it. */
+  private stopped: Promise<void> | undefined;
   /** This agent's handler in RxJS's config while it runs (see start()). */
   private unhandledError: ((err: unknown) => void) | undefined;
   readonly log: Logger;
@@ -126,8 +128,11 @@ export class Agent {
       modelIds.map(async (id) => this.detectors.set(id, await this.loadModel(id, config.models[id]!))),
     );
     const failed = loaded.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length) {
+    if (failed.length || this.stopping) {
       await this.stop();
+      // A stop() that ran while the models loaded could not close those that loaded after it.
+      await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));
+      if (!failed.length) return; // stopped while starting: nothing more starts
       throw new Error(
         failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; '),
       );
@@ -243,9 +248,15 @@ export class Agent {
     this.link?.notify();
   }
 
-  /** Graceful stop: sources end, in-flight inferences finish and are committed, `offline` is published. */
-  async stop(deadlineMs = 4000): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Graceful stop: sources end, in-flight inferences finish and are committed, `offline` is published.
+   * Idempotent: a later call (a second signal) resolves when the first stop is done, not before.
+   */
+  stop(deadlineMs = 4000): Promise<void> {
+    return (this.stopped ??= this.shutdown(deadlineMs));
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
     this.stopping = true;
     const t0 = Date.now();
     this.stop$.next();

@@ -14,8 +14,10 @@ export async function runAgent(fileCfg: VigilConfig, json = false): Promise<numb
   const cfg = preferPersisted(fileCfg, log);
   if (cfg !== fileCfg) log = createLogger({ level: cfg.logLevel, json });
   const agent = new Agent(cfg, { log, version });
+  let signalled = false;
   const stopped = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
+      signalled = true;
       log.info('stopping', { signal });
       const force = setTimeout(() => {
         log.error('graceful stop took too long, exiting');
@@ -43,6 +45,8 @@ export async function runAgent(fileCfg: VigilConfig, json = false): Promise<numb
     console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  log.info('agent running', { site: cfg.site, device: cfg.device, cameras: cfg.cameras.length, version });
+  // A signal during start-up (a long model load) stops the agent before it ever runs.
+  if (!signalled)
+    log.info('agent running', { site: cfg.site, device: cfg.device, cameras: cfg.cameras.length, version });
   return stopped;
 }
