@@ -17,6 +17,7 @@ import type { CameraSafety } from '../../pipeline/safety/camera-safety.js';
 import { enqueueSafetyEvents, SafetyHub } from '../safety/safety-hub.js';
 import { createServices, type AgentService } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
+import { ModelRetry } from './model-retry.js';
 
 export interface CameraRuntime {
   config: CameraConfig;
@@ -39,6 +40,8 @@ export interface AgentOptions {
   services?: AgentService[];
   /** How long a failed service waits before it is started again (default 5 s). */
   serviceRestartMs?: number;
+  /** First wait before a model that failed to load at start-up is tried again (default 30 s, doubling). */
+  modelRetryMs?: number;
 }
 
 /** How long a camera pipeline that died of an unexpected error waits before it is started again. */
@@ -61,6 +64,7 @@ export class Agent {
   /** Every camera state change. */
   readonly states$ = new Subject<CameraState>();
   private readonly services: ServiceSupervisor;
+  private readonly modelRetry: ModelRetry;
   private readonly stop$ = new Subject<void>();
   private stopping = false;
   /** The one stop in progress or done: every stop() call waits for it. */
@@ -86,6 +90,7 @@ export class Agent {
       opts.log,
       opts.serviceRestartMs,
     );
+    this.modelRetry = new ModelRetry(this, opts.modelRetryMs);
   }
 
   get version(): string {
@@ -127,17 +132,22 @@ export class Agent {
     const loaded = await Promise.allSettled(
       modelIds.map(async (id) => this.detectors.set(id, await this.loadModel(id, config.models[id]!))),
     );
+    const reasonOf = (r: PromiseRejectedResult) =>
+      r.reason instanceof Error ? r.reason.message : String(r.reason);
     const failed = loaded.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length || this.stopping) {
+    // No model at all: nothing could run, and the installer gets one clear error at once.
+    if ((failed.length === modelIds.length && failed.length > 0) || this.stopping) {
       await this.stop();
       // A stop() that ran while the models loaded could not close those that loaded after it.
       await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));
       if (!failed.length) return; // stopped while starting: nothing more starts
-      throw new Error(
-        failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('; '),
-      );
+      throw new Error(failed.map(reasonOf).join('; '));
     }
-    for (const camera of enabled) this.startCamera(camera);
+    for (const camera of enabled) if (this.detectors.has(camera.model)) this.startCamera(camera);
+    // Some models did not load: their cameras are reported failed and wait; the others run meanwhile.
+    loaded.forEach((r, i) => {
+      if (r.status === 'rejected') this.modelRetry.failed(modelIds[i]!, reasonOf(r));
+    });
     await this.services.startAll();
   }
 
@@ -147,6 +157,18 @@ export class Agent {
     const { provider, refused, family, workers, intraOpThreads } = detector.info;
     this.log.info('model ready', { model: id, family, provider, workers, intraOpThreads, refused });
     return detector;
+  }
+
+  /** A camera that cannot run (its model did not load): reported `failed` with the reason, kept in `cameras`. */
+  cameraFailed(camera: CameraConfig, reason: string): void {
+    const state: CameraState = { camera: camera.id, state: 'failed', since: Date.now(), reason };
+    const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats: new CameraStats() };
+    this.cameras.set(camera.id, runtime);
+    this.onCameraState(runtime, state);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   /** Starts (or restarts with a new config) one camera's supervised pipeline; its model must be loaded. */
@@ -258,6 +280,7 @@ export class Agent {
 
   private async shutdown(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    this.modelRetry.cancelAll();
     const t0 = Date.now();
     this.stop$.next();
     this.stop$.complete();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +12,7 @@ import { CameraStatePayload, DetectionsPayload, StatusPayload } from '../../../a
 import type { Detector } from '../../../models/detect/detector.js';
 import { computeLetterbox } from '../../../models/letterbox.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
+import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 import { logLines } from '../../support/log-lines.js';
 import { collect, startMosquitto } from '../../support/mosquitto.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
@@ -35,7 +36,12 @@ const camera = (id: string, extra: object = {}) => ({
   ...extra,
 });
 
-function setup(cameras: object[], extra: Partial<VigilConfigInput> = {}, services: AgentService[] = []) {
+function setup(
+  cameras: object[],
+  extra: Partial<VigilConfigInput> = {},
+  services: AgentService[] = [],
+  modelRetryMs?: number,
+) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-agent-'));
   cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const config = VigilConfig.parse({
@@ -48,7 +54,12 @@ function setup(cameras: object[], extra: Partial<VigilConfigInput> = {}, service
     ...extra,
   });
   const { log, lines } = logLines();
-  const agent = new Agent(config, { log, version: '9.9.9', services });
+  const agent = new Agent(config, {
+    log,
+    version: '9.9.9',
+    services,
+    ...(modelRetryMs === undefined ? {} : { modelRetryMs }),
+  });
   cleanup.push(() => agent.stop(2000));
   return { agent, lines, dataDir, dbFile: path.join(dataDir, 'outbox.db') };
 }
@@ -210,20 +221,13 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
     expect(seqsOn(dbFile, agent.topics.camera('live').detections)).toEqual(range(1, events.length));
   });
 
-  it('a model that cannot load fails the start, naming each model and why; the models that loaded are closed', async () => {
+  it('when no model can load, the start fails naming each model and why; nothing runs', async () => {
     const junk = path.join(tmpdir(), `vigil-junk-${process.pid}.onnx`);
     writeFileSync(junk, 'not an onnx model');
     cleanup.push(() => rmSync(junk, { force: true }));
-    const { agent, dbFile } = setup(
-      [camera('a'), camera('b', { model: 'gone' }), camera('c', { model: 'junk' })],
-      {
-        models: {
-          m: { path: yolo, providers: ['cpu'], workers: 1 },
-          gone: { path: '/nonexistent/gone.onnx' },
-          junk: { path: junk },
-        },
-      },
-    );
+    const { agent, dbFile } = setup([camera('b', { model: 'gone' }), camera('c', { model: 'junk' })], {
+      models: { gone: { path: '/nonexistent/gone.onnx' }, junk: { path: junk } },
+    });
     const err = await agent.start().then(
       () => undefined,
       (e: Error) => e,
@@ -232,11 +236,67 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
       /^model "gone": file not found: \/nonexistent\/gone\.onnx; model "junk": \S+junk/,
     );
     expect(agent.cameras.size).toBe(0);
-    await expect(detectOnce(agent.detectors.get('m')!)).rejects.toThrow('inference pool is closed');
+    expect(agent.detectors.size).toBe(0);
     expect(() => agent.outbox.depth()).toThrow(/not open/);
     expect(ffmpegChildren()).toEqual([]);
     expect(readCommitted(dbFile).rows).toEqual([]);
     await agent.stop(2000); // already stopped: a no-op
+  });
+
+  it('a model that cannot load fails only its cameras; it is retried and its cameras start once it loads', async () => {
+    const later = path.join(tmpdir(), `vigil-later-${process.pid}.onnx`);
+    cleanup.push(() => rmSync(later, { force: true }));
+    const { agent, lines, dbFile } = setup(
+      [camera('a'), camera('b', { model: 'later' })],
+      {
+        models: {
+          m: { path: yolo, providers: ['cpu'], workers: 1 },
+          later: { path: later, providers: ['cpu'] },
+        },
+      },
+      [],
+      100,
+    );
+    const events = recordDetections(agent);
+    const states: CameraState[] = [];
+    agent.states$.subscribe((st) => states.push(st));
+    await agent.start();
+    const reason = `model "later": file not found: ${later}`;
+    expect(agent.cameras.get('b')?.state).toMatchObject({ state: 'failed', reason });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'model could not be loaded: its cameras wait for it, the others run',
+        model: 'later',
+        cameras: ['b'],
+        retryInS: 0.1,
+      }),
+    );
+    // Camera a runs meanwhile.
+    await until('a detects', () => events.some((e) => e.camera === 'a'));
+    // Retried with a growing delay, reported each time.
+    await until(
+      'two retries',
+      () => lines.filter((l) => l.msg === 'model still cannot be loaded').length >= 2,
+    );
+    expect(lines.filter((l) => l.msg === 'model still cannot be loaded').map((l) => l.retryInS)).toEqual(
+      expect.arrayContaining([0.2, 0.4]),
+    );
+    expect(events.some((e) => e.camera === 'b')).toBe(false);
+    // The file arrives: the next attempt loads it and camera b starts.
+    copyFileSync(yolo, later);
+    await until('b detects', () => events.some((e) => e.camera === 'b'), 20_000);
+    expect(agent.cameras.get('b')?.state.state).toBe('streaming');
+    expect(agent.detectors.has('later')).toBe(true);
+    await agent.stop(2000);
+    // Reported as each happened (states$ is what the outbox and the status page get): failed at start and
+    // at each failed retry, then live.
+    const bStates = states.filter((st) => st.camera === 'b').map((st) => st.state);
+    expect(bStates.slice(0, 3)).toEqual(['failed', 'failed', 'failed']);
+    expect(bStates).toContain('streaming');
+    expect(bStates.at(-1)).toBe('stopped');
+    expect(readCommitted(dbFile).rows.some((r) => r.topic === agent.topics.camera('b').state)).toBe(true);
+    expect(ffmpegChildren()).toEqual([]);
   });
 
   it('with a broker: online, then each committed detection and the camera state, then a retained offline', async () => {

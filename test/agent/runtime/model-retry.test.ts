@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { VigilConfig } from '../../../config/schema.js';
+import type { Detector } from '../../../models/detect/detector.js';
+import { ModelRetry, type ModelRetryHost } from '../../../agent/runtime/model-retry.js';
+import { logLines } from '../../support/log-lines.js';
+
+// The retry's own rules, on an in-memory host (the real agent's path is in agent.test.ts, with real models).
+afterEach(() => vi.useRealTimers());
+
+function host(loads: (id: string) => Promise<Detector>) {
+  const { log, lines } = logLines();
+  const h = {
+    config: VigilConfig.parse({
+      site: 's',
+      device: 'd',
+      models: { m: { path: '/m.onnx' } },
+      cameras: [
+        { id: 'a', source: 'a.mp4', model: 'm' },
+        { id: 'off', source: 'b.mp4', model: 'm', enabled: false },
+      ],
+    }),
+    detectors: new Map<string, Detector>(),
+    log,
+    isStopping: false,
+    loadModel: vi.fn((id: string) => loads(id)),
+    startCamera: vi.fn(),
+    cameraFailed: vi.fn(),
+  } satisfies ModelRetryHost;
+  return { h, lines };
+}
+const detector = () => ({ close: vi.fn(async () => {}) }) as unknown as Detector;
+
+describe('ModelRetry', () => {
+  it('reports the enabled cameras failed, retries with a doubling delay up to the cap, then starts them', async () => {
+    vi.useFakeTimers();
+    let fails = 4;
+    const { h, lines } = host(async () => {
+      if (fails-- > 0) throw new Error('model "m": file not found: /m.onnx');
+      return detector();
+    });
+    new ModelRetry(h, 100, 400).failed('m', 'model "m": file not found: /m.onnx');
+    expect(h.cameraFailed).toHaveBeenCalledTimes(1);
+    expect(h.cameraFailed.mock.calls[0]![0].id).toBe('a');
+    // Attempts at 100, +200, +400, +400 (capped) fail; the one at +400 more loads.
+    for (const [wait, attempts] of [
+      [99, 0],
+      [1, 1],
+      [200, 2],
+      [400, 3],
+      [399, 3],
+      [1, 4],
+      [400, 5],
+    ] as const) {
+      await vi.advanceTimersByTimeAsync(wait);
+      expect(h.loadModel).toHaveBeenCalledTimes(attempts);
+    }
+    expect(lines.filter((l) => l.msg === 'model still cannot be loaded').map((l) => l.retryInS)).toEqual([
+      0.2, 0.4, 0.4, 0.4,
+    ]);
+    expect(h.cameraFailed).toHaveBeenCalledTimes(5); // at first, then at each failed attempt
+    expect(h.detectors.has('m')).toBe(true);
+    expect(h.startCamera.mock.calls.map(([c]) => c.id)).toEqual(['a']);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(h.loadModel).toHaveBeenCalledTimes(5);
+  });
+
+  it('stops retrying when cancelled, and when the agent stops', async () => {
+    vi.useFakeTimers();
+    const { h } = host(async () => Promise.reject(new Error('nope')));
+    const retry = new ModelRetry(h, 100);
+    retry.failed('m', 'nope');
+    expect(retry.waiting).toEqual(['m']);
+    retry.cancelAll();
+    expect(retry.waiting).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.loadModel).not.toHaveBeenCalled();
+
+    const other = host(async () => detector());
+    new ModelRetry(other.h, 100).failed('m', 'nope');
+    other.h.isStopping = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(other.h.loadModel).not.toHaveBeenCalled();
+  });
+
+  it('a fleet push that replaced the model takes over: a detector that loads after it is closed, not used', async () => {
+    vi.useFakeTimers();
+    const late = detector();
+    let finish!: (d: Detector) => void;
+    const { h } = host(() => new Promise<Detector>((r) => (finish = r)));
+    new ModelRetry(h, 100).failed('m', 'nope');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.loadModel).toHaveBeenCalledTimes(1);
+    // Meanwhile the fleet applies a config whose model m is another object (another file).
+    h.config = { ...h.config, models: { m: { ...h.config.models.m!, path: '/other.onnx' } } };
+    finish(late);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(late.close).toHaveBeenCalledTimes(1);
+    expect(h.detectors.size).toBe(0);
+    expect(h.startCamera).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.loadModel).toHaveBeenCalledTimes(1);
+  });
+});
