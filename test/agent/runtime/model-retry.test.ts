@@ -21,7 +21,7 @@ function host(loads: (id: string) => Promise<Detector>) {
     }),
     detectors: new Map<string, Detector>(),
     log,
-    isStopping: false,
+    isStopping: false as boolean,
     loadModel: vi.fn((id: string) => loads(id)),
     startCamera: vi.fn(),
     cameraFailed: vi.fn(),
