@@ -42,6 +42,8 @@ export class SafetyHub {
       maxBytes: Math.round(s.maxMiB * 1024 * 1024),
       maxAgeMs: s.maxAgeHours * 3600_000,
     });
+    // Limits lowered since the last run apply now, not at the first event or tick.
+    void this.store.prune().catch(() => undefined);
     this.pruneTimer = setInterval(() => void this.store?.prune().catch(() => undefined), pruneEveryMs);
     this.pruneTimer.unref();
   }
