@@ -30,6 +30,13 @@ function totalsOf(t: DropTally): Record<DropReason, number> {
   return out;
 }
 
+function detailOf(t: DropTally): DropDetail[] {
+  return [...t].map(([k, count]) => {
+    const [reason, priority] = k.split(':') as [DropReason, string];
+    return { reason, priority: Number(priority) as OutboxPriority, count };
+  });
+}
+
 const isDiskFull = (err: unknown) => (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
 
 /**
@@ -94,27 +101,31 @@ export class DropCounts {
     this.flush();
   }
 
-  flush(): void {
-    if (this.pending.size === 0) return;
+  /** Writes the pending counts; false when the disk is still full (they stay pending). */
+  flush(): boolean {
+    if (this.pending.size === 0) return true;
     const none: DropTally = new Map();
     try {
       this.db.transaction(() => this.write(none))();
     } catch (err) {
       this.rolledBack();
       if (!isDiskFull(err)) throw err;
-      return;
+      return false;
     }
     this.committed(none);
+    return true;
   }
 
   /** Counts not yet reported, by reason and priority. */
   detail(): DropDetail[] {
     const all = new Map(this.saved);
     merge(all, this.pending);
-    return [...all].map(([k, count]) => {
-      const [reason, priority] = k.split(':') as [DropReason, string];
-      return { reason, priority: Number(priority) as OutboxPriority, count };
-    });
+    return detailOf(all);
+  }
+
+  /** Counts taken while the disk was full and not written yet (lost if the process ends now). */
+  pendingDetail(): DropDetail[] {
+    return detailOf(this.pending);
   }
 
   /** Counts not yet reported, by reason. */

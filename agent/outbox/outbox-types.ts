@@ -1,4 +1,4 @@
-import type { DropReason, OutboxPriority } from './drop-counts.js';
+import type { DropDetail, DropReason, OutboxPriority } from './drop-counts.js';
 import type { MovedAside } from './open-database.js';
 
 // The shapes that go in and out of the Outbox (agent/outbox/outbox.ts).
@@ -70,7 +70,9 @@ export type OutboxEvent =
       freedRows: number;
       dropped: boolean;
       error: string;
-    };
+    }
+  /** Closed with drop counts a full disk never let it write: they are not reported. */
+  | { type: 'drop-counts-lost'; counts: DropDetail[] };
 
 export interface OutboxOptions {
   now?: () => number;

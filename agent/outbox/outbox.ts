@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { OutboxConfig } from '../../config/schema.js';
+import { DeferredDeletes } from './deferred-deletes.js';
 import { DropCounts, tally, type DropDetail, type DropReason } from './drop-counts.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
 import { expireOld, freeRoutine, makeRoom, newDelta, type Delta } from './outbox-bounds.js';
@@ -22,6 +23,8 @@ export type * from './outbox-types.js';
 interface CommitHooks {
   inTx?: (stored: boolean) => void;
   afterCommit?: (stored: boolean) => void;
+  /** Built again from what it reports at the next try (drop counts): a full disk counts no drop for it. */
+  retried?: boolean;
 }
 
 const ageCheckEveryMs = 1000;
@@ -39,6 +42,8 @@ export class Outbox extends OutboxReader {
   private lastAgeCheck = -Infinity;
   private moved: MovedAside[];
   private failure: { message: string; at: number } | undefined;
+  /** Deletes a full disk would not let us write (acks and drops): done with the next commit. */
+  private readonly unwritten = new DeferredDeletes();
   private closed = false;
   private readonly dropped: DropCounts;
 
@@ -89,7 +94,10 @@ export class Outbox extends OutboxReader {
     if (this.dropped.detail().length === 0) return undefined;
     // The detail is read inside the transaction: a retry after a full disk includes what it dropped.
     const build: OutboxMessage['build'] = (meta) => msg.build(this.dropped.detail(), meta);
-    return this.enqueueWith({ ...msg, build }, { inTx: (stored) => stored && this.dropped.reset() });
+    return this.enqueueWith(
+      { ...msg, build },
+      { inTx: (stored) => stored && this.dropped.reset(), retried: true },
+    );
   }
 
   /** Commits one message per corrupt file moved aside, each forgotten in the transaction that reports it. */
@@ -113,14 +121,28 @@ export class Outbox extends OutboxReader {
     });
   }
 
-  /** The broker acknowledged the row: it is gone. False when it was already gone (coalesced or dropped). */
+  /**
+   * The broker acknowledged the row: it is gone. False when it was already gone (coalesced or dropped).
+   * On a full disk the delete waits for the next commit that can be written; it never throws for that.
+   */
   ack(rowid: number): boolean {
-    return this.withoutFsync(() => this.remove(rowid)) !== undefined;
+    if (this.unwritten.has(rowid)) return false;
+    try {
+      return this.withoutFsync(() => this.remove(rowid)) !== undefined;
+    } catch (err) {
+      return this.deferDelete(rowid, undefined, err);
+    }
   }
 
   /** Removes a row that can never be delivered (refused by the broker, expired), counting it as dropped. */
   drop(rowid: number, reason: DropReason): boolean {
-    const removed = this.remove(rowid);
+    if (this.unwritten.has(rowid)) return false;
+    let removed: { priority: number; bytes: number } | undefined;
+    try {
+      removed = this.remove(rowid);
+    } catch (err) {
+      return this.deferDelete(rowid, reason, err);
+    }
     if (removed) this.dropped.add(reason, removed.priority);
     return removed !== undefined;
   }
@@ -171,8 +193,18 @@ export class Outbox extends OutboxReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.dropped.flush();
+    // Counts the full disk never let us write die with the process: said once, in the log, at least.
+    if (!this.dropped.flush())
+      this.onEvent({ type: 'drop-counts-lost', counts: this.dropped.pendingDetail() });
     this.db.close();
+  }
+
+  /** A delete that hit a full disk: done inside the next commit that can be written. */
+  private deferDelete(rowid: number, reason: DropReason | undefined, err: unknown): boolean {
+    if (!isDiskFull(err)) throw err;
+    this.unwritten.add(rowid, reason);
+    this.failure = { message: `disk full: ${errorText(err)}`, at: this.now() };
+    return true;
   }
 
   private enqueueWith(msg: OutboxMessage, hooks: CommitHooks): EnqueueResult {
@@ -193,10 +225,11 @@ export class Outbox extends OutboxReader {
         error = err;
       }
     }
-    this.dropped.add('disk-full', msg.priority);
+    if (!hooks.retried) this.dropped.add('disk-full', msg.priority);
     const { topic, priority } = msg;
     this.failure = { message: `disk full: ${errorText(error)}`, at: this.now() };
-    this.onEvent({ type: 'disk-full', topic, priority, freedRows, dropped: true, error: errorText(error) });
+    const dropped = !hooks.retried;
+    this.onEvent({ type: 'disk-full', topic, priority, freedRows, dropped, error: errorText(error) });
     return { id, seq: null, dropped: 'disk-full' };
   }
 
@@ -206,6 +239,7 @@ export class Outbox extends OutboxReader {
     try {
       result = this.db.transaction((): EnqueueResult => {
         const ts = this.now();
+        this.unwritten.applyIn(this.sql, delta);
         if (ts - this.lastAgeCheck >= ageCheckEveryMs) {
           this.lastAgeCheck = ts;
           expireOld(this.sql, ts - this.cfg.maxAgeHours * 3_600_000, delta);
@@ -269,6 +303,7 @@ export class Outbox extends OutboxReader {
     this.rows += delta.rows;
     this.bytes += delta.bytes;
     this.dropped.committed(delta.drops);
+    this.unwritten.clear();
   }
 
   /** After SQLITE_FULL: deletes the oldest routine rows so their pages can be reused. Returns the count. */
@@ -276,6 +311,7 @@ export class Outbox extends OutboxReader {
     const delta = newDelta();
     try {
       this.db.transaction(() => {
+        this.unwritten.applyIn(this.sql, delta);
         freeRoutine(this.sql, Math.max(64 * 1024, Math.ceil(this.bytes / 100)), delta);
         this.dropped.write(delta.drops);
       })();
@@ -304,8 +340,13 @@ export class Outbox extends OutboxReader {
     }
   }
 
+  /**
+   * A delete in its own (autocommit) transaction. all(), not get(): get() stops after the first RETURNING
+   * row and SQLite commits when the statement is reset, where better-sqlite3 ignores a failure: on a full
+   * disk the delete would be rolled back while the row counted as gone.
+   */
   private remove(rowid: number): { priority: number; bytes: number } | undefined {
-    const removed = this.sql.delete.get(rowid) as { priority: number; bytes: number } | undefined;
+    const [removed] = this.sql.delete.all(rowid) as { priority: number; bytes: number }[];
     if (removed) {
       this.rows -= 1;
       this.bytes -= removed.bytes;

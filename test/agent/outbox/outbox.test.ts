@@ -119,6 +119,28 @@ describe('Outbox', () => {
     expect(outbox.depth()).toMatchObject({ rows: 1, bytes: second!.bytes });
   });
 
+  it('defers an ack or drop the full disk cannot write to the next commit, never losing or double-counting', () => {
+    const outbox = openOutbox();
+    for (let n = 1; n <= 3; n++) outbox.enqueue(detection('cam1', n));
+    const [a, b] = outbox.next(2, new Set());
+    // The delete's own commit fails as on a real full disk (test/e2e/full-disk.test.ts); in a transaction it works.
+    const sql = (outbox as unknown as { sql: { delete: Database.Statement } }).sql;
+    const real = sql.delete;
+    const full = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    sql.delete = { all: full, get: (pk: number) => real.get(pk) } as unknown as Database.Statement;
+    expect(outbox.ack(a!.rowid)).toBe(true);
+    expect(outbox.drop(b!.rowid, 'expired')).toBe(true);
+    expect(outbox.ack(a!.rowid)).toBe(false);
+    expect(outbox.depth().rows).toBe(3); // still stored: a reconnect would re-send them
+    expect(outbox.lastError()?.message).toBe('disk full: database or disk is full');
+    outbox.enqueue(detection('cam1', 4)); // room again: the deferred deletes commit with it
+    expect(outbox.next(10, new Set()).map((r) => r.rowid)).not.toContain(a!.rowid);
+    expect(outbox.depth().rows).toBe(2);
+    expect(outbox.dropDetail()).toEqual([{ reason: 'expired', priority: 0, count: 1 }]);
+  });
+
   it('replaces an unsent row with the same coalesce key and never reuses its row id', () => {
     const outbox = openOutbox();
     const state = (s: string): OutboxMessage => ({
