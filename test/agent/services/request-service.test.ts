@@ -16,59 +16,63 @@ afterEach(async () => {
 });
 
 describe('RequestService started again', () => {
-  it('after stop() and start(): each request is answered once, and none while stopped', async () => {
-    const broker = await startMosquitto();
-    cleanup.push(() => broker.stop());
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-requests-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const { log } = logLines();
-    const agent = new Agent(
-      VigilConfig.parse({
-        site: 's',
-        device: 'd',
-        dataDir: dir,
-        http: { enabled: false },
-        mqtt: { url: broker.url },
-        models: { m: { path: '/nonexistent.onnx' } },
-        cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-      }),
-      { log, version: '0.0.0', services: [] },
-    );
-    await agent.start();
-    cleanup.push(() => agent.stop(1000));
-    const answers = await collect(broker.url, 'vigil/s/d/response/#');
-    cleanup.push(() => answers.close());
-    const sender = await mqtt.connectAsync(broker.url);
-    cleanup.push(() => sender.endAsync());
-    const ping = (transaction: string) =>
-      sender.publishAsync('vigil/s/d/request/ping', JSON.stringify({ transaction }), { qos: 1 });
-    const answered = (transaction: string) =>
-      answers.messages.filter(
-        (m) => (JSON.parse(m.payload.toString()) as { transaction?: string }).transaction === transaction,
-      ).length;
+  it(
+    'after stop() and start(): each request is answered once, and none while stopped',
+    { timeout: 60_000 },
+    async () => {
+      const broker = await startMosquitto();
+      cleanup.push(() => broker.stop());
+      const dir = mkdtempSync(path.join(tmpdir(), 'vigil-requests-'));
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const { log } = logLines();
+      const agent = new Agent(
+        VigilConfig.parse({
+          site: 's',
+          device: 'd',
+          dataDir: dir,
+          http: { enabled: false },
+          mqtt: { url: broker.url },
+          models: { m: { path: '/nonexistent.onnx' } },
+          cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
+        }),
+        { log, version: '0.0.0', services: [] },
+      );
+      await agent.start();
+      cleanup.push(() => agent.stop(1000));
+      const answers = await collect(broker.url, 'vigil/s/d/response/#');
+      cleanup.push(() => answers.close());
+      const sender = await mqtt.connectAsync(broker.url);
+      cleanup.push(() => sender.endAsync());
+      const ping = (transaction: string) =>
+        sender.publishAsync('vigil/s/d/request/ping', JSON.stringify({ transaction }), { qos: 1 });
+      const answered = (transaction: string) =>
+        answers.messages.filter(
+          (m) => (JSON.parse(m.payload.toString()) as { transaction?: string }).transaction === transaction,
+        ).length;
 
-    const service = new RequestService();
-    service.start(agent);
-    // Until the link has connected and subscribed.
-    for (let i = 0; i < 100 && answered('first') === 0; i++) {
-      await ping('first');
-      await answers.waitFor((m) => m.length > 0, 100).catch(() => {});
-    }
-    expect(answered('first')).toBeGreaterThan(0);
+      const service = new RequestService();
+      service.start(agent);
+      // Until the link has connected and subscribed.
+      for (let i = 0; i < 300 && answered('first') === 0; i++) {
+        await ping('first');
+        await answers.waitFor((m) => m.length > 0, 100).catch(() => {});
+      }
+      expect(answered('first')).toBeGreaterThan(0);
 
-    service.stop();
-    const settle = () => new Promise((r) => setTimeout(r, 200));
-    await settle(); // the link's UNSUBSCRIBE reaches the broker
-    await ping('while-stopped');
-    await settle(); // and the ping, had it been delivered, met no handler
-    service.start(agent);
-    service.stop();
-    service.start(agent); // twice more: still one subscription
-    await ping('again');
-    await answers.waitFor(() => answered('again') > 0, 5000);
-    await new Promise((r) => setTimeout(r, 300)); // a second subscription's answer would be in by now
-    expect(answered('again')).toBe(1);
-    expect(answered('while-stopped')).toBe(0);
-    service.stop();
-  });
+      service.stop();
+      const settle = () => new Promise((r) => setTimeout(r, 500));
+      await settle(); // the link's UNSUBSCRIBE reaches the broker
+      await ping('while-stopped');
+      await settle(); // and the ping, had it been delivered, met no handler
+      service.start(agent);
+      service.stop();
+      service.start(agent); // twice more: still one subscription
+      await ping('again');
+      await answers.waitFor(() => answered('again') > 0, 20_000);
+      await new Promise((r) => setTimeout(r, 300)); // a second subscription's answer would be in by now
+      expect(answered('again')).toBe(1);
+      expect(answered('while-stopped')).toBe(0);
+      service.stop();
+    },
+  );
 });
