@@ -18,6 +18,7 @@ import { enqueueSafetyEvents, SafetyHub } from '../safety/safety-hub.js';
 import { createServices, type AgentService } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
 import { ModelRetry } from './model-retry.js';
+import { outboxEventLogger } from './outbox-event-log.js';
 
 export interface CameraRuntime {
   config: CameraConfig;
@@ -109,7 +110,7 @@ export class Agent {
     rxConfig.onUnhandledError = this.unhandledError;
     this.lag.start();
     this.outbox = Outbox.open(path.join(config.dataDir, 'outbox.db'), config.outbox, {
-      onEvent: (e) => log.warn('outbox event', { ...e }),
+      onEvent: outboxEventLogger(log),
     });
     this.safety.open(config);
     if (config.mqtt) {

@@ -60,7 +60,12 @@ const json = (m: Received) => JSON.parse(m.payload.toString()) as unknown;
 const of = (all: Received[], topic: string) => all.filter((m) => m.topic === `vigil/s/d/${topic}`);
 const diskFull = (camera: string) =>
   new RegExp(`outbox event type=disk-full topic=vigil/s/d/cameras/${camera}/detections`);
-const dropped = (output: string) => output.match(/type=disk-full .* dropped=true/g)?.length ?? 0;
+/** Refusals in the log: each line, plus the similar ones it says were left out (the log is throttled). */
+const dropped = (output: string) =>
+  [...output.matchAll(/type=disk-full .* dropped=true(?: similarLeftOut=(\d+))?/g)].reduce(
+    (n, m) => n + 1 + Number(m[1] ?? 0),
+    0,
+  );
 const sum = (counts: { count: number }[]) => counts.reduce((n, c) => n + c.count, 0);
 const streaming = async (agent: AgentProcess) => {
   await agent.waitForOutput(/camera=c1 state=streaming/, 40_000);
@@ -127,7 +132,9 @@ describe.skipIf(!hasShared || mountRefused)(
       const firstDrops = dropped(firstRun);
       const lost = /type=drop-counts-lost counts=(\[.*\])/.exec(firstRun)?.[1];
       expect(lost, firstRun.slice(-2000)).toBeDefined();
-      expect(sum(JSON.parse(lost!) as { count: number }[])).toBe(firstDrops);
+      // The log is throttled: the refusals after its last line are in the counts only.
+      expect(sum(JSON.parse(lost!) as { count: number }[])).toBeGreaterThanOrEqual(firstDrops);
+      expect(firstDrops).toBeGreaterThan(0);
 
       // It starts again on a disk with not a byte free (the close gave some back: taken again): no crash loop.
       fill(`${filler}2`);
@@ -177,13 +184,13 @@ describe.skipIf(!hasShared || mountRefused)(
       const count = (p: number) => sum(counts.filter((c) => c.priority === p));
       expect(counts.every((c) => c.reason === 'disk-full')).toBe(true);
       const secondDrops = dropped(out);
-      expect(count(0) + count(1)).toBe(secondDrops);
+      expect(count(0) + count(1)).toBeGreaterThanOrEqual(secondDrops);
       expect(count(0)).toBeGreaterThan(0);
       expect(count(2)).toBe(0);
       // Health names the failure precisely, and both cameras kept streaming through it.
       const last = HealthPayload.parse(json(of(sub.messages, 'health').at(-1)!));
       expect(last.outbox.lastError?.message).toBe('disk full: database or disk is full');
-      expect(last.outbox.dropsSinceStart['disk-full']).toBe(secondDrops);
+      expect(last.outbox.dropsSinceStart['disk-full']).toBe(count(0) + count(1));
       expect(last.cameras).toEqual({ c1: 'streaming', c2: 'streaming' });
 
       // Nothing accepted is lost: every seq ever handed out arrived or still waits in the outbox.
