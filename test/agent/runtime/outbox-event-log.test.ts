@@ -31,6 +31,6 @@ describe('outboxEventLogger', () => {
       ['warn', 'outbox event', 'disk-full', 't/1', 29],
     ]);
     expect(lines[0]).toMatchObject({ error: 'database or disk is full', dropped: true, priority: 0 });
-    expect(lines[1]).toMatchObject({ counts: [{ reason: 'disk-full', priority: 0, count: 3 }] });
+    expect(lines[2]).toMatchObject({ counts: [{ reason: 'disk-full', priority: 0, count: 3 }] });
   });
 });
