@@ -54,7 +54,17 @@ export class ConfigStore {
   /** The last-known-good config, or undefined when there is none; throws when the file is unreadable. */
   load(): StoredConfig | undefined {
     if (!existsSync(this.currentFile)) return undefined;
-    const parsed = StoredConfig.safeParse(JSON.parse(readFileSync(this.currentFile, 'utf8')));
+    const text = readFileSync(this.currentFile, 'utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      // Truncated or zeroed (a disk that lost what fsync promised): say which file, not just "Unexpected end".
+      throw new Error(
+        `${this.currentFile}: not valid JSON (${Buffer.byteLength(text)} bytes): ${(err as Error).message}`,
+      );
+    }
+    const parsed = StoredConfig.safeParse(value);
     if (!parsed.success)
       throw new Error(`${this.currentFile}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return parsed.data;
@@ -63,7 +73,18 @@ export class ConfigStore {
   save(record: StoredConfig): void {
     this.prepare();
     writeFileAtomic(this.currentFile, JSON.stringify(record, null, 2) + '\n');
-    writeFileAtomic(path.join(this.dir, 'revision'), `${record.revision}\n`);
+    // current.json is the commit point: once it is written the config is persisted, so the copy failing
+    // must not make the caller roll back a config the next start would run. A stale copy is removed.
+    const copy = path.join(this.dir, 'revision');
+    try {
+      writeFileAtomic(copy, `${record.revision}\n`);
+    } catch {
+      try {
+        rmSync(copy, { force: true });
+      } catch {
+        // nothing more to do: current.json is right when the two disagree
+      }
+    }
   }
 
   loadAttempt(): AttemptRecord | undefined {

@@ -72,6 +72,12 @@ export class FleetService {
       this.seen = { revision: attempt.revision, digest: attempt.digest };
     (host as unknown as { fleet?: unknown }).fleet = { status: () => this.status() };
     this.reporter.state(this.running);
+    // Killed after persisting but before recording the outcome: the document ran healthy and is what runs
+    // now, but its result was never sent (and its retained document now reads as a duplicate): send it.
+    if (fromStore && attempt?.outcome === 'applying' && attempt.digest === stored!.digest) {
+      this.store.saveAttempt({ ...attempt, outcome: 'applied', at: Date.now() });
+      this.report({ revision: attempt.revision, status: 'applied', errors: [], changed: [] });
+    }
     const { site, device } = config;
     const filters = [
       ...this.cfg.groups.map((g) => this.topics.group(g)),

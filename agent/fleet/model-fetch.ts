@@ -96,7 +96,13 @@ async function fetchVerified(
   } catch (err) {
     closeSync(fd);
     rmSync(part, { force: true });
-    throw err instanceof Error && err.name === 'TimeoutError' ? new Error('download timed out') : err;
+    if (err instanceof Error && err.name === 'TimeoutError') throw new Error('download timed out');
+    // A connection cut mid-body surfaces as undici's bare "terminated": say what happened, and where.
+    if (err instanceof TypeError && err.message === 'terminated')
+      throw new Error(
+        `download failed after ${bytes} bytes: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+      );
+    throw err;
   }
   closeSync(fd);
   const got = hash.digest('hex');
@@ -133,7 +139,8 @@ export function removeUnusedModels(dataDir: string, keep: Iterable<string>): str
   const kept = new Set([...keep].map((p) => path.resolve(p)));
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
-    const file = path.join(dir, name);
+    // Resolved like `kept`: a relative dataDir (the default ./data) must not read as "no config uses it".
+    const file = path.resolve(dir, name);
     if (/^[0-9a-f]{64}\.onnx$/.test(name) && !kept.has(file)) {
       rmSync(file, { force: true });
       removed.push(file);

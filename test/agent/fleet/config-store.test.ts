@@ -266,4 +266,22 @@ describe('startConfig and preferPersisted', () => {
     expect(startConfig(file, c.log)).toEqual({ config: file, source: 'file', revision: 10 });
     expect(c.lines.map((l) => l.level)).toEqual(['error']);
   });
+  it('a truncated or empty current.json (a disk that lied about fsync) is refused naming the file', () => {
+    const dataDir = freshDir();
+    const store = new ConfigStore(dataDir);
+    const file = fileConfig(dataDir);
+    store.save(record(12));
+    const whole = readFileSync(store.currentFile, 'utf8');
+    for (const text of [whole.slice(0, whole.length >> 1), '', '\0\0\0\0']) {
+      writeFileSync(store.currentFile, text);
+      expect(() => store.load(), JSON.stringify(text)).toThrow(
+        `${store.currentFile}: not valid JSON (${Buffer.byteLength(text)} bytes)`,
+      );
+      const c = capture();
+      expect(startConfig(file, c.log)).toEqual({ config: file, source: 'file', revision: 10 });
+      expect(c.lines).toMatchObject([
+        { level: 'error', reason: expect.stringContaining(`${store.currentFile}: not valid JSON`) },
+      ]);
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -60,7 +60,7 @@ describe('FleetService on simulated boxes', () => {
   const boxes: SimBox[] = [];
   const results = (device: string) =>
     sub.messages
-      .filter((m) => m.topic === `vigil/yard/${device}/config/result`)
+      .filter((m) => m.topic === `vigil/yard/${device}/config/result` && m.payload.length > 0)
       .map((m) => ConfigResultPayload.parse(JSON.parse(m.payload.toString())));
   const waitResult = (device: string, revision: number) =>
     sub.waitFor(() => results(device).some((r) => r.revision === revision), 15_000);
@@ -192,5 +192,43 @@ describe('FleetService on simulated boxes', () => {
     await new Promise((r) => setTimeout(r, 1600)); // past the health deadline: the apply ends, unrecorded
     expect(store.loadAttempt()).toMatchObject({ revision: 50, outcome: 'applying', tries: 1 });
     expect(results('box3').filter((r) => r.revision === 50)).toEqual([]);
+  });
+  it('killed after persisting a revision but before its result: the restarted box reports it applied', async () => {
+    const cfg = boxConfig(broker.url, 'box4');
+    let box = await startSimBox(cfg, silentLogger);
+    await push(sign(60, body()), 'vigil/yard/box4/config/set');
+    await waitResult('box4', 60);
+    await box.stop();
+    // kill -9 between store.save and the `applied` attempt record and result: what a cut leaves on disk.
+    const store = new ConfigStore(cfg.dataDir);
+    const stored = store.load()!;
+    expect(stored.revision).toBe(60);
+    store.saveAttempt({ revision: 60, digest: stored.digest, tries: 1, outcome: 'applying', at: 1 });
+    await pub.publishAsync('vigil/yard/box4/config/result', '', { qos: 1, retain: true });
+    const before = results('box4').length;
+    box = await startSimBox(cfg, silentLogger);
+    boxes.push(box);
+    expect(box.host.config.fleet!.revision).toBe(60);
+    await sub.waitFor(() => results('box4').length > before, 3000).catch(() => undefined);
+    expect(
+      results('box4')
+        .slice(before)
+        .map((r) => [r.revision, r.status, r.running]),
+    ).toEqual([[60, 'applied', 60]]);
+    expect(store.loadAttempt()).toMatchObject({ revision: 60, outcome: 'applied' });
+  });
+  it('the plain-text revision copy failing to write does not roll back a config current.json already holds', async () => {
+    const cfg = boxConfig(broker.url, 'box5');
+    const store = new ConfigStore(cfg.dataDir);
+    // Something in the way of the copy (a disk error, here a directory): current.json is written first.
+    mkdirSync(path.join(store.dir, 'revision', 'x'), { recursive: true });
+    const box = await startSimBox(cfg, silentLogger);
+    boxes.push(box);
+    await push(sign(70, body()), 'vigil/yard/box5/config/set');
+    await waitResult('box5', 70);
+    const r = results('box5').find((x) => x.revision === 70)!;
+    // What was reported and what the box starts on after a restart must agree.
+    expect([r.status, r.running, store.load()?.revision]).toEqual(['applied', 70, 70]);
+    expect([...box.host.cameras.keys()].sort()).toEqual(['a', 'b', 'c']);
   });
 });

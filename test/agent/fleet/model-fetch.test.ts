@@ -1,4 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,5 +95,50 @@ describe.skipIf(!hasShared)('resolveModels: staging, verification, cache', () =>
     expect(FleetModelConfig.safeParse({ url: 'http://h/a.onnx' }).success).toBe(false);
     expect(FleetModelConfig.safeParse({ path: 'relative.onnx' }).success).toBe(false);
     expect(FleetModelConfig.safeParse({ manifest: 'yolo11n-coco-int8-320' }).success).toBe(true);
+  });
+});
+
+describe.skipIf(!hasShared)('resolveModels and removeUnusedModels: edge cases', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-model-fetch-edge-'));
+
+  it('a relative dataDir (the default ./data): the model just resolved is kept, the unused one removed', async () => {
+    const data = path.relative(process.cwd(), path.join(dir, 'rel'));
+    expect(path.isAbsolute(data)).toBe(false);
+    process.env.VIGIL_MODEL_MIRROR = sharedPath('models');
+    let out;
+    try {
+      out = await resolveModels({ det: m({ manifest: 'yolo11n-coco-int8-320' }) }, data, {
+        log: silentLogger,
+      });
+    } finally {
+      delete process.env.VIGIL_MODEL_MIRROR;
+    }
+    const old = path.join(data, 'models', `${'0'.repeat(64)}.onnx`);
+    writeFileSync(old, 'old');
+    expect(removeUnusedModels(data, [out.det!.path])).toEqual([path.resolve(old)]);
+    expect(existsSync(out.det!.path)).toBe(true);
+  });
+
+  it('a download cut off halfway fails with the cause and leaves no file, partial or final', async () => {
+    const bytes = readFileSync(model);
+    const server: Server = createServer((req, res) => {
+      res.writeHead(200, { 'content-length': bytes.length });
+      res.write(bytes.subarray(0, bytes.length >> 1), () => res.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const data = path.join(dir, 'half');
+    try {
+      await expect(
+        resolveModels({ det: m({ url: `http://127.0.0.1:${port}/m.onnx`, sha256: sha256Of(model) }) }, data, {
+          log: silentLogger,
+        }),
+      ).rejects.toThrow(/^model "det": download failed after \d+ bytes: other side closed$/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+    expect(readdirSync(path.join(data, 'models')).filter((f) => f !== 'staging')).toEqual([]);
+    expect(readdirSync(path.join(data, 'models', 'staging'))).toEqual([]);
   });
 });
