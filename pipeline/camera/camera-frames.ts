@@ -1,17 +1,5 @@
 import { existsSync } from 'node:fs';
-import {
-  concat,
-  defer,
-  from,
-  map,
-  type Observable,
-  retry,
-  switchMap,
-  tap,
-  throwError,
-  timeout,
-  timer,
-} from 'rxjs';
+import { concat, defer, map, Observable, retry, switchMap, tap, throwError, timeout, timer } from 'rxjs';
 import type { CameraConfig } from '../../config/schema.js';
 import type { Logger } from '../../config/logger.js';
 import { computeLetterbox } from '../../models/letterbox.js';
@@ -73,7 +61,18 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
     if (kind.name === 'file' && !existsSync(input)) {
       return throwError(() => new PermanentSourceError(`source file not found: ${input}`));
     }
-    return from(probeSource(input, kind.inputArgs(camera), camera.connectTimeoutS * 1000));
+    // Unsubscribing (the camera stopped while it connects) kills ffprobe rather than leaving it to its timeout.
+    return new Observable<ProbeInfo>((subscriber) => {
+      const abort = new AbortController();
+      probeSource(input, kind.inputArgs(camera), camera.connectTimeoutS * 1000, abort.signal).then(
+        (probe) => {
+          subscriber.next(probe);
+          subscriber.complete();
+        },
+        (err: unknown) => subscriber.error(err),
+      );
+      return () => abort.abort();
+    });
   }).pipe(
     switchMap((probe) => {
       const frameSpec = typeof spec === 'function' ? spec(probe) : spec;

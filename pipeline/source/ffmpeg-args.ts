@@ -12,13 +12,23 @@ import type { SourceKind } from './source-kinds.js';
 export function frameFilter(camera: CameraConfig, lb: Letterbox, spec: InputSpec): string {
   const pad = spec.padValue.toString(16).padStart(2, '0');
   const steps = [
-    ...(camera.fps ? [`fps=${camera.fps}`] : []),
+    ...(camera.fps ? [rateLimit(camera.fps)] : []),
     `scale=${lb.scaledWidth}:${lb.scaledHeight}:flags=bilinear`,
     `pad=${lb.inputWidth}:${lb.inputHeight}:${lb.padX}:${lb.padY}:color=0x${pad}${pad}${pad}`,
     // No per-plane checksums: they cost about 1 ms of CPU per 768×576 frame and nobody reads them.
     'showinfo=checksum=0',
   ];
   return steps.join(',');
+}
+
+/**
+ * At most `fps` frames a second: the first frame of each 1/fps slot of source time, each frame once. Not
+ * ffmpeg's fps filter, which makes a constant rate: it copies frames to fill a slower source or a gap (a
+ * 10 fps camera with fps 25 handed 2.5 copies of each frame to inference). A frame without a time passes.
+ */
+function rateLimit(fps: number): string {
+  const slot = (t: string) => `floor(${t}*${fps}+1e-6)`;
+  return `select=gte(isnan(t)+isnan(prev_selected_t)+gt(${slot('t')}\\,${slot('prev_selected_t')})\\,1)`;
 }
 
 export interface FfmpegPlan {

@@ -18,15 +18,17 @@ export interface ProbedStream {
 /**
  * The first video stream of `input`, by ffprobe. Run directly rather than through fluent-ffmpeg's ffprobe,
  * which gives no way to stop it: a source that accepts the connection and never answers would keep one
- * ffprobe (and its connection) per retry. This one is killed at `timeoutMs`.
+ * ffprobe (and its connection) per retry. This one is killed at `timeoutMs`, or when `signal` aborts (a camera
+ * stopped while it connects).
  */
 export async function ffprobeVideo(
   input: string,
   args: string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<ProbedStream | undefined> {
   const argv = ['-show_streams', '-show_format', '-of', 'json', ...args, input];
-  const stdout = await run(ffprobeBinary(), 'FFPROBE_PATH', argv, timeoutMs).catch((err: unknown) => {
+  const stdout = await run(ffprobeBinary(), 'FFPROBE_PATH', argv, timeoutMs, signal).catch((err: unknown) => {
     // stderr's last lines name the cause (refused, 404, not found); the caller picks it out.
     throw err instanceof CommandFailed ? new Error(`${err.message}\n${err.stderr}`) : err;
   });
@@ -82,9 +84,14 @@ export function spawnFfmpeg(
   handlers: FfmpegHandlers,
 ): FfmpegProcess {
   let exited = false;
+  let killed = false;
   const command = ffmpeg(input)
     .inputOptions(inputArgs)
     .outputOptions(outputArgs)
+    // fluent-ffmpeg spawns ffmpeg asynchronously and ignores a kill() that comes before: kill it once it runs.
+    .on('start', () => {
+      if (killed) command.kill('SIGKILL');
+    })
     .on('stderr', (line: string) => handlers.onStderr(line))
     .on('error', (err: Error) => {
       if (exited) return;
@@ -100,6 +107,7 @@ export function spawnFfmpeg(
   return {
     stdout,
     kill: () => {
+      killed = true;
       try {
         command.kill('SIGKILL');
       } catch {
@@ -133,13 +141,28 @@ class CommandFailed extends Error {
   }
 }
 
-/** Runs a binary to completion; killed (SIGKILL) at `timeoutMs`, so nothing is left running after a timeout. */
-function run(bin: string, envName: string, args: string[], timeoutMs: number): Promise<string> {
+/**
+ * Runs a binary to completion; killed (SIGKILL) at `timeoutMs` or when `signal` aborts, so nothing is left
+ * running after a timeout or a stop.
+ */
+function run(
+  bin: string,
+  envName: string,
+  args: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       bin,
       args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+      {
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 4 * 1024 * 1024,
+        windowsHide: true,
+        ...(signal ? { signal } : {}),
+      },
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT')

@@ -34,17 +34,19 @@ function causeOf(err: unknown): string {
 
 /**
  * Asks ffprobe for the first video stream's geometry; the error names the cause, with credentials redacted.
- * ffprobe is killed at `timeoutMs` (a source that accepts the connection and never answers).
+ * ffprobe is killed at `timeoutMs` (a source that accepts the connection and never answers), or when `signal`
+ * aborts.
  */
 export async function probeSource(
   input: string,
   inputArgs: string[],
   timeoutMs = 20_000,
+  signal?: AbortSignal,
 ): Promise<ProbeInfo> {
   const probeArgs = inputArgs.filter(
     (a, i, all) => a !== '-re' && a !== '-stream_loop' && all[i - 1] !== '-stream_loop',
   );
-  const video = await ffprobeVideo(input, probeArgs, timeoutMs).catch((err: unknown) => {
+  const video = await ffprobeVideo(input, probeArgs, timeoutMs, signal).catch((err: unknown) => {
     throw new Error(redactUrl(causeOf(err)));
   });
   if (!video?.width || !video.height) throw new Error(`no video stream in ${redactUrl(input)}`);

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
 import { CameraConfig } from '../../../config/schema.js';
 import type { InputSpec } from '../../../models/types.js';
@@ -119,5 +121,61 @@ describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => 
     expect(seen.slice(4).every((s) => s.buffer !== seen[3]!.buffer)).toBe(true);
     // Reused buffers hold the new frame's bytes (the padding row), not stale ones.
     expect(seen.every((s) => s.first.join() === '114,114,114')).toBe(true);
+  });
+});
+
+/** Pids of the running processes whose command line contains `text`. */
+function processesWith(text: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', text]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string) {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+describe('stopping a camera while it connects', () => {
+  it('stopped during the probe of a source that never answers: its ffprobe is gone at once', async () => {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => sockets.add(s)); // accepts, says nothing
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    });
+    const mount = `silent-stop-${process.pid}`;
+    const port = (server.address() as net.AddressInfo).port;
+    const states: CameraState[] = [];
+    const sub = cameraFrames({
+      camera: CameraConfig.parse({
+        id: 'cam',
+        source: `rtsp://127.0.0.1:${port}/${mount}`,
+        model: 'm',
+        connectTimeoutS: 20,
+      }),
+      spec,
+      maxOutstanding: 2,
+      log: silentLogger,
+      onState: (s) => states.push(s),
+    }).subscribe();
+    cleanup.push(() => sub.unsubscribe());
+    await until(() => sockets.size > 0 && processesWith(mount).length > 0, 10_000, 'ffprobe connected');
+    sub.unsubscribe();
+    await until(() => processesWith(mount).length === 0, 2000, 'ffprobe gone').catch(() => {});
+    expect(processesWith(mount)).toEqual([]);
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'stopped']);
+    expect(states.at(-1)?.reason).toBe('agent stopping');
   });
 });

@@ -57,18 +57,22 @@ function failingRun(plan: FfmpegPlan): Promise<string> {
   );
 }
 
+/** The first frame of each 1/fps slot of source time (select, never ffmpeg's duplicating fps filter). */
+const limit = (fps: number) =>
+  `select=gte(isnan(t)+isnan(prev_selected_t)+gt(floor(t*${fps}+1e-6)\\,floor(prev_selected_t*${fps}+1e-6))\\,1)`;
+
 describe('frameFilter', () => {
   it('rate-limits, scales to the letterbox, pads with the family grey where it pads, and logs pts', () => {
     const lb = computeLetterbox(768, 576, v8); // 320×240 at (0, 40)
     expect(frameFilter(camera('/c.mp4', { fps: 5 }), lb, v8)).toBe(
-      'fps=5,scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0',
+      `${limit(5)},scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0`,
     );
     expect(frameFilter(camera('/c.mp4'), lb, v8)).toBe(
       'scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0',
     );
     const tall = computeLetterbox(480, 640, yolox); // 240×320 at (0, 0), padded right
     expect(frameFilter(camera('/c.mp4', { fps: 2.5 }), tall, { ...yolox, padValue: 5 })).toBe(
-      'fps=2.5,scale=240:320:flags=bilinear,pad=320:320:0:0:color=0x050505,showinfo=checksum=0',
+      `${limit(2.5)},scale=240:320:flags=bilinear,pad=320:320:0:0:color=0x050505,showinfo=checksum=0`,
     );
   });
 });
@@ -228,6 +232,21 @@ describe.skipIf(!hasShared)('the planned arguments on a real ffmpeg', () => {
     expect(runPlan(planFor(vtest, { realtime: false }, { ...v8, width: 32, height: 32 }), two).frames).toBe(
       20,
     );
+  });
+
+  it('fps above the source’s rate: each source frame once, never a duplicate', () => {
+    const spec = { ...v8, width: 32, height: 32 };
+    const run = (fps: number) => runPlan(planFor(vtest, { realtime: false, fps }, spec), ['-t', '2']).frames;
+    expect(run(25)).toBe(20);
+    expect(run(10)).toBe(20);
+    expect(run(3)).toBe(6);
+  });
+
+  it('fps on a variable-rate source: no fill-ins for its gaps', () => {
+    const g = { width: 64, height: 48, codec: 'ffv1', fps: 10, duration: 2.9 };
+    const p = planFor(gap, { realtime: false, fps: 5 }, { ...v8, width: 32, height: 32 }, g);
+    // frames 0–4 at 0–0.4 s, 5–9 at 2.5–2.9 s: one a 0.2 s slot, 3 before the hole and 3 after
+    expect(runPlan(p).frames).toBe(6);
   });
 
   it('-fps_mode passthrough: a variable-rate source gives each frame once, no fill-ins for its gaps', () => {

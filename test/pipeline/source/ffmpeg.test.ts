@@ -193,6 +193,30 @@ describe('spawnFfmpeg', () => {
     expect(processesWith(marker)).toEqual([]);
     proc.kill(); // twice: nothing happens
   });
+
+  it('kill() at once, before ffmpeg has even started: it never runs on', async () => {
+    const marker = `size=24x16:rate=${2000 + (process.pid % 1000)}`;
+    const exits: (Error | undefined)[] = [];
+    const proc = spawnFfmpeg(
+      `testsrc=${marker}`,
+      ['-re', '-f', 'lavfi'],
+      ['-pix_fmt', 'rgb24', '-f', 'rawvideo'],
+      {
+        onStderr: () => {},
+        onExit: (err) => exits.push(err),
+      },
+    );
+    proc.stdout.resume();
+    proc.kill(); // a camera stopped the moment its probe answered
+    cleanup.push(() => {
+      for (const pid of processesWith(marker)) process.kill(Number(pid), 'SIGKILL');
+    });
+    for (let i = 0; i < 200 && exits.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(processesWith(marker)).toEqual([]);
+    expect(exits).toHaveLength(1);
+    expect(exits[0]).toBeInstanceOf(Error);
+  });
 });
 
 describe('ffmpeg and ffprobe versions and capabilities', () => {
