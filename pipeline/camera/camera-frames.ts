@@ -35,6 +35,9 @@ export interface CameraFramesOptions {
 /** An error that retrying cannot fix (the file is not there). */
 class PermanentSourceError extends Error {}
 
+/** Frames must flow this long after a restart before the backoff starts over. */
+const stableAfterMs = 10_000;
+
 /**
  * One camera's frames, supervised: probe, run ffmpeg, and restart with exponential backoff and jitter when
  * it exits, errors, or goes silent (no first frame within connectTimeoutS, then none within stallTimeoutS).
@@ -46,6 +49,7 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
   const pull = kind.finite && !camera.realtime;
   const backoff = opts.backoff ?? defaultBackoff;
   let failures = 0;
+  let streamingSince = 0;
   let frameNo = 0;
   let current: CameraState | undefined;
   const setState = (state: CameraState['state'], reason?: string) => {
@@ -109,8 +113,14 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
           );
     }),
     tap(() => {
-      if (current?.state !== 'streaming') setState('streaming');
-      failures = 0;
+      const now = Date.now();
+      if (current?.state !== 'streaming') {
+        setState('streaming');
+        streamingSince = now;
+      }
+      // The backoff starts over only once frames have flowed a while: a source that gives one frame and dies
+      // would otherwise be restarted every second for ever, and never be reported failed.
+      if (now - streamingSince >= stableAfterMs) failures = 0;
     }),
   );
 

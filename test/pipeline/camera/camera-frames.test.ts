@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import net from 'node:net';
+import sharp from 'sharp';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
@@ -177,5 +179,50 @@ describe('stopping a camera while it connects', () => {
     expect(processesWith(mount)).toEqual([]);
     expect(states.map((s) => s.state)).toEqual(['connecting', 'stopped']);
     expect(states.at(-1)?.reason).toBe('agent stopping');
+  });
+});
+
+describe('a live source that gives a frame and dies, again and again', () => {
+  it('is not restarted every second for ever: the backoff grows and it is reported failed', async () => {
+    // An MJPEG-over-HTTP camera whose every connection carries one frame and then closes.
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
+    let connections = 0;
+    const server = createServer((_req, res) => {
+      connections++;
+      res.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace; boundary=frame' });
+      res.end(
+        Buffer.concat([
+          Buffer.from(`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`),
+          jpeg,
+          Buffer.from('\r\n--frame--\r\n'),
+        ]),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    const port = (server.address() as net.AddressInfo).port;
+    const states: CameraState[] = [];
+    const sub = cameraFrames({
+      camera: CameraConfig.parse({
+        id: 'cam',
+        source: `http://127.0.0.1:${port}/flaky.mjpg`,
+        model: 'm',
+        failAfterAttempts: 3,
+      }),
+      spec,
+      maxOutstanding: 2,
+      log: silentLogger,
+      backoff: { baseMs: 100, maxMs: 2000, jitter: 0 },
+      onState: (s) => states.push(s),
+    }).subscribe((f) => f.release());
+    cleanup.push(() => sub.unsubscribe());
+    await until(() => states.some((s) => s.state === 'failed'), 20_000, 'failed').catch(() => {});
+    sub.unsubscribe();
+    // Frames came (it streamed each time), and still the attempts added up to failAfterAttempts.
+    expect(states.filter((s) => s.state === 'streaming').length).toBeGreaterThanOrEqual(3);
+    expect(states.find((s) => s.state === 'failed')?.reason).toBe('the stream ended');
+    expect(connections).toBeGreaterThanOrEqual(3);
   });
 });
