@@ -12,8 +12,8 @@ const isRefusal = (err: Error) => ((err as { code?: unknown }).code as number) >
  * PUBACK, dropped on a refusal, and simply forgotten when the connection goes (it is still in the outbox).
  */
 export class InflightRows {
-  /** Rowid -> time the publish was sent. */
-  private readonly sent = new Map<number, number>();
+  /** Rowid -> the row and when its publish was sent, in the order they were sent. */
+  private readonly sent = new Map<number, { row: OutboxRow; at: number }>();
   readonly stats = { published: 0, acked: 0, rejected: 0, expired: 0, last: 0, avg: 0 };
 
   constructor(
@@ -58,18 +58,29 @@ export class InflightRows {
       );
       return;
     }
-    this.sent.set(row.rowid, now);
+    this.sent.set(row.rowid, { row, at: now });
     this.stats.published++;
     const options = { qos: 1 as const, retain: row.retain, properties };
     client.publish(row.topic, row.payload, options, (err) => {
       if (!current()) return; // that connection is gone: the row is re-sent on the next one
       if (err && !isRefusal(err)) return; // e.g. closing: stays in flight until the connection drops
-      const sentAt = this.sent.get(row.rowid) ?? Date.now();
+      const sentAt = this.sent.get(row.rowid)?.at ?? Date.now();
       this.sent.delete(row.rowid);
       if (err) this.refused(row, err);
       else this.acked(row, Date.now() - sentAt);
       this.onSettled();
     });
+  }
+
+  /**
+   * The broker refused the oldest row in flight in a way mqtt.js could not report against it (see
+   * MqttLink.onInvalidPuback): PUBACKs come in publish order, so it is the first one sent still unacknowledged.
+   */
+  refuseOldest(err: Error): void {
+    const oldest = this.sent.values().next().value;
+    if (!oldest) return this.noteError(err);
+    this.sent.delete(oldest.row.rowid);
+    this.refused(oldest.row, err);
   }
 
   private acked(row: OutboxRow, latencyMs: number): void {

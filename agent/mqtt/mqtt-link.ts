@@ -19,6 +19,9 @@ const stableAfterMs = 10_000;
 /** CONNACK from a 3.1.1 broker to an MQTT 5 CONNECT: 1 (unacceptable protocol level) or 0x84 (unsupported). */
 const isProtocolRefusal = (err: Error) => [1, 0x84].includes((err as { code?: unknown }).code as number);
 
+/** mqtt-packet's error for a PUBACK whose reason code MQTT 5 does not allow (see onInvalidPuback). */
+const invalidPuback = 'Invalid puback reason code';
+
 /**
  * The MQTT side of store-and-forward: drains the outbox with up to `inflightWindow` QoS 1 publishes
  * in flight and deletes a row only on its PUBACK. The outbox is the only queue: nothing is handed to
@@ -178,7 +181,7 @@ export class MqttLink {
     }
     this.client = client;
     client.on('connect', (connack) => gen === this.generation && this.onConnect(client, connack));
-    client.on('error', (err) => gen === this.generation && this.onError(err));
+    client.on('error', (err) => gen === this.generation && this.onError(client, err));
     client.on('disconnect', (packet) => {
       const code = packet.reasonCode ?? 0;
       if (gen === this.generation) this.noteError(new Error(`broker disconnected us (reason code ${code})`));
@@ -187,7 +190,8 @@ export class MqttLink {
     client.on('close', () => gen === this.generation && this.onClose(gen));
   }
 
-  private onError(err: Error): void {
+  private onError(client: MqttClient, err: Error): void {
+    if (client.connected && err.message === invalidPuback) return this.onInvalidPuback(client);
     if (this.protocol === 5 && this.connectedAt === 0 && isProtocolRefusal(err)) {
       // A 3.1.1 broker: the next attempt (and every later one) speaks 3.1.1, without MQTT 5 properties.
       this.protocol = 4;
@@ -195,6 +199,27 @@ export class MqttLink {
       return;
     }
     this.noteError(err);
+  }
+
+  /**
+   * mosquitto answers a PUBLISH over its message_size_limit with PUBACK 0x95, a reason code MQTT 5 does not
+   * allow there: mqtt.js fails to parse it, keeps the connection and loses the acks read with it, so rows
+   * would stay in flight for good and block their stream. PUBACKs come in publish order: once the acks parsed
+   * before it are handled (mqtt.js does so on the next ticks), the refused row is the oldest in flight. It is
+   * dropped, and the connection, whose acks can no longer be trusted, is closed: the rest is re-sent.
+   */
+  private onInvalidPuback(client: MqttClient): void {
+    const gen = this.generation;
+    setImmediate(() => {
+      if (gen !== this.generation) return;
+      const err = new Error(
+        'the broker refused a message with a PUBACK reason code MQTT 5 does not define (mosquitto: over its message_size_limit)',
+      );
+      // The status publish goes first on a connection: while it is unacknowledged, it is the oldest.
+      if (this.statusInflight) this.noteError(err);
+      else this.inflight.refuseOldest(err);
+      client.stream?.destroy();
+    });
   }
 
   private onConnect(client: MqttClient, connack: IConnackPacket): void {
