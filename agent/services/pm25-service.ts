@@ -42,6 +42,7 @@ export class Pm25Service implements AgentService {
     const estimator = await Pm25Estimator.create(cfg, {
       statePath: path.join(agent.config.dataDir, `pm25-${camera.id}.json`),
       providers: agent.config.models[camera.model]?.providers ?? ['cpu'],
+      log,
     });
     this.estimators.push(estimator);
     const topic = `${agent.topics.camera(camera.id).state.replace(/\/state$/, '')}/pm25`;

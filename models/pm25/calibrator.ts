@@ -111,6 +111,11 @@ export class Calibrator {
     };
   }
 
+  /** Whether a reading at `ts` is already paired (in the window). */
+  hasPairAt(ts: number): boolean {
+    return this.snap.pairs.some((p) => p.ts === ts);
+  }
+
   /** Adds a paired reading: score it against the current model, slide the window, refit when due. */
   add(pair: CalibrationPair): void {
     const s = this.snap;

@@ -1,4 +1,5 @@
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
+import type { Logger } from '../../config/logger.js';
 import type { ProviderName } from '../../config/schema.js';
 import { Calibrator, type CalibrationStatus } from './calibrator.js';
 import { FeatureExtractor } from './feature-extractor.js';
@@ -9,7 +10,14 @@ import { priorInterval } from './physical-prior.js';
 import type { RawFeatures, RgbFrame } from './raw-features.js';
 import { regressorValues } from './regressors.js';
 import { ReferenceView, type Shift } from './registration.js';
-import { loadState, saveState, type EstimatorState } from './state-store.js';
+import {
+  loadState,
+  Pm25StateError,
+  removeStaleTemps,
+  saveState,
+  setAside,
+  type EstimatorState,
+} from './state-store.js';
 
 /** The features an estimate stood on, as published. */
 export interface FeatureSummary {
@@ -48,6 +56,8 @@ export interface EstimatorOptions {
   /** JSON file the calibration and baselines persist to (`<dataDir>/pm25-<camera>.json`); none: in memory. */
   statePath?: string;
   providers?: ProviderName[];
+  /** Where an unusable state file or a failed state write is reported (neither stops the estimator). */
+  log?: Logger;
 }
 
 /** Frames kept for pairing with readings that arrive late (a sensor's hourly mean lands after the hour). */
@@ -61,6 +71,8 @@ export class Pm25Estimator {
   private recent: { ts: number; x: number[] }[] = [];
   private humidity: { ts: number; value: number } | undefined;
   private referenceView: ReferenceView | undefined;
+  /** The last state write's failure, reported once until a write succeeds again. */
+  private saveFailure: string | undefined;
 
   private constructor(
     private readonly cfg: Pm25CameraConfig,
@@ -68,11 +80,12 @@ export class Pm25Estimator {
     private readonly calibrator: Calibrator,
     private state: EstimatorState,
     private readonly statePath: string | undefined,
+    private readonly log: Logger | undefined,
   ) {}
 
   static async create(cfg: Pm25CameraConfig, opts: EstimatorOptions = {}): Promise<Pm25Estimator> {
     const extractor = await FeatureExtractor.create(cfg, opts.providers);
-    const saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    const saved = opts.statePath ? loadOrStartOver(opts.statePath, opts.log) : undefined;
     const state: EstimatorState = saved ?? {
       version: 1,
       calibrator: new Calibrator(cfg.calibration, cfg.prior).snapshot(),
@@ -80,7 +93,7 @@ export class Pm25Estimator {
       reference: null,
     };
     const calibrator = new Calibrator(cfg.calibration, cfg.prior, state.calibrator);
-    return new Pm25Estimator(cfg, extractor, calibrator, state, opts.statePath);
+    return new Pm25Estimator(cfg, extractor, calibrator, state, opts.statePath, opts.log);
   }
 
   status(): CalibrationStatus {
@@ -138,16 +151,29 @@ export class Pm25Estimator {
     let best: { ts: number; x: number[] } | undefined;
     for (const r of this.recent) if (!best || Math.abs(r.ts - t) < Math.abs(best.ts - t)) best = r;
     if (!best || Math.abs(best.ts - t) > this.cfg.calibration.pairWithinMinutes * 60_000) return false;
+    // A reading delivered twice (MQTT QoS 1) would pair again, with the next-nearest frame.
+    if (this.calibrator.hasPairAt(t)) return false;
     this.calibrator.add({ ts: t, x: best.x, y: Math.log(reading.pm25) });
     this.recent = this.recent.filter((r) => r !== best);
     this.save();
     return true;
   }
 
+  /** Writes the state; a failed write (full disk, read-only directory) is reported, never thrown. */
   save(): void {
     if (!this.statePath) return;
     this.state.calibrator = this.calibrator.snapshot();
-    saveState(this.statePath, this.state);
+    try {
+      saveState(this.statePath, this.state);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (reason !== this.saveFailure)
+        this.log?.warn('PM2.5 state not saved, kept in memory', { file: this.statePath, reason });
+      this.saveFailure = reason;
+      return;
+    }
+    if (this.saveFailure !== undefined) this.log?.info('PM2.5 state saved again', { file: this.statePath });
+    this.saveFailure = undefined;
   }
 
   async close(): Promise<void> {
@@ -175,6 +201,23 @@ export class Pm25Estimator {
     }
     this.referenceView ??= new ReferenceView(Float32Array.from(ref.thumb), ref.width, ref.height);
     return this.referenceView.shiftOf(raw.thumb);
+  }
+}
+
+/** The saved state, or none (calibration starts over) when the file cannot be used: reported, never thrown. */
+function loadOrStartOver(file: string, log: Logger | undefined): EstimatorState | undefined {
+  removeStaleTemps(file);
+  try {
+    return loadState(file);
+  } catch (err) {
+    const corrupt = err instanceof Pm25StateError && err.corrupt;
+    const keptAs = corrupt ? setAside(file) : undefined;
+    log?.warn('PM2.5 state unreadable, calibration starts over', {
+      file,
+      reason: err instanceof Error ? err.message : String(err),
+      ...(keptAs ? { keptAs } : {}),
+    });
+    return undefined;
   }
 }
 
