@@ -73,7 +73,9 @@ export class DetectEndpoint {
       } catch (err) {
         if (err instanceof BodyTooLarge)
           return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);
-        throw err;
+        // The client went away mid-upload: no one to answer, and no error of the agent's to report.
+        res.destroy();
+        return;
       }
       if (body.length === 0) return sendError(res, 400, 'empty body: send an image (JPEG, PNG, WebP, …)');
       let meta: sharp.Metadata;

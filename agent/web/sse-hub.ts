@@ -18,13 +18,19 @@ export class SseHub {
 
   /** Takes over the response and sends it `first` at once; false when full (the caller answers 503). */
   add(res: ServerResponse, first: { event: string; data: string }[] = []): boolean {
-    if (this.clients.size >= this.maxClients) return false;
-    res.writeHead(200, {
+    const headers = {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
-    });
+    };
+    // HEAD: the headers alone, now. Writes to a HEAD answer send nothing, not even its headers, so a
+    // registered one would never answer and would hold a client slot and its connection for good.
+    if (res.req.method === 'HEAD') {
+      res.writeHead(200, headers).end();
+      return true;
+    }
+    if (this.clients.size >= this.maxClients) return false;
+    res.writeHead(200, { ...headers, Connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     for (const f of first) res.write(frame(f.event, f.data));
     this.clients.add(res);

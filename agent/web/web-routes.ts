@@ -3,7 +3,7 @@ import type { AgentMetrics } from './agent-metrics.js';
 import type { HttpAuth } from './auth.js';
 import type { DetectEndpoint } from './detect-endpoint.js';
 import type { Route } from './http-server.js';
-import { readBody, send, sendError, sendJson } from './http-util.js';
+import { BodyTooLarge, readBody, send, sendError, sendJson } from './http-util.js';
 import type { SnapshotRenderer } from './snapshot-renderer.js';
 import type { SnapshotFeed } from './snapshot-feed.js';
 import type { SseHub } from './sse-hub.js';
@@ -157,9 +157,19 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       name: '/api/login',
       open: true,
       handle: async ({ req, res }) => {
+        let text: string;
+        try {
+          text = (await readBody(req, 4096)).toString('utf8');
+        } catch (err) {
+          if (!(err instanceof BodyTooLarge)) return void res.destroy(); // the client went away
+          // Answered before the rest of the body: close rather than leave the connection paused mid-body.
+          sendError(res, 413, `${err.message}; a login is a small JSON object`, { Connection: 'close' });
+          res.once('finish', () => req.destroy());
+          return;
+        }
         let body: unknown;
         try {
-          body = JSON.parse((await readBody(req, 4096)).toString('utf8'));
+          body = JSON.parse(text);
         } catch {
           return sendError(res, 400, 'send JSON: {"token": "…"} or {"user": "…", "password": "…"}');
         }

@@ -286,7 +286,7 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
       method: 'POST',
       body: Buffer.from(JSON.stringify({ token: 'x'.repeat(5000) })),
     });
-    expect(big.status).toBe(400);
+    expect(big.status).toBe(413);
 
     const login = await call(base, '/api/login', {
       method: 'POST',
