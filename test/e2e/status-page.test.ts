@@ -224,10 +224,25 @@ describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium agains
     expect(await tile.locator('svg.zones').getAttribute('viewBox')).toBe('0 0 320 240');
     expect(await polygon.getAttribute('points')).toBe('160,0 320,0 320,240 160,240');
     // As laid out on screen: the right half of the picture the browser shows (stroke within 4 px).
-    const [img, zone] = await Promise.all([tile.locator('img').boundingBox(), polygon.boundingBox()]);
-    expect(Math.abs(zone!.x - (img!.x + img!.width / 2))).toBeLessThan(4);
-    expect(Math.abs(zone!.x + zone!.width - (img!.x + img!.width))).toBeLessThan(4);
-    expect(Math.abs(zone!.height - img!.height)).toBeLessThan(4);
+    // Both measured in one synchronous step in the page: every status update redraws the overlay, so two
+    // separate boundingBox() calls could land on either side of a redraw (a detached polygon measures null).
+    const boxes = async () =>
+      tile.evaluate((t) => {
+        const img = t.querySelector('img:not([hidden])');
+        const poly = t.querySelector('svg.zones:not([hidden]) g[data-zone="right"] polygon');
+        if (!img || !poly) return null;
+        const [a, b] = [img.getBoundingClientRect(), poly.getBoundingClientRect()];
+        return {
+          img: { x: a.x, width: a.width, height: a.height },
+          zone: { x: b.x, width: b.width, height: b.height },
+        };
+      });
+    let measured: Awaited<ReturnType<typeof boxes>> = null;
+    await expect.poll(async () => (measured = await boxes()), { timeout: 10_000 }).not.toBeNull();
+    const { img, zone } = measured!;
+    expect(Math.abs(zone.x - (img.x + img.width / 2))).toBeLessThan(4);
+    expect(Math.abs(zone.x + zone.width - (img.x + img.width))).toBeLessThan(4);
+    expect(Math.abs(zone.height - img.height)).toBeLessThan(4);
     await expect
       .poll(() => tile.locator('g[data-zone="right"] text').textContent())
       .toMatch(/Right half · \d+ inside/);
