@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logLines } from '../../support/log-lines.js';
-import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import type { AgentService, ServiceFailed } from '../../../agent/runtime/services.js';
 import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
+import { idleAgentConfig } from '../../support/idle-agent.js';
 
 // The supervisor has no clock of its own: its 5 s retry timer is driven by vitest's fake setTimeout.
 const retryMs = 5000;
@@ -11,16 +11,7 @@ const retryMs = 5000;
 const { log, lines } = logLines();
 
 // Never started: the supervisor only hands it to each service's start().
-const agent = new Agent(
-  VigilConfig.parse({
-    site: 's',
-    device: 'd',
-    http: { enabled: false },
-    models: { m: { path: '/nonexistent.onnx' } },
-    cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-  }),
-  { log, version: '0.0.0', services: [] },
-);
+const agent = new Agent(idleAgentConfig('./data'), { log, version: '0.0.0', services: [] });
 
 /** A service that records its calls; `failures` starts fail first (async rejections, or sync throws). */
 class TestService implements AgentService {

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { logLines } from '../../support/log-lines.js';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { config as rxConfig } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VigilConfig } from '../../../config/schema.js';
-import { Agent } from '../../../agent/runtime/agent.js';
 import type { AgentService } from '../../../agent/runtime/services.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
+import { startIdleAgent } from '../../support/idle-agent.js';
+import { logLines } from '../../support/log-lines.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -43,21 +39,11 @@ describe('an exception thrown in a subscriber callback', () => {
       start: (a) => void a.detections$.subscribe(() => seenByOther++),
       stop: () => {},
     };
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-unhandled-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const agent = new Agent(
-      VigilConfig.parse({
-        site: 's',
-        device: 'd',
-        dataDir: dir,
-        http: { enabled: false },
-        models: { m: { path: '/nonexistent.onnx' } },
-        cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-      }),
-      { log, version: '0.0.0', services: [buggy, other] },
-    );
-    await agent.start();
-    cleanup.push(() => agent.stop(1000));
+    const { agent } = await startIdleAgent({
+      log,
+      services: [buggy, other],
+      defer: (fn) => cleanup.push(fn),
+    });
 
     const event = { camera: 'cam1' } as unknown as DetectionEvent;
     agent.detections$.next(event);

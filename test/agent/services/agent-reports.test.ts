@@ -4,7 +4,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
-import { VigilConfig, type VigilConfigInput } from '../../../config/schema.js';
+import type { VigilConfig, VigilConfigInput } from '../../../config/schema.js';
 import { AgentEventPayload, DropsPayload, HealthPayload } from '../../../agent/mqtt/report-payloads.js';
 import { ResponsePayload } from '../../../agent/mqtt/request-payloads.js';
 import { Agent } from '../../../agent/runtime/agent.js';
@@ -12,6 +12,7 @@ import type { AgentService } from '../../../agent/runtime/services.js';
 import { HealthService } from '../../../agent/services/health-service.js';
 import { RequestService } from '../../../agent/services/request-service.js';
 import { HomeAssistantService } from '../../../agent/services/ha-discovery-service.js';
+import { idleAgentConfig } from '../../support/idle-agent.js';
 import { collect, startMosquitto, type Mosquitto, type Received } from '../../support/mosquitto.js';
 
 // A real Agent with a real outbox and link, no camera running (disabled: no model is loaded).
@@ -25,16 +26,7 @@ const log = createLogger({ level: 'info', write: (l) => lines.push(l) });
 const json = (m: Received) => JSON.parse(m.payload.toString()) as unknown;
 
 function config(dataDir: string, mqttUrl: string, extra: Partial<VigilConfigInput> = {}): VigilConfig {
-  return VigilConfig.parse({
-    site: 's',
-    device: 'd',
-    dataDir,
-    http: { enabled: false },
-    mqtt: { url: mqttUrl, healthIntervalS: 0.3 },
-    models: { m: { path: '/nonexistent.onnx' } },
-    cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-    ...extra,
-  });
+  return idleAgentConfig(dataDir, { mqtt: { url: mqttUrl, healthIntervalS: 0.3 }, ...extra });
 }
 
 async function startAgent(

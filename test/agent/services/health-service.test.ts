@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { logLines } from '../../support/log-lines.js';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Observable } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VigilConfig } from '../../../config/schema.js';
-import { Agent } from '../../../agent/runtime/agent.js';
 import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
 import { HealthService } from '../../../agent/services/health-service.js';
 import { HealthSampler } from '../../../agent/web/health-sampler.js';
+import { startIdleAgent } from '../../support/idle-agent.js';
+import { logLines } from '../../support/log-lines.js';
 
 const cleanup: (() => unknown)[] = [];
+const defer = (fn: () => unknown) => cleanup.push(fn);
+const linkNowhere = { url: 'mqtt://127.0.0.1:9', healthIntervalS: 0.03 };
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
   vi.restoreAllMocks();
@@ -22,8 +20,6 @@ describe('HealthService after start', () => {
     const record = (reason: unknown) => rejections.push(reason);
     process.on('unhandledRejection', record);
     cleanup.push(() => process.off('unhandledRejection', record));
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-health-svc-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const { log, lines } = logLines();
     // The first sample (at start) is taken; every later one fails.
     const refresh = HealthSampler.prototype.refresh;
@@ -31,21 +27,8 @@ describe('HealthService after start', () => {
     vi.spyOn(HealthSampler.prototype, 'refresh').mockImplementation(function (this: HealthSampler) {
       return calls++ === 0 ? refresh.call(this) : Promise.reject(new Error('/proc unreadable'));
     });
-    const agent = new Agent(
-      VigilConfig.parse({
-        site: 's',
-        device: 'd',
-        dataDir: dir,
-        http: { enabled: false },
-        // Nothing listens on port 9: the link keeps retrying, health goes to the outbox all the same.
-        mqtt: { url: 'mqtt://127.0.0.1:9', healthIntervalS: 0.03 },
-        models: { m: { path: '/nonexistent.onnx' } },
-        cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-      }),
-      { log, version: '0.0.0', services: [new HealthService()] },
-    );
-    await agent.start();
-    cleanup.push(() => agent.stop(1000));
+    // Nothing listens on port 9: the link keeps retrying, health goes to the outbox all the same.
+    await startIdleAgent({ log, services: [new HealthService()], defer, extra: { mqtt: linkNowhere } });
     const failed = () => lines.filter((l) => l.msg === 'health report failed');
     for (let i = 0; i < 200 && failed().length < 3; i++) await new Promise((r) => setTimeout(r, 10));
     expect(failed().slice(0, 3)).toEqual([
@@ -59,27 +42,10 @@ describe('HealthService after start', () => {
 
 describe('HealthService started again', () => {
   /** A started agent with a link (to a port nothing listens on) and no services of its own. */
-  async function startedAgent(dir: string, log: ReturnType<typeof logLines>['log']) {
-    const agent = new Agent(
-      VigilConfig.parse({
-        site: 's',
-        device: 'd',
-        dataDir: dir,
-        http: { enabled: false },
-        mqtt: { url: 'mqtt://127.0.0.1:9', healthIntervalS: 0.03 },
-        models: { m: { path: '/nonexistent.onnx' } },
-        cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-      }),
-      { log, version: '0.0.0', services: [] },
-    );
-    await agent.start();
-    cleanup.push(() => agent.stop(1000));
-    return agent;
-  }
+  const startedAgent = async (log: ReturnType<typeof logLines>['log']) =>
+    (await startIdleAgent({ log, services: [], defer, extra: { mqtt: linkNowhere } })).agent;
 
   it('after a start that failed half-way: the retry holds one link subscription and publishes health', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-health-svc-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const { log, lines } = logLines();
     // The first sample fails: that start has already subscribed to the link's state.
     const refresh = HealthSampler.prototype.refresh;
@@ -87,7 +53,7 @@ describe('HealthService started again', () => {
     vi.spyOn(HealthSampler.prototype, 'refresh').mockImplementation(function (this: HealthSampler) {
       return calls++ === 0 ? Promise.reject(new Error('/proc unreadable')) : refresh.call(this);
     });
-    const agent = await startedAgent(dir, log);
+    const agent = await startedAgent(log);
     // The real link's state, with its subscribers counted.
     let watching = 0;
     const state$ = agent.link!.state$;
@@ -116,11 +82,9 @@ describe('HealthService started again', () => {
   });
 
   it('after stop(): a new start publishes health and ticks again; the old run publishes nothing more', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-health-svc-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const { log } = logLines();
     const service = new HealthService();
-    const agent = await startedAgent(dir, log);
+    const agent = await startedAgent(log);
     const enqueue = vi.spyOn(agent.outbox, 'enqueue');
     const healthRows = () => enqueue.mock.calls.filter(([m]) => m.topic === agent.topics.health).length;
     await service.start(agent);

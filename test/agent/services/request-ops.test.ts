@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
-import { VigilConfig, type VigilConfigInput } from '../../../config/schema.js';
+import type { VigilConfigInput } from '../../../config/schema.js';
 import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
-import { Agent } from '../../../agent/runtime/agent.js';
+import type { Agent } from '../../../agent/runtime/agent.js';
 import { requestOps } from '../../../agent/services/request-ops.js';
+import { startIdleAgent } from '../../support/idle-agent.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 
 // A real Agent (real outbox, real link where a broker is needed), no camera running, no services.
@@ -18,20 +16,13 @@ afterEach(async () => {
 });
 
 async function startAgent(extra: Partial<VigilConfigInput> = {}): Promise<Agent> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-request-ops-'));
-  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const config = VigilConfig.parse({
-    site: 'yard',
-    device: 'box-7',
-    dataDir,
-    http: { enabled: false },
-    models: { m: { path: '/nonexistent.onnx' } },
-    cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-    ...extra,
+  const { agent } = await startIdleAgent({
+    log: silentLogger,
+    version: '9.8.7',
+    services: [],
+    defer: (fn) => cleanup.push(fn),
+    extra: { site: 'yard', device: 'box-7', ...extra },
   });
-  const agent = new Agent(config, { log: silentLogger, version: '9.8.7', services: [] });
-  await agent.start();
-  cleanup.push(() => agent.stop(1000));
   return agent;
 }
 

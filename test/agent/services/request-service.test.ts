@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VigilConfig } from '../../../config/schema.js';
-import { Agent } from '../../../agent/runtime/agent.js';
 import { RequestService } from '../../../agent/services/request-service.js';
+import { startIdleAgent } from '../../support/idle-agent.js';
 import { logLines } from '../../support/log-lines.js';
 import { collect, startMosquitto } from '../../support/mosquitto.js';
 
@@ -22,23 +18,13 @@ describe('RequestService started again', () => {
     async () => {
       const broker = await startMosquitto();
       cleanup.push(() => broker.stop());
-      const dir = mkdtempSync(path.join(tmpdir(), 'vigil-requests-'));
-      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
       const { log } = logLines();
-      const agent = new Agent(
-        VigilConfig.parse({
-          site: 's',
-          device: 'd',
-          dataDir: dir,
-          http: { enabled: false },
-          mqtt: { url: broker.url },
-          models: { m: { path: '/nonexistent.onnx' } },
-          cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-        }),
-        { log, version: '0.0.0', services: [] },
-      );
-      await agent.start();
-      cleanup.push(() => agent.stop(1000));
+      const { agent } = await startIdleAgent({
+        log,
+        services: [],
+        defer: (fn) => cleanup.push(fn),
+        extra: { mqtt: { url: broker.url } },
+      });
       const answers = await collect(broker.url, 'vigil/s/d/response/#');
       cleanup.push(() => answers.close());
       const sender = await mqtt.connectAsync(broker.url);

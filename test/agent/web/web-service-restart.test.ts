@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import type { AgentService } from '../../../agent/runtime/services.js';
 import { WebService } from '../../../agent/web/web-service.js';
 import { call } from '../../support/http-call.js';
+import { idleAgentConfig } from '../../support/idle-agent.js';
 
 // The real Agent, its real supervisor (with a 50 ms restart delay) and a real WebService on a free port.
 const { log, lines } = logLines();
@@ -39,14 +39,7 @@ async function until(ok: () => boolean, what: string): Promise<void> {
 /** A started agent (no camera, no broker) with a real web service on a free port beside another. */
 async function realAgent(port = 0) {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-supervise-'));
-  const cfg = VigilConfig.parse({
-    site: 's',
-    device: 'd',
-    dataDir: dir,
-    http: { host: '127.0.0.1', port },
-    models: { m: { path: '/nonexistent.onnx' } },
-    cameras: [{ id: 'cam1', source: '/nonexistent.mp4', model: 'm', enabled: false }],
-  });
+  const cfg = idleAgentConfig(dir, { http: { host: '127.0.0.1', port } });
   const web = new WebService(cfg.http, { log, tickMs: 50 });
   const other = new OtherService();
   const real = new Agent(cfg, { log, version: '0.0.0', services: [web, other], serviceRestartMs: 50 });
