@@ -144,6 +144,8 @@ export const MqttConfig = z.strictObject({
   reconnectMaxS: z.number().positive().max(3600).default(30),
   /** QoS 1 messages awaiting PUBACK at once. */
   inflightWindow: z.number().int().positive().max(1000).default(32),
+  /** The broker's packet size limit, for brokers that do not announce one (MQTT 3.1.1); the smaller wins. */
+  maxPacketBytes: z.number().int().min(1024).max(268_435_460).optional(),
   /** Period of the retained `health` message. */
   healthIntervalS: z.number().positive().default(30),
   /** Home Assistant MQTT discovery (sensors for counts, PM2.5 and availability). */
@@ -199,6 +201,8 @@ export const HttpConfig = z.strictObject({
   enabled: z.boolean().default(true),
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
+  /** An upload to /api/detect must arrive whole within this, or it gets 408 (Node ends any request at 60 s). */
+  uploadTimeoutS: z.number().positive().max(60).default(10),
   /** Absent: the page and API are open to the local network (health probes always are). */
   auth: HttpAuthConfig.optional(),
 });

@@ -21,7 +21,7 @@ export class InflightRows {
     private readonly log: Logger,
     private readonly noteError: (err: Error) => void,
     /** A row was acknowledged or refused. */
-    private readonly onSettled: () => void,
+    private readonly onSettled: (outcome: 'acked' | 'refused') => void,
   ) {}
 
   get size(): number {
@@ -32,12 +32,26 @@ export class InflightRows {
     return new Set(this.sent.keys());
   }
 
+  /** The rows in flight, in the order they were sent. */
+  rows(): OutboxRow[] {
+    return [...this.sent.values()].map((s) => s.row);
+  }
+
   clear(): void {
     this.sent.clear();
   }
 
-  /** `current` says whether the connection it was sent on is still the link's. */
-  publish(client: MqttClient, row: OutboxRow, maxPacketBytes: number, current: () => boolean): void {
+  /**
+   * `current` says whether the connection it was sent on is still the link's; `limitName` names where
+   * `maxPacketBytes` comes from, for the error.
+   */
+  publish(
+    client: MqttClient,
+    row: OutboxRow,
+    maxPacketBytes: number,
+    current: () => boolean,
+    limitName = "the broker's maximum packet size",
+  ): void {
     const now = Date.now();
     if (row.expiresAt !== null && row.expiresAt <= now) {
       this.stats.expired++;
@@ -52,10 +66,7 @@ export class InflightRows {
       client.options.protocolVersion ?? 4,
     );
     if (size > maxPacketBytes) {
-      this.refused(
-        row,
-        new Error(`a ${size}-byte packet exceeds the broker's maximum packet size (${maxPacketBytes} bytes)`),
-      );
+      this.refused(row, new Error(`a ${size}-byte packet exceeds ${limitName} (${maxPacketBytes} bytes)`));
       return;
     }
     this.sent.set(row.rowid, { row, at: now });
@@ -68,7 +79,7 @@ export class InflightRows {
       this.sent.delete(row.rowid);
       if (err) this.refused(row, err);
       else this.acked(row, Date.now() - sentAt);
-      this.onSettled();
+      this.onSettled(err ? 'refused' : 'acked');
     });
   }
 
@@ -81,6 +92,12 @@ export class InflightRows {
     if (!oldest) return this.noteError(err);
     this.sent.delete(oldest.row.rowid);
     this.refused(oldest.row, err);
+  }
+
+  /** A row no longer in flight that the broker will never take (MqttLink's SilentRefusals found it). */
+  refuse(row: OutboxRow, err: Error): void {
+    this.sent.delete(row.rowid);
+    this.refused(row, err);
   }
 
   private acked(row: OutboxRow, latencyMs: number): void {

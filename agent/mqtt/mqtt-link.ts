@@ -3,11 +3,13 @@ import mqtt from 'mqtt';
 import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { backoffDelay } from './backoff.js';
+import type { OutboxRow } from '../outbox/outbox.js';
 import { clientOptions, jsonProperties as json, type ProtocolLevel } from './client-options.js';
 import { DrainPlan } from './drain-plan.js';
 import { InflightRows } from './inflight-rows.js';
 import type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
 import type { StatusPayload } from './payloads.js';
+import { closedOnMessage, searchMessage, SilentRefusals } from './silent-refusals.js';
 import { inboundMessage, Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
 
 export type { InboundMessage, MessageHandler } from './subscriptions.js';
@@ -21,6 +23,9 @@ const isProtocolRefusal = (err: Error) => [1, 0x84].includes((err as { code?: un
 
 /** mqtt-packet's error for a PUBACK whose reason code MQTT 5 does not allow (see onInvalidPuback). */
 const invalidPuback = 'Invalid puback reason code';
+
+/** mqtt.js's error when the broker stopped answering: the network or a hung broker, not a refusal. */
+const keepaliveTimeout = 'Keepalive timeout';
 
 /**
  * The MQTT side of store-and-forward: drains the outbox with up to `inflightWindow` QoS 1 publishes
@@ -43,6 +48,11 @@ export class MqttLink {
   private statusInflight = false;
   private window = 1;
   private maxPacketBytes = Infinity;
+  private limitName: string | undefined;
+  private readonly refusals: SilentRefusals;
+  /** Rows acknowledged or refused before this connection, and whether mqtt.js gave up on it (keepalive). */
+  private settledBefore = 0;
+  private timedOut = false;
   private attempts = 0;
   private connectedAt = 0;
   private pumping = false;
@@ -64,11 +74,14 @@ export class MqttLink {
       opts.outbox,
       opts.log,
       (err) => this.noteError(err),
-      () => {
+      (outcome) => {
         if (this.inflight.size === 0) this.onDrained?.();
+        if (outcome === 'acked' && this.refusals.acked())
+          this.opts.log.info('acks flow again: back to the full window', { window: this.window });
         this.notify();
       },
     );
+    this.refusals = new SilentRefusals(opts.cfg.inflightWindow);
     this.plan = new DrainPlan(opts.outbox, opts.drainRatePerS ?? opts.outbox.config.drainRatePerS);
   }
 
@@ -169,6 +182,7 @@ export class MqttLink {
     if (this.stopping) return;
     const gen = ++this.generation;
     const { cfg, statusTopic } = this.opts;
+    this.timedOut = false;
     this.setState('connecting');
     let client: MqttClient;
     try {
@@ -191,6 +205,7 @@ export class MqttLink {
   }
 
   private onError(client: MqttClient, err: Error): void {
+    if (err.message === keepaliveTimeout) this.timedOut = true;
     if (client.connected && err.message === invalidPuback) return this.onInvalidPuback(client);
     if (this.protocol === 5 && this.connectedAt === 0 && isProtocolRefusal(err)) {
       // A 3.1.1 broker: the next attempt (and every later one) speaks 3.1.1, without MQTT 5 properties.
@@ -228,7 +243,11 @@ export class MqttLink {
     const props = connack.properties ?? {};
     // Never more in flight than the broker's Receive Maximum (the status publish included).
     this.window = Math.max(1, Math.min(this.opts.cfg.inflightWindow, (props.receiveMaximum ?? 65535) - 1));
-    this.maxPacketBytes = props.maximumPacketSize ?? Infinity;
+    // The smaller of the announced and configured limits; with neither, SilentRefusals watches the closes.
+    const configured = this.opts.cfg.maxPacketBytes ?? Infinity;
+    this.maxPacketBytes = Math.min(props.maximumPacketSize ?? Infinity, configured);
+    this.limitName = configured < (props.maximumPacketSize ?? Infinity) ? 'mqtt.maxPacketBytes' : undefined;
+    this.settledBefore = this.settledRows();
     this.plan.reset();
     const protocol = this.counters().protocol;
     const { url } = this.opts.cfg;
@@ -267,6 +286,7 @@ export class MqttLink {
 
   private onClose(gen: number): void {
     this.generation++; // the rows in flight are re-sent on the next connection
+    const unacked = this.inflight.rows();
     this.inflight.clear();
     this.statusInflight = false;
     clearTimeout(this.rateTimer);
@@ -274,6 +294,7 @@ export class MqttLink {
     // The closed client is left to the garbage collector; its listeners ignore an old generation.
     this.client = undefined;
     if (this.stopping) return;
+    this.watchRefusals(unacked);
     if (this.connectedAt && Date.now() - this.connectedAt >= stableAfterMs) this.attempts = 0;
     this.connectedAt = 0;
     const delay = backoffDelay(
@@ -292,12 +313,14 @@ export class MqttLink {
     this.pumping = true;
     try {
       for (;;) {
-        const room = this.window - this.inflight.size - (this.statusInflight ? 1 : 0);
+        const window = this.refusals.window(this.window);
+        const room = window - this.inflight.size - (this.statusInflight ? 1 : 0);
         const rows = this.plan.take(room, this.inflight.ids());
         if (rows.length === 0) break;
         const gen = this.generation;
+        const current = () => gen === this.generation;
         for (const row of rows)
-          this.inflight.publish(client, row, this.maxPacketBytes, () => gen === this.generation);
+          this.inflight.publish(client, row, this.maxPacketBytes, current, this.limitName);
       }
       this.scheduleRateWake();
     } catch (err) {
@@ -305,6 +328,23 @@ export class MqttLink {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * With no packet limit known, a broker (MQTT 3.1.1) refuses an oversize row only by closing the
+   * connection: SilentRefusals finds that row by the closes, and it is dropped as refused.
+   */
+  private watchRefusals(unacked: OutboxRow[]): void {
+    if (Number.isFinite(this.maxPacketBytes)) return;
+    if (!this.connectedAt || this.timedOut) return this.refusals.interrupted();
+    const verdict = this.refusals.closed(unacked, this.settledRows() - this.settledBefore);
+    if (verdict.kind === 'search') this.noteError(new Error(searchMessage));
+    if (verdict.kind === 'drop')
+      this.inflight.refuse(verdict.row, new Error(closedOnMessage(verdict.row, this.protocol)));
+  }
+
+  private settledRows(): number {
+    return this.inflight.stats.acked + this.inflight.stats.rejected;
   }
 
   /** The backlog waits for the rate, not for an ack or a notify: wake up when it allows the next row. */

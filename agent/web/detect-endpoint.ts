@@ -3,16 +3,25 @@ import sharp from 'sharp';
 import { imageToInputFrame } from '../../models/detect/image-input.js';
 import type { Detector } from '../../models/detect/detector.js';
 import { annotationSvg } from './annotation-svg.js';
-import { BodyTooLarge, formatBytes, readBody, send, sendError, sendJson } from './http-util.js';
+import { BodyTimeout, BodyTooLarge, formatBytes, readBody, send, sendError, sendJson } from './http-util.js';
 
 export interface DetectLimits {
   /** Largest upload accepted (default 8 MiB). */
   maxBytes: number;
   /** Largest decoded image, pixels (default 40 MP): a small file can still decode to a huge picture. */
   maxPixels: number;
+  /** A body not received whole within this is refused with 408 (`http.uploadTimeoutS`, default 10 s). */
+  uploadTimeoutMs: number;
+  /** Uploads being received at once, all models together (default 4): each may hold `maxBytes` in memory. */
+  maxReceiving: number;
 }
 
-export const defaultDetectLimits: DetectLimits = { maxBytes: 8 * 1024 * 1024, maxPixels: 40_000_000 };
+export const defaultDetectLimits: DetectLimits = {
+  maxBytes: 8 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  uploadTimeoutMs: 10_000,
+  maxReceiving: 4,
+};
 
 /** Annotated pictures the API returns are at most this wide. */
 const maxJpegWidth = 1280;
@@ -21,10 +30,13 @@ const r1 = (v: number) => Math.round(v * 10) / 10;
 /**
  * `POST /api/detect[?model=ID][&format=json|jpeg]`: an image in the body → its detections, or the image
  * annotated. Runs on the model's own pool with key `api`, at most one upload per model at a time (429
- * otherwise), so a person testing a picture costs the cameras at most one queued inference.
+ * otherwise), so a person testing a picture costs the cameras at most one queued inference. The body is
+ * read whole, within `uploadTimeoutMs`, before the model's slot is taken: a slow or stalled client holds
+ * only its own connection (and one of `maxReceiving`), never the model.
  */
 export class DetectEndpoint {
   private readonly busy = new Set<string>();
+  private receiving = 0;
 
   constructor(
     private readonly detectors: ReadonlyMap<string, Detector>,
@@ -54,29 +66,37 @@ export class DetectEndpoint {
         'send the image bytes as the body (curl --data-binary @image.jpg), not a multipart form',
       );
     }
+    if (this.receiving >= this.limits.maxReceiving) {
+      return this.refuse(req, res, 429, 'too many uploads being received at once; try again shortly', {
+        'Retry-After': '1',
+      });
+    }
+    let body: Buffer;
+    this.receiving++;
+    try {
+      body = await readBody(req, this.limits.maxBytes, this.limits.uploadTimeoutMs);
+    } catch (err) {
+      if (err instanceof BodyTooLarge)
+        return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);
+      if (err instanceof BodyTimeout)
+        return this.refuse(req, res, 408, `${err.message} (http.uploadTimeoutS); send it faster or smaller`);
+      // The client went away mid-upload: no one to answer, and no error of the agent's to report.
+      res.destroy();
+      return;
+    } finally {
+      this.receiving--;
+    }
     if (this.busy.has(modelId)) {
       return this.refuse(
         req,
         res,
         429,
         `an upload is already being processed on model "${modelId}"; try again shortly`,
-        {
-          'Retry-After': '1',
-        },
+        { 'Retry-After': '1' },
       );
     }
     this.busy.add(modelId);
     try {
-      let body: Buffer;
-      try {
-        body = await readBody(req, this.limits.maxBytes);
-      } catch (err) {
-        if (err instanceof BodyTooLarge)
-          return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);
-        // The client went away mid-upload: no one to answer, and no error of the agent's to report.
-        res.destroy();
-        return;
-      }
       if (body.length === 0) return sendError(res, 400, 'empty body: send an image (JPEG, PNG, WebP, …)');
       let meta: sharp.Metadata;
       try {

@@ -61,27 +61,43 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/** Reads a request body, refusing (without buffering the rest) once it passes `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export class BodyTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`the upload did not arrive whole within ${ms / 1000} s`);
+  }
+}
+
+/**
+ * Reads a request body, refusing (without buffering the rest) once it passes `limit` bytes, or once
+ * `timeoutMs` has passed without it arriving whole (a stalled or trickling client).
+ */
+export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infinity): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let timer: NodeJS.Timeout | undefined;
+    // Stops reading: what is left of the body stays unread (the caller answers, then closes).
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.pause();
+      reject(err);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        reject(new BodyTooLarge(limit));
-        return;
-      }
+      if (size > limit) return fail(new BodyTooLarge(limit));
       chunks.push(chunk);
     };
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => fail(new BodyTimeout(timeoutMs)), timeoutMs);
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-    req.once('aborted', () => reject(new Error('the client went away')));
+    req.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
+    });
+    req.once('error', fail);
+    req.once('aborted', () => fail(new Error('the client went away')));
   });
 }
 

@@ -24,7 +24,8 @@ export interface WebServiceOptions {
   log?: Logger;
   /** How often open pages get a fresh status (default 1 s). */
   tickMs?: number;
-  detectLimits?: DetectLimits;
+  /** `POST /api/detect` limits beyond the config's (`http.uploadTimeoutS`); defaults: defaultDetectLimits. */
+  detectLimits?: Partial<Omit<DetectLimits, 'uploadTimeoutMs'>>;
 }
 
 /**
@@ -61,9 +62,12 @@ export class WebService implements AgentService {
     const snapshots = new SnapshotRenderer({ minIntervalMs: tickMs * 0.9 });
     this.snapshots = snapshots;
     const auth = new HttpAuth(this.cfg.auth);
-    const detect = new DetectEndpoint(agent.detectors, this.opts.detectLimits ?? defaultDetectLimits, (m) =>
-      errors.add('api', m),
-    );
+    const detectLimits: DetectLimits = {
+      ...defaultDetectLimits,
+      ...this.opts.detectLimits,
+      uploadTimeoutMs: this.cfg.uploadTimeoutS * 1000,
+    };
+    const detect = new DetectEndpoint(agent.detectors, detectLimits, (m) => errors.add('api', m));
     const safetyEvents = new RecentSafetyEvents();
     const feed = new SnapshotFeed(agent, snapshots, events);
     // Built at most once per tick and shared: ten pages polling or listening cost one build and one stringify.

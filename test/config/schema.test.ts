@@ -50,7 +50,7 @@ describe('VigilConfig defaults (docs/config.md)', () => {
       synchronous: 'FULL',
       drainRatePerS: 100,
     });
-    expect(cfg.http).toEqual({ enabled: true, host: '0.0.0.0', port: 8080 });
+    expect(cfg.http).toEqual({ enabled: true, host: '0.0.0.0', port: 8080, uploadTimeoutS: 10 });
   });
 
   it('fills a camera as documented', () => {
@@ -158,6 +158,14 @@ describe('VigilConfig bounds name the field', () => {
     [
       { mqtt: { url: 'mqtt://b', reconnectMaxS: 3601 } },
       'mqtt.reconnectMaxS: Too big: expected number to be <=3600, got number 3601',
+    ],
+    [
+      { mqtt: { url: 'mqtt://b', maxPacketBytes: 1000 } },
+      'mqtt.maxPacketBytes: Too small: expected number to be >=1024, got number 1000',
+    ],
+    [
+      { http: { uploadTimeoutS: 61 } },
+      'http.uploadTimeoutS: Too big: expected number to be <=60, got number 61',
     ],
   ])('%j', (patch, line) => {
     expect(problems({ ...base, ...patch })).toEqual([line]);

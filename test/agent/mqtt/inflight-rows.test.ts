@@ -198,6 +198,36 @@ describe('InflightRows', () => {
     expect(closed).not.toHaveBeenCalled();
   });
 
+  it('lists the rows in flight in send order, and drops one the link found refused once it is no longer in flight', async () => {
+    const b = await broker();
+    const client = await connect(b);
+    process.kill(b.pid!, 'SIGSTOP'); // no PUBACK: the rows stay in flight
+    cleanup.push(() => void process.kill(b.pid!, 'SIGCONT'));
+    const [first, second] = [put('vigil/ok/1'), put('vigil/ok/2')];
+    inflight.publish(client, first, Infinity, () => true);
+    inflight.publish(client, second, Infinity, () => true);
+    expect(inflight.rows().map((r) => r.rowid)).toEqual([first.rowid, second.rowid]);
+    inflight.clear(); // the connection closed
+    inflight.refuse(first, new Error('closed on it'));
+    expect(stored()).toEqual([second.rowid]);
+    expect(inflight.stats).toMatchObject({ rejected: 1, acked: 0 });
+    expect(errors.map((e) => e.message)).toEqual(['closed on it']);
+    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 1, count: 1 }]);
+  });
+
+  it('names the limit a packet exceeds when the link says where it comes from', async () => {
+    const client = await connect(await broker());
+    inflight.publish(
+      client,
+      put('vigil/ok/a', { build: () => ({ pad: 'x'.repeat(3000) }) }),
+      2000,
+      () => true,
+      'mqtt.maxPacketBytes',
+    );
+    expect(errors[0]!.message).toMatch(/^a \d+-byte packet exceeds mqtt\.maxPacketBytes \(2000 bytes\)$/);
+    expect(inflight.stats).toMatchObject({ published: 0, rejected: 1 });
+  });
+
   it('drops a row the broker refuses (PUBACK >= 0x80) and reports the error', async () => {
     const client = await connect(await broker());
     const row = put('vigil/forbidden', { priority: 2 });

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
@@ -17,6 +16,7 @@ import {
   type Mosquitto,
   type Received,
 } from '../../support/mosquitto.js';
+import { mqtt311Front } from '../../support/mqtt311-front.js';
 
 const t = topics('vigil', 's', 'd');
 let dir: string;
@@ -228,37 +228,16 @@ describe('MqttLink against a broker that misbehaves', () => {
 
   it('falls back to MQTT 3.1.1 when the broker refuses MQTT 5, and delivers', async () => {
     const b = await broker();
-    // A 3.1.1-only broker: mosquitto behind a front that answers an MQTT 5 CONNECT with return code 1
-    // (unacceptable protocol version), as a 3.1.1 broker does, and passes anything else through.
-    let refusedV5 = 0;
-    const front = net.createServer((sock) => {
-      sock.on('error', () => {});
-      sock.once('data', (first) => {
-        let i = 1;
-        while (first[i]! & 0x80) i++; // the remaining length
-        if (first[i + 1 + 6] === 5) {
-          refusedV5++;
-          sock.end(Buffer.from([0x20, 0x02, 0x00, 0x01]));
-          return;
-        }
-        const up = net.connect(b.port, '127.0.0.1', () => {
-          up.write(first);
-          sock.pipe(up).pipe(sock);
-        });
-        up.on('error', () => sock.destroy());
-        sock.on('close', () => up.destroy());
-      });
-    });
-    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-    cleanup.push(() => new Promise<void>((r) => front.close(() => r())));
-    const port = (front.address() as net.AddressInfo).port;
+    // A 3.1.1-only broker: mosquitto behind a front that refuses MQTT 5 as a 3.1.1 broker does.
+    const front = await mqtt311Front(b.port);
+    cleanup.push(() => front.close());
     const sub = await subscriber(b.url, 'vigil/#');
-    const l = link(`mqtt://127.0.0.1:${port}`);
+    const l = link(front.url);
     for (let n = 1; n <= 5; n++) enqueueDetection('cam1', n);
     l.notify();
     await sub.waitFor((m) => seqsByCamera(m).cam1?.length === 5);
     expect(seqsByCamera(sub.messages)).toEqual({ cam1: range(1, 5) });
-    expect(refusedV5).toBe(1);
+    expect(front.refusedV5).toBe(1);
     expect(l.counters()).toMatchObject({ protocol: '3.1.1', connects: 1 });
     const online = sub.messages.find((m) => m.topic === t.status)!;
     expect(status(online).state).toBe('online');

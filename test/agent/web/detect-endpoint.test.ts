@@ -9,7 +9,7 @@ import { loadSharedDetector } from '../../support/detectors.js';
 import { call, type Answer } from '../../support/http-call.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
 
-const limits = { maxBytes: 400 * 1024, maxPixels: 4_000_000 };
+const limits = { maxBytes: 400 * 1024, maxPixels: 4_000_000, uploadTimeoutMs: 5000, maxReceiving: 2 };
 const model = 'yolo11n-coco-int8-320.onnx';
 
 interface DetectAnswer {
@@ -31,7 +31,7 @@ const json = <T = { error: string; reason: string }>(a: Answer) => JSON.parse(a.
 async function serve(endpoint: DetectEndpoint) {
   let entered: () => void = () => {};
   const server = createServer((req, res) => {
-    // handle() marks the model busy before its first await: once it returns a promise, the slot is held.
+    // handle() counts the upload as being received before its first await: once it returns, it is reading.
     void endpoint.handle(req, res, new URL(req.url!, 'http://localhost'));
     entered();
   });
@@ -39,6 +39,44 @@ async function serve(endpoint: DetectEndpoint) {
   const base = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   const nextEntry = () => new Promise<void>((r) => (entered = r));
   return { server, base, nextEntry };
+}
+
+/** `det` with every detect() held until release(): an upload that keeps its model's slot while processed. */
+function heldDetector(det: Detector) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  const detector = Object.create(det) as Detector;
+  detector.detect = async (frame, key) => {
+    entered();
+    await gate;
+    return det.detect(frame, key);
+  };
+  return { detector, inside, release };
+}
+
+/** A POST whose body is sent in two parts: `rest()` sends the second; `answer` is the response. */
+function slowUpload(base: URL, path: string, body: Buffer, first: number) {
+  const req = request({
+    host: base.hostname,
+    port: base.port,
+    path,
+    method: 'POST',
+    headers: { 'Content-Length': String(body.length) },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.on('error', reject);
+  });
+  req.write(body.subarray(0, first));
+  return { answer, rest: () => req.end(body.subarray(first)) };
 }
 
 const close = (server: Server | undefined) =>
@@ -154,39 +192,69 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     expect((await post('/api/detect', pic)).status).toBe(200);
   });
 
-  it('one upload per model at a time: a second on the same model gets 429, another model is free', async () => {
+  it('one upload per model at a time: a second on the same model gets 429 while the first is processed', async () => {
+    const held = heldDetector(det);
+    const endpoint = new DetectEndpoint(
+      new Map([
+        ['det', held.detector],
+        ['det2', det2],
+      ]),
+      limits,
+    );
+    const s = await serve(endpoint);
+    try {
+      const first = call(s.base, '/api/detect', { method: 'POST', body: pic });
+      await held.inside; // its body is read and det's slot taken
+      const busy = await call(s.base, '/api/detect', { method: 'POST', body: pic });
+      expect(busy.status).toBe(429);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(json(busy)).toEqual({
+        error: 'busy',
+        reason: 'an upload is already being processed on model "det"; try again shortly',
+      });
+      const other = await call(s.base, '/api/detect?model=det2', { method: 'POST', body: pic });
+      expect(other.status).toBe(200);
+      held.release();
+      const done = await first;
+      expect(done.status).toBe(200);
+      expect(json<DetectAnswer>(done).model).toBe('det');
+      // Done: the slot is free again.
+      expect((await call(s.base, '/api/detect', { method: 'POST', body: pic })).status).toBe(200);
+    } finally {
+      await close(s.server);
+    }
+  });
+
+  it('an upload still arriving holds no model: the next one on that model is processed meanwhile', async () => {
     const entered = nextEntry();
-    const req = request({
-      host: base.hostname,
-      port: base.port,
-      path: '/api/detect',
-      method: 'POST',
-      headers: { 'Content-Length': String(pic.length) },
-    });
-    const held = new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
-      req.on('error', reject);
-    });
-    req.write(pic.subarray(0, 1000)); // the rest is sent later: the upload holds det's slot meanwhile
+    const slow = slowUpload(base, '/api/detect', pic, 1000);
     await entered;
+    // Before the fix the slow upload held det's slot until its body came: this got 429.
+    const meanwhile = await post('/api/detect', pic);
+    expect(meanwhile.status).toBe(200);
+    slow.rest();
+    const late = await slow.answer;
+    expect(late.status).toBe(200);
+    expect(json<DetectAnswer>(late).model).toBe('det');
+  });
 
-    const busy = await post('/api/detect', Buffer.from('x'));
-    expect(busy.status).toBe(429);
-    expect(busy.headers['retry-after']).toBe('1');
-    expect(json(busy)).toEqual({
-      error: 'busy',
-      reason: 'an upload is already being processed on model "det"; try again shortly',
-    });
+  it('at most maxReceiving uploads are received at once: one more gets 429 and its connection is closed', async () => {
+    expect(limits.maxReceiving).toBe(2);
+    const slow = [];
+    // One per model: once received, each has its model to itself.
+    for (const p of ['/api/detect', '/api/detect?model=det2']) {
+      const entered = nextEntry();
+      slow.push(slowUpload(base, p, pic, 1000));
+      await entered;
+    }
+    const more = await post('/api/detect', pic);
+    expect(more.status).toBe(429);
+    expect(more.headers.connection).toBe('close');
+    expect(json(more).reason).toBe('too many uploads being received at once; try again shortly');
+    for (const u of slow) u.rest();
+    expect((await Promise.all(slow.map((u) => u.answer))).map((a) => a.status)).toEqual([200, 200]);
+    // Received: the count is down again.
     expect((await post('/api/detect?model=det2', pic)).status).toBe(200);
-
-    req.end(pic.subarray(1000));
-    const res = await held;
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    expect(res.statusCode).toBe(200);
-    expect(json<DetectAnswer>({ status: 200, headers: {}, body: Buffer.concat(chunks) }).model).toBe('det');
-    // Done: the slot is free again.
-    expect((await post('/api/detect', pic)).status).toBe(200);
   });
 
   it('a detection that fails answers 500 and is reported through onError', async () => {

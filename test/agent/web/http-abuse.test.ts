@@ -63,7 +63,8 @@ describe.skipIf(!hasShared)('a misbehaving client against the real web service',
       site: 'yard',
       device: 'abuse-test',
       dataDir: path.join(dir, 'data'),
-      http: { host: '127.0.0.1', port: 0, auth: { token } },
+      // A short upload deadline, so a stalled upload is refused within the test.
+      http: { host: '127.0.0.1', port: 0, auth: { token }, uploadTimeoutS: 1 },
       models: {
         det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1, providers: ['cpu'] },
       },
@@ -97,6 +98,33 @@ describe.skipIf(!hasShared)('a misbehaving client against the real web service',
     // A client that goes away is the client's doing: nothing on the page's list of the agent's errors.
     const status = json(await call(base, '/api/status', { headers: bearer }));
     expect(status.errors).toEqual([]);
+  }, 30_000);
+
+  it('an upload that stalls mid-body holds no model: another is answered, the stalled one gets 408 and is closed', async () => {
+    const stalled = raw(port);
+    const t0 = Date.now();
+    stalled.sock.write(
+      `POST /api/detect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${pic.length}\r\n\r\n`,
+    );
+    stalled.sock.write(pic.subarray(0, pic.length >> 1)); // half the picture, then nothing
+    await new Promise((r) => setTimeout(r, 100));
+    // Before the fix the stalled upload held the model's slot until Node's 60 s request timeout: 429 here.
+    const other = await call(base, '/api/detect', { method: 'POST', headers: bearer, body: pic });
+    expect(other.status).toBe(200);
+    expect(json(other).model).toBe('det');
+    await stalled.closed;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(stalled.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(stalled.text).toMatch(/\r\nConnection: close\r\n/i);
+    const reason = JSON.parse(stalled.text.slice(stalled.text.indexOf('\r\n\r\n') + 4)) as { reason: string };
+    expect(reason.reason).toBe(
+      'the upload did not arrive whole within 1 s (http.uploadTimeoutS); send it faster or smaller',
+    );
+    // Not the agent's failing: nothing on the page's list of errors; and the model takes the next upload.
+    expect(json(await call(base, '/api/status', { headers: bearer })).errors).toEqual([]);
+    expect((await call(base, '/api/detect', { method: 'POST', headers: bearer, body: pic })).status).toBe(
+      200,
+    );
   }, 30_000);
 
   it('a login body over its limit is 413 with a reason, and the connection is closed', async () => {

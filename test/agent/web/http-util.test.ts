@@ -2,6 +2,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BodyTimeout,
   BodyTooLarge,
   formatBytes,
   readBody,
@@ -30,12 +31,12 @@ async function serve(handler: Handler): Promise<URL> {
 }
 
 /** A server whose handler reads the body with `limit`; what readBody gave (or threw) is resolved. */
-async function reader(limit: number) {
+async function reader(limit: number, timeoutMs?: number) {
   let settle!: (v: { body?: Buffer; err?: unknown }) => void;
   const outcome = new Promise<{ body?: Buffer; err?: unknown }>((r) => (settle = r));
   const base = await serve(async (req, res) => {
     try {
-      const body = await readBody(req, limit);
+      const body = await readBody(req, limit, timeoutMs);
       settle({ body });
       sendJson(res, 200, { n: body.length });
     } catch (err) {
@@ -134,6 +135,26 @@ describe('readBody', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(BodyTooLarge);
     expect((err as Error).message).toBe('the client went away');
+  });
+
+  it('rejects with BodyTimeout when the body does not arrive whole within the time given', async () => {
+    const { base, outcome } = await reader(1 << 20, 300);
+    const req = request({
+      host: base.hostname,
+      port: base.port,
+      method: 'POST',
+      path: '/',
+      headers: { 'Content-Length': '5000' },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(2500)); // half, then nothing: a stalled client
+    const t0 = Date.now();
+    const { err, body } = await outcome;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(body).toBeUndefined();
+    expect(err).toBeInstanceOf(BodyTimeout);
+    expect((err as Error).message).toBe('the upload did not arrive whole within 0.3 s');
+    req.destroy();
   });
 });
 
