@@ -1,4 +1,4 @@
-import type { CameraConfig } from '../../config/schema.js';
+import type { CameraConfig, ModelConfig } from '../../config/schema.js';
 import { planApply, type ApplyPlan, type RunningConfig } from './config-diff.js';
 import type { FleetDetector, FleetHost } from './fleet-host.js';
 import { HealthWatch } from './health-check.js';
@@ -15,6 +15,8 @@ export interface ApplyOptions {
 export interface Applied {
   ok: true;
   plan: ApplyPlan;
+  /** What still does not work but did not block the apply (a model failing since start-up), one per line. */
+  warnings: string[];
   /** Frees what the previous config held (replaced detectors). */
   commit(): Promise<void>;
   /** Returns to the previous config (e.g. when persisting failed). */
@@ -34,6 +36,10 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * and warmed up first (nothing switches if one fails); then removed and changed cameras stop, detectors
  * swap, changed and new cameras start; each of those must produce an inference within the deadline; new
  * MQTT/HTTP settings are probed last. Any failure puts the previous cameras and detectors back.
+ *
+ * A model failing since start-up that the push leaves as it is does not block it (config-diff.ts): its
+ * cameras stay `failed` and the result warns. The model retry is paused from the plan to the commit or
+ * rollback, so an attempt never runs in the middle; a commit makes it follow the new config.
  */
 export async function applyConfig(
   host: FleetHost,
@@ -42,7 +48,15 @@ export async function applyConfig(
   opts: ApplyOptions,
 ): Promise<Applied | NotApplied> {
   const step = opts.onStep ?? (() => {});
-  const plan = planApply(prev, next, new Set(host.detectors.keys()));
+  const retry = host.modelRetry;
+  const resume = (await retry?.pause()) ?? (() => {});
+  const failing = retry?.failing() ?? new Map<string, { cfg: ModelConfig; reason: string }>();
+  const plan = planApply(
+    prev,
+    next,
+    new Set(host.detectors.keys()),
+    new Map([...failing].map(([id, f]) => [id, f.cfg])),
+  );
   const fresh = new Map<string, FleetDetector>();
   step('load');
   for (const id of plan.loadModels) {
@@ -50,6 +64,7 @@ export async function applyConfig(
       fresh.set(id, await host.loadModel(id, next.config.models[id]!));
     } catch (err) {
       await Promise.allSettled([...fresh.values()].map((d) => d.close()));
+      resume();
       return { ok: false, plan, errors: [message(err)] };
     }
   }
@@ -65,16 +80,21 @@ export async function applyConfig(
   const rollback = async () => {
     step('rollback');
     watch?.close();
-    await Promise.all(started.map((c) => host.stopCamera(c.id)));
-    for (const id of fresh.keys()) host.detectors.delete(id);
-    for (const [id, det] of retired) host.detectors.set(id, det);
-    host.config = prevConfig;
-    const prevCams = new Map(prevConfig.cameras.map((c) => [c.id, c]));
-    for (const id of stopped) {
-      const cam = prevCams.get(id);
-      if (cam?.enabled) host.startCamera(cam);
+    try {
+      await Promise.all([...started, ...plan.waitCameras].map((c) => host.stopCamera(c.id)));
+      for (const id of fresh.keys()) host.detectors.delete(id);
+      for (const [id, det] of retired) host.detectors.set(id, det);
+      host.config = prevConfig;
+      const prevCams = new Map(prevConfig.cameras.map((c) => [c.id, c]));
+      for (const id of new Set([...stopped, ...plan.waitCameras.map((c) => c.id)])) {
+        const cam = prevCams.get(id);
+        // A camera of a model still failing waits for it again, as it did before the push.
+        if (cam?.enabled && !retry?.reportWaiting(cam)) host.startCamera(cam);
+      }
+      await Promise.allSettled([...fresh.values()].map((d) => d.close()));
+    } finally {
+      resume();
     }
-    await Promise.allSettled([...fresh.values()].map((d) => d.close()));
   };
 
   try {
@@ -91,6 +111,7 @@ export async function applyConfig(
     host.config = next.config;
     watch = new HealthWatch(host, host.detections$, started);
     for (const cam of started) host.startCamera(cam);
+    for (const cam of plan.waitCameras) retry?.reportWaiting(cam);
 
     step('health');
     await watch.wait(opts.healthDeadlineMs);
@@ -106,9 +127,18 @@ export async function applyConfig(
   return {
     ok: true,
     plan,
+    warnings: plan.waitModels.map((id) => stillFailing(id, failing.get(id)!.reason, next)),
     commit: async () => {
+      retry?.follow();
+      resume();
       await Promise.allSettled([...retired.values()].map((d) => d.close()));
     },
     rollback,
   };
+}
+
+/** The result's line for a model left to its retry: its reason and the cameras that wait for it. */
+function stillFailing(id: string, reason: string, next: RunningConfig): string {
+  const cams = next.config.cameras.filter((c) => c.enabled && c.model === id).map((c) => c.id);
+  return `${reason} (still retried; camera${cams.length === 1 ? '' : 's'} ${cams.join(', ')} ${cams.length === 1 ? 'waits' : 'wait'} for it)`;
 }

@@ -1,4 +1,4 @@
-import type { CameraConfig, VigilConfig } from '../../config/schema.js';
+import type { CameraConfig, ModelConfig, VigilConfig } from '../../config/schema.js';
 import { canonicalJson } from './canonical-json.js';
 import type { ShadowConfig } from './fleet-document.js';
 import type { RestartSection } from './fleet-payloads.js';
@@ -16,10 +16,14 @@ export interface ApplyPlan {
   loadModels: string[];
   /** Loaded models nothing needs any more. */
   unloadModels: string[];
+  /** Models failing since start-up that stay as they are: not loaded by the apply, left to their retry. */
+  waitModels: string[];
   addCameras: CameraConfig[];
   removeCameras: string[];
   /** Cameras to restart with a new config (or on a replaced model). */
   restartCameras: CameraConfig[];
+  /** New or changed cameras of a `waitModels` model: not started, reported failed, started by the retry. */
+  waitCameras: CameraConfig[];
   restartRequired: RestartSection[];
   shadowChanged: boolean;
   /** One line per change, for the result message. */
@@ -40,37 +44,53 @@ function changedFields(a: CameraConfig, b: CameraConfig): string[] {
   return [...keys].filter((k) => !same(a[k as keyof CameraConfig], b[k as keyof CameraConfig])).sort();
 }
 
-/** Diffs two running configs; `loaded` is the set of model ids the agent has a detector for. */
-export function planApply(prev: RunningConfig, next: RunningConfig, loaded: ReadonlySet<string>): ApplyPlan {
+/**
+ * Diffs two running configs; `loaded` is the set of model ids the agent has a detector for, `failing` the
+ * models being retried since start-up with the config each is retried with (agent/runtime/model-retry.ts).
+ * A failing model is left to its retry when the next config keeps its settings and moves no running camera
+ * onto it (and it is not the shadow candidate); otherwise the apply loads it, and a failure rolls back.
+ */
+export function planApply(
+  prev: RunningConfig,
+  next: RunningConfig,
+  loaded: ReadonlySet<string>,
+  failing: ReadonlyMap<string, ModelConfig> = new Map(),
+): ApplyPlan {
   const changed: string[] = [];
   const needed = requiredModels(next);
   const loadModels: string[] = [];
+  const waitModels: string[] = [];
   for (const id of [...needed].sort()) {
     const fresh = !loaded.has(id);
-    if (fresh || !same(prev.config.models[id], next.config.models[id])) {
+    if (fresh && canWait(id, prev, next, loaded, failing)) waitModels.push(id);
+    else if (fresh || !same(prev.config.models[id], next.config.models[id])) {
       loadModels.push(id);
       changed.push(`models.${id}: ${fresh ? 'loaded' : 'replaced'}`);
     }
   }
   const unloadModels = [...loaded].filter((id) => !needed.has(id)).sort();
   for (const id of unloadModels) changed.push(`models.${id}: unloaded`);
+  for (const id of [...failing.keys()].filter((x) => !needed.has(x)).sort())
+    changed.push(`models.${id}: retry stopped`);
 
   const enabled = (c: VigilConfig) => new Map(c.cameras.filter((x) => x.enabled).map((x) => [x.id, x]));
   const before = enabled(prev.config);
   const after = enabled(next.config);
   const addCameras: CameraConfig[] = [];
   const restartCameras: CameraConfig[] = [];
+  const waitCameras: CameraConfig[] = [];
   for (const [id, cam] of after) {
     const old = before.get(id);
+    const waits = waitModels.includes(cam.model);
     if (!old) {
-      addCameras.push(cam);
+      (waits ? waitCameras : addCameras).push(cam);
       changed.push(`cameras.${id}: added`);
       continue;
     }
     const why = changedFields(old, cam);
     if (why.length === 0 && loadModels.includes(cam.model)) why.push(`model ${cam.model} replaced`);
     if (why.length) {
-      restartCameras.push(cam);
+      (waits ? waitCameras : restartCameras).push(cam);
       changed.push(`cameras.${id}: ${why.join(', ')}`);
     }
   }
@@ -85,11 +105,31 @@ export function planApply(prev: RunningConfig, next: RunningConfig, loaded: Read
   return {
     loadModels,
     unloadModels,
+    waitModels,
     addCameras,
     removeCameras,
     restartCameras,
+    waitCameras,
     restartRequired,
     shadowChanged,
     changed,
   };
+}
+
+/** A failing model the next config keeps as it is, that no running camera is moved onto. */
+function canWait(
+  id: string,
+  prev: RunningConfig,
+  next: RunningConfig,
+  loaded: ReadonlySet<string>,
+  failing: ReadonlyMap<string, ModelConfig>,
+): boolean {
+  const retried = failing.get(id);
+  if (!retried || !same(retried, next.config.models[id]) || next.shadow?.candidate === id) return false;
+  const before = new Map(prev.config.cameras.filter((c) => c.enabled).map((c) => [c.id, c.model]));
+  // A camera that runs now would stop detecting: that makes the box worse, so the push must load the model.
+  return !next.config.cameras.some((c) => {
+    const was = before.get(c.id);
+    return c.enabled && c.model === id && was !== undefined && was !== id && loaded.has(was);
+  });
 }

@@ -18,6 +18,11 @@ export const ConfigResultPayload = z.strictObject({
   errors: z.array(z.string()),
   /** What the document changed (`cameras.dock: added`, `cameras.gate: fps`, `models.det: replaced`, …). */
   changed: z.array(z.string()),
+  /**
+   * Applied, but something still does not work: a model failing since start-up that the document left as it
+   * was (its cameras wait for its retry). One line per model; absent when there is nothing to say.
+   */
+  warnings: z.array(z.string()).min(1).optional(),
   /** Sections persisted but not yet in effect: they apply at the next restart. */
   restartRequired: z.array(RestartSection).optional(),
   /** The revision the box runs after this (the previous one after a rejection or a rollback). */

@@ -10,6 +10,7 @@ export interface Outcome {
   status: ConfigResultPayload['status'];
   errors: string[];
   changed: string[];
+  warnings?: string[];
   restartRequired?: RestartSection[];
   durationMs?: number;
 }
@@ -43,11 +44,13 @@ export class FleetReporter {
 
   result(o: Outcome, running: Running): void {
     const { config, outbox, link } = this.host;
+    // The status page shows why a push failed, or what an applied one left failing.
+    const message = o.errors[0] ?? o.warnings?.[0];
     this.lastPush = {
       at: Date.now(),
       status: o.status,
       revision: o.revision,
-      ...(o.errors[0] && { message: o.errors[0] }),
+      ...(message && { message }),
     };
     outbox.enqueue({
       topic: this.topics.result(config.site, config.device),

@@ -262,12 +262,14 @@ export class FleetService {
     }
     this.running = { revision: doc.revision, source: 'fleet', stored };
     this.reporter.state(this.running);
-    log.info('fleet: applied', { changed: result.plan.changed, ms: Date.now() - t0 });
+    const { warnings } = result;
+    log.info('fleet: applied', { changed: result.plan.changed, warnings, ms: Date.now() - t0 });
     return {
       revision: doc.revision,
       status: 'applied',
       errors: [],
       changed: result.plan.changed,
+      ...(warnings.length && { warnings }),
       ...(result.plan.restartRequired.length && { restartRequired: result.plan.restartRequired }),
       durationMs: Date.now() - t0,
     };

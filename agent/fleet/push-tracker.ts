@@ -11,6 +11,8 @@ export interface PushRow {
   running: number | null;
   errors: string[];
   changed: string[];
+  /** Applied, but something still does not work there (a model failing since the box started). */
+  warnings: string[];
   /** From the push to this box's result. */
   ms?: number;
 }
@@ -62,6 +64,7 @@ export class PushTracker {
         running: r.data.running,
         errors: r.data.errors,
         changed: r.data.changed,
+        warnings: r.data.warnings ?? [],
         ...(this.pushedAt !== undefined && { ms: Math.max(0, now - this.pushedAt) }),
       });
       return true;
@@ -85,7 +88,7 @@ export class PushTracker {
     const key = `${site}/${device}`;
     let row = this.rows.get(key);
     if (!row) {
-      row = { site, device, status: 'waiting', running: null, errors: [], changed: [] };
+      row = { site, device, status: 'waiting', running: null, errors: [], changed: [], warnings: [] };
       this.rows.set(key, row);
     }
     return row;
@@ -102,7 +105,7 @@ export function renderPushTable(tracker: PushTracker, revision: number, elapsedM
     r.status.toUpperCase(),
     r.running === null ? '-' : String(r.running),
     r.ms === undefined ? '' : `${(r.ms / 1000).toFixed(1)}s`,
-    r.errors.length ? r.errors.join('; ') : r.changed.join(', '),
+    r.errors.length ? r.errors.join('; ') : detail(r),
   ]);
   const header = ['DEVICE', 'STATUS', 'RUNNING', 'TIME', 'DETAIL'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(header[i]!.length, ...cells.map((c) => c[i]!.length)));
@@ -117,4 +120,10 @@ export function renderPushTable(tracker: PushTracker, revision: number, elapsedM
     `${n.rejected} rejected, ${n.rolled_back} rolled back, ${n.waiting} waiting ` +
     `(${(elapsedMs / 1000).toFixed(1)} s)`;
   return [line(header), ...cells.map(line), '', summary].join('\n');
+}
+
+/** An applied box's line: what changed, then what is still failing there. */
+function detail(r: PushRow): string {
+  const warned = r.warnings.map((w) => `warning: ${w}`);
+  return [r.changed.join(', '), ...warned].filter(Boolean).join('; ');
 }

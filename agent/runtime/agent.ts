@@ -43,6 +43,8 @@ export interface AgentOptions {
   serviceRestartMs?: number;
   /** First wait before a model that failed to load at start-up is tried again (default 30 s, doubling). */
   modelRetryMs?: number;
+  /** The longest wait between two tries of such a model (default 10 min). */
+  modelRetryMaxMs?: number;
 }
 
 /** How long a camera pipeline that died of an unexpected error waits before it is started again. */
@@ -65,7 +67,8 @@ export class Agent {
   /** Every camera state change. */
   readonly states$ = new Subject<CameraState>();
   private readonly services: ServiceSupervisor;
-  private readonly modelRetry: ModelRetry;
+  /** Models that failed to load at start-up, tried again (a fleet apply pauses and updates it). */
+  readonly modelRetry: ModelRetry;
   private readonly stop$ = new Subject<void>();
   private stopping = false;
   /** The one stop in progress or done: every stop() call waits for it. */
@@ -91,7 +94,7 @@ export class Agent {
       opts.log,
       opts.serviceRestartMs,
     );
-    this.modelRetry = new ModelRetry(this, opts.modelRetryMs);
+    this.modelRetry = new ModelRetry(this, opts.modelRetryMs, opts.modelRetryMaxMs);
   }
 
   get version(): string {
@@ -164,6 +167,7 @@ export class Agent {
   cameraFailed(camera: CameraConfig, reason: string): void {
     const state: CameraState = { camera: camera.id, state: 'failed', since: Date.now(), reason };
     const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats: new CameraStats() };
+    runtime.config = camera; // a fleet push may have changed a waiting camera's settings
     this.cameras.set(camera.id, runtime);
     this.onCameraState(runtime, state);
   }

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
 import { silentLogger } from '../../../config/logger.js';
-import type { ModelConfig, VigilConfig, VigilConfigInput } from '../../../config/schema.js';
+import type { CameraConfig, ModelConfig, VigilConfig, VigilConfigInput } from '../../../config/schema.js';
 import { applyConfig, type Applied, type NotApplied } from '../../../agent/fleet/apply-config.js';
 import type { FleetDetector } from '../../../agent/fleet/fleet-host.js';
 import { SimHost } from '../../../agent/fleet/sim-host.js';
+import { ModelRetry, type ModelRetryHost } from '../../../agent/runtime/model-retry.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
 import { freePort } from '../../support/free-port.js';
 import { startMosquitto } from '../../support/mosquitto.js';
@@ -345,5 +346,58 @@ describe('applyConfig', () => {
     } finally {
       busy.close();
     }
+  });
+
+  it("the model retry's attempt in progress ends before the plan: a model it loads meanwhile is not left waiting", async () => {
+    /** Host with the agent's model retry; loading `later` waits for `gate` (a slow load, in progress). */
+    class RetryingHost extends Host {
+      readonly modelRetry = new ModelRetry(this as unknown as ModelRetryHost, 20, 20);
+      readonly isStopping = false;
+      gate: Promise<void> | undefined;
+      loading = false;
+      override async loadModel(id: string, cfg: ModelConfig): Promise<FleetDetector> {
+        if (id === 'later' && this.gate) {
+          this.loading = true;
+          await this.gate;
+        }
+        return super.loadModel(id, cfg);
+      }
+      /** As the agent: the camera is kept, with its config, and reported failed. */
+      cameraFailed(camera: CameraConfig, reason: string): void {
+        const entry = this.cameras.get(camera.id);
+        const state = { camera: camera.id, state: 'failed' as const, since: Date.now(), reason };
+        this.cameras.set(camera.id, { ...entry, config: camera, state });
+      }
+    }
+    const later = path.join(root, 'later.onnx');
+    const withLater = (fps: number) =>
+      cfg((c) => {
+        c.models.later = { path: later };
+        c.cameras = [
+          { id: 'a', source: '/sim/a', model: 'det', fps: 20 },
+          { id: 'b', source: '/sim/b', model: 'later', fps },
+        ];
+      });
+    const h = new RetryingHost(withLater(20), silentLogger);
+    hosts.push(h);
+    h.detectors.set('det', await h.loadModel('det', h.config.models.det!));
+    h.startCamera(h.config.cameras[0]!);
+    h.modelRetry.failed('later', `model "later": no such file ${later}`);
+    expect(h.cameras.get('b')!.state.state).toBe('failed');
+    // The file arrives and the retry starts loading it; a push changing b comes in meanwhile.
+    writeFileSync(later, 'later');
+    let open!: () => void;
+    h.gate = new Promise((r) => (open = r));
+    while (!h.loading) await new Promise((r) => setTimeout(r, 5));
+    const next = withLater(10);
+    const applying = applyConfig(h, { config: h.config }, { config: next }, { healthDeadlineMs: 3000 });
+    open();
+    const r = applied(await applying);
+    expect([r.plan.waitModels, r.warnings, r.plan.changed]).toEqual([[], [], ['cameras.b: fps']]);
+    expect(h.cameras.get('b')!.config).toBe(next.cameras[1]);
+    await r.commit();
+    expect(h.modelRetry.failing().size).toBe(0);
+    await delivers(h, ['a', 'b']);
+    expect(h.cameras.get('b')!.state.state).toBe('streaming');
   });
 });

@@ -82,3 +82,53 @@ describe('planApply', () => {
     expect(plan.removeCameras).toEqual(['a']);
   });
 });
+
+describe('planApply with a model failing since start-up (retried, no detector)', () => {
+  const running = new Set(['det']);
+  const prev = cfg(() => {});
+  const failing = new Map([['big', prev.config.models.big!]]);
+
+  it('left as it is, it does not load: its kept, changed and new cameras wait for its retry', () => {
+    const plan = planApply(
+      prev,
+      cfg((c) => {
+        c.cameras[1]!.fps = 5;
+        c.cameras[2]!.fps = 1;
+        c.cameras.push({ id: 'd', source: '/v/d.mp4', model: 'big' });
+      }),
+      running,
+      failing,
+    );
+    expect(plan.loadModels).toEqual([]);
+    expect(plan.waitModels).toEqual(['big']);
+    expect(plan.restartCameras.map((x) => x.id)).toEqual(['b']);
+    expect(plan.waitCameras.map((x) => x.id)).toEqual(['c', 'd']);
+    expect(plan.addCameras).toEqual([]);
+    expect(plan.changed).toEqual(['cameras.b: fps', 'cameras.c: fps', 'cameras.d: added']);
+  });
+
+  it('loaded by the push when its settings change, a running camera moves onto it, or it is the shadow candidate', () => {
+    const pushes = {
+      settings: cfg((c) => (c.models.big = { path: '/m/big-v2.onnx' })),
+      moved: cfg((c) => (c.cameras[0]!.model = 'big')),
+      shadow: { ...prev, shadow: { candidate: 'big', share: 0.1, iou: 0.5, reportIntervalS: 60 } },
+    };
+    for (const [what, next] of Object.entries(pushes)) {
+      const plan = planApply(prev, next, running, failing);
+      expect([what, plan.loadModels, plan.waitModels, plan.waitCameras]).toEqual([what, ['big'], [], []]);
+    }
+    expect(planApply(prev, pushes.settings, running, failing).restartCameras.map((x) => x.id)).toEqual(['c']);
+  });
+
+  it('no longer needed: its retry stops', () => {
+    const plan = planApply(
+      prev,
+      cfg((c) => void (c.cameras[2]!.enabled = false)),
+      running,
+      failing,
+    );
+    expect(plan.waitModels).toEqual([]);
+    expect(plan.removeCameras).toEqual(['c']);
+    expect(plan.changed).toEqual(['models.big: retry stopped', 'cameras.c: removed']);
+  });
+});

@@ -69,6 +69,9 @@ describe('ConfigResultPayload', () => {
       true,
     );
     expect(ok(ConfigResultPayload, { ...result, running: 0 })).toBe(true);
+    expect(ok(ConfigResultPayload, { ...result, warnings: ['model "det": file not found: /m.onnx'] })).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -81,6 +84,8 @@ describe('ConfigResultPayload', () => {
     ['running', null],
     ['durationMs', -1],
     ['restartRequired', ['cameras']],
+    ['warnings', []],
+    ['warnings', 'x'],
     ['errors', 'x'],
     ['changed', undefined],
     ['ts', -1],

@@ -231,6 +231,17 @@ describe('FleetReporter.status', () => {
       result: 'applied',
       revision: '9',
     });
+    // Applied past a model that still fails: the page says so.
+    const warnings = ['model "det": file not found: /m.onnx (still retried; camera dock waits for it)'];
+    r.result(
+      { revision: 10, status: 'applied', errors: [], changed: [], warnings },
+      { revision: 10, source: 'fleet' },
+    );
+    expect((r.status({ revision: 10, source: 'fleet' }) as { lastPush: unknown }).lastPush).toMatchObject({
+      result: 'applied',
+      message: warnings[0],
+    });
+    expect(json(rows().at(-1)!).warnings).toEqual(warnings);
   });
 });
 

@@ -3,7 +3,7 @@ import { PushTracker, renderPushTable } from '../../../agent/fleet/push-tracker.
 
 const state = (device: string, revision: number, groups = ['north']) =>
   Buffer.from(JSON.stringify({ site: 'yard', device, groups, revision, source: 'fleet', keyIds: [], ts: 1 }));
-const result = (device: string, revision: number, status: string, errors: string[] = []) =>
+const result = (device: string, revision: number, status: string, errors: string[] = [], extra = {}) =>
   Buffer.from(
     JSON.stringify({
       id: 'x',
@@ -15,6 +15,7 @@ const result = (device: string, revision: number, status: string, errors: string
       changed: [],
       running: revision,
       ts: 2,
+      ...extra,
     }),
   );
 
@@ -36,6 +37,20 @@ describe('PushTracker', () => {
     expect(text).toMatch(/yard\/b\s+CURRENT\s+6/);
     expect(text).toContain(
       'revision 5: 2 boxes, 0 applied, 1 already current, 0 rejected, 1 rolled back, 0 waiting',
+    );
+  });
+
+  it("an applied box's line shows what changed, then what is still failing there", () => {
+    const t = new PushTracker('group:north', 5);
+    t.onMessage('vigil/yard/a/config/state', state('a', 4));
+    t.pushed(1000);
+    const warnings = ['model "det": file not found: /m.onnx (still retried; camera gate waits for it)'];
+    t.onMessage(
+      'vigil/yard/a/config/result',
+      result('a', 5, 'applied', [], { changed: ['cameras.dock: fps'], warnings }),
+    );
+    expect(renderPushTable(t, 5, 2000)).toMatch(
+      /yard\/a\s+APPLIED\s+5\s+\S+\s+cameras\.dock: fps; warning: model "det": file not found: \/m\.onnx \(still retried; camera gate waits for it\)\n/,
     );
   });
 

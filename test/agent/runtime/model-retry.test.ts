@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VigilConfig } from '../../../config/schema.js';
+import { VigilConfig, type ModelConfig } from '../../../config/schema.js';
 import type { Detector } from '../../../models/detect/detector.js';
 import { ModelRetry, type ModelRetryHost } from '../../../agent/runtime/model-retry.js';
 import { logLines } from '../../support/log-lines.js';
@@ -7,7 +7,7 @@ import { logLines } from '../../support/log-lines.js';
 // The retry's own rules, on an in-memory host (the real agent's path is in agent.test.ts, with real models).
 afterEach(() => vi.useRealTimers());
 
-function host(loads: (id: string) => Promise<Detector>) {
+function host(loads: (id: string, cfg: ModelConfig) => Promise<Detector>) {
   const { log, lines } = logLines();
   const h = {
     config: VigilConfig.parse({
@@ -22,7 +22,7 @@ function host(loads: (id: string) => Promise<Detector>) {
     detectors: new Map<string, Detector>(),
     log,
     isStopping: false as boolean,
-    loadModel: vi.fn((id: string) => loads(id)),
+    loadModel: vi.fn((id: string, cfg: ModelConfig) => loads(id, cfg)),
     startCamera: vi.fn(),
     cameraFailed: vi.fn(),
   } satisfies ModelRetryHost;
@@ -99,5 +99,50 @@ describe('ModelRetry', () => {
     expect(h.startCamera).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(h.loadModel).toHaveBeenCalledTimes(1);
+  });
+
+  it('a fleet apply and an attempt never overlap: pause() waits for the attempt, and holds the next one', async () => {
+    vi.useFakeTimers();
+    let finish!: (err: Error) => void;
+    const { h } = host(() => new Promise<Detector>((_, reject) => (finish = reject)));
+    const retry = new ModelRetry(h, 100, 100);
+    retry.failed('m', 'nope');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.loadModel).toHaveBeenCalledTimes(1); // in progress
+    let resume: (() => void) | undefined;
+    void retry.pause().then((r) => (resume = r));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(resume).toBeUndefined();
+    finish(new Error('still missing'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(resume).toBeDefined();
+    expect(retry.failing().get('m')!.reason).toBe('still missing');
+    // The next attempt comes due while paused: it waits for the resume.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.loadModel).toHaveBeenCalledTimes(1);
+    resume!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.loadModel).toHaveBeenCalledTimes(2);
+  });
+
+  it('follow(): retried with the config a push left it, or dropped when nothing uses it any more', async () => {
+    vi.useFakeTimers();
+    const { h, lines } = host(async () => Promise.reject(new Error('nope')));
+    const retry = new ModelRetry(h, 100, 100);
+    retry.failed('m', 'nope');
+    // A push kept the model but moved its file (e.g. a fleet path): the next attempts use the new one.
+    h.config = { ...h.config, models: { m: { ...h.config.models.m!, path: '/new.onnx' } } };
+    retry.follow();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(h.loadModel.mock.calls.map(([, cfg]) => cfg.path)).toEqual(['/new.onnx']);
+    // A push disabled its last camera.
+    h.config = { ...h.config, cameras: h.config.cameras.map((c) => ({ ...c, enabled: false })) };
+    retry.follow();
+    expect([retry.failing().size, retry.waiting]).toEqual([0, []]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.loadModel).toHaveBeenCalledTimes(1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'model retry stopped', model: 'm', why: 'no camera uses it any more' }),
+    );
   });
 });
