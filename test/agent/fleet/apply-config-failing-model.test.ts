@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -143,7 +143,8 @@ describe.skipIf(!hasShared)('a fleet push while a model fails to load', () => {
 
     // The file arrives: the retry loads it and b starts, on the config the fleet pushed.
     const before = events.length;
-    copyFileSync(yolo, missing);
+    copyFileSync(yolo, `${missing}.part`);
+    renameSync(`${missing}.part`, missing); // whole, never half-copied when an attempt reads it
     await box.detects('b', before);
     expect(agent.cameras.get('b')!.config.fps).toBe(3);
     expect(agent.cameras.get('b')!.state.state).toBe('streaming');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,6 +23,8 @@ import { range, readCommitted, sleep } from '../../support/store-forward.js';
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
+  // stop() kills ffmpeg without waiting for it to be reaped: a test must not see the previous one's.
+  await until('the ffmpeg of a stopped agent gone', () => ffmpegChildren().length === 0, 5000);
 });
 
 const video = sharedPath('media', 'vtest.avi');
@@ -58,7 +60,8 @@ function setup(
     log,
     version: '9.9.9',
     services,
-    ...(modelRetryMs === undefined ? {} : { modelRetryMs }),
+    // Capped at 1 s: on a slow machine the doubling would otherwise outgrow the test's waits.
+    ...(modelRetryMs === undefined ? {} : { modelRetryMs, modelRetryMaxMs: 1000 }),
   });
   cleanup.push(() => agent.stop(2000));
   return { agent, lines, dataDir, dbFile: path.join(dataDir, 'outbox.db') };
@@ -284,7 +287,8 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
     );
     expect(events.some((e) => e.camera === 'b')).toBe(false);
     // The file arrives: the next attempt loads it and camera b starts.
-    copyFileSync(yolo, later);
+    copyFileSync(yolo, `${later}.part`);
+    renameSync(`${later}.part`, later); // whole, never half-copied when an attempt reads it
     await until('b detects', () => events.some((e) => e.camera === 'b'), 20_000);
     expect(agent.cameras.get('b')?.state.state).toBe('streaming');
     expect(agent.detectors.has('later')).toBe(true);
