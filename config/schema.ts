@@ -174,6 +174,11 @@ export const OutboxConfig = z.strictObject({
     .positive()
     .default(512 * 1024 * 1024),
   maxAgeHours: z.number().positive().default(72),
+  /**
+   * Free space to leave on the outbox's disk: below it the database file stops growing, new messages take
+   * the place of the oldest (docs/adr/0007-outbox-free-space-margin.md). 0: off.
+   */
+  minFreeMiB: z.number().nonnegative().default(64),
   /** FULL: a commit survives a power cut, not only a crash (docs/adr/0003-outbox-synchronous.md). */
   synchronous: z.enum(['OFF', 'NORMAL', 'FULL', 'EXTRA']).default('FULL'),
   /** After a (re)connect, rows older than the connection go out at most this fast; newer ones at once. */

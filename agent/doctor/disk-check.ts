@@ -26,9 +26,10 @@ async function nearestExisting(dir: string): Promise<string> {
 }
 
 /**
- * Room for the outbox: the data dir (or the folder it will be created in) is writable and its
- * filesystem has at least the outbox's byte cap free; under twice the cap is a warning, because SQLite
- * needs headroom for its WAL and the cap is reached exactly when the broker has been away longest.
+ * Room for the outbox: the data dir (or the folder it will be created in) is writable, and its filesystem
+ * has the outbox's byte cap free on top of the free-space margin (`outbox.minFreeMiB`). Under the margin
+ * already, the outbox can store only into pages its file has (a fail); under cap + margin it is safe but
+ * stops growing before its cap, so a long broker outage keeps less than configured (a warning).
  */
 export async function checkDisk(cfg: VigilConfig, opts: DiskCheckOptions = {}): Promise<CheckResult> {
   const dir = await nearestExisting(cfg.dataDir);
@@ -45,9 +46,16 @@ export async function checkDisk(cfg: VigilConfig, opts: DiskCheckOptions = {}): 
     return result('disk', subject, 'fail', `cannot read free space of ${dir}: ${errorText(err)}`);
   }
   const cap = cfg.outbox.maxBytes;
-  const detail = `${gib(free)} free for an outbox capped at ${gib(cap)}`;
-  if (free < cap)
-    return result('disk', subject, 'fail', `only ${detail}: lower outbox.maxBytes or free space`);
-  if (free < 2 * cap) return result('disk', subject, 'warn', `${detail}: little headroom for SQLite`);
+  const margin = cfg.outbox.minFreeMiB * 2 ** 20;
+  const detail = `${gib(free)} free for an outbox capped at ${gib(cap)} with a ${gib(margin)} margin`;
+  if (free < margin)
+    return result('disk', subject, 'fail', `only ${detail}: free space or lower outbox.minFreeMiB`);
+  if (free < cap + margin)
+    return result(
+      'disk',
+      subject,
+      'warn',
+      `${detail}: the outbox will stop growing at about ${gib(free - margin)}, before its cap`,
+    );
   return result('disk', subject, 'pass', detail);
 }

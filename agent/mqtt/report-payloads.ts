@@ -72,7 +72,7 @@ export const DropsPayload = z.strictObject({
   total: Count,
   counts: z.array(
     z.strictObject({
-      /** max-rows / max-bytes / max-age: a bound; disk-full; rejected: refused by the broker; expired. */
+      /** max-rows / max-bytes / max-age / disk-low: a bound; disk-full; rejected: refused by the broker; expired. */
       reason: z.enum(dropReasons),
       /** 0 routine (detections), 1 readings (state, PM2.5, health), 2 alerts and command responses. */
       priority: z.union([z.literal(0), z.literal(1), z.literal(2)]),

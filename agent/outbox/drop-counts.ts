@@ -1,6 +1,14 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-export const dropReasons = ['max-rows', 'max-bytes', 'max-age', 'disk-full', 'rejected', 'expired'] as const;
+export const dropReasons = [
+  'max-rows',
+  'max-bytes',
+  'max-age',
+  'disk-low',
+  'disk-full',
+  'rejected',
+  'expired',
+] as const;
 export type DropReason = (typeof dropReasons)[number];
 /** 0 routine (detections), 1 readings, 2 alerts and command responses. Lower priorities are dropped first. */
 export type OutboxPriority = 0 | 1 | 2;

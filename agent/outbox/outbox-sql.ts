@@ -29,6 +29,8 @@ const statements = {
   getMeta: 'SELECT value FROM meta WHERE key = ?',
   deleteMeta: 'DELETE FROM meta WHERE key = ?',
   totals: 'SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox',
+  /** The database's size in pages, as this connection sees it (uncommitted changes included). */
+  pageCount: 'PRAGMA page_count',
 };
 
 export type OutboxStatements = Record<keyof typeof statements, Statement>;

@@ -1,4 +1,5 @@
 import type { DropDetail, DropReason, OutboxPriority } from './drop-counts.js';
+import type { FreeSpaceOptions } from './free-space.js';
 import type { MovedAside } from './open-database.js';
 
 // The shapes that go in and out of the Outbox (agent/outbox/outbox.ts).
@@ -71,10 +72,14 @@ export type OutboxEvent =
       dropped: boolean;
       error: string;
     }
+  /** The disk went under (`low`) or back over the free-space margin; evictions count as `disk-low`. */
+  | { type: 'free-space'; low: boolean; freeBytes: number; minFreeBytes: number }
   /** Closed with drop counts a full disk never let it write: they are not reported. */
   | { type: 'drop-counts-lost'; counts: DropDetail[] };
 
 export interface OutboxOptions {
   now?: () => number;
   onEvent?: (e: OutboxEvent) => void;
+  /** How the free space of the database's disk is read (tests). */
+  freeSpace?: FreeSpaceOptions;
 }

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { OutboxConfig } from '../../config/schema.js';
 import { DeferredDeletes } from './deferred-deletes.js';
-import { DropCounts, tally, type DropDetail, type DropReason } from './drop-counts.js';
+import { pageCount } from './disk-low-bound.js';
+import { DropCounts, type DropDetail, type DropReason } from './drop-counts.js';
+import { FreeSpace, limitWal } from './free-space.js';
+import { FullDisk, isDiskFull } from './full-disk.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
-import { expireOld, freeRoutine, makeRoom, newDelta, type Delta } from './outbox-bounds.js';
+import { expireOld, newDelta, type Delta } from './outbox-bounds.js';
 import { OutboxReader } from './outbox-reader.js';
-import { encodeProperties, prepareStatements } from './outbox-sql.js';
+import { prepareStatements } from './outbox-sql.js';
+import { storeRow } from './store-row.js';
 import type {
   EnqueueResult,
   OutboxEvent,
@@ -28,36 +33,37 @@ interface CommitHooks {
 }
 
 const ageCheckEveryMs = 1000;
-const isDiskFull = (err: unknown) => (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * The durable store-and-forward queue: every outbound message is committed here before it may be
- * published, and deleted only on the broker's PUBACK. Bounded by rows, bytes and age; the totals are
- * kept in memory so the bounds cost nothing per insert.
+ * published, and deleted only on the broker's PUBACK. Bounded by rows, bytes and age, and by the free
+ * space of its disk (docs/adr/0007-outbox-free-space-margin.md); the totals are kept in memory and the free
+ * space is read at most once a second, so the bounds cost next to nothing per insert.
  */
 export class Outbox extends OutboxReader {
   private rows: number;
   private bytes: number;
   private lastAgeCheck = -Infinity;
   private moved: MovedAside[];
-  private failure: { message: string; at: number } | undefined;
   /** Deletes a full disk would not let us write (acks and drops): done with the next commit. */
   private readonly unwritten = new DeferredDeletes();
   private closed = false;
   private readonly dropped: DropCounts;
+  private readonly full: FullDisk;
 
   private constructor(
     private readonly db: Database,
     private readonly cfg: OutboxConfig,
     private readonly now: () => number,
     private readonly onEvent: (e: OutboxEvent) => void,
+    private readonly freeSpace: FreeSpace,
   ) {
     super(prepareStatements(db));
     const totals = this.sql.totals.get() as { n: number; b: number };
     this.rows = totals.n;
     this.bytes = totals.b;
     this.dropped = new DropCounts(db);
+    this.full = new FullDisk(db, this.sql, this.unwritten, this.dropped, now, onEvent);
     const moved = this.sql.getMeta.get('moved-aside') as { value: string } | undefined;
     this.moved = moved ? (JSON.parse(moved.value) as MovedAside[]) : [];
   }
@@ -66,7 +72,12 @@ export class Outbox extends OutboxReader {
     const now = opts.now ?? Date.now;
     const onEvent = opts.onEvent ?? (() => {});
     const { db, movedAside } = openOutboxDatabase(file, cfg.synchronous, now);
-    const outbox = new Outbox(db, cfg, now, onEvent);
+    const minFreeBytes = Math.round(cfg.minFreeMiB * 1024 * 1024);
+    limitWal(db, minFreeBytes);
+    const onChange = (low: boolean, freeBytes: number) =>
+      onEvent({ type: 'free-space', low, freeBytes, minFreeBytes });
+    const freeSpace = new FreeSpace(path.dirname(path.resolve(file)), minFreeBytes, onChange, opts.freeSpace);
+    const outbox = new Outbox(db, cfg, now, onEvent, freeSpace);
     if (movedAside) {
       // Remembered in the fresh database, so it is reported even if the agent restarts first.
       outbox.moved.push(movedAside);
@@ -130,7 +141,7 @@ export class Outbox extends OutboxReader {
     try {
       return this.withoutFsync(() => this.remove(rowid)) !== undefined;
     } catch (err) {
-      return this.deferDelete(rowid, undefined, err);
+      return this.full.deferDelete(rowid, undefined, err);
     }
   }
 
@@ -141,7 +152,7 @@ export class Outbox extends OutboxReader {
     try {
       removed = this.remove(rowid);
     } catch (err) {
-      return this.deferDelete(rowid, reason, err);
+      return this.full.deferDelete(rowid, reason, err);
     }
     if (removed) this.dropped.add(reason, removed.priority);
     return removed !== undefined;
@@ -187,7 +198,7 @@ export class Outbox extends OutboxReader {
 
   /** The latest storage failure (a full disk), for health. */
   lastError(): { message: string; at: number } | undefined {
-    return this.failure;
+    return this.full.failure;
   }
 
   close(): void {
@@ -199,46 +210,28 @@ export class Outbox extends OutboxReader {
     this.db.close();
   }
 
-  /** A delete that hit a full disk: done inside the next commit that can be written. */
-  private deferDelete(rowid: number, reason: DropReason | undefined, err: unknown): boolean {
-    if (!isDiskFull(err)) throw err;
-    this.unwritten.add(rowid, reason);
-    this.failure = { message: `disk full: ${errorText(err)}`, at: this.now() };
-    return true;
-  }
-
   private enqueueWith(msg: OutboxMessage, hooks: CommitHooks): EnqueueResult {
     const id = randomUUID();
-    let error: unknown;
+    const commit = () => this.commit(id, msg, hooks);
     try {
-      return this.commit(id, msg, hooks);
+      return commit();
     } catch (err) {
       if (!isDiskFull(err)) throw err;
-      error = err;
+      const counted = !hooks.retried;
+      const committed = (delta: Delta) => this.committed(delta);
+      return this.full.retryOrRefuse(err, { id, msg, counted, storedBytes: this.bytes, commit, committed });
     }
-    const freedRows = this.freeRoutineRows();
-    if (freedRows > 0) {
-      try {
-        return this.commit(id, msg, hooks);
-      } catch (err) {
-        if (!isDiskFull(err)) throw err;
-        error = err;
-      }
-    }
-    if (!hooks.retried) this.dropped.add('disk-full', msg.priority);
-    const { topic, priority } = msg;
-    this.failure = { message: `disk full: ${errorText(error)}`, at: this.now() };
-    const dropped = !hooks.retried;
-    this.onEvent({ type: 'disk-full', topic, priority, freedRows, dropped, error: errorText(error) });
-    return { id, seq: null, dropped: 'disk-full' };
   }
 
   private commit(id: string, msg: OutboxMessage, hooks: CommitHooks): EnqueueResult {
     const delta = newDelta();
+    const low = this.freeSpace.low();
     let result: EnqueueResult;
     try {
       result = this.db.transaction((): EnqueueResult => {
         const ts = this.now();
+        // Under the margin the file may not grow: its size now is the limit.
+        const pageLimit = low ? pageCount(this.sql) : undefined;
         this.unwritten.applyIn(this.sql, delta);
         if (ts - this.lastAgeCheck >= ageCheckEveryMs) {
           this.lastAgeCheck = ts;
@@ -254,38 +247,9 @@ export class Outbox extends OutboxReader {
           msg.stream === undefined ? null : (this.sql.nextSeq.get(msg.stream) as { seq: number }).seq;
         const payload = Buffer.from(JSON.stringify(msg.build({ id, seq, ts })));
         const bytes = payload.length + Buffer.byteLength(msg.topic);
-        const refused = makeRoom(
-          this.sql,
-          this.cfg,
-          { rows: this.rows, bytes: this.bytes },
-          msg.priority,
-          bytes,
-          delta,
-        );
-        if (refused) {
-          // The seq stays used: subscribers see the gap.
-          tally(delta.drops, refused, msg.priority);
-        } else {
-          const { topic, priority, stream = null, coalesceKey = null } = msg;
-          const expiresAt = msg.expiryS === undefined ? null : ts + Math.round(msg.expiryS * 1000);
-          const props = encodeProperties(msg.properties);
-          this.sql.insert.run(
-            id,
-            topic,
-            payload,
-            msg.retain ? 1 : 0,
-            priority,
-            stream,
-            seq,
-            coalesceKey,
-            ts,
-            bytes,
-            expiresAt,
-            props,
-          );
-          delta.rows += 1;
-          delta.bytes += bytes;
-        }
+        const totals = { rows: this.rows, bytes: this.bytes };
+        const ctx = { db: this.db, sql: this.sql, cfg: this.cfg, totals, pageLimit };
+        const refused = storeRow(ctx, { id, msg, seq, ts, payload, bytes }, delta);
         hooks.inTx?.(!refused);
         this.dropped.write(delta.drops);
         return refused ? { id, seq, dropped: refused } : { id, seq };
@@ -304,24 +268,6 @@ export class Outbox extends OutboxReader {
     this.bytes += delta.bytes;
     this.dropped.committed(delta.drops);
     this.unwritten.clear();
-  }
-
-  /** After SQLITE_FULL: deletes the oldest routine rows so their pages can be reused. Returns the count. */
-  private freeRoutineRows(): number {
-    const delta = newDelta();
-    try {
-      this.db.transaction(() => {
-        this.unwritten.applyIn(this.sql, delta);
-        freeRoutine(this.sql, Math.max(64 * 1024, Math.ceil(this.bytes / 100)), delta);
-        this.dropped.write(delta.drops);
-      })();
-    } catch (err) {
-      this.dropped.rolledBack();
-      if (!isDiskFull(err)) throw err;
-      return 0;
-    }
-    this.committed(delta);
-    return -delta.rows;
   }
 
   /**

@@ -47,6 +47,7 @@ describe('VigilConfig defaults (docs/config.md)', () => {
       maxRows: 200_000,
       maxBytes: 512 * 1024 * 1024,
       maxAgeHours: 72,
+      minFreeMiB: 64,
       synchronous: 'FULL',
       drainRatePerS: 100,
     });

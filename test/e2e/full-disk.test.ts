@@ -1,17 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  statfsSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -20,41 +7,9 @@ import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { collect, startMosquitto, type Received } from '../support/mosquitto.js';
 import { hasShared } from '../support/shared.js';
 import { detectionLog, range, readCommitted, sleep, storeForwardConfig } from '../support/store-forward.js';
+import { cannotMount, fill, mountTmpfs, unmount } from '../support/tmpfs.js';
 
-const mountTmpfs = (dir: string, size: string) =>
-  spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
-
-/** A real full disk needs a filesystem of its own: a tmpfs, which only root (CAP_SYS_ADMIN) may mount. */
-function cannotMount(): string | undefined {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-mount-probe-'));
-  try {
-    const r = mountTmpfs(dir, '64k');
-    if (r.error || r.status !== 0) return (r.error?.message ?? r.stderr.trim()) || `exit ${r.status}`;
-    spawnSync('umount', [dir]);
-    return undefined;
-  } finally {
-    rmdirSync(dir);
-  }
-}
 const mountRefused = cannotMount();
-
-/** Writes `file` until the filesystem says ENOSPC, down to the last byte. */
-function fill(file: string): void {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 0x5a);
-  try {
-    for (let size = chunk.length; size >= 1;) {
-      try {
-        writeSync(fd, chunk, 0, size);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-        size >>= 1;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const json = (m: Received) => JSON.parse(m.payload.toString()) as unknown;
 const of = (all: Received[], topic: string) => all.filter((m) => m.topic === `vigil/s/d/${topic}`);
@@ -90,7 +45,14 @@ describe.skipIf(!hasShared || mountRefused)(
       process.kill(frozen, 'SIGSTOP');
       cleanup.push(() => process.kill(frozen, 'SIGCONT'));
 
-      const cfg = storeForwardConfig(broker.url, { cameras: 2, fps: 3, mqtt: { reconnectMaxS: 1 } });
+      // The free-space margin off: this is what happens when the disk fills anyway (test/e2e/disk-low.test.ts
+      // has the margin at work).
+      const cfg = storeForwardConfig(broker.url, {
+        cameras: 2,
+        fps: 3,
+        mqtt: { reconnectMaxS: 1 },
+        outbox: { minFreeMiB: 0 },
+      });
       // Drift with 1-s windows: a second SQLite writer (drift.db) on the same disk.
       const drift = { windowMinutes: 1 / 60, minFrames: 1, minSamples: 1 };
       writeFileSync(cfg.file, stringify({ ...(parse(readFileSync(cfg.file, 'utf8')) as object), drift }));
@@ -98,7 +60,7 @@ describe.skipIf(!hasShared || mountRefused)(
       const mounted = mountTmpfs(cfg.dataDir, '4m');
       expect(mounted.status, mounted.stderr).toBe(0);
       cleanup.push(() => {
-        if (spawnSync('umount', [cfg.dataDir]).status !== 0) spawnSync('umount', ['-l', cfg.dataDir]);
+        unmount(cfg.dataDir);
         rmSync(path.dirname(cfg.dataDir), { recursive: true, force: true });
       });
       const filler = path.join(cfg.dataDir, 'filler.bin');

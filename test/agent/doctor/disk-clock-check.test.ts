@@ -19,14 +19,18 @@ describe('disk check', () => {
     expect((await checkDisk(nested)).verdict).toBe('pass');
   });
 
-  it('fails below the outbox cap and warns below twice the cap', async () => {
-    const cfg = doctorConfig({ outbox: { maxBytes: GiB } });
-    expect(await checkDisk(cfg, { freeBytes: async () => 0.5 * GiB })).toMatchObject({
+  it('fails under the free-space margin and warns under cap + margin (the outbox stops growing there)', async () => {
+    const cfg = doctorConfig({ outbox: { maxBytes: GiB, minFreeMiB: 512 } });
+    expect(await checkDisk(cfg, { freeBytes: async () => 0.25 * GiB })).toMatchObject({
       verdict: 'fail',
-      detail: 'only 0.5 GiB free for an outbox capped at 1.0 GiB: lower outbox.maxBytes or free space',
+      detail:
+        'only 0.3 GiB free for an outbox capped at 1.0 GiB with a 0.5 GiB margin: free space or lower outbox.minFreeMiB',
     });
-    expect((await checkDisk(cfg, { freeBytes: async () => 1.5 * GiB })).verdict).toBe('warn');
-    expect((await checkDisk(cfg, { freeBytes: async () => 4 * GiB })).verdict).toBe('pass');
+    expect(await checkDisk(cfg, { freeBytes: async () => 1.25 * GiB })).toMatchObject({
+      verdict: 'warn',
+      detail: expect.stringMatching(/will stop growing at about 0\.8 GiB, before its cap$/),
+    });
+    expect((await checkDisk(cfg, { freeBytes: async () => 1.5 * GiB })).verdict).toBe('pass');
   });
 });
 

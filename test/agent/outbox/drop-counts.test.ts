@@ -81,6 +81,7 @@ describe('DropCounts', () => {
       'max-rows': 0,
       'max-bytes': 0,
       'max-age': 0,
+      'disk-low': 0,
       'disk-full': 0,
       rejected: 0,
       expired: 0,

@@ -88,8 +88,25 @@ describe('outbox statements', () => {
         'getMeta',
         'deleteMeta',
         'totals',
+        'pageCount',
       ].sort(),
     );
+  });
+
+  it('pageCount sees the transaction it runs in: growth before the commit, pages reused after a delete', () => {
+    const pages = () => (s.pageCount.get() as { page_count: number }).page_count;
+    const big = Buffer.alloc(20_000, 0x61);
+    const start = pages();
+    db.transaction(() => {
+      insert({ id: 'a', topic: 't', payload: big });
+      expect(pages()).toBeGreaterThan(start); // uncommitted, already counted
+    })();
+    const grown = pages();
+    db.transaction(() => {
+      s.delete.run(1);
+      insert({ id: 'b', topic: 't', payload: big }); // into the pages the delete freed, in the same transaction
+      expect(pages()).toBe(grown);
+    })();
   });
 
   it('insert then next: every column comes back under its name, decoded', () => {

@@ -39,7 +39,15 @@ function cameras(states: Record<string, string>): Agent['cameras'] {
 const enqueue = (outbox: Outbox, priority: 0 | 1 | 2 = 0) =>
   outbox.enqueue({ topic: 'vigil/s/d/cameras/c/detections', priority, build: () => ({ x: 'y'.repeat(40) }) });
 
-const zeros = { 'max-rows': 0, 'max-bytes': 0, 'max-age': 0, 'disk-full': 0, rejected: 0, expired: 0 };
+const zeros = {
+  'max-rows': 0,
+  'max-bytes': 0,
+  'max-age': 0,
+  'disk-low': 0,
+  'disk-full': 0,
+  rejected: 0,
+  expired: 0,
+};
 
 describe('health payload', () => {
   it('without a link or a system sample: zeros, the process’s own RSS, uptime to 0.1 s', () => {

@@ -122,7 +122,15 @@ describe('requestOps', () => {
 
   it('outbox-stats: depth, drops unreported and since start, last error and synchronous level', async () => {
     const agent = await startAgent({ outbox: { maxRows: 3, synchronous: 'NORMAL' } });
-    const zero = { 'max-rows': 0, 'max-bytes': 0, 'max-age': 0, 'disk-full': 0, rejected: 0, expired: 0 };
+    const zero = {
+      'max-rows': 0,
+      'max-bytes': 0,
+      'max-age': 0,
+      'disk-low': 0,
+      'disk-full': 0,
+      rejected: 0,
+      expired: 0,
+    };
     expect(run(agent, 'outbox-stats', { transaction: 1 })).toEqual({
       rows: 0,
       bytes: 0,
