@@ -1,82 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { filter, firstValueFrom } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../config/logger.js';
-import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
-import { MqttLink, type LinkState } from '../../../agent/mqtt/mqtt-link.js';
+import { describe, expect, it } from 'vitest';
 import { DetectionsPayload, StatusPayload } from '../../../agent/mqtt/payloads.js';
-import { topics } from '../../../agent/mqtt/topics.js';
-import { Outbox } from '../../../agent/outbox/outbox.js';
-import {
-  collect,
-  startMosquitto,
-  type Collector,
-  type Mosquitto,
-  type Received,
-} from '../../support/mosquitto.js';
+import type { Received } from '../../support/mosquitto.js';
 import { mqtt311Front } from '../../support/mqtt311-front.js';
+import { useLinkFixture } from '../../support/link-fixture.js';
 
-const t = topics('vigil', 's', 'd');
-let dir: string;
-let outbox: Outbox;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-link-faults-'));
-  outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse({}));
-});
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-  outbox.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function broker(opts: Parameters<typeof startMosquitto>[0] = {}): Promise<Mosquitto> {
-  const b = await startMosquitto(opts);
-  cleanup.push(async () => {
-    if (b.pid) process.kill(b.pid, 'SIGCONT');
-    await b.stop();
-  });
-  return b;
-}
-
-async function subscriber(...args: Parameters<typeof collect>): Promise<Collector> {
-  const c = await collect(...args);
-  cleanup.push(() => c.close());
-  return c;
-}
-
-function link(url: string, cfg: Partial<MqttConfig> = {}, reconnect = { minMs: 50, maxMs: 200 }): MqttLink {
-  const l = new MqttLink({
-    cfg: MqttConfig.parse({ url, ...cfg }),
-    statusTopic: t.status,
-    outbox,
-    log: silentLogger,
-    version: '9.9.9',
-    reconnect,
-  });
-  cleanup.push(() => l.stop());
-  l.start();
-  return l;
-}
-
-const until = (l: MqttLink, pred: (s: LinkState) => boolean) => firstValueFrom(l.state$.pipe(filter(pred)));
+const fx = useLinkFixture('link-faults');
+const { t, defer, broker, subscriber, link, until, drained } = fx;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for the outbox to empty; fails with what is left after timeoutMs. */
-async function drained(timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (outbox.depth().rows > 0) {
-    if (Date.now() > end) throw new Error(`outbox not drained: ${outbox.depth().rows} rows left`);
-    await sleep(20);
-  }
-}
-
 function enqueueDetection(camera: string, n: number, pad = 0): void {
-  outbox.enqueue({
+  fx.outbox.enqueue({
     topic: t.camera(camera).detections,
     stream: `detections/${camera}`,
     priority: 0,
@@ -131,7 +64,7 @@ describe('MqttLink against a broker that misbehaves', () => {
     expect(seqsByCamera(sub.messages)).toEqual({ cam1: [1, 3, 4], cam2: [1] });
     await drained(5000);
     expect(l.counters()).toMatchObject({ rejected: 1, acked: 4, inflight: 0 });
-    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 0, count: 1 }]);
+    expect(fx.outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 0, count: 1 }]);
     expect(l.state.lastError?.message).toMatch(/PUBACK reason code/);
     // The connection is healthy afterwards: a later row goes and is acknowledged.
     enqueueDetection('cam1', 6);
@@ -170,7 +103,7 @@ describe('MqttLink against a broker that misbehaves', () => {
     l.notify();
     const down = await until(l, (s) => s.state === 'disconnected');
     expect(down.lastError?.message).toMatch(/keepalive timeout/i);
-    expect(outbox.depth().rows).toBe(40);
+    expect(fx.outbox.depth().rows).toBe(40);
     process.kill(b.pid!, 'SIGCONT');
     await sub.waitFor((m) => {
       const s = seqsByCamera(m);
@@ -199,7 +132,7 @@ describe('MqttLink against a broker that misbehaves', () => {
     await l.stop(1000);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(l.state.state).toBe('stopped');
-    expect(outbox.depth().rows).toBe(10);
+    expect(fx.outbox.depth().rows).toBe(10);
   });
 
   it('subscribes again after the broker restarts', async () => {
@@ -230,7 +163,7 @@ describe('MqttLink against a broker that misbehaves', () => {
     const b = await broker();
     // A 3.1.1-only broker: mosquitto behind a front that refuses MQTT 5 as a 3.1.1 broker does.
     const front = await mqtt311Front(b.port);
-    cleanup.push(() => front.close());
+    defer(() => front.close());
     const sub = await subscriber(b.url, 'vigil/#');
     const l = link(front.url);
     for (let n = 1; n <= 5; n++) enqueueDetection('cam1', n);

@@ -1,76 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { filter, firstValueFrom } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../../config/logger.js';
-import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
-import { MqttLink, type LinkState } from '../../../agent/mqtt/mqtt-link.js';
+import type { MqttConfig } from '../../../config/schema.js';
 import { DetectionsPayload } from '../../../agent/mqtt/payloads.js';
 import { closesBeforeDrop, quietClosesBeforeSearch } from '../../../agent/mqtt/silent-refusals.js';
-import { topics } from '../../../agent/mqtt/topics.js';
-import { Outbox } from '../../../agent/outbox/outbox.js';
-import { collect, startMosquitto, type Collector, type Received } from '../../support/mosquitto.js';
+import type { Collector, Received } from '../../support/mosquitto.js';
 import { mqtt311Front, type Mqtt311Front } from '../../support/mqtt311-front.js';
+import { useLinkFixture } from '../../support/link-fixture.js';
 
-const t = topics('vigil', 's', 'd');
-let dir: string;
-let outbox: Outbox;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-link-limit-'));
-  outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse({ synchronous: 'OFF' }));
-});
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-  outbox.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useLinkFixture('link-limit', { synchronous: 'OFF' });
+const { t, defer, broker, subscriber, until, drained } = fx;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const link = (url: string, cfg: Partial<MqttConfig> = {}, log?: Logger) =>
+  fx.link(url, cfg, { reconnect: { minMs: 20, maxMs: 100 }, ...(log && { log }) });
 
 /** mosquitto with a packet size limit, and a front that makes it a 3.1.1-only broker: no limit announced. */
 async function broker311(maxPacketBytes?: number) {
-  const b = await startMosquitto({ config: maxPacketBytes ? [`max_packet_size ${maxPacketBytes}`] : [] });
-  cleanup.push(async () => {
-    if (b.pid) process.kill(b.pid, 'SIGCONT');
-    await b.stop();
-  });
+  const b = await broker({ config: maxPacketBytes ? [`max_packet_size ${maxPacketBytes}`] : [] });
   const front: Mqtt311Front = await mqtt311Front(b.port);
-  cleanup.push(() => front.close());
-  const sub: Collector = await collect(b.url, 'vigil/s/d/cameras/+/detections');
-  cleanup.push(() => sub.close());
+  defer(() => front.close());
+  const sub: Collector = await subscriber(b.url, 'vigil/s/d/cameras/+/detections');
   return { b, front, sub };
-}
-
-function link(url: string, cfg: Partial<MqttConfig> = {}, log: Logger = silentLogger): MqttLink {
-  const l = new MqttLink({
-    cfg: MqttConfig.parse({ url, ...cfg }),
-    statusTopic: t.status,
-    outbox,
-    log,
-    version: '9.9.9',
-    reconnect: { minMs: 20, maxMs: 100 },
-  });
-  cleanup.push(() => l.stop());
-  l.start();
-  return l;
-}
-
-const until = (l: MqttLink, pred: (s: LinkState) => boolean) => firstValueFrom(l.state$.pipe(filter(pred)));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function drained(timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (outbox.depth().rows > 0) {
-    if (Date.now() > end) throw new Error(`outbox not drained: ${outbox.depth().rows} rows left`);
-    await sleep(20);
-  }
 }
 
 /** A detection of `camera`; `pad` bytes more make it as large as needed. */
 function detection(camera: string, pad = 0): void {
-  outbox.enqueue({
+  fx.outbox.enqueue({
     topic: t.camera(camera).detections,
     stream: `detections/${camera}`,
     priority: 0,
@@ -117,15 +71,14 @@ describe('MqttLink and a packet size limit the broker does not announce (MQTT 3.
     await drained(5000);
     expect(seqs(sub.messages)).toEqual({ cam1: [1, 3], cam2: [1] });
     expect(l.counters()).toMatchObject({ protocol: '3.1.1', connects: 1, rejected: 1, acked: 3 });
-    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 0, count: 1 }]);
+    expect(fx.outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 0, count: 1 }]);
     expect(l.state.lastError?.message).toMatch(
       /^a \d+-byte packet exceeds mqtt\.maxPacketBytes \(2000 bytes\)$/,
     );
   });
 
   it('with both an announced (MQTT 5) and a configured limit, the smaller one refuses', async () => {
-    const b = await startMosquitto({ config: ['max_packet_size 2000'] });
-    cleanup.push(() => b.stop());
+    const b = await broker({ config: ['max_packet_size 2000'] });
     detection('cam1', 1500); // about 1.7 kB: under the broker's 2000, over the configured 1500
     const l = link(b.url, { maxPacketBytes: 1500 });
     await drained(5000);
@@ -164,7 +117,7 @@ describe('MqttLink and a packet size limit the broker does not announce (MQTT 3.
     // Quiet closes, then the closes on the row alone, then the connection that works (one more if the
     // first connection had an ack through before the close).
     expect(c.connects).toBeLessThanOrEqual(1 + quietClosesBeforeSearch + closesBeforeDrop + 1);
-    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 0, count: 1 }]);
+    expect(fx.outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 0, count: 1 }]);
     expect(l.state.lastError?.message).toMatch(
       /^the broker closed the connection 3 times in a row right after a \d{4}-byte packet was sent alone.*set mqtt\.maxPacketBytes/,
     );
@@ -195,6 +148,6 @@ describe('MqttLink and a packet size limit the broker does not announce (MQTT 3.
     }
     // Every row acknowledged once (a broker that was hung never acknowledged what it held), none dropped.
     expect(l.counters()).toMatchObject({ acked: sent, rejected: 0 });
-    expect(outbox.dropDetail()).toEqual([]);
+    expect(fx.outbox.dropDetail()).toEqual([]);
   }, 60_000);
 });

@@ -1,75 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { filter, firstValueFrom } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../config/logger.js';
-import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
-import { MqttLink, type LinkState } from '../../../agent/mqtt/mqtt-link.js';
+import { describe, expect, it } from 'vitest';
+import type { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
 import { DetectionsPayload, StatusPayload } from '../../../agent/mqtt/payloads.js';
-import { topics } from '../../../agent/mqtt/topics.js';
-import { Outbox } from '../../../agent/outbox/outbox.js';
-import {
-  collect,
-  startMosquitto,
-  type Collector,
-  type Mosquitto,
-  type Received,
-} from '../../support/mosquitto.js';
+import type { Received } from '../../support/mosquitto.js';
 import { freePort } from '../../support/free-port.js';
+import { useLinkFixture } from '../../support/link-fixture.js';
 
-const t = topics('vigil', 's', 'd');
-let dir: string;
-let outbox: Outbox;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-link-'));
-  outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse({}));
-});
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-  outbox.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function broker(opts: Parameters<typeof startMosquitto>[0] = {}): Promise<Mosquitto> {
-  const b = await startMosquitto(opts);
-  cleanup.push(() => b.stop());
-  return b;
-}
-
-async function subscriber(...args: Parameters<typeof collect>): Promise<Collector> {
-  const c = await collect(...args);
-  cleanup.push(() => c.close());
-  return c;
-}
-
-function link(url: string, cfg: Partial<MqttConfig> = {}, reconnect = { minMs: 50, maxMs: 200 }): MqttLink {
-  const l = new MqttLink({
-    cfg: MqttConfig.parse({ url, ...cfg }),
-    statusTopic: t.status,
-    outbox,
-    log: silentLogger,
-    version: '9.9.9',
-    reconnect,
-  });
-  cleanup.push(() => l.stop());
-  l.start();
-  return l;
-}
-
-const until = (l: MqttLink, pred: (s: LinkState) => boolean) => firstValueFrom(l.state$.pipe(filter(pred)));
-
-/** A depth the link drains asynchronously: re-checks on each state change or PUBACK-driven delete. */
-async function drained(): Promise<void> {
-  while (outbox.depth().rows > 0) await new Promise((r) => setTimeout(r, 20));
-}
+const fx = useLinkFixture('link');
+const { t, broker, subscriber, link, until, drained } = fx;
 
 function enqueueDetection(camera: string, n: number): void {
-  outbox.enqueue({
+  fx.outbox.enqueue({
     topic: t.camera(camera).detections,
     stream: `detections/${camera}`,
     priority: 0,
@@ -131,7 +74,7 @@ describe('MqttLink', () => {
   });
 
   it('buffers while the broker is down and delivers everything after it returns', async () => {
-    const b = await broker({ persistence: true, dir: path.join(dir, 'broker') });
+    const b = await broker({ persistence: true, dir: path.join(fx.dir, 'broker') });
     // A persistent session: what is published while this subscriber reconnects waits for it.
     const sub = await subscriber(b.url, 'vigil/s/d/cameras/+/detections', {
       clientId: 'vigil-test-sub',
@@ -149,7 +92,7 @@ describe('MqttLink', () => {
     l.notify();
     await new Promise((r) => setImmediate(r));
     expect(l.counters().published).toBe(publishedBefore); // nothing handed to mqtt.js while down
-    expect(outbox.depth().rows).toBe(20);
+    expect(fx.outbox.depth().rows).toBe(20);
 
     await b.start();
     await sub.waitFor((m) => {
@@ -187,7 +130,7 @@ describe('MqttLink', () => {
     expect(down.lastError!.message).toMatch(/ECONNREFUSED/);
     await l.stop();
     expect(l.state.state).toBe('stopped');
-    expect(outbox.depth().rows).toBe(1);
+    expect(fx.outbox.depth().rows).toBe(1);
   });
 
   it('retains online while connected and offline after a clean stop', async () => {
@@ -210,7 +153,7 @@ describe('MqttLink', () => {
   it('leaves a retained offline last will when the connection dies uncleanly', async () => {
     const b = await broker();
     const watcher = await subscriber(b.url, t.status);
-    const l = link(b.url, {}, { minMs: 60_000, maxMs: 60_000 }); // stays down after the kill
+    const l = link(b.url, {}, { reconnect: { minMs: 60_000, maxMs: 60_000 } }); // stays down after the kill
     await watcher.waitFor((m) => m.some((x) => status(x).state === 'online'));
     killSocket(l);
     await watcher.waitFor((m) => m.some((x) => status(x).state === 'offline'));
@@ -221,7 +164,7 @@ describe('MqttLink', () => {
   });
 
   it('uses username and password, and reports a refused login as an error', async () => {
-    const brokerDir = path.join(dir, 'broker');
+    const brokerDir = path.join(fx.dir, 'broker');
     mkdirSync(brokerDir);
     execFileSync('/usr/bin/mosquitto_passwd', ['-b', '-c', `${brokerDir}/passwd`, 'edge', 's3cret']);
     const b = await broker({
@@ -240,7 +183,7 @@ describe('MqttLink', () => {
   });
 
   it('drops a message the broker refuses by ACL, counts it and keeps delivering the rest', async () => {
-    const brokerDir = path.join(dir, 'broker');
+    const brokerDir = path.join(fx.dir, 'broker');
     const acl = path.join(brokerDir, 'acl');
     mkdirSync(brokerDir);
     writeFileSync(
@@ -251,13 +194,13 @@ describe('MqttLink', () => {
     const sub = await subscriber(b.url, 'vigil/#');
     const l = link(b.url);
     enqueueDetection('cam1', 1);
-    outbox.enqueue({ topic: 'vigil/s/d/forbidden', priority: 2, build: () => ({ x: 1 }) });
+    fx.outbox.enqueue({ topic: 'vigil/s/d/forbidden', priority: 2, build: () => ({ x: 1 }) });
     enqueueDetection('cam1', 2);
     l.notify();
     await sub.waitFor((m) => m.filter((x) => x.topic.endsWith('/detections')).length === 2);
     await drained();
     expect(l.counters()).toMatchObject({ rejected: 1, acked: 2 });
     expect(l.state.lastError?.message).toMatch(/not authorized/i);
-    expect(outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 2, count: 1 }]);
+    expect(fx.outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 2, count: 1 }]);
   });
 });
