@@ -85,7 +85,8 @@ export class InflightRows {
 
   /**
    * The broker refused the oldest row in flight in a way mqtt.js could not report against it (see
-   * MqttLink.onInvalidPuback): PUBACKs come in publish order, so it is the first one sent still unacknowledged.
+   * OversizeRefusals.invalidPuback): PUBACKs come in publish order, so it is the first one sent still
+   * unacknowledged.
    */
   refuseOldest(err: Error): void {
     const oldest = this.sent.values().next().value;
@@ -94,7 +95,7 @@ export class InflightRows {
     this.refused(oldest.row, err);
   }
 
-  /** A row no longer in flight that the broker will never take (MqttLink's SilentRefusals found it). */
+  /** A row no longer in flight that the broker will never take (OversizeRefusals' SilentRefusals found it). */
   refuse(row: OutboxRow, err: Error): void {
     this.sent.delete(row.rowid);
     this.refused(row, err);

@@ -1,38 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import mqtt from 'mqtt';
 import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { backoffDelay } from './backoff.js';
-import type { OutboxRow } from '../outbox/outbox.js';
-import { clientOptions, jsonProperties as json, type ProtocolLevel } from './client-options.js';
+import { BrokerConnection } from './broker-connection.js';
+import { jsonProperties as json } from './client-options.js';
 import { DrainPlan } from './drain-plan.js';
 import { InflightRows } from './inflight-rows.js';
 import type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
+import { invalidPubackError, OversizeRefusals } from './oversize-refusals.js';
 import type { StatusPayload } from './payloads.js';
-import { closedOnMessage, searchMessage, SilentRefusals } from './silent-refusals.js';
 import { inboundMessage, Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
 
 export type { InboundMessage, MessageHandler } from './subscriptions.js';
 export type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
-
-/** A connection that lived this long resets the backoff; shorter ones (flapping) keep growing it. */
-const stableAfterMs = 10_000;
-
-/** CONNACK from a 3.1.1 broker to an MQTT 5 CONNECT: 1 (unacceptable protocol level) or 0x84 (unsupported). */
-const isProtocolRefusal = (err: Error) => [1, 0x84].includes((err as { code?: unknown }).code as number);
-
-/** mqtt-packet's error for a PUBACK whose reason code MQTT 5 does not allow (see onInvalidPuback). */
-const invalidPuback = 'Invalid puback reason code';
-
-/** mqtt.js's error when the broker stopped answering: the network or a hung broker, not a refusal. */
-const keepaliveTimeout = 'Keepalive timeout';
 
 /**
  * The MQTT side of store-and-forward: drains the outbox with up to `inflightWindow` QoS 1 publishes
  * in flight and deletes a row only on its PUBACK. The outbox is the only queue: nothing is handed to
  * mqtt.js while disconnected, and every connection is a fresh client (clean session), so rows that
  * were in flight when a connection dropped are simply re-sent, in order, from the outbox. Which rows go
- * next (backlog at a rate, live at once, order per key) is the DrainPlan's choice.
+ * next (backlog at a rate, live at once, order per key) is the DrainPlan's choice; connecting and
+ * reconnecting are the BrokerConnection's, rows too large for the broker the OversizeRefusals'.
  */
 export class MqttLink {
   private readonly subject: BehaviorSubject<LinkState>;
@@ -40,26 +27,15 @@ export class MqttLink {
   private readonly clientId: string;
   private readonly plan: DrainPlan;
   private readonly subs = new Subscriptions();
-  private client: MqttClient | undefined;
-  private protocol: ProtocolLevel = 5;
-  /** Bumped per connection: callbacks from an older connection are ignored. */
-  private generation = 0;
+  private readonly conn: BrokerConnection;
   private readonly inflight: InflightRows;
+  private readonly oversize: OversizeRefusals;
   private statusInflight = false;
   private window = 1;
-  private maxPacketBytes = Infinity;
-  private limitName: string | undefined;
-  private readonly refusals: SilentRefusals;
-  /** Rows acknowledged or refused before this connection, and whether mqtt.js gave up on it (keepalive). */
-  private settledBefore = 0;
-  private timedOut = false;
-  private attempts = 0;
-  private connectedAt = 0;
   private pumping = false;
   private wakeScheduled = false;
   private started = false;
   private stopping: Promise<void> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private rateTimer: NodeJS.Timeout | undefined;
   /** Set while stopping: called when the last row in flight is acknowledged. */
@@ -76,13 +52,27 @@ export class MqttLink {
       (err) => this.noteError(err),
       (outcome) => {
         if (this.inflight.size === 0) this.onDrained?.();
-        if (outcome === 'acked' && this.refusals.acked())
+        if (outcome === 'acked' && this.oversize.acked())
           this.opts.log.info('acks flow again: back to the full window', { window: this.window });
         this.notify();
       },
     );
-    this.refusals = new SilentRefusals(opts.cfg.inflightWindow);
+    this.oversize = new OversizeRefusals(opts.cfg, this.inflight, (err) => this.noteError(err));
     this.plan = new DrainPlan(opts.outbox, opts.drainRatePerS ?? opts.outbox.config.drainRatePerS);
+    const { cfg, log, reconnect, statusTopic } = opts;
+    const will = () => ({ topic: statusTopic, payload: this.statusPayload('offline') });
+    this.conn = new BrokerConnection(
+      { cfg, clientId: this.clientId, log, will, reconnect },
+      {
+        connecting: () => this.setState('connecting'),
+        connected: (client, connack) => this.onConnect(client, connack),
+        error: (client, err) => this.onError(client, err),
+        problem: (err) => this.noteError(err),
+        message: (packet) => this.onMessage(packet),
+        closed: (established, timedOut) => this.onClose(established, timedOut),
+        disconnected: () => this.setState('disconnected'),
+      },
+    );
   }
 
   get state(): LinkState {
@@ -92,7 +82,7 @@ export class MqttLink {
   counters(): LinkCounters {
     const { published, acked, rejected, expired, last, avg } = this.inflight.stats;
     const connects = this.connects;
-    const protocol = this.protocol === 5 ? '5' : '3.1.1';
+    const protocol = this.conn.protocol === 5 ? '5' : '3.1.1';
     const inflight = this.inflight.size;
     return { published, acked, rejected, expired, connects, inflight, latencyMs: { last, avg }, protocol };
   }
@@ -107,7 +97,7 @@ export class MqttLink {
     this.started = true;
     this.pollTimer = setInterval(() => this.pump(), this.opts.pollMs ?? 5000);
     this.pollTimer.unref();
-    this.connect();
+    this.conn.connect();
   }
 
   /** Something was enqueued: drain soon. Calls within one tick make one drain. */
@@ -141,6 +131,11 @@ export class MqttLink {
     return this.stopping;
   }
 
+  /** The current client (the last one once stopped); tests reach it to kill its socket. */
+  private get client(): MqttClient | undefined {
+    return this.conn.client;
+  }
+
   private async shutdown(timeoutMs: number): Promise<void> {
     // A little is kept back for the forced close and the bookkeeping after the last wait.
     const deadline = Date.now() + Math.max(0, timeoutMs - 25);
@@ -151,7 +146,7 @@ export class MqttLink {
       clearTimeout(timer);
     };
     clearInterval(this.pollTimer);
-    clearTimeout(this.reconnectTimer);
+    this.conn.stop();
     clearTimeout(this.rateTimer);
     const client = this.client;
     if (client?.connected) {
@@ -166,7 +161,7 @@ export class MqttLink {
       );
       await until(Promise.all([offline, drained]), Date.now() + timeoutMs / 2);
     }
-    this.generation++; // from here on, callbacks are ignored and the rows stay for the next start
+    this.conn.detach(); // from here on, callbacks are ignored and the rows stay for the next start
     this.inflight.clear();
     if (client) {
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
@@ -178,85 +173,27 @@ export class MqttLink {
     this.subject.complete();
   }
 
-  private connect(): void {
-    if (this.stopping) return;
-    const gen = ++this.generation;
-    const { cfg, statusTopic } = this.opts;
-    this.timedOut = false;
-    this.setState('connecting');
-    let client: MqttClient;
-    try {
-      const will = { topic: statusTopic, payload: this.statusPayload('offline') };
-      client = mqtt.connect(cfg.url, clientOptions(cfg, this.clientId, will, this.protocol));
-    } catch (err) {
-      this.noteError(err as Error);
-      this.onClose(gen);
-      return;
-    }
-    this.client = client;
-    client.on('connect', (connack) => gen === this.generation && this.onConnect(client, connack));
-    client.on('error', (err) => gen === this.generation && this.onError(client, err));
-    client.on('disconnect', (packet) => {
-      const code = packet.reasonCode ?? 0;
-      if (gen === this.generation) this.noteError(new Error(`broker disconnected us (reason code ${code})`));
-    });
-    client.on('message', (topic, payload, packet) => gen === this.generation && this.onMessage(packet));
-    client.on('close', () => gen === this.generation && this.onClose(gen));
-  }
-
   private onError(client: MqttClient, err: Error): void {
-    if (err.message === keepaliveTimeout) this.timedOut = true;
-    if (client.connected && err.message === invalidPuback) return this.onInvalidPuback(client);
-    if (this.protocol === 5 && this.connectedAt === 0 && isProtocolRefusal(err)) {
-      // A 3.1.1 broker: the next attempt (and every later one) speaks 3.1.1, without MQTT 5 properties.
-      this.protocol = 4;
-      this.opts.log.warn('the broker refused MQTT 5, using MQTT 3.1.1', { url: this.opts.cfg.url });
-      return;
-    }
+    if (client.connected && err.message === invalidPubackError)
+      return this.oversize.invalidPuback(client, this.conn.guard(), () => this.statusInflight);
     this.noteError(err);
   }
 
-  /**
-   * mosquitto answers a PUBLISH over its message_size_limit with PUBACK 0x95, a reason code MQTT 5 does not
-   * allow there: mqtt.js fails to parse it, keeps the connection and loses the acks read with it, so rows
-   * would stay in flight for good and block their stream. PUBACKs come in publish order: once the acks parsed
-   * before it are handled (mqtt.js does so on the next ticks), the refused row is the oldest in flight. It is
-   * dropped, and the connection, whose acks can no longer be trusted, is closed: the rest is re-sent.
-   */
-  private onInvalidPuback(client: MqttClient): void {
-    const gen = this.generation;
-    setImmediate(() => {
-      if (gen !== this.generation) return;
-      const err = new Error(
-        'the broker refused a message with a PUBACK reason code MQTT 5 does not define (mosquitto: over its message_size_limit)',
-      );
-      // The status publish goes first on a connection: while it is unacknowledged, it is the oldest.
-      if (this.statusInflight) this.noteError(err);
-      else this.inflight.refuseOldest(err);
-      client.stream?.destroy();
-    });
-  }
-
   private onConnect(client: MqttClient, connack: IConnackPacket): void {
-    this.connectedAt = Date.now();
     this.connects++;
     const props = connack.properties ?? {};
     // Never more in flight than the broker's Receive Maximum (the status publish included).
     this.window = Math.max(1, Math.min(this.opts.cfg.inflightWindow, (props.receiveMaximum ?? 65535) - 1));
-    // The smaller of the announced and configured limits; with neither, SilentRefusals watches the closes.
-    const configured = this.opts.cfg.maxPacketBytes ?? Infinity;
-    this.maxPacketBytes = Math.min(props.maximumPacketSize ?? Infinity, configured);
-    this.limitName = configured < (props.maximumPacketSize ?? Infinity) ? 'mqtt.maxPacketBytes' : undefined;
-    this.settledBefore = this.settledRows();
+    this.oversize.connected(props);
     this.plan.reset();
     const protocol = this.counters().protocol;
     const { url } = this.opts.cfg;
     this.opts.log.info('connected', { url, clientId: this.clientId, window: this.window, protocol });
     this.setState('connected');
     this.statusInflight = true;
-    const gen = this.generation;
+    const current = this.conn.guard();
     client.publish(this.opts.statusTopic, this.statusPayload('online'), this.statusOptions(), () => {
-      if (gen !== this.generation) return;
+      if (!current()) return;
       this.statusInflight = false;
       this.pump();
     });
@@ -266,9 +203,9 @@ export class MqttLink {
   }
 
   private sendSubscribe(client: MqttClient, filters: string[]): void {
-    const gen = this.generation;
+    const current = this.conn.guard();
     client.subscribe(filters, { qos: 1 }, (err) => {
-      if (!err || gen !== this.generation) return;
+      if (!err || !current()) return;
       this.opts.log.error('subscription refused', { filters, reason: err.message });
       this.noteError(new Error(`subscription to ${filters.join(', ')} refused: ${err.message}`));
     });
@@ -284,27 +221,15 @@ export class MqttLink {
     );
   }
 
-  private onClose(gen: number): void {
-    this.generation++; // the rows in flight are re-sent on the next connection
+  /** The connection is gone: the rows in flight are re-sent on the next one. */
+  private onClose(established: boolean, timedOut: boolean): void {
     const unacked = this.inflight.rows();
     this.inflight.clear();
     this.statusInflight = false;
     clearTimeout(this.rateTimer);
     this.rateTimer = undefined;
-    // The closed client is left to the garbage collector; its listeners ignore an old generation.
-    this.client = undefined;
     if (this.stopping) return;
-    this.watchRefusals(unacked);
-    if (this.connectedAt && Date.now() - this.connectedAt >= stableAfterMs) this.attempts = 0;
-    this.connectedAt = 0;
-    const delay = backoffDelay(
-      this.attempts++,
-      this.opts.reconnect?.minMs ?? 500,
-      this.opts.reconnect?.maxMs ?? 30_000,
-    );
-    this.setState('disconnected');
-    this.opts.log.debug('reconnecting', { inMs: delay, attempt: this.attempts, gen });
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.oversize.closed(unacked, established, timedOut, this.conn.protocol);
   }
 
   private pump(): void {
@@ -313,14 +238,12 @@ export class MqttLink {
     this.pumping = true;
     try {
       for (;;) {
-        const window = this.refusals.window(this.window);
+        const window = this.oversize.window(this.window);
         const room = window - this.inflight.size - (this.statusInflight ? 1 : 0);
         const rows = this.plan.take(room, this.inflight.ids());
         if (rows.length === 0) break;
-        const gen = this.generation;
-        const current = () => gen === this.generation;
-        for (const row of rows)
-          this.inflight.publish(client, row, this.maxPacketBytes, current, this.limitName);
+        const current = this.conn.guard();
+        for (const row of rows) this.oversize.publish(client, row, current);
       }
       this.scheduleRateWake();
     } catch (err) {
@@ -328,23 +251,6 @@ export class MqttLink {
     } finally {
       this.pumping = false;
     }
-  }
-
-  /**
-   * With no packet limit known, a broker (MQTT 3.1.1) refuses an oversize row only by closing the
-   * connection: SilentRefusals finds that row by the closes, and it is dropped as refused.
-   */
-  private watchRefusals(unacked: OutboxRow[]): void {
-    if (Number.isFinite(this.maxPacketBytes)) return;
-    if (!this.connectedAt || this.timedOut) return this.refusals.interrupted();
-    const verdict = this.refusals.closed(unacked, this.settledRows() - this.settledBefore);
-    if (verdict.kind === 'search') this.noteError(new Error(searchMessage));
-    if (verdict.kind === 'drop')
-      this.inflight.refuse(verdict.row, new Error(closedOnMessage(verdict.row, this.protocol)));
-  }
-
-  private settledRows(): number {
-    return this.inflight.stats.acked + this.inflight.stats.rejected;
   }
 
   /** The backlog waits for the rate, not for an ack or a notify: wake up when it allows the next row. */
@@ -373,7 +279,7 @@ export class MqttLink {
   }
 
   private statusOptions() {
-    return { qos: 1 as const, retain: true, ...(this.protocol === 5 && { properties: json }) };
+    return { qos: 1 as const, retain: true, ...(this.conn.protocol === 5 && { properties: json }) };
   }
 
   private statusPayload(state: StatusPayload['state']): Buffer {
