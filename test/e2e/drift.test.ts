@@ -91,7 +91,7 @@ describe.skipIf(!hasShared)('drift service in a real agent (real video, real mod
    * half-second window on the wall clock holds 10 frames of 2 s of the scene, however fast the box is.
    */
   const clip = (file: string, ss: number, t: number, filter?: string) => {
-    const vf = [filter, 'setpts=PTS/4'].filter(Boolean).join(',');
+    const vf = [filter, 'settb=1/1000', 'setpts=PTS/4'].filter(Boolean).join(',');
     execFileSync('ffmpeg', [
       ...['-loglevel', 'error', '-y', '-ss', `${ss}`, '-t', `${t}`, '-i', sharedPath('media', 'vtest.avi')],
       ...['-vf', vf, '-r', '40', '-c:v', 'mjpeg', '-q:v', '3', file],
