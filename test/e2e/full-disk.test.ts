@@ -87,7 +87,7 @@ describe.skipIf(!hasShared || mountRefused)(
       const whileFull = readCommitted(cfg.dbFile);
       expect(whileFull.rows.map((r) => r.id)).toEqual(accepted.rows.map((r) => r.id));
       expect(whileFull.lastSeq).toEqual(accepted.lastSeq);
-      expect(agent.output()).toMatch(/ERROR drift accounting failed .*reason="database or disk is full"/);
+      await agent.waitForOutput(/ERROR drift accounting failed .*reason="database or disk is full"/, 30_000);
 
       // A stop on the full disk is clean; the counts it could never write are named in the log as lost.
       expect((await agent.stop('SIGTERM')).code).toBe(0);

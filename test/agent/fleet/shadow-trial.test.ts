@@ -3,7 +3,7 @@ import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Subject } from 'rxjs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
 import { silentLogger, type Logger } from '../../../config/logger.js';
 import { ModelConfig, MqttConfig, OutboxConfig } from '../../../config/schema.js';
@@ -118,14 +118,8 @@ function setup(shadow: Partial<ShadowConfig> = {}, opts: { log?: Logger; link?: 
       frame: { data: new Uint8Array(32 * 32 * 3), letterbox: computeLetterbox(64, 64, current.info.input) },
     } as unknown as DetectionEvent);
   /** Waits until the trial has dealt with `k` sampled frames (compared or skipped). */
-  const handled = async (k: number) => {
-    const until = Date.now() + 5000;
-    while (trial.stats.frames + trial.stats.skipped < k) {
-      if (Date.now() > until)
-        throw new Error(`only ${trial.stats.frames + trial.stats.skipped} of ${k} handled`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const handled = (k: number) =>
+    vi.waitFor(() => expect(trial.stats.frames + trial.stats.skipped).toBeGreaterThanOrEqual(k), 30_000);
   return { trial, emit, handled, detections$, detectors };
 }
 
@@ -266,16 +260,21 @@ describe('ShadowTrial', () => {
 
   it('publishes every reportIntervalS; stop() ends sampling and the timer, with a final report', async () => {
     const { trial, emit, handled, detections$ } = setup({ share: 1, reportIntervalS: 1 });
+    const startedAt = Date.now();
     trial.start();
     emit('dock');
     await handled(1);
-    expect(rows()).toEqual([]);
-    await new Promise((r) => setTimeout(r, 1150));
-    const [first] = rows();
-    expect(first).toMatchObject({ topic: TOPIC });
-    await new Promise((r) => setTimeout(r, 1000));
-    const [second] = rows();
-    expect(second!.rowid).toBeGreaterThan(first!.rowid);
+    // A report from the timer, newer than `after` (each replaces the one before in the outbox).
+    const report = (after = 0) =>
+      vi.waitFor(() => {
+        const row = rows().find((r) => r.topic === TOPIC && r.rowid > after);
+        if (!row) throw new Error(`no report after row ${after}`);
+        return row;
+      }, 30_000);
+    const first = await report();
+    // None for the frame: the first comes from the timer, an interval after the start (100 ms for clocks).
+    expect(JSON.parse(first.payload.toString()).ts).toBeGreaterThanOrEqual(startedAt + 900);
+    const second = await report(first.rowid);
     trial.stop();
     const [final] = rows();
     expect(final!.rowid).toBeGreaterThan(second!.rowid);
@@ -291,11 +290,11 @@ describe('ShadowTrial', () => {
     emit('dock');
     await handled(1);
     outbox.close(); // as at shutdown, or a database gone bad: enqueue throws
-    await new Promise((r) => setTimeout(r, 1150));
+    const warnings = () => lines.filter((l) => l.msg === 'fleet: shadow report not queued');
+    await vi.waitFor(() => expect(warnings(), 'the timer tried').toHaveLength(1), 30_000);
     trial.stop();
-    const warnings = lines.filter((l) => l.msg === 'fleet: shadow report not queued');
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/not open/) });
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/not open/) });
   });
 
   it('stop() without a compared frame publishes nothing', async () => {
@@ -322,12 +321,14 @@ describe('ShadowTrial', () => {
     try {
       link.start();
       const sub = await collect(broker.url, TOPIC);
-      await new Promise((r) => setTimeout(r, 300));
+      // Connected first (a report queued before would go with the connect's drain, notified or not).
+      await vi.waitFor(() => expect(link.state.state).toBe('connected'), 30_000);
       const { trial } = setup({}, { link });
       trial.start();
       trial.stats.add([person], [person], { current: 1, candidate: 2 });
       trial.publish();
-      await sub.waitFor((m) => m.length > 0, 1500);
+      // The link polls its outbox once a minute here: a report within 20 s came by the notify.
+      await sub.waitFor((m) => m.length > 0, 20_000);
       expect(ShadowReportPayload.parse(JSON.parse(sub.messages[0]!.payload.toString())).frames).toBe(1);
       await sub.close();
     } finally {

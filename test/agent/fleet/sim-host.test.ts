@@ -59,11 +59,11 @@ const host = (cfg = config()) => {
 };
 const camera = (extra: Record<string, unknown>) =>
   config({ cameras: [{ id: 'a', source: '/sim/a', model: 'det', ...extra }] }).cameras[0]!;
-/** Resolves with the first `n` messages a handler is given (rejects after 5 s with what came). */
+/** Resolves with the first `n` messages a handler is given (rejects after 20 s with what came). */
 const received = (h: SimHost, filter: string, n = 1) =>
   new Promise<{ topic: string; payload: string; retain: boolean }[]>((resolve, reject) => {
     const got: { topic: string; payload: string; retain: boolean }[] = [];
-    const timer = setTimeout(() => reject(new Error(`${filter}: ${got.length} of ${n} in 5 s`)), 5000);
+    const timer = setTimeout(() => reject(new Error(`${filter}: ${got.length} of ${n} in 20 s`)), 20_000);
     const off = h.link!.subscribe(filter, (payload, msg) => {
       got.push({ topic: msg.topic, payload: payload.toString(), retain: msg.retain });
       if (got.length === n) {

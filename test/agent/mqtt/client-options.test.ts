@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MqttConfig } from '../../../config/schema.js';
 import {
   clientOptions,
@@ -54,16 +54,18 @@ function connect(opts: IClientOptions): Promise<MqttClient> {
 }
 
 /** The broker's own log line for a client: "(p5, c1, k30, u'box')" = protocol, clean start, keepalive, user. */
-async function connectLine(clientId: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const line = broker
-      .log()
-      .split('\n')
-      .find((l) => l.includes(`New client connected`) && l.includes(` as ${clientId} `));
-    if (line) return line;
-    await sleep(20);
-  }
-  throw new Error(`no connect line for ${clientId}:\n${broker.log()}`);
+function connectLine(clientId: string): Promise<string> {
+  return vi.waitFor(
+    () => {
+      const line = broker
+        .log()
+        .split('\n')
+        .find((l) => l.includes(`New client connected`) && l.includes(` as ${clientId} `));
+      if (!line) throw new Error(`no connect line for ${clientId}:\n${broker.log()}`);
+      return line;
+    },
+    { timeout: 20_000, interval: 20 },
+  );
 }
 
 describe('clientOptions from the config', () => {
@@ -208,7 +210,8 @@ describe('clientOptions against a real mosquitto', () => {
     await sender.publishAsync('vigil/big', Buffer.alloc(inboundMaxBytes + 1024), { qos: 1 });
     await sender.publishAsync('vigil/big', Buffer.alloc(inboundMaxBytes - 1024), { qos: 1 });
     await sender.publishAsync('vigil/big', Buffer.alloc(10), { qos: 1 });
-    for (let i = 0; i < 100 && !got.includes(10); i++) await sleep(20);
+    // In order: once the last one is in, the two before have come or been dropped.
+    await vi.waitFor(() => expect(got).toContain(10), 20_000);
     expect(got).toEqual([inboundMaxBytes - 1024, 10]);
   });
 });

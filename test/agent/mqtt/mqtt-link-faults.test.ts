@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DetectionsPayload, StatusPayload } from '../../../agent/mqtt/payloads.js';
 import type { Received } from '../../support/mosquitto.js';
 import { mqtt311Front } from '../../support/mqtt311-front.js';
@@ -142,21 +142,28 @@ describe('MqttLink against a broker that misbehaves', () => {
     l.subscribe('vigil/s/d/request/+', (p) => got.push(p.toString()));
     await until(l, (s) => s.state === 'connected');
     const pub = await subscriber(b.url, 'unused');
-    const arrived = async (n: number) => {
-      for (let i = 0; i < 250 && got.length < n; i++) await sleep(20);
-    };
-    await sleep(100); // the SUBACK
+    const requests = () => got.filter((p) => !p.startsWith('probe'));
+    const arrived = (n: number) => vi.waitFor(() => expect(requests()).toHaveLength(n), 20_000);
+    // Probes until one reaches the handler: the link's subscription is in place at the broker (however long
+    // its SUBACK takes); a request published after that one cannot overtake it.
+    const subscribed = (probe: string) =>
+      vi.waitFor(async () => {
+        await pub.client.publishAsync('vigil/s/d/request/probe', probe, { qos: 1 });
+        await sleep(20);
+        expect(got).toContain(probe);
+      }, 30_000);
+    await subscribed('probe-1');
     pub.client.publish('vigil/s/d/request/a', 'one', { qos: 1 });
     await arrived(1);
     await b.stop();
     await until(l, (s) => s.state === 'disconnected');
     await b.start();
     await until(l, (s) => s.state === 'connected');
-    for (let i = 0; i < 100 && !pub.client.connected; i++) await sleep(20);
-    await sleep(100);
+    await vi.waitFor(() => expect(pub.client.connected).toBe(true), 30_000);
+    await subscribed('probe-2');
     pub.client.publish('vigil/s/d/request/a', 'two', { qos: 1 });
     await arrived(2);
-    expect(got).toEqual(['one', 'two']);
+    expect(requests()).toEqual(['one', 'two']);
   });
 
   it('falls back to MQTT 3.1.1 when the broker refuses MQTT 5, and delivers', async () => {

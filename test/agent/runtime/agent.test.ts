@@ -24,7 +24,7 @@ const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
   // stop() kills ffmpeg without waiting for it to be reaped: a test must not see the previous one's.
-  await until('the ffmpeg of a stopped agent gone', () => ffmpegChildren().length === 0, 5000);
+  await until('the ffmpeg of a stopped agent gone', () => ffmpegChildren().length === 0, 20_000);
 });
 
 const video = sharedPath('media', 'vtest.avi');
@@ -74,7 +74,7 @@ function recordDetections(agent: Agent): DetectionEvent[] {
   return events;
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
   for (const end = Date.now() + ms; !ok(); await sleep(25))
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
 }
@@ -178,7 +178,7 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
     await expect(detectOnce(detector)).rejects.toThrow('inference pool is closed');
     expect(rxConfig.onUnhandledError).toBeNull();
     expect(agent.cameras.get('c1')!.state).toMatchObject({ state: 'stopped' });
-    await until('ffmpeg gone', () => ffmpegChildren().length === 0, 2000);
+    await until('ffmpeg gone', () => ffmpegChildren().length === 0, 20_000);
     const seen = events.length;
     await sleep(300);
     expect(events).toHaveLength(seen);
@@ -289,7 +289,7 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
     // The file arrives: the next attempt loads it and camera b starts.
     copyFileSync(yolo, `${later}.part`);
     renameSync(`${later}.part`, later); // whole, never half-copied when an attempt reads it
-    await until('b detects', () => events.some((e) => e.camera === 'b'), 20_000);
+    await until('b detects', () => events.some((e) => e.camera === 'b'));
     expect(agent.cameras.get('b')?.state.state).toBe('streaming');
     expect(agent.detectors.has('later')).toBe(true);
     await agent.stop(2000);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DetectionsPayload } from '../../../agent/mqtt/payloads.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { WebService } from '../../../agent/web/web-service.js';
@@ -134,12 +134,15 @@ describe.skipIf(!hasShared)('safety events end to end: real agent, real model, r
       // The snapshot of an event that started is a JPEG on the status page; an unknown one is a 404.
       const start = [...enters.values()][0]![0]!;
       const url = `http://127.0.0.1:${web.address!.port}${start.snapshot}`;
-      let res = await fetch(url);
-      for (let i = 0; i < 50 && res.status === 404; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        res = await fetch(url);
-      }
-      expect(res.status).toBe(200);
+      // Written just after the event: fetched again until it is there, however slow the disk and machine.
+      const res = await vi.waitFor(
+        async () => {
+          const r = await fetch(url);
+          expect(r.status).toBe(200);
+          return r;
+        },
+        { timeout: 30_000, interval: 100 },
+      );
       expect(res.headers.get('content-type')).toBe('image/jpeg');
       const jpeg = Buffer.from(await res.arrayBuffer());
       expect([...jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { filter, firstValueFrom } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
 import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
 import { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
@@ -194,8 +194,7 @@ describe('health payload', () => {
     await firstValueFrom(link.state$.pipe(filter((s) => s.state === 'connected')));
     for (let i = 0; i < 3; i++) enqueue(outbox);
     link.notify();
-    const deadline = Date.now() + 5000;
-    while (link.counters().acked < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(link.counters().acked).toBeGreaterThanOrEqual(3), 30_000);
     const p = healthPayload(agent, null, 1);
     const c = link.counters();
     expect(p.link).toMatchObject({
@@ -218,8 +217,7 @@ describe('health payload', () => {
     try {
       enqueue(outbox);
       link.notify();
-      const until = Date.now() + 5000;
-      while (link.counters().inflight < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await vi.waitFor(() => expect(link.counters().inflight).toBeGreaterThanOrEqual(1), 30_000);
       const hung = healthPayload(agent, null, 2).link;
       expect(hung).toMatchObject({ published: c.published + 1, acked: 3, inflight: 1 });
     } finally {

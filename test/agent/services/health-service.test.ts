@@ -30,7 +30,7 @@ describe('HealthService after start', () => {
     // Nothing listens on port 9: the link keeps retrying, health goes to the outbox all the same.
     await startIdleAgent({ log, services: [new HealthService()], defer, extra: { mqtt: linkNowhere } });
     const failed = () => lines.filter((l) => l.msg === 'health report failed');
-    for (let i = 0; i < 200 && failed().length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(failed().length).toBeGreaterThanOrEqual(3), 30_000);
     expect(failed().slice(0, 3)).toEqual([
       expect.objectContaining({ level: 'error', reason: '/proc unreadable' }),
       expect.objectContaining({ level: 'error', reason: '/proc unreadable' }),
@@ -72,7 +72,7 @@ describe('HealthService started again', () => {
     const sup = new ServiceSupervisor([new HealthService()], agent, log, 20);
     cleanup.push(() => sup.stopAll());
     await sup.startAll();
-    for (let i = 0; i < 300 && healthRows() < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(healthRows()).toBeGreaterThanOrEqual(3), 30_000);
     const retried = lines.filter((l) => l.msg === 'service failed to start, retrying');
     expect(retried.at(-1)).toMatchObject({ service: 'health', reason: '/proc unreadable' });
     expect(healthRows()).toBeGreaterThanOrEqual(3);
@@ -93,7 +93,7 @@ describe('HealthService started again', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(healthRows(), 'a stopped run').toBe(0);
     await service.start(agent);
-    for (let i = 0; i < 300 && healthRows() < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(healthRows()).toBeGreaterThanOrEqual(3), 30_000);
     expect(healthRows()).toBeGreaterThanOrEqual(3);
     service.stop();
   });

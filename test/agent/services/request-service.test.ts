@@ -46,10 +46,15 @@ describe('RequestService started again', () => {
       expect(answered('first')).toBeGreaterThan(0);
 
       service.stop();
-      const settle = () => new Promise((r) => setTimeout(r, 500));
-      await settle(); // the link's UNSUBSCRIBE reaches the broker
+      // The link's UNSUBSCRIBE has reached the broker once a later publish of the link has (one connection
+      // keeps packet order), however slow the machine.
+      const marker = await collect(broker.url, 'vigil/s/d/test/marker');
+      cleanup.push(() => marker.close());
+      agent.outbox.enqueue({ topic: 'vigil/s/d/test/marker', priority: 0, build: () => ({ after: 'stop' }) });
+      agent.link!.notify();
+      await marker.waitFor((m) => m.length > 0, 30_000);
       await ping('while-stopped');
-      await settle(); // and the ping, had it been delivered, met no handler
+      await new Promise((r) => setTimeout(r, 500)); // an answer to it, were it handled, would come meanwhile
       service.start(agent);
       service.stop();
       service.start(agent); // twice more: still one subscription

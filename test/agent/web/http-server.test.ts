@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
 import { HttpAuth, sessionCookie } from '../../../agent/web/auth.js';
 import { WebServer, type Route, type WebServerOptions } from '../../../agent/web/http-server.js';
@@ -233,7 +233,7 @@ describe('WebServer: routes, errors and the auth gate', () => {
     expect((await get('/healthz')).status).toBe(200);
     // Every one is counted, the cut-off one too (its answer never finishes). A count lands when the answer
     // is flushed, which can come a moment after the client has read it.
-    for (let i = 0; i < 100 && requests.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(requests.length).toBeGreaterThanOrEqual(4), 20_000);
     expect(requests).toEqual([
       ['/boom', 500],
       ['/boom-async', 500],
@@ -249,7 +249,7 @@ describe('WebServer: routes, errors and the auth gate', () => {
     await get('/things/1', { headers: bearer });
     await get('/nope');
     await get('/login');
-    for (let i = 0; i < 100 && requests.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(requests.length).toBeGreaterThanOrEqual(5), 20_000);
     expect(requests).toEqual([
       ['/healthz', 200],
       ['/things/:id', 401],

@@ -1,6 +1,6 @@
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseHub } from '../../../agent/web/sse-hub.js';
 
 /** A real HTTP server whose every request becomes an event-stream client of `hub` (or a 503 when full). */
@@ -35,9 +35,8 @@ async function open(
   return { res, events };
 }
 
-const until = async (ok: () => boolean) => {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
-};
+const until = (ok: () => boolean) =>
+  vi.waitFor(() => expect(ok()).toBe(true), { timeout: 20_000, interval: 10 });
 
 describe('SseHub: the pages’ live event stream', () => {
   let server: Server | undefined;

@@ -30,10 +30,10 @@ class OtherService implements AgentService {
   }
 }
 
-/** Polls (real time) until `ok` holds; fails after 5 s. */
+/** Polls (real time) until `ok` holds; fails after 30 s (generous: a loaded machine). */
 async function until(ok: () => boolean, what: string): Promise<void> {
   for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 10)))
-    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > 30_000) throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A started agent (no camera, no broker) with a real web service on a free port beside another. */

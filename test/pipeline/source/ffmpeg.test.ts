@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ffmpegCapabilities,
   ffprobeVersion,
@@ -99,18 +99,30 @@ describe('ffprobeVideo', () => {
 
   it('a server that accepts and never answers: killed at the timeout, no ffprobe left behind', async () => {
     const sockets = new Set<net.Socket>();
-    const server = net.createServer((s) => sockets.add(s)); // accepts, says nothing
+    const asked: string[] = []; // the path of each request the server got (one per probe that connected)
+    const server = net.createServer((s) => {
+      sockets.add(s); // accepts, says nothing
+      s.once('data', (d: Buffer) => asked.push(/^GET (\S+)/.exec(d.toString('latin1'))?.[1] ?? '?'));
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     cleanup.push(() => {
       for (const s of sockets) s.destroy();
       return new Promise((r) => server.close(r));
     });
-    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/silent-${process.pid}`;
-    const t0 = Date.now();
-    await expect(ffprobeVideo(url, [], 400)).rejects.toThrow('no answer within 400 ms');
-    expect(Date.now() - t0).toBeLessThan(5000);
-    expect(sockets.size).toBe(1); // it did connect
-    expect(processesWith(`silent-${process.pid}`)).toEqual([]);
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/silent-${process.pid}`;
+    // The case under test needs ffprobe connected and waiting when its timeout strikes. On a loaded machine
+    // its own start can outlast 400 ms, so it is killed before it connects: then again, with twice the time.
+    for (let timeoutMs = 400; ; timeoutMs *= 2) {
+      const t0 = Date.now();
+      await expect(ffprobeVideo(`${base}-${timeoutMs}`, [], timeoutMs)).rejects.toThrow(
+        `no answer within ${timeoutMs} ms`,
+      );
+      expect(Date.now() - t0).toBeLessThan(timeoutMs + 10_000); // at the timeout, not hanging on
+      expect(processesWith(`silent-${process.pid}`)).toEqual([]);
+      if (asked.includes(`/silent-${process.pid}-${timeoutMs}`)) break; // it did connect
+      expect(timeoutMs, 'ffprobe never reached the server').toBeLessThan(12_800);
+    }
+    expect(new Set(asked).size).toBe(asked.length); // one connection per probe, no retry of its own
   });
 
   it('names the variable to set when ffprobe is not there', async () => {
@@ -183,11 +195,10 @@ describe('spawnFfmpeg', () => {
       },
     );
     proc.stdout.on('data', (c: Buffer) => (bytes += c.length));
-    for (let i = 0; i < 200 && bytes === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(bytes).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(bytes).toBeGreaterThan(0), { timeout: 30_000, interval: 10 });
     proc.kill();
-    for (let i = 0; i < 200 && exits.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.waitFor(() => expect(exits.length).toBeGreaterThan(0), { timeout: 30_000, interval: 10 });
+    await new Promise((r) => setTimeout(r, 100)); // a second exit, were there one, would come meanwhile
     expect(exits).toHaveLength(1);
     expect(exits[0]).toBeInstanceOf(Error);
     expect(processesWith(marker)).toEqual([]);
@@ -211,8 +222,8 @@ describe('spawnFfmpeg', () => {
     cleanup.push(() => {
       for (const pid of processesWith(marker)) process.kill(Number(pid), 'SIGKILL');
     });
-    for (let i = 0; i < 200 && exits.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.waitFor(() => expect(exits.length).toBeGreaterThan(0), { timeout: 30_000, interval: 10 });
+    await new Promise((r) => setTimeout(r, 300)); // an ffmpeg started after the kill would show meanwhile
     expect(processesWith(marker)).toEqual([]);
     expect(exits).toHaveLength(1);
     expect(exits[0]).toBeInstanceOf(Error);

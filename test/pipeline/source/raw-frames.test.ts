@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { firstValueFrom, lastValueFrom, Observable, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FfmpegPlan } from '../../../pipeline/source/ffmpeg-args.js';
 import { ffmpegBinary } from '../../../pipeline/source/ffmpeg.js';
 import { rawFrames, type RawFrame, type RawFrameOptions } from '../../../pipeline/source/raw-frames.js';
@@ -200,17 +200,20 @@ describe.skipIf(!hasShared)('rawFrames on a real ffmpeg (vtest.avi)', () => {
       next: (f) => got.push(f),
       complete: () => (done = true),
     });
+    /** Waits (however slow the machine) for `n` frames, then checks that no more come while unreleased. */
+    const holdsAt = async (n: number) => {
+      await vi.waitFor(() => expect(got.length).toBeGreaterThanOrEqual(n), { timeout: 30_000, interval: 20 });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(got).toHaveLength(n);
+    };
     try {
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(got).toHaveLength(2);
+      await holdsAt(2);
       got[0]!.release();
       got[0]!.release(); // twice counts once
-      await new Promise((r) => setTimeout(r, 700));
-      expect(got).toHaveLength(3);
+      await holdsAt(3);
       expect(done).toBe(false);
       for (const f of got) f.release();
-      await new Promise((r) => setTimeout(r, 700));
-      expect(got).toHaveLength(5);
+      await holdsAt(5);
     } finally {
       sub.unsubscribe();
     }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../../config/load.js';
 import { runCli, startAgent } from '../../../support/agent-process.js';
 import { freePort } from '../../../support/free-port.js';
@@ -169,12 +169,17 @@ describe('vigil demo (the CLI)', () => {
           const own = brokerDirs().filter((d) => !before.has(d));
           expect(own, 'its config folder').toHaveLength(1);
           await agent.stop(signal);
-          for (let i = 0; i < 50 && (await listening(port)); i++)
-            await new Promise((r) => setTimeout(r, 100));
-          expect(await listening(port), `broker still up after ${signal}`).toBe(false);
-          for (let i = 0; i < 20 && existsSync(path.join(tmpdir(), own[0]!)); i++)
-            await new Promise((r) => setTimeout(r, 100));
-          expect(existsSync(path.join(tmpdir(), own[0]!)), `config folder left after ${signal}`).toBe(false);
+          // Its broker goes with it, and so does the broker's folder, however slow the machine.
+          const patient = { timeout: 20_000, interval: 100 };
+          await vi.waitFor(
+            async () => expect(await listening(port), `broker still up after ${signal}`).toBe(false),
+            patient,
+          );
+          const folder = path.join(tmpdir(), own[0]!);
+          await vi.waitFor(
+            () => expect(existsSync(folder), `config folder left after ${signal}`).toBe(false),
+            patient,
+          );
         } finally {
           await agent.stop('SIGKILL');
         }
