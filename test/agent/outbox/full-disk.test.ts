@@ -1,25 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OutboxConfig } from '../../../config/schema.js';
 import { DeferredDeletes } from '../../../agent/outbox/deferred-deletes.js';
 import { DiskLowRefusal, pageCount } from '../../../agent/outbox/disk-low-bound.js';
 import { DropCounts, type OutboxPriority } from '../../../agent/outbox/drop-counts.js';
 import { FullDisk, isDiskFull, type FailedCommit } from '../../../agent/outbox/full-disk.js';
 import { newDelta, type Delta } from '../../../agent/outbox/outbox-bounds.js';
-import { migrate } from '../../../agent/outbox/outbox-schema.js';
-import { prepareStatements, type OutboxStatements } from '../../../agent/outbox/outbox-sql.js';
+import type { OutboxStatements } from '../../../agent/outbox/outbox-sql.js';
 import type { EnqueueResult, OutboxEvent, OutboxMessage } from '../../../agent/outbox/outbox-types.js';
 import { storeRow } from '../../../agent/outbox/store-row.js';
+import { insertRow, useOutboxDatabase } from '../../support/outbox-database.js';
 
 // A real SQLite file; a full disk is a real SQLITE_FULL: max_page_count capped at the file's size.
 
 const at = 5000;
 const diskFullText = 'database or disk is full';
 
-let dir: string;
 let db: Database.Database;
 let sql: OutboxStatements;
 let unwritten: DeferredDeletes;
@@ -27,13 +23,9 @@ let dropped: DropCounts;
 let events: OutboxEvent[];
 let full: FullDisk;
 
+useOutboxDatabase('vigil-full-disk-', (o) => ({ db, sql } = o));
+
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-full-disk-'));
-  db = new Database(path.join(dir, 'outbox.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF'); // durability is not under test; fsyncs would only slow the inserts
-  migrate(db);
-  sql = prepareStatements(db);
   unwritten = new DeferredDeletes();
   dropped = new DropCounts(db);
   events = [];
@@ -41,17 +33,10 @@ beforeEach(() => {
   full = new FullDisk(db, sql, unwritten, dropped, () => at, tell);
 });
 
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 /** Commits `count` rows of `bytes` each (payload and counted bytes alike); returns their pks. */
 function put(count: number, priority: OutboxPriority, bytes = 1000): number[] {
   const payload = Buffer.alloc(bytes, 0x61);
-  const pk = (i: number) =>
-    sql.insert.run(`id-${i}`, 't', payload, 0, priority, null, null, null, 0, bytes, null, null);
-  return Array.from({ length: count }, (_, i) => Number(pk(i).lastInsertRowid));
+  return Array.from({ length: count }, (_, i) => insertRow(sql, { id: `id-${i}`, priority, bytes, payload }));
 }
 
 const pks = () =>

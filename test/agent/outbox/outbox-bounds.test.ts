@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { OutboxConfig } from '../../../config/schema.js';
 import type { OutboxPriority } from '../../../agent/outbox/drop-counts.js';
 import { expireOld, freeRoutine, makeRoom, newDelta } from '../../../agent/outbox/outbox-bounds.js';
-import { migrate } from '../../../agent/outbox/outbox-schema.js';
-import { prepareStatements, type OutboxStatements } from '../../../agent/outbox/outbox-sql.js';
+import type { OutboxStatements } from '../../../agent/outbox/outbox-sql.js';
+import { insertRow, useOutboxDatabase } from '../../support/outbox-database.js';
 
-let dir: string;
 let db: Database.Database;
 let sql: OutboxStatements;
 let n = 0;
@@ -17,21 +13,7 @@ let n = 0;
 /** Stores a row as the Outbox would; returns its pk. `bytes` is what the bounds count. */
 function put(priority: OutboxPriority, bytes: number, createdAt = 0): number {
   n++;
-  const info = sql.insert.run(
-    `id-${n}`,
-    't',
-    Buffer.from('{}'),
-    0,
-    priority,
-    null,
-    null,
-    null,
-    createdAt,
-    bytes,
-    null,
-    null,
-  );
-  return Number(info.lastInsertRowid);
+  return insertRow(sql, { id: `id-${n}`, priority, bytes, createdAt });
 }
 
 const pks = () =>
@@ -42,20 +24,7 @@ const totals = () => {
 };
 const cfg = (c: Partial<OutboxConfig>) => OutboxConfig.parse(c);
 
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-bounds-'));
-  db = new Database(path.join(dir, 'outbox.db'));
-  // Durability is not under test here; fsyncs would only slow the many inserts.
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  migrate(db);
-  sql = prepareStatements(db);
-});
-
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useOutboxDatabase('vigil-bounds-', (o) => ({ db, sql } = o));
 
 describe('makeRoom', () => {
   it('within both bounds removes nothing', () => {

@@ -1,33 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate } from '../../../agent/outbox/outbox-schema.js';
+import type Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import {
   decodeRow,
   encodeProperties,
-  prepareStatements,
   type OutboxStatements,
   type RawRow,
 } from '../../../agent/outbox/outbox-sql.js';
+import { useOutboxDatabase } from '../../support/outbox-database.js';
 
 // Every statement the Outbox runs, on a real migrated SQLite file.
-let dir: string;
 let db: Database.Database;
 let s: OutboxStatements;
-
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-outbox-sql-'));
-  db = new Database(path.join(dir, 'outbox.db'));
-  db.pragma('journal_mode = WAL');
-  migrate(db);
-  s = prepareStatements(db);
-});
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useOutboxDatabase('vigil-outbox-sql-', (o) => ({ db, sql: s } = o));
 
 interface Row {
   id: string;

@@ -1,35 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { OutboxConfig } from '../../../config/schema.js';
 import { DiskLowRefusal, pageCount } from '../../../agent/outbox/disk-low-bound.js';
 import type { OutboxPriority } from '../../../agent/outbox/drop-counts.js';
 import { newDelta, type Delta } from '../../../agent/outbox/outbox-bounds.js';
-import { migrate } from '../../../agent/outbox/outbox-schema.js';
-import { prepareStatements, type OutboxStatements } from '../../../agent/outbox/outbox-sql.js';
+import type { OutboxStatements } from '../../../agent/outbox/outbox-sql.js';
 import type { OutboxMessage } from '../../../agent/outbox/outbox-types.js';
 import { storeRow, type BuiltRow } from '../../../agent/outbox/store-row.js';
+import { useOutboxDatabase } from '../../support/outbox-database.js';
 
-let dir: string;
 let db: Database.Database;
 let sql: OutboxStatements;
 let n = 0;
 
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-store-row-'));
-  db = new Database(path.join(dir, 'outbox.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF'); // durability is not under test; fsyncs would only slow the inserts
-  migrate(db);
-  sql = prepareStatements(db);
-});
-
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+useOutboxDatabase('vigil-store-row-', (o) => ({ db, sql } = o));
 
 /** A message as the Outbox builds it inside its commit: `payloadBytes` of payload. */
 function built(priority: OutboxPriority, payloadBytes: number, extra: Partial<OutboxMessage> = {}): BuiltRow {
