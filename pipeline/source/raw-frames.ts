@@ -36,6 +36,12 @@ export interface RawFrameOptions {
 const ptsPattern = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
 /** Recycled frame buffers kept per ffmpeg run: enough for the frames in flight, bounded either way. */
 const maxSpareBuffers = 4;
+/**
+ * Frames held for their showinfo line before they go on without it. ffmpeg writing a small file at full
+ * speed is often a few frames ahead of its stderr (3 was too few: a frame in a few runs went on without its
+ * pts); a live camera at 30 fps is half a second ahead at 16, which only a stalled stderr reaches.
+ */
+const maxUnpaired = 16;
 
 /**
  * Runs ffmpeg once for a plan and emits its frames. Completes when ffmpeg ends cleanly; errors with
@@ -57,6 +63,9 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
     let chunkFrame = nextBuffer();
     let filled = 0;
     let lastPts = 0;
+    // Frames sent on without their pts (stderr lagged): their showinfo lines, when they come, are skipped, so
+    // that every later frame still gets its own pts rather than an earlier frame's.
+    let ptsOwed = 0;
 
     // Pipe chunks not yet cut into frames. In pull mode cutting stops at maxOutstanding unreleased frames,
     // also in the middle of a chunk (one chunk can hold many small frames), and goes on as frames are released.
@@ -100,9 +109,9 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
       // showinfo's stderr line and the frame's bytes travel on different pipes; pair them in order.
       while (waiting.length && (ptsQueue.length || force)) {
         const frame = waiting.shift()!;
-        const pts = ptsQueue.length ? ptsQueue.shift()! : lastPts;
-        lastPts = pts;
-        subscriber.next({ ...frame, pts: wrap(pts) });
+        if (ptsQueue.length) lastPts = ptsQueue.shift()!;
+        else ptsOwed++; // the latest pts known stands in for this frame's
+        subscriber.next({ ...frame, pts: wrap(lastPts) });
       }
     };
 
@@ -110,8 +119,13 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
       onStderr: (line) => {
         const m = ptsPattern.exec(line);
         if (m) {
-          ptsQueue.push(Number(m[1]));
-          emitReady(false);
+          if (ptsOwed > 0) {
+            ptsOwed--;
+            lastPts = Number(m[1]);
+          } else {
+            ptsQueue.push(Number(m[1]));
+            emitReady(false);
+          }
           return;
         }
         tail.push(line);
@@ -162,8 +176,9 @@ export function rawFrames(plan: FfmpegPlan, opts: RawFrameOptions): Observable<R
           if (spare.length < maxSpareBuffers) spare.push(data);
         },
       });
-      // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up.
-      emitReady(waiting.length > 3);
+      // ffmpeg can run ahead of its own stderr; don't let unpaired frames pile up (they go on with the latest
+      // pts known, and ptsOwed keeps the ones after them paired right).
+      emitReady(waiting.length > maxUnpaired);
     };
     proc.stdout.on('data', (chunk: Buffer) => {
       held.push(chunk);

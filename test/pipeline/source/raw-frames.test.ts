@@ -133,6 +133,39 @@ describe.skipIf(!hasShared)('rawFrames on a real ffmpeg (vtest.avi)', () => {
     expectFramesOf(frames, ref, p.frameBytes);
   });
 
+  it('pairs each frame with its own pts after ffmpeg ran ahead of its stderr', async () => {
+    // Its stderr held back for 2.5 s from the first frame's line, then let through: frames come unpaired meanwhile.
+    const script = path.join(dir, 'late-stderr.py');
+    writeFileSync(
+      script,
+      [
+        'import sys, time',
+        't0, held = None, []',
+        'for line in sys.stdin:',
+        '    held.append(line)',
+        "    if t0 is None and 'pts_time' in line: t0 = time.monotonic()",
+        '    if t0 is not None and time.monotonic() - t0 > 2.5:',
+        "        sys.stderr.write(''.join(held)); sys.stderr.flush(); held = []",
+        "sys.stderr.write(''.join(held))",
+        '',
+      ].join('\n'),
+    );
+    const bin = path.join(dir, 'late-stderr');
+    const run = `${ffmpegBinary()} "$@" 2> >(/usr/bin/python3 -u ${script} >&2)`;
+    writeFileSync(bin, `#!/bin/bash\n${run}\nstatus=$?\nwait $!\nexit $status\n`);
+    chmodSync(bin, 0o755);
+    const p = plan(8, 6, 60);
+    p.inputArgs = ['-re', ...p.inputArgs]; // 10 fps as it comes: 6 s, most of it after the hold
+    const frames = await withFfmpeg(bin, () => collect(p));
+    expect(frames).toHaveLength(60);
+    const off = frames.filter((f, i) => Math.abs(f.pts - i / 10) > 1e-6);
+    expect(off.length, 'frames sent on before their pts came').toBeGreaterThan(0);
+    // Those went on with the latest pts known (never a later one); every frame after them has its own.
+    for (const f of off) expect(f.pts).toBeLessThan(f.index / 10);
+    frames.slice(off.at(-1)!.index + 1).forEach((f) => expect(f.pts).toBeCloseTo(f.index / 10, 6));
+    expect(off.at(-1)!.index).toBeLessThan(45);
+  });
+
   it('drops a partial last frame and completes', async () => {
     // ffmpeg's output short by 100 bytes: 5 whole frames and 200 of the 6th's 300 bytes
     const bin = wrappedFfmpeg(
