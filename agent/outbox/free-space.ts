@@ -18,6 +18,9 @@ export interface FreeSpaceOptions {
   clock?: () => number;
 }
 
+/** What a transition was read from: the free bytes, or why the disk could not be read. */
+export type FreeSpaceReading = { freeBytes: number } | { readError: string };
+
 /**
  * Whether the disk holding the outbox is below its free-space margin (`outbox.minFreeMiB`), read at most
  * once per `everyMs`. A reading that fails (the directory gone) counts as not low: SQLite then reports
@@ -34,7 +37,7 @@ export class FreeSpace {
   constructor(
     private readonly dir: string,
     readonly minFreeBytes: number,
-    private readonly onChange: (low: boolean, freeBytes: number) => void = () => {},
+    private readonly onChange: (low: boolean, reading: FreeSpaceReading) => void = () => {},
     opts: FreeSpaceOptions = {},
   ) {
     this.freeBytesOf = opts.freeBytes ?? statfsFreeBytes;
@@ -48,13 +51,17 @@ export class FreeSpace {
     const t = this.clock();
     if (t - this.readAt < this.everyMs) return this.wasLow;
     this.readAt = t;
+    let reading: FreeSpaceReading;
     try {
       this.free = this.freeBytesOf(this.dir);
-    } catch {
+      reading = { freeBytes: this.free };
+    } catch (err) {
       this.free = undefined;
+      reading = { readError: err instanceof Error ? err.message : String(err) };
     }
     const low = this.free !== undefined && this.free < this.minFreeBytes;
-    if (low !== this.wasLow) this.onChange(low, this.free ?? 0);
+    // A failed reading is told as what it is, not as 0 free bytes (which would read as a full disk).
+    if (low !== this.wasLow) this.onChange(low, reading);
     this.wasLow = low;
     return low;
   }

@@ -62,7 +62,7 @@ export class FullDisk {
         ? undefined
         : this.freeRoutineRows(Math.max(64 * 1024, Math.ceil(storedBytes / 100)));
     if (freed) attempt.committed(freed);
-    const freedRows = freed ? -freed.rows : 0;
+    const freedRows = freed ? Math.max(0, -freed.rows) : 0; // never -0 in the event
     if (freedRows > 0) {
       try {
         return commit();

@@ -1,5 +1,5 @@
 import type { DropDetail, DropReason, OutboxPriority } from './drop-counts.js';
-import type { FreeSpaceOptions } from './free-space.js';
+import type { FreeSpaceOptions, FreeSpaceReading } from './free-space.js';
 import type { MovedAside } from './open-database.js';
 
 // The shapes that go in and out of the Outbox (agent/outbox/outbox.ts).
@@ -72,8 +72,11 @@ export type OutboxEvent =
       dropped: boolean;
       error: string;
     }
-  /** The disk went under (`low`) or back over the free-space margin; evictions count as `disk-low`. */
-  | { type: 'free-space'; low: boolean; freeBytes: number; minFreeBytes: number }
+  /**
+   * The disk went under (`low`) or back over the free-space margin; evictions count as `disk-low`. A reading
+   * that failed ends `low` too, with `readError` instead of `freeBytes`.
+   */
+  | ({ type: 'free-space'; low: boolean; minFreeBytes: number } & FreeSpaceReading)
   /** Closed with drop counts a full disk never let it write: they are not reported. */
   | { type: 'drop-counts-lost'; counts: DropDetail[] };
 

@@ -5,7 +5,7 @@ import type { OutboxConfig } from '../../config/schema.js';
 import { DeferredDeletes } from './deferred-deletes.js';
 import { pageCount } from './disk-low-bound.js';
 import { DropCounts, type DropDetail, type DropReason } from './drop-counts.js';
-import { FreeSpace, limitWal } from './free-space.js';
+import { FreeSpace, limitWal, type FreeSpaceReading } from './free-space.js';
 import { FullDisk, isDiskFull } from './full-disk.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
 import { expireOld, newDelta, type Delta } from './outbox-bounds.js';
@@ -74,8 +74,8 @@ export class Outbox extends OutboxReader {
     const { db, movedAside } = openOutboxDatabase(file, cfg.synchronous, now);
     const minFreeBytes = Math.round(cfg.minFreeMiB * 1024 * 1024);
     limitWal(db, minFreeBytes);
-    const onChange = (low: boolean, freeBytes: number) =>
-      onEvent({ type: 'free-space', low, freeBytes, minFreeBytes });
+    const onChange = (low: boolean, reading: FreeSpaceReading) =>
+      onEvent({ type: 'free-space', low, ...reading, minFreeBytes });
     const freeSpace = new FreeSpace(path.dirname(path.resolve(file)), minFreeBytes, onChange, opts.freeSpace);
     const outbox = new Outbox(db, cfg, now, onEvent, freeSpace);
     if (movedAside) {

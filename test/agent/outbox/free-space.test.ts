@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FreeSpace, limitWal, statfsFreeBytes } from '../../../agent/outbox/free-space.js';
+import {
+  FreeSpace,
+  limitWal,
+  statfsFreeBytes,
+  type FreeSpaceReading,
+} from '../../../agent/outbox/free-space.js';
 import { cannotMount, fillLeaving, mountTmpfs, unmount } from '../../support/tmpfs.js';
 
 const KiB = 1024;
@@ -11,6 +16,10 @@ const MiB = 1024 * KiB;
 const mountRefused = cannotMount();
 /** Blocks reserved for root on the temp dir's filesystem (ext4 keeps 5 %), bytes; a tmpfs has none. */
 const reserved = (({ bfree, bavail, bsize }) => (bfree - bavail) * bsize)(statfsSync(tmpdir()));
+
+/** A transition as the tests write it: the free bytes read, or the reading's error message. */
+type Told = [boolean, number | string];
+const told = (low: boolean, r: FreeSpaceReading): Told => [low, 'freeBytes' in r ? r.freeBytes : r.readError];
 
 let dir: string;
 const cleanup: (() => void)[] = [];
@@ -30,7 +39,7 @@ function fakeDisk(initialFree: number) {
     free: initialFree as number | Error,
     reads: 0,
     now: 0,
-    changes: [] as [boolean, number][],
+    changes: [] as Told[],
     freeBytes: () => {
       disk.reads++;
       if (disk.free instanceof Error) throw disk.free;
@@ -41,7 +50,7 @@ function fakeDisk(initialFree: number) {
 }
 
 function watch(disk: ReturnType<typeof fakeDisk>, minFreeBytes: number, everyMs = 0): FreeSpace {
-  const onChange = (low: boolean, freeBytes: number) => disk.changes.push([low, freeBytes]);
+  const onChange = (low: boolean, r: FreeSpaceReading) => disk.changes.push(told(low, r));
   return new FreeSpace(dir, minFreeBytes, onChange, {
     freeBytes: disk.freeBytes,
     everyMs,
@@ -121,10 +130,10 @@ describe('FreeSpace', () => {
     disk.free = new Error('EIO');
     expect(space.low()).toBe(false);
     expect(space.lastFreeBytes()).toBeUndefined();
-    // Leaving "low" is a transition: told, with 0 for the bytes it could not read.
+    // Leaving "low" is a transition: told with the reading's error, not as 0 free bytes (a full disk).
     expect(disk.changes).toEqual([
       [true, 10],
-      [false, 0],
+      [false, 'EIO'],
     ]);
 
     // A failing reading while not low tells nothing.
@@ -133,8 +142,8 @@ describe('FreeSpace', () => {
   });
 
   it('reads the real disk by default; a directory that is gone counts as not low', () => {
-    const changes: [boolean, number][] = [];
-    const huge = new FreeSpace(dir, 2 ** 60, (low, free) => changes.push([low, free]), { everyMs: 0 });
+    const changes: Told[] = [];
+    const huge = new FreeSpace(dir, 2 ** 60, (low, r) => changes.push(told(low, r)), { everyMs: 0 });
     expect(huge.low()).toBe(true); // no disk has an exbibyte free
     const read = huge.lastFreeBytes();
     expect(read).toBeGreaterThan(0);
@@ -142,12 +151,17 @@ describe('FreeSpace', () => {
 
     const gone = path.join(dir, 'gone');
     mkdirSync(gone);
-    const space = new FreeSpace(gone, 2 ** 60, () => {}, { everyMs: 0 });
+    const goneChanges: Told[] = [];
+    const space = new FreeSpace(gone, 2 ** 60, (low, r) => goneChanges.push(told(low, r)), { everyMs: 0 });
     expect(space.low()).toBe(true);
     rmdirSync(gone);
     expect(() => statfsFreeBytes(gone)).toThrow(/ENOENT/);
     expect(space.low()).toBe(false);
     expect(space.lastFreeBytes()).toBeUndefined();
+    expect(goneChanges).toEqual([
+      [true, expect.any(Number)],
+      [false, expect.stringMatching(/^ENOENT.*statfs/)],
+    ]);
   });
 
   it.skipIf(reserved < 1024 * MiB)(
@@ -167,8 +181,8 @@ describe('FreeSpace', () => {
       const mounted = mountTmpfs(dir, '1m');
       expect(mounted.status, mounted.stderr).toBe(0);
       cleanup.push(() => unmount(dir));
-      const changes: [boolean, number][] = [];
-      const space = new FreeSpace(dir, 512 * KiB, (low, free) => changes.push([low, free]), {
+      const changes: Told[] = [];
+      const space = new FreeSpace(dir, 512 * KiB, (low, r) => changes.push(told(low, r)), {
         everyMs: 0,
       });
 
