@@ -99,6 +99,13 @@ export class AgentMetrics {
     );
     const rss = r.gauge('process_resident_memory_bytes', 'Resident memory of the agent process.');
     const start = r.gauge('process_start_time_seconds', 'Start of the agent, epoch seconds.');
+    // The main thread's V8 heap and what lives outside it (frame buffers): a leak shows here first.
+    const heapUsed = r.gauge('nodejs_heap_size_used_bytes', "Used size of the main thread's V8 heap.");
+    const heapTotal = r.gauge('nodejs_heap_size_total_bytes', "Total size of the main thread's V8 heap.");
+    const external = r.gauge(
+      'nodejs_external_memory_bytes',
+      'Memory of objects outside the V8 heaps (array buffers, frames in shared memory included).',
+    );
 
     r.onCollect(() => {
       const a = this.agent;
@@ -151,7 +158,11 @@ export class AgentMetrics {
       lag.set({ stat: 'max' }, l.max / 1000);
       const u = process.cpuUsage();
       cpu.set({}, (u.user + u.system) / 1e6);
-      rss.set({}, process.memoryUsage.rss());
+      const mem = process.memoryUsage();
+      rss.set({}, mem.rss);
+      heapUsed.set({}, mem.heapUsed);
+      heapTotal.set({}, mem.heapTotal);
+      external.set({}, mem.external);
     });
   }
 

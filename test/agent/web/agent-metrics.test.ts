@@ -155,6 +155,12 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(v('vigil_build_info', { version: '1.2.3-test', site: 'yard-site', device: 'box-1' })).toBe(1);
     expect(v('process_start_time_seconds')).toBe(agent.startedAt / 1000);
     expect(v('vigil_uptime_seconds')).toBeGreaterThanOrEqual(0);
+    // Memory: the heap lies inside the resident set, and is in use by at least this test's objects.
+    const heapUsed = v('nodejs_heap_size_used_bytes')!;
+    expect(heapUsed).toBeGreaterThan(1e6);
+    expect(heapUsed).toBeLessThanOrEqual(v('nodejs_heap_size_total_bytes')!);
+    expect(v('nodejs_heap_size_total_bytes')).toBeLessThan(v('process_resident_memory_bytes')!);
+    expect(v('nodejs_external_memory_bytes')).toBeGreaterThan(0);
     // The link was never started: disconnected, nothing published.
     expect(v('vigil_mqtt_connected')).toBe(0);
     expect(v('vigil_mqtt_published_total')).toBe(0);
