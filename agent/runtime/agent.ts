@@ -118,7 +118,9 @@ export class Agent {
     this.safety.open(config);
     if (config.mqtt) {
       this.link = new MqttLink({
-        cfg: config.mqtt,
+        // One client id per box, the same across restarts (docs/config.md): a new process takes over the
+        // session of one the broker still holds, whose last will then comes before this one's `online`.
+        cfg: { ...config.mqtt, clientId: config.mqtt.clientId ?? `vigil-${config.site}-${config.device}` },
         statusTopic: this.topics.status,
         outbox: this.outbox,
         log: log.child({ component: 'mqtt' }),
