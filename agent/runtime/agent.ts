@@ -210,6 +210,8 @@ export class Agent {
       stats: runtime.stats,
       ...(runtime.safety ? { safety: runtime.safety } : {}),
       stop$: merge(this.stop$, runtime.stop$!),
+      // Only a fleet apply stops one camera while the agent runs on (stopCamera).
+      stopReason: () => (this.stopping ? 'agent stopping' : 'stopped for a config change'),
       onState: (state) => this.onCameraState(runtime, state),
     }).subscribe({
       next: (event) => this.onDetection(runtime, event),

@@ -30,6 +30,8 @@ export interface CameraFramesOptions {
   log: Logger;
   onState: (state: CameraState) => void;
   backoff?: BackoffOptions;
+  /** The `stopped` reason when the frames are unsubscribed (default `agent stopping`). */
+  stopReason?: () => string;
 }
 
 /** An error that retrying cannot fix (the file is not there). */
@@ -148,7 +150,7 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
     }),
     tap({
       complete: () => setState('stopped', kind.finite ? 'end of file' : 'stopped'),
-      unsubscribe: () => setState('stopped', 'agent stopping'),
+      unsubscribe: () => setState('stopped', opts.stopReason?.() ?? 'agent stopping'),
     }),
   );
 }

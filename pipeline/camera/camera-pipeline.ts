@@ -49,6 +49,8 @@ export interface CameraPipelineOptions {
   backoff?: BackoffOptions;
   /** Tracking and the zone and proximity rules, fed every processed frame in capture order. */
   safety?: CameraSafety;
+  /** The `stopped` reason once stop$ has stopped the camera (default `agent stopping`). */
+  stopReason?: () => string;
 }
 
 /** Scene time follows the wall clock, except for a file read faster than real time (then its pts). */
@@ -80,6 +82,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
     log,
     onState: opts.onState,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.stopReason ? { stopReason: opts.stopReason } : {}),
   }).pipe(
     takeUntil(opts.stop$),
     tap((frame) => {
