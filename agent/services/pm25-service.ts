@@ -69,7 +69,7 @@ export class Pm25Service implements AgentService {
     });
     if (off) this.unsubscribe.push(off);
 
-    const side: CameraConfig = { ...camera, fps: 1 / cfg.sampleEveryS };
+    const side = pm25SideStream(camera, cfg.sampleEveryS);
     this.subs.push(
       cameraFrames({
         camera: side,
@@ -88,11 +88,14 @@ export class Pm25Service implements AgentService {
       })
         .pipe(
           map((f) => {
+            // Copied, then released: the frame's shared memory is reused for a later frame, and
+            // onnxruntime-node refuses a tensor over a SharedArrayBuffer ("Invalid argument").
+            const rgb = new Uint8Array(f.data);
             f.release();
             return {
               camera: camera.id,
               ts: new Date(f.ts),
-              rgb: f.data,
+              rgb,
               width: f.letterbox.inputWidth,
               height: f.letterbox.inputHeight,
             };
@@ -130,4 +133,19 @@ function safeJson(payload: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The camera as its PM2.5 side stream reads it: one frame per `sampleEveryS`, and for compressed sources
+ * keyframes only. Frames then come as far apart as the sampling period or the keyframe interval, whichever
+ * is longer, so the camera's deadlines (made for a 10 fps stream) get that much more time: a frame every
+ * 20 s would otherwise count as a stall every 10 s.
+ */
+export function pm25SideStream(camera: CameraConfig, sampleEveryS: number): CameraConfig {
+  return {
+    ...camera,
+    fps: 1 / sampleEveryS,
+    connectTimeoutS: camera.connectTimeoutS + sampleEveryS,
+    stallTimeoutS: camera.stallTimeoutS + 2 * sampleEveryS,
+  };
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,9 @@ import { startMosquitto } from '../../support/mosquitto.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
 import { Pm25Service } from '../../../agent/services/pm25-service.js';
-import { repoRoot } from '../../support/shared.js';
+import { Pm25Payload } from '../../../models/pm25/payloads.js';
+import { ffmpegBinary } from '../../../pipeline/source/ffmpeg.js';
+import { hasShared, repoRoot, sharedPath } from '../../support/shared.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -121,5 +124,80 @@ describe('Pm25Service under the supervisor', () => {
     const after = lines.slice(stopped);
     expect(after.filter((l) => l.msg === 'PM2.5 stage failed')).toEqual([]);
     expect(after.filter((l) => l.msg === 'refused a PM2.5 reference reading')).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
+  // The side stream once never gave the estimator a frame: ffmpeg held each frame until the next (past the
+  // connect deadline), a frame every sampleEveryS counted as a stall, and the frame's shared memory made
+  // onnxruntime throw "Invalid argument".
+  it('publishes windows from a stream whose sampled frames come further apart than the camera deadlines', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-live-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    // Six February frames of the Milan webcam at 1 fps, one keyframe at the start: looped, the side stream
+    // (keyframes only) gets a frame every 6 s, three times the camera's stall deadline.
+    const clip = path.join(dir, 'milan.mp4');
+    execFileSync(ffmpegBinary(), [
+      ...['-v', 'error', '-framerate', '1', '-pattern_type', 'glob'],
+      ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/20250203-1*.jpg`],
+      ...['-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
+    ]);
+    const doc = parse(readFileSync(`${repoRoot}/config/examples/pm25-milan.yaml`, 'utf8')) as {
+      cameras: { pm25: Pm25CameraConfigInput }[];
+    };
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log, lines } = logLines('debug');
+    const config = VigilConfig.parse({
+      site: 's',
+      device: 'd',
+      dataDir: dir,
+      http: { enabled: false },
+      mqtt: { url: broker.url },
+      models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
+      cameras: [
+        {
+          id: 'cam1',
+          source: clip,
+          model: 'm',
+          loop: true,
+          realtime: true,
+          connectTimeoutS: 3,
+          stallTimeoutS: 2,
+          pm25: { ...doc.cameras[0]!.pm25, sampleEveryS: 4, windowMinutes: 0.1 },
+        },
+      ],
+    });
+    const agent = new Agent(config, { log, version: '0.0.0', services: [] });
+    agent.outbox = Outbox.open(path.join(dir, 'outbox.db'), config.outbox);
+    cleanup.push(() => agent.outbox.close());
+    const link = new MqttLink({
+      cfg: MqttConfig.parse({ url: broker.url }),
+      statusTopic: agent.topics.status,
+      outbox: agent.outbox,
+      log,
+      version: '0.0.0',
+    });
+    agent.link = link;
+    link.start();
+    cleanup.push(() => link.stop());
+    const subscriber = await mqtt.connectAsync(broker.url);
+    cleanup.push(() => subscriber.endAsync());
+    const payloads: Pm25Payload[] = [];
+    subscriber.on('message', (_t, m) => payloads.push(Pm25Payload.parse(JSON.parse(m.toString()))));
+    await subscriber.subscribeAsync('vigil/s/d/cameras/cam1/pm25', { qos: 1 });
+
+    const sup = new ServiceSupervisor([new Pm25Service()], agent, log, 30);
+    cleanup.push(() => sup.stopAll());
+    await sup.startAll();
+    const failures = () => lines.filter((l) => l.level === 'error' || l.msg === 'camera stalled, restarting');
+    await vi.waitFor(() => expect(payloads.length, JSON.stringify(failures())).toBeGreaterThanOrEqual(2), {
+      timeout: 45_000,
+      interval: 50,
+    });
+    // Windows of 6 s, each with the frames sampled in it; the side stream never counted as stalled.
+    for (const p of payloads) expect(p).toMatchObject({ camera: 'cam1', windowMinutes: 0.1 });
+    expect(payloads.every((p) => p.frames >= 1)).toBe(true);
+    expect(failures()).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,7 +80,8 @@ describe('frameFilter', () => {
 describe('planFfmpeg per source kind', () => {
   const common = ['-nostdin', '-nostats', '-loglevel', 'info'];
   const output = (order: string, filter: string) => [
-    ...['-an', '-sn', '-vf', filter, '-fps_mode', 'passthrough', '-pix_fmt', order, '-f', 'rawvideo'],
+    ...['-an', '-sn', '-vf', filter, '-fps_mode', 'passthrough', '-pix_fmt', order],
+    ...['-threads', '1', '-f', 'rawvideo'],
   ];
   const filter = 'scale=320:240:flags=bilinear,pad=320:320:0:40:color=0x727272,showinfo=checksum=0';
 
@@ -159,6 +160,7 @@ describe.skipIf(!hasShared)('the planned arguments on a real ffmpeg', () => {
   let red: string;
   let gap: string;
   let short: string;
+  let slow: string;
   const make = (file: string, args: string[]) => {
     execFileSync(ffmpegBinary(), ['-v', 'error', '-y', ...args, '-c:v', 'ffv1', file]);
     return file;
@@ -185,6 +187,15 @@ describe.skipIf(!hasShared)('the planned arguments on a real ffmpeg', () => {
       'testsrc=size=64x48:rate=10',
       '-frames:v',
       '5',
+    ]);
+    // 3 frames, one every 2 s
+    slow = make(path.join(dir, 'slow.mkv'), [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=0.5',
+      '-frames:v',
+      '3',
     ]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -269,6 +280,30 @@ describe.skipIf(!hasShared)('the planned arguments on a real ffmpeg', () => {
     const t0 = Date.now();
     runPlan(planFor(vtest, { realtime: true }, spec), ['-frames:v', '8']);
     expect(Date.now() - t0).toBeGreaterThan(600); // 8 frames at 10 fps: 0.7 s of video
+  });
+
+  it('hands each frame on when it is made, not when the next one is (no frame of latency)', async () => {
+    const p = planFor(
+      slow,
+      { realtime: true },
+      { ...v8, width: 32, height: 32 },
+      { width: 64, height: 48, codec: 'ffv1', fps: 0.5, duration: 6 },
+    );
+    const ff = spawn(ffmpegBinary(), [...p.inputArgs, '-i', p.input, ...p.outputArgs, 'pipe:1']);
+    let bytes = 0;
+    let err = '';
+    /** Bytes on stdout when ffmpeg logged the second frame (showinfo n:1), 2 s of source time in. */
+    let bytesAtSecond: number | undefined;
+    ff.stdout.on('data', (d: Buffer) => (bytes += d.length));
+    ff.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (bytesAtSecond === undefined && /\bn:\s*1\b/.test(err)) bytesAtSecond = bytes;
+    });
+    const code = await new Promise((resolve) => ff.once('close', resolve));
+    expect(code).toBe(0);
+    expect(bytes).toBe(3 * p.frameBytes);
+    // With ffmpeg's default encoder threads, the first frame came out only with the second, 2 s late.
+    expect(bytesAtSecond).toBe(p.frameBytes);
   });
 
   it('rtsp and usb arguments are ones ffmpeg takes: it fails on the missing source, not on an option', async () => {
