@@ -64,9 +64,9 @@ export function planFfmpeg(
       'passthrough',
       '-pix_fmt',
       spec.pixelOrder === 'bgr' ? 'bgr24' : 'rgb24',
-      // One encoder thread: with ffmpeg 5.1's default (threads per core) the rawvideo encoder hands each
-      // frame on only once the next one is encoded, a frame late. At 10 fps that is 100 ms; for the PM2.5
-      // side stream (one frame per 20 s, keyframes only) the first frame missed the 20 s connect deadline.
+      // One output thread: with ffmpeg 5.1's default, each raw frame came out only once the next one had
+      // been filtered, a frame late (measured). At 10 fps that is 100 ms; the PM2.5 side stream (a frame
+      // per 20 s, keyframes only) missed its 20 s connect deadline with its first frame.
       '-threads',
       '1',
       '-f',
