@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { crossReferenceIssues, VigilConfig, type VigilConfigInput } from './schema.js';
+import { crossReferenceIssues, redactUrl, VigilConfig, type VigilConfigInput } from './schema.js';
 
 /** A config that could not be read or validated; `lines` are ready to print, one problem each. */
 export class ConfigError extends Error {
@@ -16,11 +16,19 @@ export class ConfigError extends Error {
   }
 }
 
-function describe(value: unknown): string {
+/** Fields whose value is a secret: an error about them says what was wrong, never what was written. */
+const secretFields = /^(password|passwordHash|token|secret)$/i;
+
+function describe(value: unknown, secret = false): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
+  if (secret) return `a ${Array.isArray(value) ? 'list' : typeof value} (value hidden)`;
   if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
+  if (typeof value === 'string') {
+    // Credentials in a URL go before the cut, so a long URL cannot show half a password.
+    const shown = redactUrl(value);
+    return `"${shown.length > 40 ? shown.slice(0, 40) + '…' : shown}"`;
+  }
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
@@ -34,13 +42,17 @@ function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-/** One line per issue: `cameras[1].fps: expected number, got "ten"`. */
+/**
+ * One line per issue: `cameras[1].fps: expected number, got "ten"`. What was written is shown (the installer
+ * needs to see it), except secrets: URL credentials become `***` and secret fields show only their type.
+ */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
   return issues.map((issue) => {
     const where =
       issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') ||
       '(root)';
-    const got = describe(valueAt(input, issue.path));
+    const last = issue.path.at(-1);
+    const got = describe(valueAt(input, issue.path), typeof last === 'string' && secretFields.test(last));
     switch (issue.code) {
       case 'invalid_type':
         return `${where}: expected ${issue.expected}, got ${got}`;

@@ -64,6 +64,24 @@ describe('config validation', () => {
     expect(lines).toContain('cameras[1].id: duplicate camera id "gate"');
   });
 
+  it('never shows a secret it complains about: URL credentials and secret fields are hidden', () => {
+    // Found by running check-config on a site file with mistakes: every one of these printed the secret.
+    const input = {
+      ...base,
+      mqtt: { url: 'http://vigil:BrokerPw1@10.0.0.5:1883', username: 'vigil', password: 12345678 },
+      http: { auth: { token: 'shorttok99', user: 'admin', passwordHash: 'plainpassword' } },
+    };
+    const lines = problems(input);
+    expect(lines).toEqual([
+      'mqtt.url: expected mqtt://host:port or mqtts://host:port, got "http://***@10.0.0.5:1883"',
+      'mqtt.password: expected string, got a number (value hidden)',
+      'http.auth.token: an HTTP token needs at least 16 characters, got a string (value hidden)',
+      'http.auth.passwordHash: expected scrypt:N:r:p:salt:key, got a string (value hidden)',
+    ]);
+    for (const secret of ['BrokerPw1', '12345678', 'shorttok99', 'plainpassword'])
+      expect(lines.join('\n')).not.toContain(secret);
+  });
+
   it('reports an enum mismatch with the allowed values', () => {
     const input = { ...base, models: { det: { path: 'x.onnx', providers: ['gpu'] } } };
     expect(problems(input)).toEqual([
