@@ -92,7 +92,10 @@ export function readConfigFile(file: string): VigilConfigInput {
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
       throw new ConfigError(['(root): expected a YAML mapping'], file);
     }
-    return resolvePaths(expandEnv(doc) as VigilConfigInput, path.dirname(path.resolve(file)));
+    const unset: string[] = [];
+    const expanded = expandEnv(doc, '', unset) as VigilConfigInput;
+    if (unset.length) throw new ConfigError(unset, file);
+    return resolvePaths(expanded, path.dirname(path.resolve(file)));
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0];
@@ -105,17 +108,27 @@ export function readConfigFile(file: string): VigilConfigInput {
   }
 }
 
-/** `${VAR}` and `${VAR:-default}` in any string value expand from the environment (secrets stay out of files). */
-function expandEnv(value: unknown): unknown {
+/**
+ * `${VAR}` and `${VAR:-default}` in any string value expand from the environment (secrets stay out of files).
+ * A `${VAR}` without a default whose variable is not set is a problem, not an empty string: an unset
+ * password or host would otherwise run as "" and fail far from its cause. `${VAR:-}` asks for empty.
+ */
+function expandEnv(value: unknown, at: string, unset: string[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(
-      /\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g,
-      (_, v: string, d?: string) => process.env[v] ?? d ?? '',
-    );
+    return value.replace(/\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g, (_, v: string, d?: string) => {
+      const got = process.env[v] ?? d;
+      if (got === undefined)
+        unset.push(
+          `${at || '(root)'}: environment variable ${v} is not set (set it, or write \${${v}:-default})`,
+        );
+      return got ?? '';
+    });
   }
-  if (Array.isArray(value)) return value.map(expandEnv);
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${at}[${i}]`, unset));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, at ? `${at}.${k}` : k, unset)]),
+    );
   }
   return value;
 }

@@ -113,6 +113,44 @@ describe('config files and quick flags', () => {
     expect(cfg.cameras[1]!.source).toBe('rtsp://u:p@cam/1');
   });
 
+  it('names every ${VAR} without a default that is not set, instead of expanding it to ""', () => {
+    delete process.env.VIGIL_TEST_NO_PW;
+    delete process.env.VIGIL_TEST_NO_HOST;
+    process.env.VIGIL_TEST_EMPTY = '';
+    const file = writeYaml(
+      [
+        'site: s${VIGIL_TEST_EMPTY}',
+        'device: ${VIGIL_TEST_NO_HOST:-box7}',
+        'mqtt: { url: "mqtt://127.0.0.1:1883", password: "${VIGIL_TEST_NO_PW}" }',
+        'models:',
+        '  det: { path: "/m/${VIGIL_TEST_NEVER_SET:-}det.onnx" }',
+        'cameras:',
+        '  - { id: a, source: "rtsp://u:${VIGIL_TEST_NO_PW}@${VIGIL_TEST_NO_HOST}/1", model: det }',
+      ].join('\n'),
+    );
+    let err: unknown;
+    try {
+      loadConfig(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).lines).toEqual([
+      'mqtt.password: environment variable VIGIL_TEST_NO_PW is not set (set it, or write ${VIGIL_TEST_NO_PW:-default})',
+      'cameras[0].source: environment variable VIGIL_TEST_NO_PW is not set (set it, or write ${VIGIL_TEST_NO_PW:-default})',
+      'cameras[0].source: environment variable VIGIL_TEST_NO_HOST is not set (set it, or write ${VIGIL_TEST_NO_HOST:-default})',
+    ]);
+    // Set (even to ""), or given a default (even an empty one): no problem.
+    process.env.VIGIL_TEST_NO_PW = 'pw';
+    process.env.VIGIL_TEST_NO_HOST = 'cam';
+    const cfg = loadConfig(file);
+    expect(cfg.site).toBe('s');
+    expect(cfg.models.det!.path).toBe('/m/det.onnx');
+    expect(cfg.cameras[0]!.source).toBe('rtsp://u:pw@cam/1');
+    delete process.env.VIGIL_TEST_NO_PW;
+    delete process.env.VIGIL_TEST_NO_HOST;
+  });
+
   it('builds a one-camera config from flags alone', () => {
     const cfg = loadConfig(undefined, {
       source: 'rtsp://cam/1',

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../config/load.js';
 import {
   hadolintIgnored,
@@ -75,7 +75,12 @@ describe('Dockerfile.jetson lints clean', () => {
 });
 
 describe('the example Jetson config', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
   it('is valid, and puts TensorRT engines on the cache volume', () => {
+    // The secrets it takes from the environment (an unset one is a config error).
+    for (const v of ['VIGIL_MQTT_USER', 'VIGIL_MQTT_PASSWORD', 'CAMERA_USER', 'CAMERA_PASSWORD'])
+      vi.stubEnv(v, 'x');
     const cfg = loadConfig(path.join(repoRoot, 'docker/jetson/vigil.example.yaml'));
     expect(cfg.cameras[0]).toMatchObject({ hwaccel: 'jetson' });
     expect(tensorRtOptions(cfg.models.det!, cfg.dataDir)).toMatchObject({
