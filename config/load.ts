@@ -85,7 +85,16 @@ export function readConfigFile(file: string): VigilConfigInput {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`cannot read config file: ${(err as Error).message}`], file);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'a directory, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
+    throw new ConfigError([`cannot read config file: ${why}`], file);
   }
   try {
     const doc = parseYaml(text) as unknown;

@@ -34,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('Vigil: edge streaming detection agent')
     .version(version)
     .exitOverride()
-    .showHelpAfterError();
+    // One line of help after a usage error, not the whole option list (which buries the error).
+    .showHelpAfterError('(add --help for the usage)');
   for (const register of commands) register(program, result);
   try {
     await program.parseAsync(argv);

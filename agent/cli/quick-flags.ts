@@ -1,5 +1,6 @@
+import path from 'node:path';
 import type { Command } from 'commander';
-import type { QuickFlags } from '../../config/load.js';
+import { ConfigError, type QuickFlags } from '../../config/load.js';
 
 /** The flags `run`, `check-config` and `doctor` share: they override a config file or stand in for one. */
 export function addQuickFlags(cmd: Command): Command {
@@ -33,4 +34,12 @@ export function quickFlagsOf(opts: Record<string, unknown>): QuickFlags {
     if (v !== undefined) flags[key] = v;
   }
   return flags;
+}
+
+/** `vigil run FILE` and `vigil run --config FILE` are the same; both at once must name the same file. */
+export function configFileOf(file: string | undefined, opts: Record<string, unknown>): string | undefined {
+  const flag = typeof opts.config === 'string' ? opts.config : undefined;
+  if (file !== undefined && flag !== undefined && path.resolve(file) !== path.resolve(flag))
+    throw new ConfigError([`two config files: "${file}" and --config "${flag}"; give one`]);
+  return file ?? flag;
 }

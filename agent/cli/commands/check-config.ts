@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load.js';
 import { redactUrl } from '../../../config/schema.js';
-import { addQuickFlags, quickFlagsOf } from '../quick-flags.js';
+import { addQuickFlags, configFileOf, quickFlagsOf } from '../quick-flags.js';
 import type { CliResult } from '../main.js';
 
 export function registerCheckConfig(program: Command, result: CliResult): void {
   addQuickFlags(
     program
       .command('check-config')
-      .argument('[file]', 'config file')
+      .argument('[file]', 'config file (same as --config)')
       .description('validate a config without running'),
   ).action((file: string | undefined, opts: Record<string, unknown>) => {
     try {
-      const cfg = loadConfig(file ?? (opts.config as string | undefined), quickFlagsOf(opts));
+      const cfg = loadConfig(configFileOf(file, opts), quickFlagsOf(opts));
       console.log(
         `ok: site ${cfg.site}, device ${cfg.device}, ${cfg.cameras.length} camera(s), ${Object.keys(cfg.models).length} model(s)`,
       );

@@ -2,16 +2,18 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../../config/load.js';
 import type { VigilConfig } from '../../../config/schema.js';
 import type { CliResult } from '../main.js';
-import { addQuickFlags, quickFlagsOf } from '../quick-flags.js';
+import { addQuickFlags, configFileOf, quickFlagsOf } from '../quick-flags.js';
 import { reportConfigError } from './check-config.js';
 
 export function registerRun(program: Command, result: CliResult): void {
-  addQuickFlags(program.command('run').description('run the agent'))
+  addQuickFlags(
+    program.command('run').argument('[file]', 'config file (same as --config)').description('run the agent'),
+  )
     .option('--log-json', 'log JSON lines')
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (file: string | undefined, opts: Record<string, unknown>) => {
       let cfg: VigilConfig;
       try {
-        cfg = loadConfig(opts.config as string | undefined, quickFlagsOf(opts));
+        cfg = loadConfig(configFileOf(file, opts), quickFlagsOf(opts));
       } catch (err) {
         result.code = reportConfigError(err);
         return;

@@ -58,4 +58,38 @@ describe('vigil CLI: clear errors and exit codes', () => {
     expect(code).toBe(1);
     expect(errorLines(output)).toEqual(['vigil: model "default": file not found: /nonexistent/model.onnx']);
   });
+
+  it('run and doctor take the config file as an argument, like check-config', async () => {
+    // Found typing `vigil run site.yaml` after `vigil check-config site.yaml`: "too many arguments" and a
+    // full help page. The file named here is invalid, so the command stops at its config error either way.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'site: yard\ndevice: box\nmodels: {}\ncameras: []\n');
+    for (const command of ['run', 'doctor', 'check-config']) {
+      const { code, output } = await runCli([command, file]);
+      expect(code).toBe(2);
+      expect(errorLines(output)).toEqual([
+        `vigil: config error in ${file}: cameras: Too small: expected array to have >=1 items, got an array of 0`,
+      ]);
+    }
+    const both = await runCli(['run', file, '--config', path.join(dir, 'other.yaml')]);
+    expect(both.code).toBe(2);
+    expect(errorLines(both.output)).toEqual([
+      `vigil: config error: two config files: "${file}" and --config "${path.join(dir, 'other.yaml')}"; give one`,
+    ]);
+    const missing = await runCli(['doctor', path.join(dir, 'none.yaml')]);
+    expect(errorLines(missing.output)).toEqual([
+      `vigil: config error in ${path.join(dir, 'none.yaml')}: cannot read config file: no such file`,
+    ]);
+  });
+
+  it('a usage mistake: the error and a one-line hint, not the whole help page', async () => {
+    const { code, output } = await runCli(['run', '--conifg', 'x.yaml']);
+    expect(code).toBe(2);
+    expect(output.trim().split('\n')).toEqual([
+      "error: unknown option '--conifg'",
+      '(Did you mean --config?)',
+      '(add --help for the usage)',
+    ]);
+  });
 });
