@@ -1,10 +1,11 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkFfmpeg } from '../../../agent/doctor/ffmpeg-check.js';
 import { checkModels } from '../../../agent/doctor/model-check.js';
 import { checkProviders } from '../../../agent/doctor/provider-check.js';
+import { sharedPath } from '../../support/shared.js';
 import { doctorConfig } from './config.js';
 
 describe('provider check (real onnxruntime, CPU only here)', () => {
@@ -48,6 +49,41 @@ describe('model check', () => {
     expect((await checkModels(doctorConfig()))[0]).toMatchObject({
       verdict: 'pass',
       detail: expect.stringMatching(/\(\d+\.\d MB\)$/),
+    });
+  });
+
+  it('fails a truncated model and one that is not ONNX, as the agent would refuse them', async () => {
+    // Found running doctor on a site whose model copy was cut short: "model PASS (0.1 MB)", then the agent
+    // refused it ("not a valid ONNX file") and its cameras waited.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-doctor-models-'));
+    const whole = readFileSync(sharedPath('models', 'yolo11n-coco-int8-320.onnx'));
+    const cut = path.join(dir, 'cut.onnx');
+    writeFileSync(cut, whole.subarray(0, 100_000));
+    const text = path.join(dir, 'text.onnx');
+    writeFileSync(text, 'not a model\n');
+    const cfg = doctorConfig({
+      models: {
+        cut: { path: cut },
+        text: { path: text },
+        pinned: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), sha256: '0'.repeat(64) },
+      },
+      cameras: [{ id: 'c', source: '/x.mp4', model: 'cut' }],
+    });
+    const [c, t, p] = await checkModels(cfg);
+    expect(c).toMatchObject({
+      subject: 'cut',
+      verdict: 'fail',
+      detail: expect.stringMatching(new RegExp(`^${cut}: not a valid ONNX file: .*truncated file\\?\\)$`)),
+    });
+    expect(t).toMatchObject({
+      subject: 'text',
+      verdict: 'fail',
+      detail: expect.stringMatching(new RegExp(`^${text}: not a valid ONNX file`)),
+    });
+    expect(p).toMatchObject({
+      subject: 'pinned',
+      verdict: 'fail',
+      detail: expect.stringMatching(/ has sha256 [0-9a-f]{64}, expected 0{64} \(truncated or altered\)$/),
     });
   });
 });
