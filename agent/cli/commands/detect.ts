@@ -74,9 +74,15 @@ async function detect(opts: DetectOpts): Promise<number> {
   const { Detector } = await import('../../../models/detect/detector.js');
   const detector = await Detector.load(path.basename(modelPath, '.onnx'), parsed.data);
   try {
-    const out = tiles
-      ? await runTiled(detector, opts.image, tiles, overlap, opts.fullFrame, parsed.data.iou)
-      : await runWhole(detector, opts.image);
+    const out = await (
+      tiles
+        ? runTiled(detector, opts.image, tiles, overlap, opts.fullFrame, parsed.data.iou)
+        : runWhole(detector, opts.image)
+    ).catch((err: unknown) => {
+      // The decoder's reason alone ("unsupported image format") does not say which file or flag it means.
+      const why = err instanceof Error ? err.message : String(err);
+      throw why.startsWith('not a readable image') ? new UsageError(`--image ${opts.image}: ${why}`) : err;
+    });
     const { info } = detector;
     if (opts.json) {
       console.log(

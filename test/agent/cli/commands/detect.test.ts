@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -89,5 +91,16 @@ describe.skipIf(!hasShared)('vigil detect', () => {
     const c = await run(['detect', '--model', bus, '--image', bus]);
     expect(c).toMatchObject({ code: 1 });
     expect(c.stderr).toMatch(/not a valid ONNX file/);
+    // Found giving a YAML file as --image: "vigil: not a readable image: Input file contains unsupported
+    // image format" named neither the file nor the flag, and exited 1 as if the model had failed.
+    const notImage = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-detect-')), 'site.yaml');
+    writeFileSync(notImage, 'site: yard\n');
+    const d = await run(['detect', '--model', model, '--image', notImage]);
+    expect(d).toMatchObject({ code: 2 });
+    expect(d.stderr.trim()).toMatch(
+      new RegExp(
+        `^vigil: --image ${notImage}: not a readable image: Input file contains unsupported image format$`,
+      ),
+    );
   }, 30_000);
 });
