@@ -109,7 +109,10 @@ export function readConfigFile(file: string): VigilConfigInput {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0];
       throw new ConfigError(
-        [`YAML syntax${at ? ` at line ${at.line}:${at.col}` : ''}: ${err.message.split('\n')[0]}`],
+        // The parser's first line ends with the position again ("… at line 6, column 1:"): said once here.
+        [
+          `YAML syntax${at ? ` at line ${at.line}:${at.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        ],
         file,
       );
     }

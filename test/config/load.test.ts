@@ -178,6 +178,11 @@ describe('config files and quick flags', () => {
   it('gives one clear line for a YAML syntax error and for a missing file', () => {
     const file = writeYaml('site: [unclosed\n');
     expect(() => loadConfig(file)).toThrow(/YAML syntax at line \d+:\d+/);
+    // Found with a mis-indented key: the position was said twice, the line ending in a colon.
+    const indent = writeYaml('site: s\nmodels:\n  m:\n    path: x.onnx\n   confidence: 0.3\n');
+    expect(() => loadConfig(indent)).toThrow(
+      new ConfigError(['YAML syntax at line 5:1: All mapping items must start at the same column'], indent),
+    );
     expect(() => loadConfig('/nonexistent/vigil.yaml')).toThrow(/cannot read config file/);
   });
 
