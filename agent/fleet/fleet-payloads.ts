@@ -13,6 +13,12 @@ export const ConfigResultPayload = z.strictObject({
   device: z.string(),
   /** The document's revision; null when the document could not be read far enough to know it. */
   revision: z.number().int().nullable(),
+  /**
+   * sha256 (hex) of the document's signed fields (documentDigest): which document this answers, so that
+   * `vigil fleet push` does not take the answer to another document of the same revision for its own.
+   * Absent when the document could not be read far enough.
+   */
+  digest: z.string().optional(),
   status: z.enum(['applied', 'rejected', 'rolled_back']),
   /** Why it was rejected or rolled back, one reason per entry; empty when applied. */
   errors: z.array(z.string()),
@@ -42,6 +48,8 @@ export const FleetStatePayload = z.strictObject({
   source: z.enum(['file', 'fleet']),
   target: z.string().optional(),
   appliedAt: EpochMs.optional(),
+  /** documentDigest() of the pushed document that runs (source `fleet`): the same revision re-signed differs. */
+  digest: z.string().optional(),
   /** Ids of the fleet keys this box trusts. */
   keyIds: z.array(z.string()),
   restartRequired: z.array(RestartSection).optional(),

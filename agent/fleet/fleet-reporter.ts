@@ -7,6 +7,8 @@ import type { FleetTopics } from './fleet-topics.js';
 /** What became of one document, before the reporter adds identity, id and time. */
 export interface Outcome {
   revision: number | null;
+  /** documentDigest() of the document, when it could be read far enough. */
+  digest?: string;
   status: ConfigResultPayload['status'];
   errors: string[];
   changed: string[];
@@ -85,7 +87,7 @@ export class FleetReporter {
           groups: this.groups,
           revision: running.revision,
           source: running.source,
-          ...(stored && { target: stored.target, appliedAt: stored.appliedAt }),
+          ...(stored && { target: stored.target, appliedAt: stored.appliedAt, digest: stored.digest }),
           keyIds: this.keyIds,
           ...(restartRequired.length && { restartRequired }),
           ts,

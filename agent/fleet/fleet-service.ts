@@ -76,7 +76,13 @@ export class FleetService {
     // now, but its result was never sent (and its retained document now reads as a duplicate): send it.
     if (fromStore && attempt?.outcome === 'applying' && attempt.digest === stored!.digest) {
       this.store.saveAttempt({ ...attempt, outcome: 'applied', at: Date.now() });
-      this.report({ revision: attempt.revision, status: 'applied', errors: [], changed: [] });
+      this.report({
+        revision: attempt.revision,
+        digest: attempt.digest,
+        status: 'applied',
+        errors: [],
+        changed: [],
+      });
     }
     const { site, device } = config;
     const filters = [
@@ -152,6 +158,7 @@ export class FleetService {
       log.warn('fleet: document refused', { topic: msg.topic, code: verdict.code, reason: verdict.reason });
       this.report({
         revision: verdict.revision ?? null,
+        ...(verdict.digest && { digest: verdict.digest }),
         status: 'rejected',
         errors: [`${verdict.code}: ${verdict.reason}`],
         changed: [],
@@ -173,6 +180,7 @@ export class FleetService {
       this.store.saveAttempt({ ...attempt, tries: previous!.tries, outcome: 'rolled_back' });
       this.report({
         revision: doc.revision,
+        digest,
         status: 'rolled_back',
         errors: [
           `the box restarted during ${previous!.tries} attempts to apply this revision; not trying again`,
@@ -191,7 +199,7 @@ export class FleetService {
     // so the retained document is tried again at the next start.
     if (this.stopped && outcome.status !== 'applied') return;
     this.store.saveAttempt({ ...attempt, outcome: outcome.status === 'applied' ? 'applied' : 'rolled_back' });
-    this.report(outcome);
+    this.report({ ...outcome, digest });
   }
 
   private async apply(doc: FleetDocument, digest: string, raw: Record<string, unknown>): Promise<Outcome> {

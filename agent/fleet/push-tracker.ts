@@ -5,7 +5,10 @@ import { ConfigResultPayload, FleetStatePayload } from './fleet-payloads.js';
 export interface PushRow {
   site: string;
   device: string;
-  /** `waiting`: no result yet; `current`: it already ran this revision (or a newer one) before the push. */
+  /**
+   * `waiting`: no answer yet; `current`: it already ran this very document before the push (a box that runs
+   * another document, even a newer revision, answers the push: `stale` is a refusal, not success).
+   */
   status: 'waiting' | 'current' | ConfigResultPayload['status'];
   /** The revision the box runs, as it last said. */
   running: number | null;
@@ -27,17 +30,25 @@ const parse = (payload: Buffer): unknown => {
 
 /**
  * Folds the retained `config/state` and `config/result` messages of the fleet into one row per box the
- * push targets: boxes are known from their state (groups, site, device), results count when they are
- * for the pushed revision. Pure bookkeeping: the MQTT client is the caller's (push.ts).
+ * push targets: boxes are known from their state (groups, site, device), results count when they answer
+ * the pushed document (its revision and, where the box names it, its digest: the same revision re-signed
+ * with another config is another document). Pure bookkeeping: the MQTT client is the caller's (push.ts).
  */
 export class PushTracker {
   readonly rows = new Map<string, PushRow>();
   private pushedAt: number | undefined;
 
+  /** `digest`: documentDigest() of the pushed document (payloads from boxes that name none match by revision). */
   constructor(
     private readonly target: FleetTarget,
     readonly revision: number,
+    private readonly digest?: string,
   ) {}
+
+  /** The payload (revision, digest) is about the pushed document. */
+  private isPushed(revision: number | null, digest: string | undefined): boolean {
+    return revision === this.revision && (!digest || !this.digest || digest === this.digest);
+  }
 
   /** Marks the moment the document was published (durations count from here). */
   pushed(at = Date.now()): void {
@@ -51,16 +62,24 @@ export class PushTracker {
       if (!s.success || !targetMatches(this.target, s.data)) return false;
       const row = this.row(s.data.site, s.data.device);
       row.running = s.data.revision;
-      if (row.status === 'waiting' && this.pushedAt === undefined && s.data.revision >= this.revision)
+      if (
+        row.status === 'waiting' &&
+        this.pushedAt === undefined &&
+        s.data.source === 'fleet' &&
+        this.isPushed(s.data.revision, s.data.digest)
+      )
         row.status = 'current';
       return true;
     }
     if (topic.endsWith('/config/result')) {
       const r = ConfigResultPayload.safeParse(parse(payload));
-      if (!r.success || r.data.revision !== this.revision) return false;
+      if (!r.success || !this.isPushed(r.data.revision, r.data.digest)) return false;
       const row = this.row(r.data.site, r.data.device);
+      // A retained answer from before this push: the box ignores a document it already handled, so its
+      // answer stands; but applied then means it already ran it, not that this push applied it.
+      const before = this.pushedAt === undefined;
       Object.assign(row, {
-        status: r.data.status,
+        status: before && r.data.status === 'applied' ? 'current' : r.data.status,
         running: r.data.running,
         errors: r.data.errors,
         changed: r.data.changed,

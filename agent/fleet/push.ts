@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import { FleetEnvelope } from './fleet-document.js';
+import { documentDigest } from './fleet-signature.js';
 import { fleetTopics } from './fleet-topics.js';
 import { PushTracker } from './push-tracker.js';
 
@@ -45,7 +46,7 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
   const { target, revision } = env.data;
   const base = opts.baseTopic ?? 'vigil';
   const topic = fleetTopics(base).forTarget(target);
-  const tracker = new PushTracker(target, revision);
+  const tracker = new PushTracker(target, revision, documentDigest(raw as Record<string, unknown>));
   const client = mqtt.connect(opts.url, {
     clientId: `vigil-push-${Math.random().toString(16).slice(2, 10)}`,
     clean: true,

@@ -76,6 +76,8 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
   if (!envelope.success) return { ok: false, code: 'schema', reason: issuesText(envelope.error.issues) };
   const doc = raw as Record<string, unknown>;
   const { keyId, signature, revision } = envelope.data;
+  // Names the document in the refusal too (the pusher matches answers to its document by it).
+  const digest = documentDigest(doc);
   const key = ctx.keys.get(keyId);
   if (!key)
     return {
@@ -83,6 +85,7 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
       code: 'unknown-key',
       reason: `signed by key ${keyId}, which this box does not trust`,
       revision,
+      digest,
     };
   if (!verifySignature(doc, key, signature)) {
     return {
@@ -90,12 +93,13 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
       code: 'bad-signature',
       reason: `signature does not verify with key ${keyId}`,
       revision,
+      digest,
     };
   }
   // Signed by the fleet from here on: a bad body is an operator mistake, still refused.
   const full = FleetDocument.safeParse(raw);
-  if (!full.success) return { ok: false, code: 'schema', reason: issuesText(full.error.issues), revision };
-  const digest = documentDigest(doc);
+  if (!full.success)
+    return { ok: false, code: 'schema', reason: issuesText(full.error.issues), revision, digest };
   if (!targetMatches(full.data.target, ctx.box)) {
     return {
       ok: false,

@@ -23,7 +23,7 @@ describe('PushTracker', () => {
   it('knows targeted boxes from their state, and is done when each answered', () => {
     const t = new PushTracker('group:north', 5);
     expect(t.onMessage('vigil/yard/a/config/state', state('a', 4))).toBe(true);
-    expect(t.onMessage('vigil/yard/b/config/state', state('b', 6))).toBe(true); // already past it
+    expect(t.onMessage('vigil/yard/b/config/state', state('b', 5))).toBe(true); // already runs it
     expect(t.onMessage('vigil/yard/z/config/state', state('z', 1, ['south']))).toBe(false); // not targeted
     t.pushed(1000);
     expect(t.done()).toBe(false);
@@ -34,7 +34,7 @@ describe('PushTracker', () => {
     expect(t.counts()).toMatchObject({ current: 1, rolled_back: 1, waiting: 0 });
     const text = renderPushTable(t, 5, 4000);
     expect(text).toMatch(/yard\/a\s+ROLLED_BACK\s+5\s+2\.5s\s+camera "x": failed/);
-    expect(text).toMatch(/yard\/b\s+CURRENT\s+6/);
+    expect(text).toMatch(/yard\/b\s+CURRENT\s+5/);
     expect(text).toContain(
       'revision 5: 2 boxes, 0 applied, 1 already current, 0 rejected, 1 rolled back, 0 waiting',
     );
@@ -52,6 +52,35 @@ describe('PushTracker', () => {
     expect(renderPushTable(t, 5, 2000)).toMatch(
       /yard\/a\s+APPLIED\s+5\s+\S+\s+cameras\.dock: fps; warning: model "det": file not found: \/m\.onnx \(still retried; camera gate waits for it\)\n/,
     );
+  });
+
+  it('a box on another document waits for its answer; answers to another document of the revision do not count', () => {
+    const t = new PushTracker('group:north', 5, 'd5');
+    t.onMessage('vigil/yard/a/config/state', state('a', 6)); // newer: it will refuse 5 as stale
+    t.onMessage(
+      'vigil/yard/b/config/state',
+      Buffer.from(JSON.stringify({ ...JSON.parse(String(state('b', 5))), digest: 'other' })),
+    );
+    t.onMessage(
+      'vigil/yard/c/config/state',
+      Buffer.from(JSON.stringify({ ...JSON.parse(String(state('c', 5))), digest: 'd5' })),
+    );
+    expect(
+      t.onMessage('vigil/yard/b/config/result', result('b', 5, 'applied', [], { digest: 'other' })),
+    ).toBe(false);
+    expect(t.onMessage('vigil/yard/c/config/result', result('c', 5, 'applied', [], { digest: 'd5' }))).toBe(
+      true,
+    );
+    t.pushed(1000);
+    expect(Object.fromEntries([...t.rows].map(([k, r]) => [k, r.status]))).toEqual({
+      'yard/a': 'waiting',
+      'yard/b': 'waiting',
+      'yard/c': 'current', // ran it before the push: not applied by this one
+    });
+    t.onMessage('vigil/yard/a/config/result', result('a', 5, 'rejected', ['stale: …'], { digest: 'd5' }));
+    t.onMessage('vigil/yard/b/config/result', result('b', 5, 'rejected', ['stale: …'], { digest: 'd5' }));
+    expect(t.done()).toBe(true);
+    expect(t.counts()).toMatchObject({ current: 1, rejected: 2, applied: 0 });
   });
 
   it('ignores payloads that are not fleet messages', () => {

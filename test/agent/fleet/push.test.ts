@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
 import { silentLogger } from '../../../config/logger.js';
 import type { FleetBodyInput } from '../../../agent/fleet/fleet-document.js';
-import { fleetPrivateKey, generateFleetKey, signDocument } from '../../../agent/fleet/fleet-signature.js';
+import {
+  documentDigest,
+  fleetPrivateKey,
+  generateFleetKey,
+  signDocument,
+} from '../../../agent/fleet/fleet-signature.js';
 import { pushDocument } from '../../../agent/fleet/push.js';
 import type { PushTracker } from '../../../agent/fleet/push-tracker.js';
 import { startSimBox, type SimBox } from '../../../agent/fleet/sim-host.js';
@@ -137,12 +142,14 @@ describe('pushDocument', () => {
     await late.close();
   });
 
-  it('a box that already runs the revision counts as current; one that never answers times the push out', async () => {
-    await publish('vigil/yard/cur-1/config/state', state('cur-1', 30, ['east']));
+  it('a box that already runs the document counts as current; one that never answers times the push out', async () => {
+    const document = doc(20, 'group:east');
+    const digest = documentDigest(JSON.parse(document.toString()) as Record<string, unknown>);
+    await publish('vigil/yard/cur-1/config/state', { ...state('cur-1', 20, ['east']), digest });
     await publish('vigil/yard/gone-1/config/state', state('gone-1', 3, ['east']));
     await publish('vigil/yard/other/config/state', state('other', 3, ['west']));
     const t0 = Date.now();
-    const out = await pushDocument({ url: broker.url, document: doc(20, 'group:east'), timeoutMs: 2500 });
+    const out = await pushDocument({ url: broker.url, document, timeoutMs: 2500 });
     const took = Date.now() - t0;
     expect(out.timedOut).toBe(true);
     expect(took).toBeGreaterThanOrEqual(2400);
@@ -152,6 +159,37 @@ describe('pushDocument', () => {
       'yard/cur-1': 'current',
       'yard/gone-1': 'waiting',
     });
+  });
+
+  // Found pushing to real agents: an older revision (a "rollback" re-signed with an old --revision) was
+  // shown as "3 already current" with exit 0 while every box refused it as stale; the same revision signed
+  // again with another config ended at once on the boxes' retained answers to the first one.
+  it('a box that runs another document answers the push: stale is a refusal, not current', async () => {
+    await box('stale-1', ['west2']);
+    await box('stale-2', ['west2']);
+    const push = (document: Buffer) =>
+      pushDocument({ url: broker.url, document, timeoutMs: 20_000, settleMs: 300 });
+    const statuses = (out: Awaited<ReturnType<typeof push>>) =>
+      Object.fromEntries(
+        [...out.tracker.rows].map(([k, r]) => [k, `${r.status} ${r.errors.join('; ')}`.trim()]),
+      );
+    const first = doc(80, 'group:west2');
+    expect(statuses(await push(first))).toEqual({ 'yard/stale-1': 'applied', 'yard/stale-2': 'applied' });
+
+    const resigned = await push(
+      doc(80, 'group:west2', { ...body, cameras: [{ ...body.cameras[0]!, fps: 10 }] }),
+    );
+    const stale80 = "rejected stale: revision 80 is not above this box's revision 80";
+    expect(resigned.timedOut).toBe(false);
+    expect(statuses(resigned)).toEqual({ 'yard/stale-1': stale80, 'yard/stale-2': stale80 });
+
+    const older = await push(doc(75, 'group:west2'));
+    const stale75 = "rejected stale: revision 75 is not above this box's revision 80";
+    expect(statuses(older)).toEqual({ 'yard/stale-1': stale75, 'yard/stale-2': stale75 });
+    expect(older.tracker.counts()).toMatchObject({ current: 0, rejected: 2 });
+
+    // The very document they run: ignored by the boxes, current (not applied again by this push).
+    expect(statuses(await push(first))).toEqual({ 'yard/stale-1': 'current', 'yard/stale-2': 'current' });
   });
 
   it('a push to one box ends as soon as it answered; --expect waits for more boxes to be known', async () => {
