@@ -32,7 +32,8 @@ export interface FleetHost {
   readonly log: Logger;
   readonly topics: Pick<Topics, 'root'>;
   readonly outbox: Pick<Outbox, 'enqueue'>;
-  readonly link: Pick<MqttLink, 'notify' | 'subscribe'> | undefined;
+  /** `state$` (absent on sim-host.ts): the fleet service republishes its retained state at every connection. */
+  readonly link: (Pick<MqttLink, 'notify' | 'subscribe'> & Partial<Pick<MqttLink, 'state$'>>) | undefined;
   readonly cameras: ReadonlyMap<string, { config: CameraConfig; state: CameraState }>;
   readonly detectors: Map<string, FleetDetector>;
   readonly detections$: Observable<DetectionEvent>;

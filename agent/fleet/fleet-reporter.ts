@@ -1,3 +1,4 @@
+import { distinctUntilChanged, filter, map, skip } from 'rxjs';
 import type { VigilConfig } from '../../config/schema.js';
 import type { StoredConfig } from './config-store.js';
 import type { FleetHost } from './fleet-host.js';
@@ -94,6 +95,23 @@ export class FleetReporter {
         }),
     });
     link?.notify();
+  }
+
+  /**
+   * Publishes the state again at every (re)connection of the link: a broker restarted without persistence
+   * has lost the retained state, and `vigil fleet push` (and dashboards) would not know this box until its
+   * next apply or start. Like the agent's `status`. Returns the unsubscribe.
+   */
+  restateOnConnect(running: () => Running): () => void {
+    const sub = this.host.link?.state$
+      ?.pipe(
+        map((s) => s.state),
+        distinctUntilChanged(),
+        skip(1),
+        filter((s) => s === 'connected'),
+      )
+      .subscribe(() => this.state(running()));
+    return () => sub?.unsubscribe();
   }
 
   /** For the status page: `{ revision, lastPush }`; no revision while the box runs its own file. */

@@ -94,6 +94,7 @@ export class FleetService {
       const off = host.link?.subscribe(filter, (payload, msg) => this.receive(payload, msg));
       if (off) this.unsubscribe.push(off);
     }
+    this.unsubscribe.push(this.reporter.restateOnConnect(() => this.running));
     const shadow = this.running.stored?.managed.shadow;
     if (shadow) await this.resumeTrial(shadow);
     host.log.info('fleet: following documents', { topics: filters, revision, source: this.running.source });

@@ -282,4 +282,44 @@ describe('FleetReporter over a real MQTT link', () => {
       await broker.stop();
     }
   });
+
+  // Found pushing to real agents through a broker that restarted without its retained messages (its
+  // persistence could not be written): `vigil fleet push` knew 1 box of 3 (the one that reconnected within
+  // its settle time), reported "1 boxes, 1 applied" and exited 0.
+  it('the state is published again at every connection: a broker that lost its retained messages learns it', async () => {
+    const broker = await startMosquitto(); // no persistence: a restart forgets retained messages
+    const link = new MqttLink({
+      cfg: MqttConfig.parse({ url: broker.url }),
+      statusTopic: 'vigil/yard/box1/status',
+      outbox,
+      log: silentLogger,
+      version: '0.0.0',
+    });
+    const r = reporter(host(validateConfig({ ...fileInput, mqtt: { url: broker.url } }), link));
+    const off = r.restateOnConnect(() => ({ revision: 33, source: 'fleet' }));
+    const retainedState = async () => {
+      const c = await collect(broker.url, 'vigil/yard/box1/config/state');
+      await c.waitFor((m) => m.length >= 1, 30_000);
+      await c.close();
+      return c.messages[0]!;
+    };
+    try {
+      r.state({ revision: 33, source: 'fleet' });
+      link.start();
+      expect(JSON.parse((await retainedState()).payload.toString())).toMatchObject({ revision: 33 });
+      await broker.stop();
+      await vi.waitFor(() => expect(link.state.state).not.toBe('connected'), 30_000);
+      await broker.start();
+      // Reconnected and every row acknowledged: what the broker holds now is retained, not in flight.
+      await vi.waitFor(() => expect(link.counters().connects).toBe(2), 30_000);
+      await vi.waitFor(() => expect(rows()).toEqual([]), 30_000);
+      const again = await retainedState();
+      expect(again.retain).toBe(true);
+      expect(JSON.parse(again.payload.toString())).toMatchObject({ revision: 33, source: 'fleet' });
+    } finally {
+      off();
+      await link.stop();
+      await broker.stop();
+    }
+  });
 });
