@@ -52,9 +52,13 @@ export class ServiceSupervisor {
     try {
       await started;
     } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      // The agent is stopping: nothing will retry it, and the log must not say it will.
+      if (this.stopping)
+        return this.log.warn('service failed to start while stopping', { service: service.name, reason });
       this.log.error('service failed to start, retrying', {
         service: service.name,
-        reason: err instanceof Error ? err.message : String(err),
+        reason,
         retryInMs: this.restartDelayMs,
       });
       // It may have reported a failure before its start gave up: that restart is already on its way.

@@ -175,6 +175,10 @@ describe('ServiceSupervisor', () => {
     await started;
     await vi.advanceTimersByTimeAsync(10 * retryMs);
     expect(slow.calls).toEqual(['start', 'stop']);
+    // Logged as what it is: no "retrying" that never comes.
+    expect(lines.filter((l) => l.service === 'slow').map((l) => l.msg)).toEqual([
+      'service failed to start while stopping',
+    ]);
   });
 
   it('stops every service even when one throws synchronously from stop(), and logs it', async () => {
