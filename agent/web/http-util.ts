@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Every response: the page loads nothing from elsewhere, runs no inline script and is never framed. */
 export const securityHeaders: Record<string, string> = {
@@ -25,14 +25,19 @@ export function sendJson(
   });
 }
 
-/** Errors are JSON `{ error, reason }` with a reason a person can act on. */
+/** The `error` word per status: the status's own name, lower case ("busy" for 429: it is load, not abuse). */
+export function errorName(code: number): string {
+  return code === 429 ? 'busy' : (STATUS_CODES[code]?.toLowerCase() ?? 'error');
+}
+
+/** Errors are JSON `{ error, reason }`: what kind of refusal (the status's name), and a reason to act on. */
 export function sendError(
   res: ServerResponse,
   code: number,
   reason: string,
   headers: Record<string, string> = {},
 ): void {
-  const error = code === 401 ? 'unauthorized' : code === 404 ? 'not found' : code === 429 ? 'busy' : 'error';
+  const error = errorName(code);
   sendJson(res, code, { error, reason }, headers);
 }
 

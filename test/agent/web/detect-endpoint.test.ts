@@ -150,9 +150,13 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
   it('refuses what is not an image, with a 4xx and a reason a person can act on', async () => {
     const text = await post('/api/detect', Buffer.from('hello, not a picture'));
     expect(text.status).toBe(415);
-    expect(json(text).reason).toMatch(/not an image/);
+    expect(json(text)).toMatchObject({
+      error: 'unsupported media type',
+      reason: expect.stringMatching(/not an image/),
+    });
     const empty = await post('/api/detect', Buffer.alloc(0));
     expect(empty.status).toBe(400);
+    expect(json(empty).error).toBe('bad request');
     expect(json(empty).reason).toMatch(/empty body/);
     const form = await post('/api/detect', Buffer.from('--x--'), {
       'Content-Type': 'multipart/form-data; boundary=x',
@@ -171,7 +175,10 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     const big = readFileSync(sharedPath('media', 'bus.jpg')); // 476 KiB against a 400 KiB limit
     const declared = await post('/api/detect', big);
     expect(declared.status).toBe(413);
-    expect(json(declared).reason).toMatch(/larger than 400 KiB/);
+    expect(json(declared)).toMatchObject({
+      error: 'payload too large',
+      reason: expect.stringMatching(/larger than 400 KiB/),
+    });
     // Answered before the body is read: the connection is closed rather than the upload swallowed.
     expect(declared.headers.connection).toBe('close');
     const chunked = await post('/api/detect', [big.subarray(0, 200_000), big.subarray(200_000)], {

@@ -128,7 +128,7 @@ describe('WebServer: routes, errors and the auth gate', () => {
     const a = await get('/login');
     expect(a.status).toBe(405);
     expect(a.headers.allow).toBe('POST');
-    expect(json(a)).toEqual({ error: 'error', reason: 'use POST' });
+    expect(json(a)).toEqual({ error: 'method not allowed', reason: 'use POST' });
     expectSecurityHeaders(a);
     const b = await get('/things/1', { method: 'DELETE', headers: bearer });
     expect(b.status).toBe(405);
@@ -139,12 +139,12 @@ describe('WebServer: routes, errors and the auth gate', () => {
     const { get } = await start(new HttpAuth({ token }));
     const a = await get('/things/%E0%A4%A', { headers: bearer });
     expect(a.status).toBe(400);
-    expect(json(a)).toEqual({ error: 'error', reason: 'malformed URL encoding' });
+    expect(json(a)).toEqual({ error: 'bad request', reason: 'malformed URL encoding' });
     expectSecurityHeaders(a);
     // Only origin-form targets: an absolute URL (proxy form) is refused.
     const b = await get('http://localhost/healthz');
     expect(b.status).toBe(400);
-    expect(json(b)).toEqual({ error: 'error', reason: 'malformed URL' });
+    expect(json(b)).toEqual({ error: 'bad request', reason: 'malformed URL' });
     expectSecurityHeaders(b);
   });
 
@@ -219,13 +219,13 @@ describe('WebServer: routes, errors and the auth gate', () => {
     const { get, logged, requests } = await start(new HttpAuth({ token }));
     const a = await get('/boom', { headers: bearer });
     expect(a.status).toBe(500);
-    expect(json(a)).toEqual({ error: 'error', reason: 'kaput' });
+    expect(json(a)).toEqual({ error: 'internal server error', reason: 'kaput' });
     expectSecurityHeaders(a);
     expect(logged.some((l) => l.includes('http request failed') && l.includes('route=/boom'))).toBe(true);
 
     const b = await get('/boom-async');
     expect(b.status).toBe(500);
-    expect(json(b)).toEqual({ error: 'error', reason: 'not an Error' });
+    expect(json(b)).toEqual({ error: 'internal server error', reason: 'not an Error' });
 
     // Headers already out: the connection is cut rather than a second answer appended.
     await expect(get('/half')).rejects.toThrow();

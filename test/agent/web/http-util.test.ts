@@ -212,14 +212,16 @@ describe('send, sendJson, sendError', () => {
       sendError(res, Number(req.url!.slice(1)), `reason ${req.url!}`, { 'Retry-After': '3' }),
     );
     for (const [code, error] of [
-      [400, 'error'],
+      [400, 'bad request'],
       [401, 'unauthorized'],
       [404, 'not found'],
-      [405, 'error'],
-      [413, 'error'],
+      [405, 'method not allowed'],
+      [413, 'payload too large'],
+      [415, 'unsupported media type'],
       [429, 'busy'],
-      [500, 'error'],
-      [503, 'error'],
+      [500, 'internal server error'],
+      [503, 'service unavailable'],
+      [599, 'error'], // a code without a name
     ] as const) {
       const a = await call(base, `/${code}`);
       expect(a.status).toBe(code);

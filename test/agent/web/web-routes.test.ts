@@ -258,7 +258,7 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
     const none = await call(base, '/api/cameras/gate/snapshot.jpg', { headers: bearer });
     expect(none.status).toBe(503);
     expect(none.headers['retry-after']).toBe('1');
-    expect(json(none)).toEqual({ error: 'error', reason: 'no processed frame yet' });
+    expect(json(none)).toEqual({ error: 'service unavailable', reason: 'no processed frame yet' });
     const event = await call(base, '/api/events/abc/snapshot.jpg', { headers: bearer });
     expect(event.status).toBe(404);
   });
@@ -266,7 +266,7 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
   it('POST /api/detect: an empty body is 400; an unknown format is 400', async () => {
     const empty = await call(base, '/api/detect', { method: 'POST', headers: bearer, body: Buffer.alloc(0) });
     expect(empty.status).toBe(400);
-    expect(json(empty).error).toBe('error');
+    expect(json(empty).error).toBe('bad request');
     const fmt = await call(base, '/api/detect?format=xml', {
       method: 'POST',
       headers: bearer,
