@@ -47,11 +47,13 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
   const base = opts.baseTopic ?? 'vigil';
   const topic = fleetTopics(base).forTarget(target);
   const tracker = new PushTracker(target, revision, documentDigest(raw as Record<string, unknown>));
+  // The whole push keeps to its timeout, the connection included (at most 10 s of it).
+  const connectMs = Math.min(10_000, opts.timeoutMs);
   const client = mqtt.connect(opts.url, {
     clientId: `vigil-push-${Math.random().toString(16).slice(2, 10)}`,
     clean: true,
     reconnectPeriod: 1000,
-    connectTimeout: 10_000,
+    connectTimeout: connectMs,
     ...(opts.username !== undefined && { username: opts.username }),
     ...(opts.password !== undefined && { password: opts.password }),
   });
@@ -66,7 +68,10 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cannot connect to ${opts.url}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`cannot connect to ${opts.url} within ${connectMs / 1000} s`)),
+        connectMs,
+      );
       client.once('connect', () => {
         clearTimeout(timer);
         resolve();

@@ -65,8 +65,9 @@ export function registerFleet(program: Command, result: CliResult): void {
       const { pushDocument } = await import('../../fleet/push.js');
       const { renderPushTable } = await import('../../fleet/push-tracker.js');
       const document = readFileSync(file);
+      let target: unknown;
       try {
-        const target = (JSON.parse(document.toString('utf8')) as { target?: unknown }).target;
+        target = (JSON.parse(document.toString('utf8')) as { target?: unknown }).target;
         if (opts.target && target !== opts.target)
           return fail(result, 2, `the document targets ${String(target)}, not ${opts.target}`);
       } catch (err) {
@@ -110,6 +111,12 @@ export function registerFleet(program: Command, result: CliResult): void {
       console.log(renderPushTable(tracker, outcome.revision, outcome.elapsedMs));
       const n = tracker.counts();
       if (outcome.timedOut) console.log(`timed out: the document stays retained on ${outcome.topic}`);
+      // Not one box follows that target: most often a misspelt site, group or device.
+      if (outcome.timedOut && tracker.rows.size === 0)
+        console.log(
+          `no box follows ${String(target)} on this broker (none announced itself on config/state): ` +
+            'check the spelling of the target, and that the boxes are connected',
+        );
       result.code = n.rejected || n.rolled_back || outcome.timedOut ? 1 : 0;
     });
 }

@@ -16,6 +16,7 @@ import {
 import { pushDocument } from '../../../agent/fleet/push.js';
 import type { PushTracker } from '../../../agent/fleet/push-tracker.js';
 import { startSimBox, type SimBox } from '../../../agent/fleet/sim-host.js';
+import { freePort } from '../../support/free-port.js';
 import { collect, startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 
 // `vigil fleet push` (docs/fleet.md "Pushing") against a real mosquitto and simulated boxes that run the
@@ -226,6 +227,16 @@ describe('pushDocument', () => {
       'quay/quay-a': 'applied',
       'quay/quay-late': 'applied',
     });
+  });
+
+  it('keeps to its timeout while the broker cannot be reached', async () => {
+    const t0 = Date.now();
+    const closed = `mqtt://127.0.0.1:${await freePort()}`;
+    await expect(
+      pushDocument({ url: closed, document: doc(30, 'group:east'), timeoutMs: 1500 }),
+    ).rejects.toThrow(`cannot connect to ${closed} within 1.5 s`);
+    // It waited 10 s whatever the timeout before.
+    expect(Date.now() - t0).toBeLessThan(8000);
   });
 
   it('follows another base topic', async () => {

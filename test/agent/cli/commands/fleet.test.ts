@@ -202,6 +202,8 @@ describe('vigil fleet push', () => {
     const push = await vigil(['fleet', 'push', '--mqtt', broker.url, '--timeout', '1', file('doc8.json')]);
     expect(push.code).toBe(1);
     expect(push.stdout).toContain('timed out: the document stays retained on vigil/fleet/north/config');
+    // No box announced itself for that target: the likeliest cause is said.
+    expect(push.stdout).toContain('no box follows group:north on this broker');
     const sub = await collect(broker.url, 'vigil/fleet/#');
     try {
       await sub.waitFor((m) => m.length === 1);
