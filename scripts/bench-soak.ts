@@ -10,8 +10,10 @@
  * since it saws between collections), that growth as a share of the warmed-up size, and the messages: seq
  * gaps, duplicates, outbox rows left, drops by the outbox.
  *
- * Options: --minutes M (60) --cameras N (2) --fps F (5) --model PATH --source PATH --warmup-min W (5, at most
- *   a fifth of the run) --outage-every-min E (10; 0 for none) --outage-s S (60) --sample-s S (10)
+ * Also the mean and floor of each 10-minute stretch, so a ramp or a step shows whatever the fit says.
+ *
+ * Options: --minutes M (60) --cameras N (2) --fps F (5) --model PATH --source PATH --warmup-min W (10, at most
+ *   a fifth of the run; RSS rose for about 10 min in the first hour-long run) --outage-every-min E (10; 0 for none) --outage-s S (60) --sample-s S (10)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { floors, sampleFromMetrics, SeqLedger, slope, type SoakSample } from './lib/soak-sampler.js';
+import { blocks, floors, sampleFromMetrics, SeqLedger, slope, type SoakSample } from './lib/soak-sampler.js';
 
 const shared = process.env.VIGIL_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
 const { values } = parseArgs({
@@ -31,7 +33,7 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '5' },
     model: { type: 'string', default: path.join(shared, 'models', 'yolo11n-coco-int8-320.onnx') },
     source: { type: 'string', default: path.join(shared, 'media', 'vtest.avi') },
-    'warmup-min': { type: 'string', default: '5' },
+    'warmup-min': { type: 'string', default: '10' },
     'outage-every-min': { type: 'string', default: '10' },
     'outage-s': { type: 'string', default: '60' },
     'sample-s': { type: 'string', default: '10' },
@@ -205,6 +207,12 @@ console.log(
     `= ${((heapGrowth / base.heapUsedMiB) * 100).toFixed(2)} %/h`,
 );
 console.log(`  external floor growth ${extGrowth.toFixed(2)} MiB/h`);
+console.log('  by 10 minutes:   RSS mean   RSS min  heap floor  external floor (MiB)');
+for (const b of blocks(samples, 600))
+  console.log(
+    `  ${`${b.from / 60}–${Math.round(b.to / 60)} min`.padEnd(14)} ${b.rssMean.toFixed(1).padStart(10)} ` +
+      `${b.rssMin.toFixed(1).padStart(9)} ${b.heapMin.toFixed(1).padStart(11)} ${b.externalMin.toFixed(1).padStart(15)}`,
+  );
 console.log(
   `  frames processed ${last.processed}, dropped (latest wins) ${last.dropped}; outbox rows at the end ${last.outboxRows}, ` +
     `outbox drops ${last.outboxDrops}; page stream ${(pageBytes / 1e6).toFixed(1)} MB`,

@@ -80,6 +80,23 @@ export function floors(samples: SoakSample[], pick: (s: SoakSample) => number, b
   return [...byBucket.values()];
 }
 
+/** Per stretch of `blockS` seconds: mean and lowest RSS, lowest heap and external (the floors after GC). */
+export function blocks(samples: SoakSample[], blockS: number) {
+  const by = new Map<number, SoakSample[]>();
+  for (const s of samples) {
+    const b = Math.floor(s.t / blockS);
+    by.set(b, [...(by.get(b) ?? []), s]);
+  }
+  return [...by].map(([b, ss]) => ({
+    from: b * blockS,
+    to: Math.min((b + 1) * blockS, ss.at(-1)!.t),
+    rssMean: ss.reduce((a, s) => a + s.rssMiB, 0) / ss.length,
+    rssMin: Math.min(...ss.map((s) => s.rssMiB)),
+    heapMin: Math.min(...ss.map((s) => s.heapUsedMiB)),
+    externalMin: Math.min(...ss.map((s) => s.externalMiB)),
+  }));
+}
+
 /** Per camera: the `seq` values a subscriber received, and what is missing between the first and the last. */
 export class SeqLedger {
   private readonly seen = new Map<string, Set<number>>();
