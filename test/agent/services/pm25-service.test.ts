@@ -134,13 +134,13 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
   it('publishes windows from a stream whose sampled frames come further apart than the camera deadlines', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-live-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    // Six February frames of the Milan webcam at 1 fps, one keyframe at the start: looped, the side stream
-    // (keyframes only) gets a frame every 6 s, three times the camera's stall deadline.
+    // Three February frames of the Milan webcam at 1 fps, one keyframe at the start: looped, the side stream
+    // (keyframes only) gets a frame every 3 s, past the camera's 2 s stall deadline.
     const clip = path.join(dir, 'milan.mp4');
     execFileSync(ffmpegBinary(), [
       ...['-v', 'error', '-framerate', '1', '-pattern_type', 'glob'],
       ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/20250203-1*.jpg`],
-      ...['-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
+      ...['-frames:v', '3', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
     ]);
     const doc = parse(readFileSync(`${repoRoot}/config/examples/pm25-milan.yaml`, 'utf8')) as {
       cameras: { pm25: Pm25CameraConfigInput }[];
@@ -164,7 +164,7 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
           realtime: true,
           connectTimeoutS: 3,
           stallTimeoutS: 2,
-          pm25: { ...doc.cameras[0]!.pm25, sampleEveryS: 4, windowMinutes: 0.1 },
+          pm25: { ...doc.cameras[0]!.pm25, sampleEveryS: 2, windowMinutes: 0.05 },
         },
       ],
     });
@@ -195,8 +195,8 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
       timeout: 45_000,
       interval: 50,
     });
-    // Windows of 6 s, each with the frames sampled in it; the side stream never counted as stalled.
-    for (const p of payloads) expect(p).toMatchObject({ camera: 'cam1', windowMinutes: 0.1 });
+    // Windows of 3 s, each with the frames sampled in it; the side stream never counted as stalled.
+    for (const p of payloads) expect(p).toMatchObject({ camera: 'cam1', windowMinutes: 0.05 });
     expect(payloads.every((p) => p.frames >= 1)).toBe(true);
     expect(failures()).toEqual([]);
   });
