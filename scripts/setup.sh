@@ -14,4 +14,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # The Debian mosquitto package starts a system broker on 1883; tests start their own on free ports.
-[ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci
+# The variable as well as .npmrc's key: npm warns that it will stop passing unknown .npmrc keys to scripts.
+[ -d node_modules ] && [ node_modules -nt package-lock.json ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci
