@@ -48,6 +48,9 @@ export async function regionToInputFrame(src: RawFrame, rect: Rect, spec: InputS
   return { data, letterbox: lb };
 }
 
+/** The bytes given as an image are not one the decoder can read (the caller says which file or upload). */
+export class UnreadableImage extends Error {}
+
 /** Decodes an image file (EXIF-upright) to a RawFrame. */
 export async function decodeImage(image: string | Buffer): Promise<RawFrame> {
   let out: { data: Buffer; info: sharp.OutputInfo };
@@ -59,7 +62,7 @@ export async function decodeImage(image: string | Buffer): Promise<RawFrame> {
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new Error(`not a readable image: ${(err as Error).message}`);
+    throw new UnreadableImage(`not a readable image: ${(err as Error).message}`);
   }
   return { data: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length), ...out.info };
 }

@@ -72,6 +72,7 @@ async function detect(opts: DetectOpts): Promise<number> {
   if (!existsSync(opts.image)) throw new UsageError(`--image: no such file: ${opts.image}`);
   // Loaded on demand: onnxruntime and sharp are heavy for the other commands.
   const { Detector } = await import('../../../models/detect/detector.js');
+  const { UnreadableImage } = await import('../../../models/detect/raw-input.js');
   const detector = await Detector.load(path.basename(modelPath, '.onnx'), parsed.data);
   try {
     const out = await (
@@ -80,8 +81,7 @@ async function detect(opts: DetectOpts): Promise<number> {
         : runWhole(detector, opts.image)
     ).catch((err: unknown) => {
       // The decoder's reason alone ("unsupported image format") does not say which file or flag it means.
-      const why = err instanceof Error ? err.message : String(err);
-      throw why.startsWith('not a readable image') ? new UsageError(`--image ${opts.image}: ${why}`) : err;
+      throw err instanceof UnreadableImage ? new UsageError(`--image ${opts.image}: ${err.message}`) : err;
     });
     const { info } = detector;
     if (opts.json) {

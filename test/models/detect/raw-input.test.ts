@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { familyInput } from '../../../models/detect/families.js';
-import { decodeImage, regionToInputFrame, type RawFrame } from '../../../models/detect/raw-input.js';
+import {
+  decodeImage,
+  regionToInputFrame,
+  UnreadableImage,
+  type RawFrame,
+} from '../../../models/detect/raw-input.js';
 import type { InputSpec } from '../../../models/types.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
 
@@ -170,5 +175,6 @@ describe('decodeImage', () => {
 
   it('refuses what is not an image, saying so', async () => {
     await expect(decodeImage(Buffer.from('not an image at all'))).rejects.toThrow(/^not a readable image: /);
+    await expect(decodeImage(Buffer.from('not an image at all'))).rejects.toBeInstanceOf(UnreadableImage);
   });
 });
