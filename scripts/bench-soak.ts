@@ -15,14 +15,14 @@
  * Options: --minutes M (60) --cameras N (2) --fps F (5) --model PATH --source PATH --warmup-min W (10, at most
  *   a fifth of the run; RSS rose for about 10 min in the first hour-long run) --outage-every-min E (10; 0 for none) --outage-s S (60) --sample-s S (10)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { freePort, startLocalBroker } from './lib/local-broker.js';
 import { blocks, floors, sampleFromMetrics, SeqLedger, slope, type SoakSample } from './lib/soak-sampler.js';
 
 const shared = process.env.VIGIL_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
@@ -48,32 +48,15 @@ const sampleS = Number(values['sample-s']);
 const finalUpS = Math.max(120, outageS * 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
-
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-soak-'));
 const [mqttPort, httpPort] = [await freePort(), await freePort()];
-writeFileSync(
-  path.join(dir, 'mosquitto.conf'),
-  `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`,
-);
-let broker: ChildProcess | undefined;
-const brokerUp = () => {
-  broker = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+let broker: Awaited<ReturnType<typeof startLocalBroker>> | undefined;
+const brokerUp = async () => {
+  broker = await startLocalBroker(mqttPort); // the same port each time: the agent reconnects to it
 };
 const brokerDown = async () => {
-  const b = broker;
+  await broker?.stop();
   broker = undefined;
-  if (!b || b.exitCode !== null) return;
-  const gone = new Promise((r) => b.once('exit', r));
-  b.kill('SIGTERM');
-  await gone;
 };
 
 const cameras = Array.from({ length: Number(values.cameras) }, (_, i) => ({
@@ -97,8 +80,7 @@ const config = {
 };
 writeFileSync(path.join(dir, 'soak.json'), JSON.stringify(config, null, 2));
 
-brokerUp();
-await sleep(500);
+await brokerUp();
 const ledger = new SeqLedger();
 const subscriber = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 1000 });
 subscriber.on('connect', () => subscriber.subscribe('vigil/#', { qos: 1 }));
@@ -169,7 +151,7 @@ while (elapsed() < endS) {
   const t = elapsed();
   const inOutage = outageEveryS > 0 && t < runS && t % outageEveryS >= outageEveryS - outageS;
   if (inOutage && broker) await brokerDown();
-  if (!inOutage && !broker) brokerUp();
+  if (!inOutage && !broker) await brokerUp();
   const s = sampleFromMetrics(Math.round(t), agent.pid!, await get('/metrics'));
   samples.push(s);
   console.log(

@@ -143,7 +143,7 @@ const lag = agent.lag.read();
 const fps = processed / elapsed;
 await agent.stop();
 sub.end(true);
-broker.stop();
+await broker.stop();
 const rssMiB = process.resourceUsage().maxRSS / 1024;
 
 console.log(

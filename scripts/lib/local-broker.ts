@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address() as net.AddressInfo;
@@ -21,9 +21,11 @@ const accepting = (port: number) =>
     c.once('error', () => resolve(false));
   });
 
-/** A throwaway mosquitto on a free loopback port for benchmarks. */
-export async function startLocalBroker(): Promise<{ url: string; stop(): void; child: ChildProcess }> {
-  const port = await freePort();
+/** A throwaway mosquitto on a loopback port (a free one unless given) for benchmarks. */
+export async function startLocalBroker(
+  port?: number,
+): Promise<{ url: string; stop(): Promise<void>; child: ChildProcess }> {
+  port ??= await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-broker-'));
   writeFileSync(
     path.join(dir, 'mosquitto.conf'),
@@ -31,5 +33,12 @@ export async function startLocalBroker(): Promise<{ url: string; stop(): void; c
   );
   const child = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await accepting(port)); i++) await new Promise((r) => setTimeout(r, 50));
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM'), child };
+  // Resolves once it has exited: the same port can then be listened on again.
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return { url: `mqtt://127.0.0.1:${port}`, stop, child };
 }

@@ -85,7 +85,9 @@ export function blocks(samples: SoakSample[], blockS: number) {
   const by = new Map<number, SoakSample[]>();
   for (const s of samples) {
     const b = Math.floor(s.t / blockS);
-    by.set(b, [...(by.get(b) ?? []), s]);
+    const list = by.get(b);
+    if (list) list.push(s);
+    else by.set(b, [s]);
   }
   return [...by].map(([b, ss]) => ({
     from: b * blockS,
