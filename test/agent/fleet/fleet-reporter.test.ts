@@ -248,16 +248,20 @@ describe('FleetReporter.status', () => {
 });
 
 describe('FleetReporter over a real MQTT link', () => {
-  it('results and states reach the broker retained at once (the link is woken, not left to its poll)', async () => {
-    const broker = await startMosquitto();
-    const link = new MqttLink({
-      cfg: MqttConfig.parse({ url: broker.url }),
+  /** box1's link draining this file's outbox; `pollMs` (the link's own drain poll) when given. */
+  const linkTo = (url: string, pollMs?: number) =>
+    new MqttLink({
+      cfg: MqttConfig.parse({ url }),
       statusTopic: 'vigil/yard/box1/status',
       outbox,
       log: silentLogger,
       version: '0.0.0',
-      pollMs: 60_000,
+      ...(pollMs !== undefined && { pollMs }),
     });
+
+  it('results and states reach the broker retained at once (the link is woken, not left to its poll)', async () => {
+    const broker = await startMosquitto();
+    const link = linkTo(broker.url, 60_000);
     try {
       link.start();
       const live = await collect(broker.url, 'vigil/yard/box1/config/#');
@@ -288,13 +292,7 @@ describe('FleetReporter over a real MQTT link', () => {
   // its settle time), reported "1 boxes, 1 applied" and exited 0.
   it('the state is published again at every connection: a broker that lost its retained messages learns it', async () => {
     const broker = await startMosquitto(); // no persistence: a restart forgets retained messages
-    const link = new MqttLink({
-      cfg: MqttConfig.parse({ url: broker.url }),
-      statusTopic: 'vigil/yard/box1/status',
-      outbox,
-      log: silentLogger,
-      version: '0.0.0',
-    });
+    const link = linkTo(broker.url);
     const r = reporter(host(validateConfig({ ...fileInput, mqtt: { url: broker.url } }), link));
     const off = r.restateOnConnect(() => ({ revision: 33, source: 'fleet' }));
     const retainedState = async () => {

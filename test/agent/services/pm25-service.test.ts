@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import type { Pm25CameraConfigInput } from '../../../config/pm25-schema.js';
 import mqtt from 'mqtt';
+import type { Logger } from '../../../config/logger.js';
 import { MqttConfig, VigilConfig, type CameraConfig } from '../../../config/schema.js';
 import { freePort } from '../../support/free-port.js';
 import { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
@@ -27,40 +28,59 @@ afterEach(async () => {
 const until = (ok: () => boolean, what: string) =>
   vi.waitFor(() => expect(ok(), what).toBe(true), { timeout: 30_000, interval: 10 });
 
+/** The committed Milan example's pm25 block. */
+const milanPm25 = () =>
+  (
+    parse(readFileSync(`${repoRoot}/config/examples/pm25-milan.yaml`, 'utf8')) as {
+      cameras: { pm25: Pm25CameraConfigInput }[];
+    }
+  ).cameras[0]!.pm25;
+
+/**
+ * An agent with this one camera, never started (no model is loaded): the service reads its config, topics,
+ * pm25 map, outbox and link. Its outbox is in `dir`; its MqttLink to the broker is started (subscriptions
+ * made before it connects are sent when it does). Both are closed after the test.
+ */
+function serviceAgent(dir: string, brokerUrl: string, log: Logger, camera: Record<string, unknown>): Agent {
+  const config = VigilConfig.parse({
+    site: 's',
+    device: 'd',
+    dataDir: dir,
+    http: { enabled: false },
+    mqtt: { url: brokerUrl },
+    models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
+    cameras: [camera],
+  });
+  const agent = new Agent(config, { log, version: '0.0.0', services: [] });
+  agent.outbox = Outbox.open(path.join(dir, 'outbox.db'), config.outbox);
+  cleanup.push(() => agent.outbox.close());
+  const link = new MqttLink({
+    cfg: MqttConfig.parse({ url: brokerUrl }),
+    statusTopic: agent.topics.status,
+    outbox: agent.outbox,
+    log,
+    version: '0.0.0',
+  });
+  agent.link = link;
+  link.start();
+  cleanup.push(() => link.stop());
+  return agent;
+}
+
 describe('Pm25Service under the supervisor', () => {
   it('a side stream that dies reports the failure: the service is restarted, with one reference subscription', async () => {
-    const doc = parse(readFileSync(`${repoRoot}/config/examples/pm25-milan.yaml`, 'utf8')) as {
-      cameras: { pm25: Pm25CameraConfigInput }[];
-    };
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-svc-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const broker = await startMosquitto();
     cleanup.push(() => broker.stop());
     const { log, lines } = logLines('debug');
-    // Never started (no model is loaded): the service reads its config, topics, pm25 map, outbox and link.
-    const config = VigilConfig.parse({
-      site: 's',
-      device: 'd',
-      dataDir: dir,
-      http: { enabled: false },
-      mqtt: { url: broker.url },
-      models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
-      // The side stream's file is not there: cameraFrames ends it with an error (nothing to retry).
-      cameras: [{ id: 'cam1', source: path.join(dir, 'gone.mp4'), model: 'm', pm25: doc.cameras[0]!.pm25 }],
+    // The side stream's file is not there: cameraFrames ends it with an error (nothing to retry).
+    const agent = serviceAgent(dir, broker.url, log, {
+      id: 'cam1',
+      source: path.join(dir, 'gone.mp4'),
+      model: 'm',
+      pm25: milanPm25(),
     });
-    const agent = new Agent(config, { log, version: '0.0.0', services: [] });
-    agent.outbox = Outbox.open(path.join(dir, 'outbox.db'), config.outbox);
-    cleanup.push(() => agent.outbox.close());
-    const link = new MqttLink({
-      cfg: MqttConfig.parse({ url: broker.url }),
-      statusTopic: agent.topics.status,
-      outbox: agent.outbox,
-      log,
-      version: '0.0.0',
-    });
-    agent.link = link;
-    link.start(); // subscriptions made before it connects are sent when it does
-    cleanup.push(() => link.stop());
 
     const pm25 = new Pm25Service();
     const sup = new ServiceSupervisor([pm25], agent, log, 30);
@@ -142,45 +162,19 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
       ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/20250203-1*.jpg`],
       ...['-frames:v', '3', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
     ]);
-    const doc = parse(readFileSync(`${repoRoot}/config/examples/pm25-milan.yaml`, 'utf8')) as {
-      cameras: { pm25: Pm25CameraConfigInput }[];
-    };
     const broker = await startMosquitto();
     cleanup.push(() => broker.stop());
     const { log, lines } = logLines('debug');
-    const config = VigilConfig.parse({
-      site: 's',
-      device: 'd',
-      dataDir: dir,
-      http: { enabled: false },
-      mqtt: { url: broker.url },
-      models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
-      cameras: [
-        {
-          id: 'cam1',
-          source: clip,
-          model: 'm',
-          loop: true,
-          realtime: true,
-          connectTimeoutS: 3,
-          stallTimeoutS: 2,
-          pm25: { ...doc.cameras[0]!.pm25, sampleEveryS: 2, windowMinutes: 0.05 },
-        },
-      ],
+    const agent = serviceAgent(dir, broker.url, log, {
+      id: 'cam1',
+      source: clip,
+      model: 'm',
+      loop: true,
+      realtime: true,
+      connectTimeoutS: 3,
+      stallTimeoutS: 2,
+      pm25: { ...milanPm25(), sampleEveryS: 2, windowMinutes: 0.05 },
     });
-    const agent = new Agent(config, { log, version: '0.0.0', services: [] });
-    agent.outbox = Outbox.open(path.join(dir, 'outbox.db'), config.outbox);
-    cleanup.push(() => agent.outbox.close());
-    const link = new MqttLink({
-      cfg: MqttConfig.parse({ url: broker.url }),
-      statusTopic: agent.topics.status,
-      outbox: agent.outbox,
-      log,
-      version: '0.0.0',
-    });
-    agent.link = link;
-    link.start();
-    cleanup.push(() => link.stop());
     const subscriber = await mqtt.connectAsync(broker.url);
     cleanup.push(() => subscriber.endAsync());
     const payloads: Pm25Payload[] = [];
