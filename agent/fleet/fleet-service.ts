@@ -143,6 +143,7 @@ export class FleetService {
       box: { site: config.site, device: config.device, groups: this.cfg.groups },
       revision: this.seen.revision,
       ...(this.seen.digest && { digest: this.seen.digest }),
+      running: this.running.revision,
     });
     if (!verdict.ok) {
       // Retained documents come back at every reconnect: the one already handled, or an older one on

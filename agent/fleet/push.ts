@@ -3,6 +3,7 @@ import { FleetEnvelope } from './fleet-document.js';
 import { documentDigest } from './fleet-signature.js';
 import { fleetTopics } from './fleet-topics.js';
 import { PushTracker } from './push-tracker.js';
+import { settleRetained } from './settle-retained.js';
 
 export interface PushOptions {
   url: string;
@@ -15,7 +16,11 @@ export interface PushOptions {
   timeoutMs: number;
   /** Wait until at least this many boxes are known (boxes announce themselves on `config/state`). */
   expect?: number;
-  /** How long to collect the fleet's retained states before publishing (default 1 s). */
+  /**
+   * How long to collect the fleet's retained states before publishing (default 1 s). A large fleet's
+   * states may take longer to arrive: the wait goes on while they keep coming, until 500 ms pass without
+   * one, for at most 10 s.
+   */
   settleMs?: number;
   /** Called on every change, for the live table. */
   onUpdate?: (tracker: PushTracker, elapsedMs: number) => void;
@@ -60,7 +65,9 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
   const t0 = Date.now();
   const update = () => opts.onUpdate?.(tracker, Date.now() - t0);
   let wake: () => void = () => {};
-  client.on('message', (t, payload) => {
+  let lastRetainedAt = 0;
+  client.on('message', (t, payload, packet) => {
+    if (packet.retain) lastRetainedAt = Date.now();
     if (tracker.onMessage(t, payload)) {
       update();
       wake();
@@ -78,7 +85,7 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
       });
     });
     await client.subscribeAsync([`${base}/+/+/config/state`, `${base}/+/+/config/result`], { qos: 1 });
-    await new Promise((r) => setTimeout(r, opts.settleMs ?? 1000));
+    await settleRetained(opts.settleMs ?? 1000, () => lastRetainedAt, t0 + opts.timeoutMs);
     tracker.pushed();
     await client.publishAsync(topic, opts.document, { qos: 1, retain: true });
     update();

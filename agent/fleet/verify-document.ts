@@ -27,6 +27,8 @@ export interface VerifyContext {
   /** The highest revision this box has run or tried, and the digest of that document. */
   revision: number;
   digest?: string;
+  /** The revision it runs, when lower than `revision` (a newer one was tried and rolled back). */
+  running?: number;
 }
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -116,10 +118,17 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
     return {
       ok: false,
       code: 'stale',
-      reason: `revision ${revision} is not above this box's revision ${ctx.revision}`,
+      reason: staleReason(revision, ctx),
       revision,
       digest,
     };
   }
   return { ok: true, doc: full.data, digest };
+}
+
+/** Names the running revision too when a tried one is higher, so a refusal is not read as "the box runs N". */
+function staleReason(revision: number, ctx: VerifyContext): string {
+  if (ctx.running === undefined || ctx.running === ctx.revision)
+    return `revision ${revision} is not above this box's revision ${ctx.revision}`;
+  return `revision ${revision} is not above ${ctx.revision}, the highest revision this box has tried (it runs ${ctx.running})`;
 }

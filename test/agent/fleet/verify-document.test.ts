@@ -214,4 +214,20 @@ describe('verifyDocument', () => {
     expect(v).toMatchObject({ ok: false, code: 'schema' });
     expect(!v.ok && v.reason).toContain('unknown model "nope"');
   });
+
+  it('names the revision the box runs when a higher one was tried and rolled back', () => {
+    const config: FleetBodyInput = {
+      models: { det: { path: '/opt/m.onnx' } },
+      cameras: [{ id: 'a', source: '/dev/video0', model: 'det' }],
+    };
+    const stale = bytes(signedDoc(current - 1, 'site:yard', config));
+    expect(verifyDocument(stale, { ...ctx, running: current })).toMatchObject({
+      code: 'stale',
+      reason: `revision ${current - 1} is not above this box's revision ${current}`,
+    });
+    expect(verifyDocument(stale, { ...ctx, running: current - 7 })).toMatchObject({
+      code: 'stale',
+      reason: `revision ${current - 1} is not above ${current}, the highest revision this box has tried (it runs ${current - 7})`,
+    });
+  });
 });
