@@ -27,6 +27,7 @@ import { Agent } from '../agent/runtime/agent.js';
 import { SnapshotRenderer } from '../agent/web/snapshot-renderer.js';
 import { WebService } from '../agent/web/web-service.js';
 import { tuneGarbageCollector } from '../agent/runtime/gc-tuning.js';
+import { webLoadArgs } from './lib/web-load.js';
 
 tuneGarbageCollector(); // as the CLI does (docs/adr/0005)
 
@@ -40,27 +41,11 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     fps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '30' },
-    'client-mode': { type: 'string' },
-    scrape: { type: 'boolean', default: false },
-    burn: { type: 'string' },
   },
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (values.burn) await burn(Number(values.burn));
-else if (values['client-mode'])
-  await runClients(values['client-mode'], Number(values.clients), values.scrape!);
-else await main();
-
-/** The control load: busy for `msPerS` of every second, in 100 ms slots, until SIGTERM. */
-async function burn(msPerS: number): Promise<void> {
-  process.once('SIGTERM', () => process.exit(0));
-  for (;;) {
-    const end = performance.now() + msPerS / 10;
-    while (performance.now() < end);
-    await sleep(Math.max(0, 100 - msPerS / 10));
-  }
-}
+await main();
 
 /** CPU seconds of another process (utime + stime), or 0 once it is gone. */
 function processCpu(pid: number | undefined): number {
@@ -132,20 +117,9 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup) * 1000;
   await sleep(Math.min(10_000, warmup));
   if (warmup > 10_000) {
-    const warm = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        import.meta.filename,
-        '--client-mode',
-        url,
-        '--clients',
-        String(clients),
-        '--scrape',
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    );
+    const warm = spawn(process.execPath, webLoadArgs({ kind: 'clients', url, clients, scrape: true }), {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     await sleep(warmup - 10_000);
     warm.kill('SIGTERM');
     await new Promise((r) => warm.once('exit', r));
@@ -153,12 +127,11 @@ async function main(): Promise<void> {
 
   type Load = { kind: 'none' } | { kind: 'clients'; scrape: boolean } | { kind: 'burn'; msPerS: number };
   const phase = async (name: string, load: Load) => {
-    const self = ['--import', 'tsx', import.meta.filename];
     const args =
       load.kind === 'clients'
-        ? [...self, '--client-mode', url, '--clients', String(clients), ...(load.scrape ? ['--scrape'] : [])]
+        ? webLoadArgs({ kind: 'clients', url, clients, scrape: load.scrape })
         : load.kind === 'burn'
-          ? [...self, '--burn', String(load.msPerS)]
+          ? webLoadArgs(load)
           : undefined;
     const child = args
       ? spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -292,47 +265,4 @@ async function main(): Promise<void> {
     console.log(`  B by round: ${perRound.map(pct).join(', ')}`);
   }
   await agent.stop();
-}
-
-/**
- * N clients, each an open page: the shell and assets once, then the live stream, which carries the status
- * and the snapshots (as the page takes them: tiles.js shows the pushed JPEG); with `scrape`, each also
- * scrapes /metrics at 1 Hz. Until SIGTERM.
- */
-async function runClients(url: string, n: number, scrape: boolean): Promise<void> {
-  let stop = false;
-  process.once('SIGTERM', () => (stop = true));
-  let loaded = 0;
-  const client = async () => {
-    const page = await (await fetch(`${url}/`)).text();
-    for (const m of page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g))
-      await (await fetch(`${url}${m[1]}`)).arrayBuffer();
-    const events = await fetch(`${url}/api/events`);
-    if (++loaded === n) process.send?.('ready');
-    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
-    void (async () => {
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          // Parsed as the page parses it (the picture itself would go to an <img>).
-          if (data) JSON.parse(data);
-        }
-      }
-    })().catch(() => {});
-    while (!stop) {
-      const tick = sleep(1000);
-      if (scrape) await (await fetch(`${url}/metrics`)).text();
-      await tick;
-    }
-    await reader.cancel().catch(() => {});
-  };
-  await Promise.all(Array.from({ length: n }, () => client()));
-  process.exit(0);
 }
