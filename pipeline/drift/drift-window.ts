@@ -59,6 +59,8 @@ export class DriftWindow {
   private readonly clock: (event: DetectionEvent) => number;
   private readonly now: () => number;
   private start: number | null = null;
+  /** The window clock of the open window's first frame (a camera may start in the middle of a window). */
+  private firstAt = 0;
   /** End of the last closed window: a late event (captured before it, processed after) counts in the next. */
   private closedUntil = -Infinity;
   private stateSince: number | null;
@@ -92,7 +94,10 @@ export class DriftWindow {
   add(event: DetectionEvent, image?: ImageStats | null): DriftReport[] {
     const t = Math.max(this.clock(event), this.closedUntil);
     const reports = this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
-    if (this.start === null) this.start = Math.floor(t / this.windowMs) * this.windowMs;
+    if (this.start === null) {
+      this.start = Math.floor(t / this.windowMs) * this.windowMs;
+      this.firstAt = t;
+    }
     const stats =
       image === undefined
         ? imageStatsOf(
@@ -149,7 +154,9 @@ export class DriftWindow {
 
     const comparison = status === 'scored' ? this.comparator.compare(profile, reference!.profile) : null;
     const state = this.comparator.machine.state;
-    if (comparison?.changed || this.stateSince === null) this.stateSince = comparison?.changed ? end : start;
+    // A change dates from the window that made it; the state a camera starts in, from its first frame.
+    if (comparison?.changed) this.stateSince = end;
+    else if (this.stateSince === null) this.stateSince = this.firstAt;
     const stateSince = this.stateSince;
     store?.saveWindow({ ...key, start, end, status, state, stateSince, profile, referenceId });
     store?.pruneWindows(end - config.retainDays * 86_400_000);

@@ -78,6 +78,15 @@ describe('DriftWindow', () => {
     expect(w.flush()).toBeNull();
   });
 
+  it('dates the state a camera starts in from its first frame, not from the start of its first window', () => {
+    const w = new DriftWindow({ ...key, config, reference: null });
+    const reports = feed(w, 3, 21); // the camera starts at 300 ms, inside the window [0, 1000)
+    expect(reports.map((r) => [r.window.start, r.stateSince])).toEqual([
+      [0, 300],
+      [1000, 300],
+    ]);
+  });
+
   it('resumes the state of the last stored window after a restart', () => {
     const store = openStore();
     const w = new DriftWindow({ ...key, config, store });
