@@ -126,9 +126,12 @@ export class WebService implements AgentService {
       try {
         watchForErrors();
         if (!events.size) return;
-        events.broadcast('status', build().json);
-        feed
-          .tick()
+        const json = build().json;
+        events
+          .batch(async () => {
+            events.broadcast('status', json);
+            await feed.tick();
+          })
           .catch((err: unknown) =>
             errors.add('api', `snapshot push failed: ${err instanceof Error ? err.message : String(err)}`),
           );

@@ -1,4 +1,4 @@
-import { createServer, get, type IncomingMessage, type Server } from 'node:http';
+import { ServerResponse, createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseHub } from '../../../agent/web/sse-hub.js';
@@ -70,5 +70,38 @@ describe('SseHub: the pages’ live event stream', () => {
     a.res.destroy();
     await until(() => hub.size === 1);
     expect(hub.size).toBe(1);
+  });
+
+  it('batch: what a tick broadcasts reaches each client in one write, and is never held past its limit', async () => {
+    const hub = new SseHub();
+    server = await serve(hub, []);
+    const a = await open(server);
+    await until(() => hub.size === 1);
+    // Every write to a response from here on is the hub's (the stream's headers are out).
+    const write = vi.spyOn(ServerResponse.prototype, 'write');
+    const writes = () => write.mock.calls.length;
+    await hub.batch(async () => {
+      hub.broadcast('status', '{"n":1}');
+      await new Promise((r) => setTimeout(r, 20)); // a snapshot render
+      hub.broadcast('snapshot', '{"camera":"yard"}');
+    });
+    await until(() => a.events.length === 2);
+    expect(writes()).toBe(1);
+    expect(a.events.map((e) => e.event)).toEqual(['status', 'snapshot']);
+
+    // A render that hangs: the status goes out after maxHoldMs, the late snapshot on its own.
+    let finish!: () => void;
+    const hung = hub.batch(async () => {
+      hub.broadcast('status', '{"n":2}');
+      await new Promise<void>((r) => (finish = r));
+      hub.broadcast('snapshot', '{"camera":"yard","late":true}');
+    }, 50);
+    await until(() => a.events.length === 3);
+    expect(a.events[2]).toEqual({ event: 'status', data: '{"n":2}' });
+    finish();
+    await hung;
+    await until(() => a.events.length === 4);
+    expect(writes()).toBe(3);
+    write.mockRestore();
   });
 });
