@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load.js';
-import { redactUrl } from '../../../config/schema.js';
+import { redactUrl, type VigilConfig } from '../../../config/schema.js';
+import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
 import { addQuickFlags, configFileOf, quickFlagsOf } from '../quick-flags.js';
 import type { CliResult } from '../main.js';
 
@@ -20,6 +22,7 @@ export function registerCheckConfig(program: Command, result: CliResult): void {
         console.log(
           `  camera ${c.id}: ${redactUrl(c.source)} -> model ${c.model}${c.enabled ? '' : ' (disabled)'}`,
         );
+      for (const line of missingFiles(cfg)) console.log(`  warning: ${line}`);
       result.code = 0;
     } catch (err) {
       result.code = reportConfigError(err);
@@ -36,4 +39,23 @@ export function reportConfigError(err: unknown): number {
   }
   console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
   return 1;
+}
+
+/**
+ * The model files and local sources (files, /dev/video*) that are not on this machine. Warnings, not
+ * errors: a config is often written on another machine than the box. `vigil doctor` checks them properly.
+ */
+export function missingFiles(cfg: VigilConfig): string[] {
+  const lines: string[] = [];
+  for (const [id, m] of Object.entries(cfg.models))
+    if (!existsSync(m.path)) lines.push(`model ${id}: no file ${m.path} on this machine`);
+  for (const c of cfg.cameras) {
+    const kind = sourceKindOf(c.source);
+    if (kind.name !== 'file' && kind.name !== 'v4l2') continue;
+    const file = kind.input(c);
+    if (!existsSync(file))
+      lines.push(`camera ${c.id}: no ${kind.name === 'v4l2' ? 'device' : 'file'} ${file} on this machine`);
+  }
+  if (lines.length) lines.push('(run `vigil doctor` on the box itself to check models, cameras and broker)');
+  return lines;
 }

@@ -42,6 +42,36 @@ describe('vigil CLI: clear errors and exit codes', () => {
     expect(code).toBe(0);
     expect(output).toContain('camera a: rtsp://***@cam/1 -> model det');
     expect(output).not.toContain('hunter2');
+    // m.onnx is not beside the config: valid still, with a warning that names the file.
+    expect(output).toContain(`warning: model det: no file ${path.join(dir, 'm.onnx')} on this machine`);
+  });
+
+  it('check-config warns about local files and devices that are not on this machine, and passes the rest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+    const file = path.join(dir, 'site.yaml');
+    writeFileSync(path.join(dir, 'det.onnx'), 'weights');
+    writeFileSync(path.join(dir, 'clip.mp4'), 'frames');
+    writeFileSync(
+      file,
+      [
+        'site: yard',
+        'device: box',
+        'models: { det: { path: det.onnx } }',
+        'cameras:',
+        '  - { id: a, source: clip.mp4, model: det }',
+        '  - { id: b, source: "file:///nowhere/gone%20away.mp4", model: det }',
+        '  - { id: c, source: /dev/video97, model: det }',
+        '  - { id: d, source: "rtsp://cam/1", model: det }',
+        '',
+      ].join('\n'),
+    );
+    const { code, output } = await runCli(['check-config', file]);
+    expect(code).toBe(0);
+    expect(output.split('\n').filter((l) => l.includes('warning:'))).toEqual([
+      '  warning: camera b: no file /nowhere/gone away.mp4 on this machine',
+      '  warning: camera c: no device /dev/video97 on this machine',
+      '  warning: (run `vigil doctor` on the box itself to check models, cameras and broker)',
+    ]);
   });
 
   it.skipIf(!hasShared)('a missing model file: one clear line and exit code 1', async () => {
