@@ -16,7 +16,6 @@
  * Options: --model PATH --source PATH --clients N (10) --seconds S per phase (20) --rounds R (4; even is best)
  *   --fps F (10) --warmup S (30; pages open and scraping after its first 10 s)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,7 +26,7 @@ import { Agent } from '../agent/runtime/agent.js';
 import { SnapshotRenderer } from '../agent/web/snapshot-renderer.js';
 import { WebService } from '../agent/web/web-service.js';
 import { tuneGarbageCollector } from '../agent/runtime/gc-tuning.js';
-import { webLoadArgs } from './lib/web-load.js';
+import { startWebLoad } from './lib/web-load.js';
 
 tuneGarbageCollector(); // as the CLI does (docs/adr/0005)
 
@@ -117,9 +116,7 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup) * 1000;
   await sleep(Math.min(10_000, warmup));
   if (warmup > 10_000) {
-    const warm = spawn(process.execPath, webLoadArgs({ kind: 'clients', url, clients, scrape: true }), {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const warm = startWebLoad({ kind: 'clients', url, clients, scrape: true });
     await sleep(warmup - 10_000);
     warm.kill('SIGTERM');
     await new Promise((r) => warm.once('exit', r));
@@ -127,15 +124,12 @@ async function main(): Promise<void> {
 
   type Load = { kind: 'none' } | { kind: 'clients'; scrape: boolean } | { kind: 'burn'; msPerS: number };
   const phase = async (name: string, load: Load) => {
-    const args =
-      load.kind === 'clients'
-        ? webLoadArgs({ kind: 'clients', url, clients, scrape: load.scrape })
-        : load.kind === 'burn'
-          ? webLoadArgs(load)
-          : undefined;
-    const child = args
-      ? spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-      : undefined;
+    const child =
+      load.kind === 'none'
+        ? undefined
+        : startWebLoad(
+            load.kind === 'clients' ? { kind: 'clients', url, clients, scrape: load.scrape } : load,
+          );
     // Clients say when every page has loaded its shell and assets and opened its stream (a one-off, not
     // the 1 Hz cost measured); then 2 s more to settle.
     if (load.kind === 'clients')

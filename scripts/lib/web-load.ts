@@ -4,18 +4,22 @@
  *   node --import tsx scripts/lib/web-load.ts clients URL N [scrape]   N open pages (and /metrics scrapers)
  *   node --import tsx scripts/lib/web-load.ts burn MS                  the control: MS ms of CPU a second
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The arguments that start this load in a child (after `node`). */
-export function webLoadArgs(
-  load: { kind: 'clients'; url: string; clients: number; scrape: boolean } | { kind: 'burn'; msPerS: number },
-): string[] {
+export type WebLoad =
+  { kind: 'clients'; url: string; clients: number; scrape: boolean } | { kind: 'burn'; msPerS: number };
+
+/** Starts this load in a child process (with an IPC channel: the clients say `ready` once loaded). */
+export function startWebLoad(load: WebLoad): ChildProcess {
   const self = ['--import', 'tsx', import.meta.filename];
-  return load.kind === 'clients'
-    ? [...self, 'clients', load.url, String(load.clients), ...(load.scrape ? ['scrape'] : [])]
-    : [...self, 'burn', String(load.msPerS)];
+  const args =
+    load.kind === 'clients'
+      ? [...self, 'clients', load.url, String(load.clients), ...(load.scrape ? ['scrape'] : [])]
+      : [...self, 'burn', String(load.msPerS)];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 if (process.argv[1] === import.meta.filename) {
