@@ -81,7 +81,7 @@ export class Pm25Service implements AgentService {
           scale: 1,
           padValue: 0,
         }),
-        extraInputArgs: camera.source.startsWith('/dev/video') ? [] : ['-skip_frame', 'nokey'],
+        extraInputArgs: keyframesOnly(camera) ? ['-skip_frame', 'nokey'] : [],
         maxOutstanding: 2,
         log,
         onState: (s) => log.debug('pm25 side stream', { state: s.state, reason: s.reason }),
@@ -135,17 +135,28 @@ function safeJson(payload: Buffer): unknown {
   }
 }
 
+/** A compressed source's side stream decodes keyframes only; a USB camera's frames are all whole. */
+const keyframesOnly = (camera: CameraConfig) => !camera.source.startsWith('/dev/video');
+
+/**
+ * How far apart a camera's keyframes may come. Fixed GOPs are 1–10 s, but "smart" codecs stretch the group
+ * of pictures while the scene is still, up to a minute, and vtest.avi has one every 25 s.
+ */
+export const keyframeAllowanceS = 60;
+
 /**
  * The camera as its PM2.5 side stream reads it: one frame per `sampleEveryS`, and for compressed sources
  * keyframes only. Frames then come as far apart as the sampling period or the keyframe interval, whichever
  * is longer, so the camera's deadlines (made for a 10 fps stream) get that much more time: a frame every
- * 20 s would otherwise count as a stall every 10 s.
+ * 20 s would otherwise count as a stall every 10 s, and a keyframe every 25 s a stall at every one. The
+ * camera's own pipeline still watches the source with the tight deadlines.
  */
 export function pm25SideStream(camera: CameraConfig, sampleEveryS: number): CameraConfig {
+  const keyframes = keyframesOnly(camera) ? keyframeAllowanceS : 0;
   return {
     ...camera,
     fps: 1 / sampleEveryS,
-    connectTimeoutS: camera.connectTimeoutS + sampleEveryS,
-    stallTimeoutS: camera.stallTimeoutS + 2 * sampleEveryS,
+    connectTimeoutS: camera.connectTimeoutS + sampleEveryS + keyframes,
+    stallTimeoutS: camera.stallTimeoutS + 2 * sampleEveryS + keyframes,
   };
 }

@@ -150,17 +150,18 @@ describe('Pm25Service under the supervisor', () => {
 describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
   // The side stream once never gave the estimator a frame: ffmpeg held each frame until the next (past the
   // connect deadline), a frame every sampleEveryS counted as a stall, and the frame's shared memory made
-  // onnxruntime throw "Invalid argument".
-  it('publishes windows from a stream whose sampled frames come further apart than the camera deadlines', async () => {
+  // onnxruntime throw "Invalid argument". Later, a camera's keyframe every 25 s (vtest.avi) counted as a
+  // stall at every keyframe: the deadlines knew the sampling period but not the keyframe interval.
+  it('publishes windows from a stream whose keyframes come further apart than the camera deadlines', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-live-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    // Three February frames of the Milan webcam at 1 fps, one keyframe at the start: looped, the side stream
-    // (keyframes only) gets a frame every 3 s, past the camera's 2 s stall deadline.
+    // Eight February frames of the Milan webcam at 1 fps, one keyframe at the start: looped, the side stream
+    // (keyframes only) gets a frame every 8 s, past the camera's 2 s stall deadline plus 2 × sampleEveryS.
     const clip = path.join(dir, 'milan.mp4');
     execFileSync(ffmpegBinary(), [
       ...['-v', 'error', '-framerate', '1', '-pattern_type', 'glob'],
-      ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/20250203-1*.jpg`],
-      ...['-frames:v', '3', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
+      ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/202502*.jpg`],
+      ...['-frames:v', '8', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
     ]);
     const broker = await startMosquitto();
     cleanup.push(() => broker.stop());
@@ -173,7 +174,7 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
       realtime: true,
       connectTimeoutS: 3,
       stallTimeoutS: 2,
-      pm25: { ...milanPm25(), sampleEveryS: 2, windowMinutes: 0.05 },
+      pm25: { ...milanPm25(), sampleEveryS: 2, windowMinutes: 0.15 },
     });
     const subscriber = await mqtt.connectAsync(broker.url);
     cleanup.push(() => subscriber.endAsync());
@@ -189,8 +190,8 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
       timeout: 45_000,
       interval: 50,
     });
-    // Windows of 3 s, each with the frames sampled in it; the side stream never counted as stalled.
-    for (const p of payloads) expect(p).toMatchObject({ camera: 'cam1', windowMinutes: 0.05 });
+    // Windows of 9 s, each with the keyframes sampled in it; the side stream never counted as stalled.
+    for (const p of payloads) expect(p).toMatchObject({ camera: 'cam1', windowMinutes: 0.15 });
     expect(payloads.every((p) => p.frames >= 1)).toBe(true);
     expect(failures()).toEqual([]);
   });
