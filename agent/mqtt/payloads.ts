@@ -27,9 +27,6 @@ export const CameraStatePayload = z.strictObject({
   /** Epoch ms when this state began. */
   since: EpochMs,
   ts: EpochMs,
-  fps: z.strictObject({ input: z.number().nonnegative(), processed: z.number().nonnegative() }).optional(),
-  dropped: z.number().int().nonnegative().optional(),
-  provider: z.string().optional(),
 });
 export type CameraStatePayload = z.infer<typeof CameraStatePayload>;
 

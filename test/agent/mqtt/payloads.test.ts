@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
 import { CameraStatePayload, DetectionsPayload, StatusPayload } from '../../../agent/mqtt/payloads.js';
 import { detectionPayload } from '../../../agent/runtime/detection-message.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
+import type { CameraState } from '../../../pipeline/camera/camera-state.js';
 
 describe('payload schemas', () => {
   it('accept what the agent publishes', () => {
@@ -30,5 +32,21 @@ describe('payload schemas', () => {
     expect(
       CameraStatePayload.safeParse({ camera: 'c', state: 'streaming', since: 1, ts: 1, extra: 1 }).success,
     ).toBe(false);
+  });
+
+  // The schema (and docs/schemas/camera-state.json) once listed fps, dropped and provider, which no state
+  // message ever carried: it must describe what the agent builds, a camera's CameraState plus `ts`.
+  it('camera-state describes exactly the CameraState the agent publishes, plus ts', () => {
+    type Published = Omit<CameraState, never> & { ts: number };
+    expectTypeOf<z.infer<typeof CameraStatePayload>>().toEqualTypeOf<{
+      [K in keyof Published]: Published[K];
+    }>();
+    expect(Object.keys(CameraStatePayload.shape).sort()).toEqual([
+      'camera',
+      'reason',
+      'since',
+      'state',
+      'ts',
+    ]);
   });
 });
