@@ -12,6 +12,7 @@ import { MqttLink } from '../mqtt/mqtt-link.js';
 import { topics, type Topics } from '../mqtt/topics.js';
 import { Outbox } from '../outbox/outbox.js';
 import { detectionPayload } from './detection-message.js';
+import { enqueueCameraState } from './camera-state-message.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import type { CameraSafety } from '../../pipeline/safety/camera-safety.js';
 import { enqueueSafetyEvents, SafetyHub } from '../safety/safety-hub.js';
@@ -243,13 +244,7 @@ export class Agent {
     if (this.cameras.get(state.camera) === runtime) runtime.state = state;
     const level = state.state === 'failed' || state.state === 'stalled' ? 'warn' : 'info';
     this.log[level]('camera state', { camera: state.camera, state: state.state, reason: state.reason });
-    this.outbox.enqueue({
-      topic: this.topics.camera(state.camera).state,
-      priority: 1,
-      retain: true,
-      coalesceKey: `state/${state.camera}`,
-      build: ({ ts }) => ({ ...state, ts }),
-    });
+    enqueueCameraState(this.outbox, this.topics, state);
     this.link?.notify();
     this.states$.next(state);
   }

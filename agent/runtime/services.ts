@@ -6,6 +6,7 @@ import { DriftService } from '../services/drift-service.js';
 import { HealthService } from '../services/health-service.js';
 import { RequestService } from '../services/request-service.js';
 import { HomeAssistantService } from '../services/ha-discovery-service.js';
+import { RestateService } from '../services/restate-service.js';
 import type { Agent } from './agent.js';
 
 /** Reports a failure after start; a report from an earlier run, or while the agent stops, does nothing. */
@@ -33,7 +34,7 @@ export function createServices(config: VigilConfig): AgentService[] {
   if (config.fleet) services.push(new FleetService(config.fleet));
   if (config.drift?.enabled) services.push(new DriftService(config.drift));
   // Health, drop and moved-aside reports, requests and discovery all need a broker to go to.
-  if (config.mqtt) services.push(new HealthService(), new RequestService());
+  if (config.mqtt) services.push(new HealthService(), new RequestService(), new RestateService());
   if (config.mqtt?.homeAssistant.enabled) services.push(new HomeAssistantService());
   return services;
 }
