@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
 import type { ProviderName } from '../../config/schema.js';
+import { firstLoadable } from '../runtime/provider-probe.js';
 import { GRAPH_INPUT, buildFeatureGraph, outputNames } from './feature-graph.js';
 import {
   THUMB_FACTOR,
@@ -21,13 +22,18 @@ export class FeatureExtractor {
   ) {}
 
   static async create(cfg: Pm25CameraConfig, providers: ProviderName[] = ['cpu']): Promise<FeatureExtractor> {
-    const session = await ort.InferenceSession.create(buildFeatureGraph(cfg), {
-      executionProviders: providers.map((p) => providerIds[p]),
-      // Small graph, shared cores: one thread keeps the detector's workers undisturbed.
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    const graph = buildFeatureGraph(cfg);
+    // One provider per try, as the detector does: given the whole list, onnxruntime fails outright on the
+    // first one whose library does not load (TensorRT on a CPU box) instead of moving on to the next.
+    const { value: session } = await firstLoadable(providers, (p) =>
+      ort.InferenceSession.create(graph, {
+        executionProviders: [providerIds[p]],
+        // Small graph, shared cores: one thread keeps the detector's workers undisturbed.
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      }),
+    );
     return new FeatureExtractor(cfg, session);
   }
 

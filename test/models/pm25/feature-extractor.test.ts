@@ -91,6 +91,19 @@ describe.skipIf(!hasShared)('PM2.5 feature extractor on onnxruntime (real Milan 
     }
   });
 
+  it('runs with the default provider list on a box where TensorRT and CUDA do not load', async () => {
+    // The model's providers (default [tensorrt, cuda, cpu]) are handed on: a provider that does not load
+    // must fall through to the next, as the detector's does, not fail PM2.5 for good.
+    const cfg = milanConfig();
+    const fx = await FeatureExtractor.create(cfg, ['tensorrt', 'cuda', 'cpu']);
+    try {
+      const frame = await milanFrame('20250218-1000.jpg', cfg);
+      near((await fx.run(frame)).sky[0], referenceFeatures(cfg, frame).sky[0]);
+    } finally {
+      await fx.close();
+    }
+  });
+
   it('refuses a config whose regions leave the frame before building a session', async () => {
     const cfg = milanConfig({ sky: [440, 120, 961, 165] });
     await expect(FeatureExtractor.create(cfg)).rejects.toThrow(/sky region/);
