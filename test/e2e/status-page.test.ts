@@ -256,10 +256,16 @@ describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium agains
     const shot = await fetch(`${base}${await link.getAttribute('href')}`);
     expect(shot.status).toBe(200);
     expect(shot.headers.get('content-type')).toBe('image/jpeg');
-    expect(await page.locator('#safety li[data-camera="yard"]').first().innerText()).toMatch(
-      /entered zone right/,
-    );
+    // Names as configured, not ids: the zone "right" is "Right half", the camera "yard" is "Yard".
+    const line = page.locator('#safety li[data-camera="yard"]').first();
+    expect(await line.innerText()).toMatch(/entered zone Right half/);
+    expect(await line.locator('.pill').innerText()).toMatch(/^Yard/);
     await page.screenshot({ path: path.join(artefacts, 'zones.png'), fullPage: true });
+    // At phone width the event's text gets the whole line, not a column a word wide.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => line.evaluate((li) => li.querySelector('.msg')!.getBoundingClientRect().width), patient)
+      .toBeGreaterThan(250);
     await page.close();
   }, 90_000);
 

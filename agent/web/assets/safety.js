@@ -8,6 +8,13 @@ const typeWords = {
   person_near_forklift: 'person near forklift',
 };
 const severityLevel = { low: 'warn', medium: 'warn', high: 'bad' };
+const endWords = {
+  left: 'left',
+  cleared: 'cleared',
+  'track-lost': 'lost from view',
+  'below-max': 'back under the limit',
+  stopped: 'camera stopped',
+};
 
 /** Recent safety events (newest first), each with its snapshot when one was taken. */
 export function safetyPanel(status) {
@@ -28,24 +35,29 @@ export function safetyPanel(status) {
         zones ? 'No safety event since the agent started.' : 'No zones or safety rules on this box.',
       ),
     ];
+  // Names as the config gives them (the ids are what MQTT carries; a person on site knows the names).
+  const cameras = new Map(status.cameras.map((c) => [c.id, c]));
+  const zoneName = (e) => cameras.get(e.camera)?.zones?.find((z) => z.id === e.zone)?.name ?? e.zone;
+  // Each line shows when its event started: newest start first, so the times read in order.
+  const newest = [...events].sort((a, b) => b.start - a.start);
   return [
     head,
     h(
       'ul',
       { class: 'errors-list safety-list' },
-      events.slice(0, 20).map((e) => {
+      newest.slice(0, 20).map((e) => {
         const open = e.end === null;
-        const what = `${typeWords[e.type] ?? e.type}${e.zone ? ` ${e.zone}` : ''}`;
+        const what = `${typeWords[e.type] ?? e.type}${e.zone ? ` ${zoneName(e)}` : ''}`;
         const who = `${e.labels.join(', ')} (track ${e.trackIds.join(', ')})`;
         const when = open
           ? `since ${ago(e.start, status.ts)}`
-          : `ended${e.endReason ? `: ${e.endReason}` : ''}`;
+          : `ended${e.endReason ? `: ${endWords[e.endReason] ?? e.endReason}` : ''}`;
         return h(
           'li',
           { dataset: { event: e.eventId, camera: e.camera } },
           h('span', { class: 'muted num' }, clock(e.start)),
           pill(
-            `${e.camera}${e.severity ? ` · ${e.severity}` : ''}`,
+            `${cameras.get(e.camera)?.name ?? e.camera}${e.severity ? ` · ${e.severity}` : ''}`,
             open ? (severityLevel[e.severity] ?? 'warn') : 'idle',
           ),
           h('span', { class: 'msg' }, `${what} — ${who}, ${when}`),
