@@ -350,6 +350,8 @@ describe.skipIf(!hasShared || !hasChromium)('status page with auth on', () => {
     await dialog.waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator('#login-help').innerText(), patient).toMatch(/access token/);
     expect(await page.locator('.tile').count()).toBe(0);
+    // Nothing filled yet: no empty panel frames behind the dialog.
+    expect(await page.locator('.card:visible').count()).toBe(0);
     await page.screenshot({ path: path.join(artefacts, 'login.png') });
 
     await page.locator('input[name="token"]').fill('not-the-token-at-all');
