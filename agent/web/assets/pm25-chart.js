@@ -3,9 +3,11 @@
 // window was estimable. Plain SVG, sized by its viewBox so it scales to the card.
 
 const ns = 'http://www.w3.org/2000/svg';
-const W = 600;
-const H = 190;
-const pad = { left: 34, right: 10, top: 10, bottom: 22 };
+// The chart is drawn at about the size it is shown (a card is ~330 px wide on a phone, ~420 px on a
+// laptop), so its 16-unit labels read at 11–14 px; at 600 units wide they shrank to 6 px.
+const W = 480;
+const H = 180;
+const pad = { left: 40, right: 12, top: 10, bottom: 28 };
 
 function s(tag, attrs = {}, text) {
   const el = document.createElementNS(ns, tag);
@@ -49,7 +51,7 @@ export function pm25Chart(history, now, label) {
   for (let v = 0; v <= yMax + 1e-9; v += step) {
     svg.append(s('line', { class: 'grid', x1: pad.left, x2: W - pad.right, y1: y(v), y2: y(v) }));
     svg.append(
-      s('text', { x: pad.left - 5, y: y(v) + 3, 'text-anchor': 'end' }, String(Math.round(v * 10) / 10)),
+      s('text', { x: pad.left - 6, y: y(v) + 5, 'text-anchor': 'end' }, String(Math.round(v * 10) / 10)),
     );
   }
   for (let hAgo = 24; hAgo >= 0; hAgo -= 6) {
@@ -57,7 +59,7 @@ export function pm25Chart(history, now, label) {
     svg.append(
       s(
         'text',
-        { x: x(ts), y: H - 6, 'text-anchor': hAgo === 24 ? 'start' : hAgo === 0 ? 'end' : 'middle' },
+        { x: x(ts), y: H - 8, 'text-anchor': hAgo === 24 ? 'start' : hAgo === 0 ? 'end' : 'middle' },
         hAgo ? `-${hAgo} h` : 'now',
       ),
     );
