@@ -7,11 +7,11 @@ export function overallText(status) {
   const enabled = status.cameras.filter((c) => c.state.reason !== 'disabled in config');
   const streaming = enabled.filter((c) => c.state.state === 'streaming').length;
   if (status.overall === 'ok')
-    return `All ${enabled.length} camera${enabled.length === 1 ? '' : 's'} streaming`;
+    return enabled.length === 1 ? 'The camera is streaming' : `All ${enabled.length} cameras streaming`;
   const bad = enabled
     .filter((c) => c.state.state !== 'streaming')
     .map((c) => `${c.name ?? c.id} ${c.state.state}`);
-  return `${streaming} of ${enabled.length} cameras streaming — ${bad.join(', ')}`;
+  return `${streaming} of ${enabled.length} camera${enabled.length === 1 ? '' : 's'} streaming — ${bad.join(', ')}`;
 }
 
 export function kpis(status) {
