@@ -67,6 +67,8 @@ export class CameraTiles {
       tile.age.hidden = false;
       tile.age.textContent = `frame ${ago(cam.snapshot.ts, now)}`;
     }
+    // A failed or stopped camera is not about to send a frame: say why there is no picture instead.
+    tile.empty.textContent = noPicture[s] ?? noPicture.connecting;
     const title = cam.name ?? cam.id;
     const stat = (label, value, key) =>
       h('div', {}, h('dt', {}, label), h('dd', { dataset: { stat: key } }, value));
@@ -93,7 +95,12 @@ export class CameraTiles {
         stat('Processed fps', fixed(cam.fps.processed), 'processed-fps'),
         stat('Dropped', String(cam.frames.dropped), 'dropped'),
         stat('Motion-gated', String(cam.frames.gated), 'gated'),
-        stat('Inference', `${fixed(cam.inference.lastMs, 0)} ms`, 'inference-ms'),
+        // No frame processed yet: no inference time to show (0 ms would read as "very fast").
+        stat(
+          'Inference',
+          cam.frames.processed ? `${fixed(cam.inference.lastMs, 0)} ms` : '—',
+          'inference-ms',
+        ),
         stat('Provider', cam.inference.provider ?? '—', 'provider'),
       ),
       h(
@@ -132,6 +139,13 @@ export class CameraTiles {
     drawZones(tile.zones, tile.cam, true);
   }
 }
+
+const noPicture = {
+  connecting: 'Waiting for the first processed frame…',
+  stalled: 'No frame has arrived yet',
+  failed: 'No picture: the camera failed (reason below)',
+  stopped: 'No picture: the camera is stopped',
+};
 
 /** "person 4.2 · max 7": about how many are in view, and the most seen at once. */
 function chip(d) {
