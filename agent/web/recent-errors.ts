@@ -13,15 +13,16 @@ export class RecentErrors {
     private readonly now: () => number = Date.now,
   ) {}
 
-  add(source: RecentError['source'], message: string, camera?: string): void {
+  /** `at`: when it happened, if not now (a failure from before the page's service started). */
+  add(source: RecentError['source'], message: string, camera?: string, at = this.now()): void {
     const text = redactUrl(message).slice(0, 500);
     const head = this.entries[0];
     if (head && head.source === source && head.camera === camera && head.message === text) {
       head.count++;
-      head.at = this.now();
+      head.at = at;
       return;
     }
-    this.entries.unshift({ at: this.now(), source, ...(camera ? { camera } : {}), message: text, count: 1 });
+    this.entries.unshift({ at, source, ...(camera ? { camera } : {}), message: text, count: 1 });
     if (this.entries.length > this.max) this.entries.length = this.max;
   }
 

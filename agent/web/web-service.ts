@@ -88,6 +88,11 @@ export class WebService implements AgentService {
     const status = (): StatusPayload => current().payload;
     const statusJson = (): string => current().json;
 
+    // Cameras start before services: one that failed or stalled already (a missing file fails at once)
+    // sent its state before this subscription, and the list would say "no errors" beside a failed tile.
+    for (const cam of [...agent.cameras.values()].sort((a, b) => a.state.since - b.state.since))
+      if ((cam.state.state === 'stalled' || cam.state.state === 'failed') && cam.state.reason)
+        errors.add('camera', cam.state.reason, cam.state.camera, cam.state.since);
     this.subscriptions = [
       agent.detections$.subscribe((e) => {
         labels.add(e.camera, e.result.detections);

@@ -326,7 +326,11 @@ describe.skipIf(!hasShared || !hasChromium)('status page with auth on', () => {
     [browser, { agent, base }] = await Promise.all([
       launchChromium(),
       startWithPage(
-        [{ id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det', fps: 2, loop: true }],
+        [
+          { id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det', fps: 2, loop: true },
+          // Fails at once (before the page's service starts): its tile and the error list must say why.
+          { id: 'dock', name: 'Dock', source: path.join(tmpdir(), 'vigil-no-such-clip.mp4'), model: 'det' },
+        ],
         { token },
       ),
     ]);
@@ -362,6 +366,11 @@ describe.skipIf(!hasShared || !hasChromium)('status page with auth on', () => {
     await page.locator('#login-form button[type="submit"]').click();
     await page.locator('.tile[data-camera="yard"] img:not([hidden])').waitFor({ timeout: 30_000 });
     expect(await page.locator('dialog#login').getAttribute('open')).toBeNull();
+    const dock = page.locator('.tile[data-camera="dock"][data-state="failed"]');
+    expect(await dock.locator('.frame-empty').innerText()).toMatch(/camera failed/);
+    expect(await dock.locator('.reason').innerText()).toMatch(/source file not found/);
+    expect(await dock.locator('[data-stat="inference-ms"]').innerText()).toBe('—');
+    expect(await page.locator('#errors').innerText()).toMatch(/dock[\s\S]*source file not found/);
     await page.screenshot({ path: path.join(artefacts, 'after-login.png'), fullPage: true });
     await page.close();
   }, 60_000);

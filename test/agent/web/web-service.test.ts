@@ -40,6 +40,8 @@ describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.a
       cameras: [
         { id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det', fps: 5, loop: true },
         { id: 'gate', source: `rtsp://admin:${camPassword}@127.0.0.1:9/stream`, model: 'det' },
+        // Fails at once, before the web service starts: its error must still be listed.
+        { id: 'dock', source: path.join(dir, 'no-such-clip.mp4'), model: 'det' },
       ],
     });
     web = new WebService(config.http, {
@@ -117,6 +119,12 @@ describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.a
     expect(yard.snapshot?.url).toMatch(/^\/api\/cameras\/yard\/snapshot\.jpg/);
     expect(status.cameras.find((c) => c.id === 'gate')!.source).toBe('rtsp://***@127.0.0.1:9/stream');
     expect(status.mqtt.url).toBe('mqtt://127.0.0.1:9');
+    const dock = status.cameras.find((c) => c.id === 'dock')!;
+    expect(dock.state.state).toBe('failed');
+    expect(status.errors).toContainEqual(
+      expect.objectContaining({ source: 'camera', camera: 'dock', at: dock.state.since }),
+    );
+    expect(status.errors.find((e) => e.camera === 'dock')!.message).toMatch(/source file not found/);
     const schema = json(await call(base, '/api/status/schema.json'));
     expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
     expect(Object.keys(schema.properties as object).sort()).toEqual(Object.keys(StatusPayload.shape).sort());
