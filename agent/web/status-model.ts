@@ -132,6 +132,8 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
     ...(pm25 ? { pm25 } : {}),
     ...(!pm25 && cfg.pm25?.enabled ? { pm25Waiting: true as const } : {}),
     ...(drift ? { drift } : {}),
+    // Drift is on but has nothing for this camera yet (no frame, or no window scored): not "not configured".
+    ...(!drift && cfg.enabled && agent.config.drift?.enabled ? { driftWaiting: true as const } : {}),
   };
 }
 

@@ -131,6 +131,8 @@ export const CameraStatus = z.strictObject({
   /** PM2.5 is configured for this camera but no window has been reported yet. */
   pm25Waiting: z.literal(true).optional(),
   drift: CameraDrift.optional(),
+  /** Drift is configured but has no summary for this camera yet (no frame processed so far). */
+  driftWaiting: z.literal(true).optional(),
 });
 export type CameraStatus = z.infer<typeof CameraStatus>;
 

@@ -115,7 +115,7 @@ export class CameraTiles {
         h('span', { class: 'muted' }, 'Drift'),
         cam.drift
           ? pill(cam.drift.state, { ok: 'ok', warn: 'warn', alarm: 'bad' }[cam.drift.state])
-          : pill('not configured'),
+          : pill(cam.driftWaiting ? 'waiting for frames' : 'not configured'),
         h('span', { class: 'muted' }, 'PM2.5'),
         cam.pm25
           ? pill(

@@ -248,4 +248,31 @@ describe.skipIf(!hasShared)('statusModel: the payload behind the page, /api/stat
       configured: false,
     });
   });
+
+  it('drift on: a camera with no summary yet is driftWaiting, not "not configured"; one with a summary is not', () => {
+    const withDrift = new Agent(VigilConfig.parse({ ...configWith(), drift: {} }), {
+      log,
+      version: 't',
+      services: [],
+    });
+    const summary = { state: 'ok', stateSince: 1, score: null, drivers: [], ts: 2 };
+    attachStatusHooks(withDrift, { drift: { summary: (id) => (id === 'yard' ? summary : undefined) } });
+    try {
+      const s = StatusPayload.parse(
+        statusModel(withDrift, { now: withDrift.startedAt, health: null, errors: [], labels }),
+      );
+      const cam = (id: string) => s.cameras.find((c) => c.id === id)!;
+      expect(cam('yard').drift).toMatchObject({ state: 'ok' });
+      expect(cam('yard').driftWaiting).toBeUndefined();
+      expect(cam('gate').drift).toBeUndefined();
+      expect(cam('gate').driftWaiting).toBe(true);
+      // A disabled camera gets no drift, and is not waiting for it either.
+      expect(cam('door').driftWaiting).toBeUndefined();
+    } finally {
+      detachStatusHooks(withDrift);
+    }
+    // Drift off: neither.
+    const off = statusModel(agent, { now: now(), health: null, errors: [], labels });
+    expect(off.cameras.some((c) => c.driftWaiting)).toBe(false);
+  });
 });

@@ -27,10 +27,10 @@ describe('StatusPayload against docs/http.md', () => {
     expect(Object.keys(example).sort()).toEqual(Object.keys(StatusPayload.shape).sort());
     const cam = clone().cameras[0]!;
     const camShape = StatusPayload.shape.cameras.element.shape;
-    // pm25Waiting is the documented alternative to pm25 (no window closed yet).
+    // pm25Waiting and driftWaiting are the documented alternatives to pm25 and drift (nothing yet).
     expect(Object.keys(cam).sort()).toEqual(
       Object.keys(camShape)
-        .filter((k) => k !== 'pm25Waiting')
+        .filter((k) => k !== 'pm25Waiting' && k !== 'driftWaiting')
         .sort(),
     );
     expect(Object.keys(clone().health).sort()).toEqual(Object.keys(StatusPayload.shape.health.shape).sort());
@@ -103,6 +103,7 @@ describe('StatusPayload is strict', () => {
     delete cam.pm25;
     delete cam.drift;
     cam.pm25Waiting = true;
+    cam.driftWaiting = true;
     cam.snapshot = null;
     cam.lastFrameAt = null;
     d.cameras[0]!.zones[0]!.snapshotPolygon = null;
