@@ -4,7 +4,10 @@ import type { Outbox } from '../outbox/outbox.js';
 
 export interface LinkState {
   state: 'connecting' | 'connected' | 'disconnected' | 'stopped';
-  /** Epoch ms when this state began. */
+  /**
+   * Epoch ms when this state began. While the broker is away the link alternates `connecting` and
+   * `disconnected` at every retry; both keep the time the link went down (or started), not the last retry.
+   */
   since: number;
   /** The latest error: a refused connect (bad credentials, ACL), a lost socket, a publish the broker refused. */
   lastError?: { message: string; at: number };

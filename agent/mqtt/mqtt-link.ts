@@ -275,7 +275,10 @@ export class MqttLink {
   private setState(state: LinkState['state']): void {
     if (this.state.state === state) return;
     const { lastError } = this.state;
-    this.subject.next(lastError ? { state, since: Date.now(), lastError } : { state, since: Date.now() });
+    // A retry is not news: "disconnected since 2 s" would hide a broker that has been away for an hour.
+    const down = (s: LinkState['state']) => s === 'connecting' || s === 'disconnected';
+    const since = down(state) && down(this.state.state) ? this.state.since : Date.now();
+    this.subject.next(lastError ? { state, since, lastError } : { state, since });
   }
 
   private statusOptions() {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
+import type { LinkState, MqttLink } from '../../../agent/mqtt/mqtt-link.js';
 import { DetectionsPayload, StatusPayload } from '../../../agent/mqtt/payloads.js';
 import type { Received } from '../../support/mosquitto.js';
 import { freePort } from '../../support/free-port.js';
@@ -131,6 +131,31 @@ describe('MqttLink', () => {
     await l.stop();
     expect(l.state.state).toBe('stopped');
     expect(fx.outbox.depth().rows).toBe(1);
+  });
+
+  it('dates a broker outage from when the link went down, not from its latest retry', async () => {
+    const b = await broker();
+    const l = link(b.url);
+    const seen: LinkState[] = [];
+    const sub = l.state$.subscribe((s) => seen.push(s));
+    try {
+      const up = await until(l, (s) => s.state === 'connected');
+      await b.stop();
+      const down = await until(l, (s) => s.state === 'disconnected');
+      expect(down.since).toBeGreaterThanOrEqual(up.since);
+      // Retries every 50–200 ms: several connecting → disconnected rounds, each still dated from the drop.
+      await until(
+        l,
+        () => seen.filter((s) => s.state === 'connecting' && s.since === down.since).length >= 3,
+      );
+      const during = seen.slice(seen.indexOf(down));
+      expect(during.every((s) => s.state !== 'connected' && s.since === down.since)).toBe(true);
+      await b.start();
+      const back = await until(l, (s) => s.state === 'connected');
+      expect(back.since).toBeGreaterThan(down.since);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('retains online while connected and offline after a clean stop', async () => {
