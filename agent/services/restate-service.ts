@@ -20,8 +20,8 @@ export class RestateService implements AgentService {
       .pipe(
         map((s) => s.state),
         distinctUntilChanged(),
-        skip(1), // the connection the agent starts with: every state of this run is already on its way
         filter((s) => s === 'connected'),
+        skip(1), // the connection the agent starts with: every state of this run is already on its way
       )
       .subscribe(() => {
         for (const camera of agent.cameras.values())
