@@ -9,9 +9,15 @@ import type { SourceKind } from './source-kinds.js';
  * exact integer size, pad with the family's grey where the family pads, and log each frame's pts
  * (showinfo) so results can point back into the source.
  */
-export function frameFilter(camera: CameraConfig, lb: Letterbox, spec: InputSpec): string {
+export function frameFilter(
+  camera: CameraConfig,
+  lb: Letterbox,
+  spec: InputSpec,
+  opts: { arrivalTime?: boolean } = {},
+): string {
   const pad = spec.padValue.toString(16).padStart(2, '0');
   const steps = [
+    ...(opts.arrivalTime ? [arrivalTime] : []),
     ...(camera.fps ? [rateLimit(camera.fps)] : []),
     `scale=${lb.scaledWidth}:${lb.scaledHeight}:flags=bilinear`,
     `pad=${lb.inputWidth}:${lb.inputHeight}:${lb.padX}:${lb.padY}:color=0x${pad}${pad}${pad}`,
@@ -29,6 +35,18 @@ export function frameFilter(camera: CameraConfig, lb: Letterbox, spec: InputSpec
 function rateLimit(fps: number): string {
   const slot = (t: string) => `floor(${t}*${fps}+1e-6)`;
   return `select=gte(isnan(t)+isnan(prev_selected_t)+gt(${slot('t')}\\,${slot('prev_selected_t')})\\,1)`;
+}
+
+/**
+ * Frames stamped with when they came (ms since ffmpeg started) instead of their own pts. MJPEG over HTTP
+ * carries no timestamps: ffmpeg numbers its frames as if at 25 fps, so a 10 fps camera's pts ran at 0.4×
+ * real time and `fps: 2` handed on 0.8 frames a second (measured).
+ */
+const arrivalTime = 'settb=1/1000,setpts=(RTCTIME-RTCSTART)/1000';
+
+/** A source whose frames have no timestamps of their own: an MJPEG stream over HTTP. */
+export function needsArrivalTime(kind: SourceKind, probe: ProbeInfo): boolean {
+  return kind.name === 'http' && probe.codec === 'mjpeg';
 }
 
 export interface FfmpegPlan {
@@ -59,7 +77,7 @@ export function planFfmpeg(
       '-an',
       '-sn',
       '-vf',
-      frameFilter(camera, lb, spec),
+      frameFilter(camera, lb, spec, { arrivalTime: needsArrivalTime(kind, probe) }),
       '-fps_mode',
       'passthrough',
       '-pix_fmt',
