@@ -229,8 +229,13 @@ export function applyQuickFlags(base: VigilConfigInput | undefined, flags: Quick
 /** File (optional) + quick flags -> a validated config, or a ConfigError listing every problem. */
 export function loadConfig(file: string | undefined, flags: QuickFlags = {}): VigilConfig {
   const base = file ? readConfigFile(file) : undefined;
-  if (!file && !flags.source) {
+  if (!file && !flags.source && !flags.model) {
     throw new ConfigError(['no config: give --config FILE, or at least --source and --model']);
   }
+  // Without a file the one camera needs both; said as flags, not as the fields of a config never written.
+  if (!file && !flags.model)
+    throw new ConfigError(['--source needs --model (an ONNX detector) without a config file']);
+  if (!file && !flags.source)
+    throw new ConfigError(['--model needs --source (a camera) without a config file']);
   return validateConfig(applyQuickFlags(base, flags), file);
 }

@@ -189,6 +189,16 @@ describe('config files and quick flags', () => {
   it('asks for a config or flags when given neither', () => {
     expect(() => loadConfig(undefined, {})).toThrow(/give --config FILE, or at least --source and --model/);
   });
+
+  it('names the missing flag when only one of --source and --model is given without a file', () => {
+    // --source alone said `cameras[0].model: unknown model "default" (defined: none)`.
+    expect(() => loadConfig(undefined, { source: '/tmp/x.mp4' })).toThrow(
+      new ConfigError(['--source needs --model (an ONNX detector) without a config file']),
+    );
+    expect(() => loadConfig(undefined, { model: '/m.onnx' })).toThrow(
+      new ConfigError(['--model needs --source (a camera) without a config file']),
+    );
+  });
 });
 
 describe('redactUrl', () => {
