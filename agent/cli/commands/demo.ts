@@ -29,10 +29,14 @@ const brokerWatcher = [
 ].join('\n');
 
 /** A broker on 127.0.0.1:1883: the one already there, else a mosquitto we start and stop, else none. */
-async function localBroker(port: number): Promise<{ note: string; child?: ChildProcess }> {
+async function localBroker(port: number): Promise<{ note: string; child?: ChildProcess; none?: true }> {
   if (await portOpen('127.0.0.1', port)) return { note: `using the broker already on 127.0.0.1:${port}` };
   const bin = mosquittoPaths.find((p) => existsSync(p));
-  if (!bin) return { note: 'no mosquitto installed: running without a broker, results wait in the outbox' };
+  if (!bin)
+    return {
+      note: 'no mosquitto installed: running without a broker, results wait in the outbox',
+      none: true,
+    };
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-demo-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
@@ -49,8 +53,18 @@ async function localBroker(port: number): Promise<{ note: string; child?: ChildP
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   });
-  for (let i = 0; i < 50 && !(await portOpen('127.0.0.1', port)); i++)
+  // The watcher ends when mosquitto does (a port it may not bind): no need to wait the 5 s out.
+  let ended = false;
+  child.once('exit', () => (ended = true));
+  for (let i = 0; i < 50 && !ended && !(await portOpen('127.0.0.1', port)); i++)
     await new Promise((r) => setTimeout(r, 100));
+  if (!(await portOpen('127.0.0.1', port))) {
+    child.kill('SIGTERM');
+    return {
+      note: `${bin} did not start on 127.0.0.1:${port}: running without a broker, results wait in the outbox`,
+      none: true,
+    };
+  }
   return { note: `started mosquitto on 127.0.0.1:${port}`, child };
 }
 
@@ -82,14 +96,15 @@ export function registerDemo(program: Command, result: CliResult): void {
         }
       }
       const url = new URL(cfg.mqtt!.url);
-      const broker =
+      const broker: Awaited<ReturnType<typeof localBroker>> =
         url.hostname === '127.0.0.1' || url.hostname === 'localhost'
           ? await localBroker(Number(url.port || 1883))
           : { note: `broker ${url.host}` };
       console.error(`vigil demo: ${broker.note}`);
-      console.error(
-        `vigil demo: watch the messages with: mosquitto_sub -h ${url.hostname} -p ${url.port || 1883} -t '${cfg.mqtt!.baseTopic}/#' -v`,
-      );
+      if (!broker.none)
+        console.error(
+          `vigil demo: watch the messages with: mosquitto_sub -h ${url.hostname} -p ${url.port || 1883} -t '${cfg.mqtt!.baseTopic}/#' -v`,
+        );
       try {
         const { runAgent } = await import('../../runtime/run-agent.js');
         result.code = await runAgent(cfg);

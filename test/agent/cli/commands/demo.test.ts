@@ -146,6 +146,24 @@ describe('vigil demo (the CLI)', () => {
       }
     }, 120_000);
 
+    it('a mosquitto that cannot start (a privileged port): says so, runs without a broker', async () => {
+      // It said "started mosquitto on 127.0.0.1:1" after waiting 5 s for a broker that had exited at once.
+      const agent = startAgent(['demo', '--data-dir', path.join(dir, 'no-broker')], {
+        VIGIL_MQTT: 'mqtt://127.0.0.1:1',
+        VIGIL_DEVICE: `demo-${process.pid}`,
+      });
+      try {
+        await agent.waitForOutput(
+          /vigil demo: \S*mosquitto did not start on 127\.0\.0\.1:1: running without a broker/,
+        );
+        await agent.waitForOutput(/agent running/, 60_000);
+        expect(agent.output()).not.toMatch(/started mosquitto|watch the messages/);
+        expect((await agent.stop('SIGTERM')).code).toBe(0);
+      } finally {
+        await agent.stop('SIGKILL');
+      }
+    }, 120_000);
+
     it('with no broker on the port, runs its own and stops it: on SIGTERM, and soon after a SIGKILL', async () => {
       const brokerDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('vigil-demo-mosquitto-'));
       const listening = (port: number) =>
