@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../../../config/load.js';
+import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
 import type { CliResult } from '../main.js';
 import { reportConfigError } from './check-config.js';
 
@@ -82,10 +83,13 @@ export function registerDemo(program: Command, result: CliResult): void {
         return;
       }
       const model = Object.values(cfg.models)[0]!.path;
-      const source = cfg.cameras[0]!.source;
+      const camera = cfg.cameras[0]!;
+      // Only a local source can be looked for here: an rtsp:// or http(s):// camera is the agent's to reach.
+      const kind = sourceKindOf(camera.source);
+      const local = kind.name === 'file' || kind.name === 'v4l2';
       for (const [what, file, env] of [
         ['model', model, 'VIGIL_MODEL'],
-        ['sample clip', source, 'VIGIL_SOURCE'],
+        ...(local ? [['sample clip', kind.input(camera), 'VIGIL_SOURCE'] as const] : []),
       ] as const) {
         if (!existsSync(file)) {
           console.error(

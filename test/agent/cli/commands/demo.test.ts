@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../../config/load.js';
 import { runCli, startAgent } from '../../../support/agent-process.js';
 import { freePort } from '../../../support/free-port.js';
+import { startRtspServer } from '../../../support/rtsp.js';
 import { collect, startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
 import { hasShared, repoRoot, sharedPath } from '../../../support/shared.js';
 
@@ -145,6 +146,30 @@ describe('vigil demo (the CLI)', () => {
         await sub.close();
       }
     }, 120_000);
+
+    it('VIGIL_SOURCE may be an rtsp:// URL or a file:// URL, as the README says', async () => {
+      // Both were refused as "sample clip not found at rtsp://admin:s3cret@…", the password printed.
+      const rtsp = await startRtspServer(sharedPath('media', 'vtest.avi'));
+      const withCreds = rtsp.url.replace('rtsp://', 'rtsp://admin:s3cret@');
+      try {
+        for (const source of [withCreds, `file://${sharedPath('media', 'vtest.avi')}`]) {
+          const agent = startAgent(['demo', '--data-dir', path.join(dir, 'sources')], {
+            VIGIL_MQTT: broker.url,
+            VIGIL_DEVICE: `demo-${process.pid}`,
+            VIGIL_SOURCE: source,
+          });
+          try {
+            await agent.waitForOutput(/camera state camera=demo state=streaming/, 90_000);
+            expect(agent.output()).not.toMatch(/not found|s3cret/);
+            expect((await agent.stop('SIGTERM')).code).toBe(0);
+          } finally {
+            await agent.stop('SIGKILL');
+          }
+        }
+      } finally {
+        await rtsp.stop();
+      }
+    }, 180_000);
 
     it('a mosquitto that cannot start (a privileged port): says so, runs without a broker', async () => {
       // It said "started mosquitto on 127.0.0.1:1" after waiting 5 s for a broker that had exited at once.
