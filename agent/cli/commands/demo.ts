@@ -74,10 +74,14 @@ export function registerDemo(program: Command, result: CliResult): void {
     .command('demo')
     .description('run the bundled demo: a looping sample clip, a real detector, a local broker')
     .option('--data-dir <dir>', 'where the outbox lives', 'data/demo')
-    .action(async (opts: { dataDir: string }) => {
+    .option('--http <host:port>', 'status page address (default 127.0.0.1:8080)')
+    .action(async (opts: { dataDir: string; http?: string }) => {
       let cfg;
       try {
-        cfg = loadConfig(demoConfig, { dataDir: path.resolve(opts.dataDir) });
+        cfg = loadConfig(demoConfig, {
+          dataDir: path.resolve(opts.dataDir),
+          ...(opts.http ? { http: opts.http } : {}),
+        });
       } catch (err) {
         result.code = reportConfigError(err);
         return;

@@ -118,10 +118,11 @@ describe('vigil demo (the CLI)', () => {
     });
     afterAll(async () => broker?.stop());
 
-    it('uses the broker already on the port, publishes detections, and stops cleanly on SIGTERM', async () => {
+    it('uses the broker already on the port, publishes detections, serves the page on --http, and stops cleanly on SIGTERM', async () => {
       expect(existsSync(sharedPath('models', 'yolov8n-coco-int8-640.onnx'))).toBe(true);
       const sub = await collect(broker.url, 'vigil/demo/#');
-      const agent = startAgent(['demo', '--data-dir', path.join(dir, 'run')], {
+      const http = await freePort(); // 8080 may be taken on the machine: --http moves the page
+      const agent = startAgent(['demo', '--data-dir', path.join(dir, 'run'), '--http', `127.0.0.1:${http}`], {
         VIGIL_MQTT: broker.url,
         VIGIL_DEVICE: `demo-${process.pid}`,
       });
@@ -138,6 +139,8 @@ describe('vigil demo (the CLI)', () => {
         );
         const topic = `vigil/demo/demo-${process.pid}/cameras/demo/detections`;
         await sub.waitFor((m) => m.some((x) => x.topic === topic), 90_000);
+        const health = await fetch(`http://127.0.0.1:${http}/healthz`);
+        expect(health.status).toBe(200);
         const { code } = await agent.stop('SIGTERM');
         expect(code).toBe(0);
         expect(existsSync(path.join(dir, 'run'))).toBe(true);
