@@ -2,11 +2,12 @@ import path from 'node:path';
 import { map, Subject, type Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/schema.js';
 import { Pm25Estimator } from '../../models/pm25/estimator.js';
-import { Pm25ReferenceReading, type Pm25Payload } from '../../models/pm25/payloads.js';
+import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
 import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService, ServiceFailed } from '../runtime/services.js';
+import { parseReferenceReading } from './pm25-reference.js';
 
 /** Windows kept per camera for the status page's 24-hour chart. */
 const historyWindows = 24 * 12;
@@ -50,16 +51,12 @@ export class Pm25Service implements AgentService {
     agent.pm25.set(camera.id, history);
 
     const off = agent.link?.subscribe(`${topic}/reference`, (payload) => {
-      const parsed = Pm25ReferenceReading.safeParse(safeJson(payload));
-      if (!parsed.success) {
-        // Every problem with the field it is about: the sensor's integrator has to know which one to fix.
-        const reason = parsed.error.issues
-          .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-          .join('; ');
-        log.warn('refused a PM2.5 reference reading', { reason });
+      const parsed = parseReferenceReading(payload);
+      if (!parsed.ok) {
+        log.warn('refused a PM2.5 reference reading', { reason: parsed.reason });
         return;
       }
-      const r = parsed.data;
+      const r = parsed.reading;
       const paired = estimator.addReading({
         ts: new Date(r.ts),
         pm25: r.pm25,
@@ -124,14 +121,6 @@ export class Pm25Service implements AgentService {
     for (const s of this.subs.splice(0)) s.unsubscribe();
     for (const off of this.unsubscribe.splice(0)) off();
     await Promise.allSettled(this.estimators.splice(0).map((e) => e.close()));
-  }
-}
-
-function safeJson(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString('utf8'));
-  } catch {
-    return undefined;
   }
 }
 

@@ -39,11 +39,21 @@ export const Pm25Payload = z.strictObject({
 });
 export type Pm25Payload = z.infer<typeof Pm25Payload>;
 
+/** The largest reference reading taken, µg/m³ (sensors such as the SDS011 top out at 999.9). */
+export const maxReferencePm25 = 2000;
+
 /** Inbound on `<base>/<site>/<device>/cameras/<camera>/pm25/reference`: a co-located sensor's reading. */
 export const Pm25ReferenceReading = z.strictObject({
   /** Time the reading refers to (ISO 8601 with offset; an hourly mean: the end of its hour). */
   ts: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time'),
-  pm25: z.number().nonnegative(),
+  /**
+   * µg/m³. Above the ceiling no hourly mean is real: a sensor's error code (65535) or a unit mix-up, which
+   * would pair into the site model's fit and stay in its saved state.
+   */
+  pm25: z
+    .number()
+    .nonnegative()
+    .max(maxReferencePm25, `at most ${maxReferencePm25} ug/m3 (a sensor fault or another unit)`),
   /** Relative humidity (%) if the sensor has it: feeds the fog gate. */
   humidity: z.number().min(0).max(100).optional(),
   sensor: z.string().optional(),
