@@ -1,43 +1,90 @@
 import path from 'node:path';
-import { map, Subject, type Subscription } from 'rxjs';
+import { map, type Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/schema.js';
 import { Pm25Estimator } from '../../models/pm25/estimator.js';
 import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
 import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
 import type { Agent } from '../runtime/agent.js';
-import type { AgentService, ServiceFailed } from '../runtime/services.js';
+import type { AgentService } from '../runtime/services.js';
 import { parseReferenceReading } from './pm25-reference.js';
 
 /** Windows kept per camera for the status page's 24-hour chart. */
 const historyWindows = 24 * 12;
 
+/** A camera's PM2.5 whose side stream died waits this long before it starts again, doubling to the cap. */
+const restartDelayMs = 5000;
+const maxRestartDelayMs = 5 * 60_000;
+
+/** One camera's running PM2.5: its side stream, reference subscription and estimator, or its pending restart. */
+interface CameraRun {
+  sub?: Subscription;
+  off?: () => void;
+  estimator?: Pm25Estimator;
+  timer?: NodeJS.Timeout;
+  /** Failures in a row (reset by a frame): the restart backoff's exponent. */
+  failures: number;
+}
+
 /**
  * PM2.5 for every camera with a `pm25` section: a low-rate side stream of full-resolution frames (keyframes
  * only, one every `sampleEveryS`), the estimator on onnxruntime, one payload per window through the outbox,
- * and reference readings from a co-located sensor on `…/pm25/reference`.
+ * and reference readings from a co-located sensor on `…/pm25/reference`. A camera whose side stream or
+ * estimator fails is restarted alone, with backoff: the others keep their streams and open windows.
  */
 export class Pm25Service implements AgentService {
   readonly name = 'pm25';
-  private readonly subs: Subscription[] = [];
-  /** The reference-reading subscriptions on the link (a restart must not leave them on old estimators). */
-  private readonly unsubscribe: (() => void)[] = [];
-  private readonly estimators: Pm25Estimator[] = [];
-  private readonly stop$ = new Subject<void>();
+  private readonly runs = new Map<string, CameraRun>();
+  private stopped = false;
 
-  async start(agent: Agent, failed: ServiceFailed): Promise<void> {
-    try {
-      for (const camera of agent.config.cameras) {
-        if (camera.enabled && camera.pm25) await this.startCamera(agent, camera, failed);
-      }
-    } catch (err) {
-      // The cameras already started stop: the supervisor's next start begins them again.
-      await this.stop();
-      throw err;
+  constructor(private readonly opts: { restartDelayMs?: number } = {}) {}
+
+  async start(agent: Agent): Promise<void> {
+    this.stopped = false;
+    for (const camera of agent.config.cameras) {
+      if (camera.enabled && camera.pm25) await this.runCamera(agent, camera.id, { failures: 0 });
     }
   }
 
-  private async startCamera(agent: Agent, camera: CameraConfig, failed: ServiceFailed): Promise<void> {
+  /** Starts (or starts again) a camera as the config has it now; a failure schedules its next try. */
+  private async runCamera(agent: Agent, id: string, run: CameraRun): Promise<void> {
+    this.runs.set(id, run);
+    const camera = agent.config.cameras.find((c) => c.id === id);
+    if (!camera?.enabled || !camera.pm25) return void this.runs.delete(id);
+    try {
+      await this.startCamera(agent, camera, run);
+    } catch (err) {
+      this.cameraFailed(agent, id, run, err);
+    }
+  }
+
+  private cameraFailed(agent: Agent, id: string, run: CameraRun, err: unknown): void {
+    this.teardown(run);
+    if (this.stopped || this.runs.get(id) !== run) return;
+    const base = this.opts.restartDelayMs ?? restartDelayMs;
+    const retryInMs = Math.min(maxRestartDelayMs, base * 2 ** run.failures);
+    run.failures++;
+    agent.log.child({ camera: id, component: 'pm25' }).error('PM2.5 stage failed, restarting it', {
+      reason: err instanceof Error ? err.message : String(err),
+      retryInMs,
+    });
+    run.timer = setTimeout(() => {
+      run.timer = undefined;
+      if (!this.stopped) void this.runCamera(agent, id, run);
+    }, retryInMs);
+    run.timer.unref();
+  }
+
+  private teardown(run: CameraRun): void {
+    clearTimeout(run.timer);
+    run.sub?.unsubscribe();
+    run.off?.();
+    const estimator = run.estimator;
+    run.sub = run.off = run.estimator = undefined;
+    void estimator?.close().catch(() => {});
+  }
+
+  private async startCamera(agent: Agent, camera: CameraConfig, run: CameraRun): Promise<void> {
     const cfg = camera.pm25!;
     const log = agent.log.child({ camera: camera.id, component: 'pm25' });
     const estimator = await Pm25Estimator.create(cfg, {
@@ -45,7 +92,9 @@ export class Pm25Service implements AgentService {
       providers: agent.config.models[camera.model]?.providers ?? ['cpu'],
       log,
     });
-    this.estimators.push(estimator);
+    run.estimator = estimator;
+    // Stopped (or restarted) while the estimator loaded: nothing of this run may start.
+    if (this.stopped || this.runs.get(camera.id) !== run) return this.teardown(run);
     const topic = `${agent.topics.camera(camera.id).state.replace(/\/state$/, '')}/pm25`;
     const history = agent.pm25.get(camera.id) ?? [];
     agent.pm25.set(camera.id, history);
@@ -64,63 +113,64 @@ export class Pm25Service implements AgentService {
       });
       log.info('PM2.5 reference reading', { pm25: r.pm25, paired });
     });
-    if (off) this.unsubscribe.push(off);
+    run.off = off;
 
     const side = pm25SideStream(camera, cfg.sampleEveryS);
-    this.subs.push(
-      cameraFrames({
-        camera: side,
-        spec: (probe) => ({
-          width: probe.width,
-          height: probe.height,
-          pixelOrder: 'rgb',
-          padPosition: 'center',
-          scale: 1,
-          padValue: 0,
+    run.sub = cameraFrames({
+      camera: side,
+      spec: (probe) => ({
+        width: probe.width,
+        height: probe.height,
+        pixelOrder: 'rgb',
+        padPosition: 'center',
+        scale: 1,
+        padValue: 0,
+      }),
+      extraInputArgs: keyframesOnly(camera) ? ['-skip_frame', 'nokey'] : [],
+      maxOutstanding: 2,
+      log,
+      onState: (s) => log.debug('pm25 side stream', { state: s.state, reason: s.reason }),
+    })
+      .pipe(
+        map((f) => {
+          run.failures = 0;
+          // Copied, then released: the frame's shared memory is reused for a later frame, and
+          // onnxruntime-node refuses a tensor over a SharedArrayBuffer ("Invalid argument").
+          const rgb = new Uint8Array(f.data);
+          f.release();
+          return {
+            camera: camera.id,
+            ts: new Date(f.ts),
+            rgb,
+            width: f.letterbox.inputWidth,
+            height: f.letterbox.inputHeight,
+          };
         }),
-        extraInputArgs: keyframesOnly(camera) ? ['-skip_frame', 'nokey'] : [],
-        maxOutstanding: 2,
-        log,
-        onState: (s) => log.debug('pm25 side stream', { state: s.state, reason: s.reason }),
-      })
-        .pipe(
-          map((f) => {
-            // Copied, then released: the frame's shared memory is reused for a later frame, and
-            // onnxruntime-node refuses a tensor over a SharedArrayBuffer ("Invalid argument").
-            const rgb = new Uint8Array(f.data);
-            f.release();
-            return {
-              camera: camera.id,
-              ts: new Date(f.ts),
-              rgb,
-              width: f.letterbox.inputWidth,
-              height: f.letterbox.inputHeight,
-            };
-          }),
-          pm25Windows(estimator, cfg.windowMinutes),
-        )
-        .subscribe({
-          next: (payload: Pm25Payload) => {
-            history.push(payload);
-            if (history.length > historyWindows) history.shift();
-            agent.outbox.enqueue({ topic, priority: 1, retain: true, build: () => payload });
-            agent.link?.notify();
-          },
-          // The side stream is over for good (a source that cannot be retried, an estimator that threw):
-          // without a restart this camera's PM2.5 would stop in silence.
-          error: (err: unknown) => {
-            log.error('PM2.5 stage failed', { reason: String(err) });
-            failed(`PM2.5 of ${camera.id}: ${err instanceof Error ? err.message : String(err)}`);
-          },
-        }),
-    );
+        pm25Windows(estimator, cfg.windowMinutes),
+      )
+      .subscribe({
+        next: (payload: Pm25Payload) => {
+          history.push(payload);
+          if (history.length > historyWindows) history.shift();
+          agent.outbox.enqueue({ topic, priority: 1, retain: true, build: () => payload });
+          agent.link?.notify();
+        },
+        // The side stream is over for good (a source that cannot be retried, an estimator that threw):
+        // this camera alone starts again later, or its PM2.5 would stop in silence.
+        error: (err: unknown) => this.cameraFailed(agent, camera.id, run, err),
+      });
   }
 
   async stop(): Promise<void> {
-    this.stop$.next();
-    for (const s of this.subs.splice(0)) s.unsubscribe();
-    for (const off of this.unsubscribe.splice(0)) off();
-    await Promise.allSettled(this.estimators.splice(0).map((e) => e.close()));
+    this.stopped = true;
+    const runs = [...this.runs.values()];
+    this.runs.clear();
+    for (const run of runs) clearTimeout(run.timer);
+    for (const run of runs) {
+      run.sub?.unsubscribe();
+      run.off?.();
+    }
+    await Promise.allSettled(runs.map((r) => r.estimator?.close()));
   }
 }
 

@@ -41,7 +41,12 @@ const milanPm25 = () =>
  * pm25 map, outbox and link. Its outbox is in `dir`; its MqttLink to the broker is started (subscriptions
  * made before it connects are sent when it does). Both are closed after the test.
  */
-function serviceAgent(dir: string, brokerUrl: string, log: Logger, camera: Record<string, unknown>): Agent {
+function serviceAgent(
+  dir: string,
+  brokerUrl: string,
+  log: Logger,
+  camera: Record<string, unknown> | Record<string, unknown>[],
+): Agent {
   const config = VigilConfig.parse({
     site: 's',
     device: 'd',
@@ -49,7 +54,7 @@ function serviceAgent(dir: string, brokerUrl: string, log: Logger, camera: Recor
     http: { enabled: false },
     mqtt: { url: brokerUrl },
     models: { m: { path: '/nonexistent.onnx', providers: ['cpu'] } },
-    cameras: [camera],
+    cameras: Array.isArray(camera) ? camera : [camera],
   });
   const agent = new Agent(config, { log, version: '0.0.0', services: [] });
   agent.outbox = Outbox.open(path.join(dir, 'outbox.db'), config.outbox);
@@ -68,7 +73,7 @@ function serviceAgent(dir: string, brokerUrl: string, log: Logger, camera: Recor
 }
 
 describe('Pm25Service under the supervisor', () => {
-  it('a side stream that dies reports the failure: the service is restarted, with one reference subscription', async () => {
+  it('a side stream that dies is started again alone, with backoff, and one reference subscription', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-svc-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const broker = await startMosquitto();
@@ -82,22 +87,27 @@ describe('Pm25Service under the supervisor', () => {
       pm25: milanPm25(),
     });
 
-    const pm25 = new Pm25Service();
+    const pm25 = new Pm25Service({ restartDelayMs: 30 });
     const sup = new ServiceSupervisor([pm25], agent, log, 30);
     cleanup.push(() => sup.stopAll());
     await sup.startAll();
-    const failedLines = () => lines.filter((l) => l.msg === 'PM2.5 stage failed');
+    const failedLines = () => lines.filter((l) => l.msg === 'PM2.5 stage failed, restarting it');
     await until(() => failedLines().length >= 3, 'two restarts');
 
-    const restarts = lines.filter((l) => l.msg === 'service failed, restarting it');
-    expect(restarts.length).toBeGreaterThanOrEqual(2);
-    expect(restarts[0]).toMatchObject({
-      service: 'pm25',
-      reason: expect.stringMatching(/^PM2\.5 of cam1: source file not found: .*gone\.mp4$/),
-    });
+    expect(failedLines().slice(0, 3)).toEqual(
+      [30, 60, 120].map((retryInMs) =>
+        expect.objectContaining({
+          camera: 'cam1',
+          reason: expect.stringMatching(/^source file not found: .*gone\.mp4$/),
+          retryInMs,
+        }),
+      ),
+    );
+    // The camera is restarted, not the service (which would stop every other camera's PM2.5 with it).
+    expect(lines.filter((l) => l.msg === 'service failed, restarting it')).toEqual([]);
 
-    // Now a source that never connects but is retried for ever: the next run stays up (the service reads
-    // its cameras at each start), and a sensor's readings on the real broker reach it once each: one
+    // Now a source that never connects but is retried for ever: the next run stays up (a camera's restart
+    // reads its config anew), and a sensor's readings on the real broker reach it once each: one
     // subscription, on the running estimator, however many runs came before.
     const closed = await freePort();
     (agent.config.cameras as CameraConfig[])[0] = {
@@ -142,9 +152,32 @@ describe('Pm25Service under the supervisor', () => {
     await sensor.publishAsync(topic, '{"pm25": "high"}', { qos: 1 });
     await new Promise((r) => setTimeout(r, 200));
     const after = lines.slice(stopped);
-    expect(after.filter((l) => l.msg === 'PM2.5 stage failed')).toEqual([]);
+    expect(after.filter((l) => l.msg === 'PM2.5 stage failed, restarting it')).toEqual([]);
     expect(after.filter((l) => l.msg === 'refused a PM2.5 reference reading')).toEqual([]);
   });
+});
+
+/** Eight February frames of the Milan webcam at 1 fps, one keyframe at the start (a keyframe every 8 s). */
+function milanClip(dir: string): string {
+  const clip = path.join(dir, 'milan.mp4');
+  execFileSync(ffmpegBinary(), [
+    ...['-v', 'error', '-framerate', '1', '-pattern_type', 'glob'],
+    ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/202502*.jpg`],
+    ...['-frames:v', '8', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
+  ]);
+  return clip;
+}
+
+/** A camera on the looped clip with 9 s windows, deadlines short enough for a test. */
+const liveCamera = (id: string, source: string) => ({
+  id,
+  source,
+  model: 'm',
+  loop: true,
+  realtime: true,
+  connectTimeoutS: 3,
+  stallTimeoutS: 2,
+  pm25: { ...milanPm25(), sampleEveryS: 2, windowMinutes: 0.15 },
 });
 
 describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
@@ -155,27 +188,13 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
   it('publishes windows from a stream whose keyframes come further apart than the camera deadlines', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-live-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    // Eight February frames of the Milan webcam at 1 fps, one keyframe at the start: looped, the side stream
-    // (keyframes only) gets a frame every 8 s, past the camera's 2 s stall deadline plus 2 × sampleEveryS.
-    const clip = path.join(dir, 'milan.mp4');
-    execFileSync(ffmpegBinary(), [
-      ...['-v', 'error', '-framerate', '1', '-pattern_type', 'glob'],
-      ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/202502*.jpg`],
-      ...['-frames:v', '8', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
-    ]);
+    // Looped, the side stream (keyframes only) gets a frame every 8 s, past the camera's 2 s stall deadline
+    // plus 2 × sampleEveryS.
+    const clip = milanClip(dir);
     const broker = await startMosquitto();
     cleanup.push(() => broker.stop());
     const { log, lines } = logLines('debug');
-    const agent = serviceAgent(dir, broker.url, log, {
-      id: 'cam1',
-      source: clip,
-      model: 'm',
-      loop: true,
-      realtime: true,
-      connectTimeoutS: 3,
-      stallTimeoutS: 2,
-      pm25: { ...milanPm25(), sampleEveryS: 2, windowMinutes: 0.15 },
-    });
+    const agent = serviceAgent(dir, broker.url, log, liveCamera('cam1', clip));
     const subscriber = await mqtt.connectAsync(broker.url);
     cleanup.push(() => subscriber.endAsync());
     const payloads: Pm25Payload[] = [];
@@ -194,5 +213,32 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
     for (const p of payloads) expect(p).toMatchObject({ camera: 'cam1', windowMinutes: 0.15 });
     expect(payloads.every((p) => p.frames >= 1)).toBe(true);
     expect(failures()).toEqual([]);
+  });
+
+  // A camera whose file was gone once restarted the whole service every 5 s: the other cameras' windows
+  // never closed, and their PM2.5 was never published.
+  it("keeps publishing a camera's windows while another camera's side stream keeps failing", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-two-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log, lines } = logLines('debug');
+    const agent = serviceAgent(dir, broker.url, log, [
+      liveCamera('good', milanClip(dir)),
+      liveCamera('gone', path.join(dir, 'gone.mp4')),
+    ]);
+    const sup = new ServiceSupervisor([new Pm25Service({ restartDelayMs: 100 })], agent, log, 30);
+    cleanup.push(() => sup.stopAll());
+    await sup.startAll();
+    const windows = () => agent.pm25.get('good') ?? [];
+    const failed = () => lines.filter((l) => l.msg === 'PM2.5 stage failed, restarting it');
+    await vi.waitFor(() => expect(windows().length).toBeGreaterThanOrEqual(2), {
+      timeout: 45_000,
+      interval: 50,
+    });
+    expect(failed().length).toBeGreaterThanOrEqual(2);
+    expect(failed().every((l) => l.camera === 'gone')).toBe(true);
+    expect(lines.filter((l) => l.msg === 'service failed, restarting it')).toEqual([]);
+    expect(agent.pm25.get('gone') ?? []).toEqual([]);
   });
 });
