@@ -41,6 +41,8 @@ export class MqttLink {
   /** Set while stopping: called when the last row in flight is acknowledged. */
   private onDrained: (() => void) | undefined;
   private connects = 0;
+  /** The error last logged: a broker that stays away logs once per outage, not at every attempt. */
+  private loggedError: string | undefined;
 
   constructor(private readonly opts: MqttLinkOptions) {
     this.clientId = opts.cfg.clientId ?? `vigil-${randomUUID().slice(0, 8)}`;
@@ -189,6 +191,7 @@ export class MqttLink {
     const protocol = this.counters().protocol;
     const { url } = this.opts.cfg;
     this.opts.log.info('connected', { url, clientId: this.clientId, window: this.window, protocol });
+    this.loggedError = undefined;
     this.setState('connected');
     this.statusInflight = true;
     const current = this.conn.guard();
@@ -229,6 +232,12 @@ export class MqttLink {
     clearTimeout(this.rateTimer);
     this.rateTimer = undefined;
     if (this.stopping) return;
+    // Without this line the log's last word on the link would be "connected" all through an outage.
+    if (established)
+      this.opts.log.warn('connection to the broker lost, reconnecting', {
+        url: this.opts.cfg.url,
+        unacked: unacked.length,
+      });
     this.oversize.closed(unacked, established, timedOut, this.conn.protocol);
   }
 
@@ -265,10 +274,10 @@ export class MqttLink {
   }
 
   private noteError(err: Error): void {
-    const previous = this.state.lastError?.message;
     // A broker that stays away would otherwise log the same line at every attempt.
-    if (err.message !== previous)
+    if (err.message !== this.loggedError)
       this.opts.log.warn('mqtt error', { reason: err.message, url: this.opts.cfg.url });
+    this.loggedError = err.message;
     this.subject.next({ ...this.state, lastError: { message: err.message, at: Date.now() } });
   }
 

@@ -6,6 +6,7 @@ import type { LinkState, MqttLink } from '../../../agent/mqtt/mqtt-link.js';
 import { DetectionsPayload, StatusPayload } from '../../../agent/mqtt/payloads.js';
 import type { Received } from '../../support/mosquitto.js';
 import { freePort } from '../../support/free-port.js';
+import { logLines } from '../../support/log-lines.js';
 import { useLinkFixture } from '../../support/link-fixture.js';
 
 const fx = useLinkFixture('link');
@@ -227,5 +228,24 @@ describe('MqttLink', () => {
     expect(l.counters()).toMatchObject({ rejected: 1, acked: 2 });
     expect(l.state.lastError?.message).toMatch(/not authorized/i);
     expect(fx.outbox.dropDetail()).toEqual([{ reason: 'rejected', priority: 2, count: 1 }]);
+  });
+
+  it('logs each outage: the lost connection, then the first refused reconnect, again at the next outage', async () => {
+    const b = await broker();
+    const { log, lines } = logLines();
+    const l = link(b.url, {}, { log });
+    await until(l, (s) => s.state === 'connected');
+    for (const outage of [1, 2]) {
+      const at = Date.now();
+      await b.stop();
+      await until(l, (s) => s.state === 'disconnected' && (s.lastError?.at ?? 0) >= at);
+      await b.start();
+      await until(l, (s) => s.state === 'connected');
+      const msgs = lines.map((r) => r.msg);
+      expect(msgs.filter((m) => m === 'connection to the broker lost, reconnecting')).toHaveLength(outage);
+      expect(msgs.filter((m) => m === 'mqtt error')).toHaveLength(outage);
+    }
+    const lost = lines.find((r) => r.msg === 'connection to the broker lost, reconnecting');
+    expect(lost).toMatchObject({ level: 'warn', url: b.url, unacked: 0 });
   });
 });
