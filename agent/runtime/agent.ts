@@ -168,7 +168,10 @@ export class Agent {
 
   /** A camera that cannot run (its model did not load): reported `failed` with the reason, kept in `cameras`. */
   cameraFailed(camera: CameraConfig, reason: string): void {
-    const state: CameraState = { camera: camera.id, state: 'failed', since: Date.now(), reason };
+    // Each retry reports it again: the same failure keeps the time it began, as `since` promises.
+    const prev = this.cameras.get(camera.id)?.state;
+    const since = prev?.state === 'failed' && prev.reason === reason ? prev.since : Date.now();
+    const state: CameraState = { camera: camera.id, state: 'failed', since, reason };
     const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats: new CameraStats() };
     runtime.config = camera; // a fleet push may have changed a waiting camera's settings
     this.cameras.set(camera.id, runtime);

@@ -297,6 +297,11 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
     // at each failed retry, then live.
     const bStates = states.filter((st) => st.camera === 'b').map((st) => st.state);
     expect(bStates.slice(0, 3)).toEqual(['failed', 'failed', 'failed']);
+    // The same failure, reported again at each retry, keeps the time it began.
+    const failedSince = states
+      .filter((st) => st.camera === 'b' && st.state === 'failed')
+      .map((st) => st.since);
+    expect(new Set(failedSince).size).toBe(1);
     expect(bStates).toContain('streaming');
     expect(bStates.at(-1)).toBe('stopped');
     expect(readCommitted(dbFile).rows.some((r) => r.topic === agent.topics.camera('b').state)).toBe(true);
