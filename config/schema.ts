@@ -133,7 +133,12 @@ export const ModelConfig = z.strictObject({
 export type ModelConfig = z.infer<typeof ModelConfig>;
 
 export const MqttConfig = z.strictObject({
-  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'expected mqtt://host:port or mqtts://host:port'),
+  url: z
+    .string()
+    .regex(
+      /^(mqtts?|wss?|tcp|ssl):\/\//,
+      'expected mqtt://, mqtts://, ws:// or wss:// and the broker (mqtt://host:1883)',
+    ),
   username: z.string().optional(),
   password: z.string().optional(),
   clientId: z.string().optional(),

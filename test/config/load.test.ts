@@ -73,7 +73,7 @@ describe('config validation', () => {
     };
     const lines = problems(input);
     expect(lines).toEqual([
-      'mqtt.url: expected mqtt://host:port or mqtts://host:port, got "http://***@10.0.0.5:1883"',
+      'mqtt.url: expected mqtt://, mqtts://, ws:// or wss:// and the broker (mqtt://host:1883), got "http://***@10.0.0.5:1883"',
       'mqtt.password: expected string, got a number (value hidden)',
       'http.auth.token: an HTTP token needs at least 16 characters, got a string (value hidden)',
       'http.auth.passwordHash: expected scrypt:N:r:p:salt:key, got a string (value hidden)',

@@ -150,7 +150,7 @@ describe('VigilConfig bounds name the field', () => {
     ],
     [
       { mqtt: { url: 'amqp://b' } },
-      'mqtt.url: expected mqtt://host:port or mqtts://host:port, got "amqp://b"',
+      'mqtt.url: expected mqtt://, mqtts://, ws:// or wss:// and the broker (mqtt://host:1883), got "amqp://b"',
     ],
     [
       { mqtt: { url: 'mqtt://b', inflightWindow: 1001 } },
