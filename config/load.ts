@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
-import { crossReferenceIssues, redactUrl, VigilConfig, type VigilConfigInput } from './schema.js';
+import { formatIssues } from './config-issues.js';
+import { crossReferenceIssues, VigilConfig, type VigilConfigInput } from './schema.js';
+
+export { formatIssues } from './config-issues.js';
 
 /** A config that could not be read or validated; `lines` are ready to print, one problem each. */
 export class ConfigError extends Error {
@@ -16,60 +18,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Fields whose value is a secret: an error about them says what was wrong, never what was written. */
-const secretFields = /^(password|passwordHash|token|secret)$/i;
-
-function describe(value: unknown, secret = false): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (secret) return `a ${Array.isArray(value) ? 'list' : typeof value} (value hidden)`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'string') {
-    // Credentials in a URL go before the cut, so a long URL cannot show half a password.
-    const shown = redactUrl(value);
-    return `"${shown.length > 40 ? shown.slice(0, 40) + '…' : shown}"`;
-  }
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
-  let cur: unknown = root;
-  for (const key of p) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
-/**
- * One line per issue: `cameras[1].fps: expected number, got "ten"`. What was written is shown (the installer
- * needs to see it), except secrets: URL credentials become `***` and secret fields show only their type.
- */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
-  return issues.map((issue) => {
-    const where =
-      issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') ||
-      '(root)';
-    const last = issue.path.at(-1);
-    const got = describe(valueAt(input, issue.path), typeof last === 'string' && secretFields.test(last));
-    switch (issue.code) {
-      case 'invalid_type':
-        return `${where}: expected ${issue.expected}, got ${got}`;
-      case 'unrecognized_keys':
-        return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      case 'invalid_value':
-        return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${got}`;
-      default:
-        return `${where}: ${issue.message}${issue.code === 'custom' ? '' : `, got ${got}`}`;
-    }
-  });
-}
-
 export function validateConfig(input: unknown, file?: string): VigilConfig {
   const result = VigilConfig.safeParse(input);
   if (result.success) return result.data;
-  const lines = formatIssues(result.error.issues, input);
+  const lines = formatIssues(result.error.issues, input, VigilConfig);
   // zod skips cross-field checks when a field is wrong; run them anyway so every problem shows at once.
   if (input && typeof input === 'object') {
     for (const issue of crossReferenceIssues(input)) {

@@ -142,8 +142,8 @@ describe('VigilConfig bounds name the field', () => {
     [{ site: 'a b' }, 'site: site ids use letters, digits, _ and -, got "a b"'],
     [{ device: 'box/1' }, 'device: device ids use letters, digits, _ and -, got "box/1"'],
     [{ logLevel: 'trace' }, 'logLevel: expected one of "debug", "info", "warn", "error", got "trace"'],
-    [{ cameras: [] }, 'cameras: Too small: expected array to have >=1 items, got an array of 0'],
-    [{ http: { port: 65536 } }, 'http.port: Too big: expected number to be <=65535, got number 65536'],
+    [{ cameras: [] }, 'cameras: must be at least 1 item, got an array of 0'],
+    [{ http: { port: 65536 } }, 'http.port: must be at most 65535, got number 65536'],
     [
       { outbox: { synchronous: 'SOMETIMES' } },
       'outbox.synchronous: expected one of "OFF", "NORMAL", "FULL", "EXTRA", got "SOMETIMES"',
@@ -154,32 +154,27 @@ describe('VigilConfig bounds name the field', () => {
     ],
     [
       { mqtt: { url: 'mqtt://b', inflightWindow: 1001 } },
-      'mqtt.inflightWindow: Too big: expected number to be <=1000, got number 1001',
+      'mqtt.inflightWindow: must be at most 1000, got number 1001',
     ],
     [
       { mqtt: { url: 'mqtt://b', reconnectMaxS: 3601 } },
-      'mqtt.reconnectMaxS: Too big: expected number to be <=3600, got number 3601',
+      'mqtt.reconnectMaxS: must be at most 3600, got number 3601',
     ],
     [
       { mqtt: { url: 'mqtt://b', maxPacketBytes: 1000 } },
-      'mqtt.maxPacketBytes: Too small: expected number to be >=1024, got number 1000',
+      'mqtt.maxPacketBytes: must be at least 1024, got number 1000',
     ],
-    [
-      { http: { uploadTimeoutS: 61 } },
-      'http.uploadTimeoutS: Too big: expected number to be <=60, got number 61',
-    ],
+    [{ http: { uploadTimeoutS: 61 } }, 'http.uploadTimeoutS: must be at most 60, got number 61'],
   ])('%j', (patch, line) => {
     expect(problems({ ...base, ...patch })).toEqual([line]);
   });
 
   it('bounds camera fields', () => {
     expect(problems(withCamera({ fps: 121 }))).toEqual([
-      'cameras[0].fps: Too big: expected number to be <=120, got number 121',
+      'cameras[0].fps: must be at most 120, got number 121',
     ]);
     expect(problems(withCamera({ fps: 120 }))).toEqual([]);
-    expect(problems(withCamera({ fps: 0 }))).toEqual([
-      'cameras[0].fps: Too small: expected number to be >0, got number 0',
-    ]);
+    expect(problems(withCamera({ fps: 0 }))).toEqual(['cameras[0].fps: must be more than 0, got number 0']);
     expect(problems(withCamera({ id: 'x'.repeat(65) }))[0]).toMatch(
       /^cameras\[0\]\.id: camera ids use letters/,
     );
@@ -191,26 +186,34 @@ describe('VigilConfig bounds name the field', () => {
       'cameras[0].hwaccel: expected one of "none", "jetson", "cuda", "vaapi", got "nvdec"',
     ]);
     expect(problems(withCamera({ failAfterAttempts: 1.5 }))).toEqual([
-      'cameras[0].failAfterAttempts: expected int, got number 1.5',
+      'cameras[0].failAfterAttempts: expected a whole number, got number 1.5',
     ]);
-    expect(problems(withCamera({ stallTimeoutS: 0 }))[0]).toMatch(/^cameras\[0\]\.stallTimeoutS: Too small/);
-    expect(problems(withCamera({ priority: 101 }))[0]).toMatch(/^cameras\[0\]\.priority: Too big/);
+    expect(problems(withCamera({ stallTimeoutS: 0 }))[0]).toMatch(
+      /^cameras\[0\]\.stallTimeoutS: must be (at least|more than)/,
+    );
+    expect(problems(withCamera({ priority: 101 }))[0]).toMatch(
+      /^cameras\[0\]\.priority: must be (at most|less than)/,
+    );
   });
 
   it('bounds model fields', () => {
     expect(problems(withModel({ confidence: 1.1 }))).toEqual([
-      'models.det.confidence: Too big: expected number to be <=1, got number 1.1',
+      'models.det.confidence: must be at most 1, got number 1.1',
     ]);
-    expect(problems(withModel({ iou: -0.1 }))[0]).toMatch(/^models\.det\.iou: Too small/);
+    expect(problems(withModel({ iou: -0.1 }))[0]).toMatch(/^models\.det\.iou: must be (at least|more than)/);
     expect(problems(withModel({ sha256: 'abc' }))).toEqual(['models.det.sha256: 64 hex digits, got "abc"']);
     expect(problems(withModel({ sha256: 'aB'.repeat(32) }))).toEqual([]);
     expect(problems(withModel({ family: 'yolov11' }))).toEqual([
       'models.det.family: expected one of "yolov8", "yolov5", "end2end", "yolox", got "yolov11"',
     ]);
-    expect(problems(withModel({ providers: [] }))[0]).toMatch(/^models\.det\.providers: Too small/);
-    expect(problems(withModel({ workers: 65 }))[0]).toMatch(/^models\.det\.workers: Too big/);
+    expect(problems(withModel({ providers: [] }))[0]).toMatch(
+      /^models\.det\.providers: must be (at least|more than)/,
+    );
+    expect(problems(withModel({ workers: 65 }))[0]).toMatch(
+      /^models\.det\.workers: must be (at most|less than)/,
+    );
     expect(problems(withModel({ classes: { truck: { confidence: 2 } } }))[0]).toMatch(
-      /^models\.det\.classes\.truck\.confidence: Too big/,
+      /^models\.det\.classes\.truck\.confidence: must be at most 1/,
     );
     expect(problems(withModel({ tensorrt: { fp16: false, cache: '/x' } }))).toEqual([
       'models.det.tensorrt: unknown field "cache"',
@@ -221,10 +224,21 @@ describe('VigilConfig bounds name the field', () => {
   });
 
   it('refuses unknown fields at every level', () => {
-    expect(problems({ ...base, logleve: 'debug' })).toEqual(['(root): unknown field "logleve"']);
-    expect(problems(withCamera({ fsp: 5 }))).toEqual(['cameras[0]: unknown field "fsp"']);
-    expect(problems(withModel({ confidense: 0.5 }))).toEqual(['models.det: unknown field "confidense"']);
-    expect(problems({ ...base, outbox: { maxrows: 5 } })).toEqual(['outbox: unknown field "maxrows"']);
+    expect(problems({ ...base, logleve: 'debug' })).toEqual([
+      '(root): unknown field "logleve" (did you mean "logLevel"?)',
+    ]);
+    // With the field a typo most likely meant: a swap, a letter off, the case.
+    expect(problems(withCamera({ fsp: 5 }))).toEqual([
+      'cameras[0]: unknown field "fsp" (did you mean "fps"?)',
+    ]);
+    expect(problems(withModel({ confidense: 0.5 }))).toEqual([
+      'models.det: unknown field "confidense" (did you mean "confidence"?)',
+    ]);
+    expect(problems({ ...base, outbox: { maxrows: 5 } })).toEqual([
+      'outbox: unknown field "maxrows" (did you mean "maxRows"?)',
+    ]);
+    // Nothing close: no guess.
+    expect(problems(withCamera({ banana: 1 }))).toEqual(['cameras[0]: unknown field "banana"']);
   });
 
   it('checks http.auth as docs/config.md says (token ≥ 16 chars and/or user + scrypt hash)', () => {
@@ -316,7 +330,9 @@ describe('SourceUrl', () => {
     expect(problems(withCamera({ source: 'rtsp://admin:hunter2@[bad/x' }))).toEqual([
       'cameras[0].source: not a valid URL: rtsp://***@[bad/x',
     ]);
-    expect(problems(withCamera({ source: '' }))[0]).toMatch(/^cameras\[0\]\.source: Too small/);
+    expect(problems(withCamera({ source: '' }))[0]).toMatch(
+      /^cameras\[0\]\.source: must be (at least|more than)/,
+    );
   });
 });
 

@@ -19,7 +19,7 @@ export function loadPm25Camera(file: string, cameraId?: string): { camera: strin
   const parsed = Pm25CameraConfig.safeParse(cam.pm25);
   if (!parsed.success) {
     throw new ConfigError(
-      formatIssues(parsed.error.issues, cam.pm25).map((l) => `cameras[${index}].pm25.${l}`),
+      formatIssues(parsed.error.issues, cam.pm25, Pm25CameraConfig).map((l) => `cameras[${index}].pm25.${l}`),
       file,
     );
   }

@@ -99,7 +99,7 @@ describe('vigil CLI: clear errors and exit codes', () => {
       const { code, output } = await runCli([command, file]);
       expect(code).toBe(2);
       expect(errorLines(output)).toEqual([
-        `vigil: config error in ${file}: cameras: Too small: expected array to have >=1 items, got an array of 0`,
+        `vigil: config error in ${file}: cameras: must be at least 1 item, got an array of 0`,
       ]);
     }
     const both = await runCli(['run', file, '--config', path.join(dir, 'other.yaml')]);
