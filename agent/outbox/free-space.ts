@@ -73,6 +73,8 @@ export class FreeSpace {
 }
 
 const defaultWalPages = 1000;
+/** The smallest checkpoint period: more often would cost a checkpoint per commit or two. */
+const minWalPages = 16;
 const maxJournalBytes = 64 * 1024 * 1024;
 
 /**
@@ -80,13 +82,19 @@ const maxJournalBytes = 64 * 1024 * 1024;
  * space) once it holds a quarter of the margin, and a WAL grown past half of it by a burst is truncated
  * back. The other half covers a checkpoint extending the database file by what the WAL held, and the
  * other writers on the disk. A margin of 0: SQLite's defaults (1000 pages) and a 64 MiB limit.
+ * `low`: the disk is under the margin already, so what is left may be less than a quarter of it; a WAL
+ * that has not yet reached its size (every start begins with none) would grow into the last free bytes
+ * and, once the disk is full, could not be checkpointed any more. It is checkpointed every 16 pages.
  */
-export function limitWal(db: Database, minFreeBytes: number): void {
+export function limitWal(db: Database, minFreeBytes: number, low = false): void {
   const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const quarter = Math.floor(minFreeBytes / 4 / pageSize);
   const pages =
-    minFreeBytes > 0
-      ? Math.max(16, Math.min(defaultWalPages, Math.floor(minFreeBytes / 4 / pageSize)))
-      : defaultWalPages;
+    minFreeBytes <= 0
+      ? defaultWalPages
+      : low
+        ? minWalPages
+        : Math.max(minWalPages, Math.min(defaultWalPages, quarter));
   const journal =
     minFreeBytes > 0 ? Math.min(maxJournalBytes, Math.floor(minFreeBytes / 2)) : maxJournalBytes;
   db.pragma(`wal_autocheckpoint = ${pages}`);

@@ -74,8 +74,10 @@ export class Outbox extends OutboxReader {
     const { db, movedAside } = openOutboxDatabase(file, cfg.synchronous, now);
     const minFreeBytes = Math.round(cfg.minFreeMiB * 1024 * 1024);
     limitWal(db, minFreeBytes);
-    const onChange = (low: boolean, reading: FreeSpaceReading) =>
+    const onChange = (low: boolean, reading: FreeSpaceReading) => {
+      limitWal(db, minFreeBytes, low);
       onEvent({ type: 'free-space', low, ...reading, minFreeBytes });
+    };
     const freeSpace = new FreeSpace(path.dirname(path.resolve(file)), minFreeBytes, onChange, opts.freeSpace);
     const outbox = new Outbox(db, cfg, now, onEvent, freeSpace);
     if (movedAside) {

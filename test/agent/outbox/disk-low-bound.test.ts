@@ -195,6 +195,26 @@ describe('the free-space bound', () => {
     expect(statSync(`${file}-wal`).size).toBeLessThan(300 * 1024);
   });
 
+  it('under the margin a fresh WAL stays small: checkpointed every 16 pages, not at a quarter of the margin', () => {
+    // A small disk with the default 64 MiB margin: the WAL would be checkpointed only at 1000 pages (4 MiB).
+    const outbox = openOutbox({ minFreeMiB: 64, synchronous: 'NORMAL' });
+    const autocheckpoint = () => dbOf(outbox).pragma('wal_autocheckpoint', { simple: true });
+    expect(autocheckpoint()).toBe(1000);
+    free = 0; // under the margin from the start: the WAL has no room to reach its usual size
+    for (let n = 1; n <= 2000; n++) {
+      expect(outbox.enqueue(detection(n)).dropped).toBeUndefined();
+      const [row] = outbox.next(1, new Set()); // the broker is there: each row is acknowledged
+      outbox.ack(row!.rowid);
+    }
+    expect(autocheckpoint()).toBe(16);
+    // One commit past 16 pages at most, where it grew to 4 MiB before.
+    expect(statSync(`${file}-wal`).size).toBeLessThan(100 * 1024);
+
+    free = plenty; // space is back: the usual checkpoint period again
+    outbox.enqueue(detection(2001));
+    expect(autocheckpoint()).toBe(1000);
+  });
+
   it('with a margin of 0 it is off, and SQLite keeps its own WAL defaults', () => {
     const outbox = openOutbox({ minFreeMiB: 0 });
     free = 0;
