@@ -10,6 +10,8 @@ export class HealthWatch {
   private readonly pending: Map<string, string>;
   private readonly sub: Subscription;
   private wake: (() => void) | undefined;
+  /** The events ended: the agent is stopping (it completes detections$), nothing more will come. */
+  private ended = false;
 
   constructor(
     private readonly host: Pick<FleetHost, 'cameras'>,
@@ -17,18 +19,29 @@ export class HealthWatch {
     cameras: { id: string; model: string }[],
   ) {
     this.pending = new Map(cameras.map((c) => [c.id, c.model]));
-    this.sub = events$.subscribe((e) => {
-      if (this.pending.get(e.camera) !== e.modelId) return;
-      this.pending.delete(e.camera);
-      if (this.pending.size === 0) this.wake?.();
+    this.sub = events$.subscribe({
+      next: (e) => {
+        if (this.pending.get(e.camera) !== e.modelId) return;
+        this.pending.delete(e.camera);
+        if (this.pending.size === 0) this.wake?.();
+      },
+      // Waiting on to the deadline would keep a stopping agent's process alive for up to healthDeadlineS.
+      complete: () => {
+        this.ended = true;
+        this.wake?.();
+      },
     });
   }
 
-  /** Resolves when every camera delivered; rejects at the deadline (or once one is `failed`) saying why. */
+  /**
+   * Resolves when every camera delivered; rejects at the deadline, once one is `failed`, or when the events
+   * end (the agent stopping), saying why.
+   */
   async wait(deadlineMs: number): Promise<void> {
     const until = Date.now() + deadlineMs;
     try {
       while (this.pending.size > 0) {
+        if (this.ended) throw new Error('the agent is stopping');
         const failed = [...this.pending.keys()].filter(
           (id) => this.host.cameras.get(id)?.state.state === 'failed',
         );

@@ -150,6 +150,22 @@ describe('HealthWatch', () => {
     expect((await done).ok).toBe(true);
   });
 
+  it('the events ending (the agent stopping) ends the wait at once, not at the deadline', async () => {
+    // A SIGTERM during an apply: the agent completes detections$; waiting on would hold the process.
+    const { watch, events$, setState } = setup([{ id: 'dock', model: 'det' }]);
+    setState('dock', 'connecting');
+    const done = settle(watch.wait(600_000));
+    await sleep(30);
+    events$.complete();
+    expect(await settlesAtOnce(done)).toBe(true);
+    expect(await done).toMatchObject({ ok: false, message: 'the agent is stopping' });
+    // Already ended when the wait begins: refused at once too.
+    const w2 = setup([{ id: 'dock', model: 'det' }]);
+    w2.events$.complete();
+    const p2 = settle(w2.watch.wait(600_000));
+    expect(await settlesAtOnce(p2)).toBe(true);
+  });
+
   it('close() stops listening (an apply that fails before waiting)', () => {
     const { watch, events$ } = setup([{ id: 'a', model: 'det' }]);
     expect(events$.observed).toBe(true);
