@@ -42,6 +42,8 @@ export class FleetService {
   };
   /** The highest revision run or tried: anything not above it is stale (or a duplicate). */
   private seen: { revision: number; digest?: string } = { revision: 0 };
+  /** The document an apply was cut short on before this start: tried again although `seen` names it. */
+  private retryDigest: string | undefined;
   private reporter!: FleetReporter;
   private trial: ShadowTrial | undefined;
 
@@ -67,9 +69,12 @@ export class FleetService {
     this.running = { revision, source: fromStore ? 'fleet' : 'file', ...(fromStore && { stored }) };
     this.seen = { revision, ...(fromStore && { digest: stored!.digest }) };
     const attempt = this.store.loadAttempt();
-    // A document that was rolled back (or refused after crashes) is not tried again at every reconnect.
-    if (attempt && attempt.outcome !== 'applying' && attempt.revision > this.seen.revision)
+    // A document that was rolled back (or refused after crashes) is not tried again at every reconnect;
+    // one cut short (crash, stop) is the highest tried too: only it is tried again, not an older retained one.
+    if (attempt && attempt.revision > this.seen.revision) {
       this.seen = { revision: attempt.revision, digest: attempt.digest };
+      if (attempt.outcome === 'applying') this.retryDigest = attempt.digest;
+    }
     (host as unknown as { fleet?: unknown }).fleet = { status: () => this.status() };
     this.reporter.state(this.running);
     // Killed after persisting but before recording the outcome: the document ran healthy and is what runs
@@ -137,14 +142,20 @@ export class FleetService {
 
   private async handle(payload: Buffer, msg: InboundMessage, retainedKey?: string): Promise<void> {
     const { config, log } = this.host;
-    const verdict = verifyDocument(payload, {
+    const ctx = {
       keys: this.keys,
       maxBytes: this.cfg.maxDocumentBytes,
       box: { site: config.site, device: config.device, groups: this.cfg.groups },
       revision: this.seen.revision,
       ...(this.seen.digest && { digest: this.seen.digest }),
       running: this.running.revision,
-    });
+    };
+    let verdict = verifyDocument(payload, ctx);
+    if (!verdict.ok && verdict.code === 'duplicate' && verdict.digest === this.retryDigest) {
+      this.retryDigest = undefined;
+      const { digest: _tried, ...rest } = ctx;
+      verdict = verifyDocument(payload, { ...rest, revision: verdict.revision! - 1 });
+    }
     if (!verdict.ok) {
       // Retained documents come back at every reconnect: the one already handled, or an older one on
       // another topic (a group's, after a device push), is not news.

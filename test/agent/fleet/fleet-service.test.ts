@@ -195,6 +195,46 @@ describe('FleetService on simulated boxes', () => {
     expect(store.loadAttempt()).toMatchObject({ revision: 50, outcome: 'applying', tries: 1 });
     expect(results('box3').filter((r) => r.revision === 50)).toEqual([]);
   });
+  it('after an apply cut short, the restart retries only that document, not an older rolled-back one', async () => {
+    // Rolled back 70 (group topic), then stopped while trying 71 (device topic): both stay retained.
+    const cfg = validateConfig({
+      ...boxConfig(broker.url, 'box6', 6),
+      fleet: { keys: [key.publicBase64], groups: ['east'], healthDeadlineS: 6 },
+    });
+    let box = await startSimBox(cfg, silentLogger);
+    await push(
+      sign(
+        70,
+        body({ models: { det: { path: path.join(dir, 'gone.onnx') } } }),
+        key.privatePem,
+        'group:east',
+      ),
+      'vigil/fleet/east/config',
+    );
+    await waitResult('box6', 70);
+    expect(results('box6').at(-1)).toMatchObject({ revision: 70, status: 'rolled_back' });
+    const slow = body();
+    slow.cameras[2] = { id: 'c', source: 'rtsp://unreachable/x', model: 'det', fps: 5 };
+    await push(sign(71, slow, key.privatePem, 'device:yard/box6'), 'vigil/yard/box6/config/set');
+    const store = new ConfigStore(cfg.dataDir);
+    await vi.waitFor(() => expect(store.loadAttempt()?.revision).toBe(71), 30_000);
+    const applying = box.service.idle();
+    await box.stop();
+    await applying;
+    const before = results('box6').length;
+    box = await startSimBox(cfg, silentLogger);
+    boxes.push(box);
+    await sub.waitFor(() => results('box6').length > before, 30_000);
+    await box.service.idle();
+    // 70 is not tried again (it was rolled back); 71 is, as its second try.
+    expect(
+      results('box6')
+        .slice(before)
+        .map((r) => [r.revision, r.status]),
+    ).toEqual([[71, 'rolled_back']]);
+    expect(store.loadAttempt()).toMatchObject({ revision: 71, tries: 2, outcome: 'rolled_back' });
+  }, 60_000);
+
   it('killed after persisting a revision but before its result: the restarted box reports it applied', async () => {
     const cfg = boxConfig(broker.url, 'box4');
     let box = await startSimBox(cfg, silentLogger);
