@@ -64,6 +64,7 @@ export function registerFleet(program: Command, result: CliResult): void {
     .action(async (file: string, opts: Record<string, string | undefined>) => {
       const { pushDocument } = await import('../../fleet/push.js');
       const { renderPushTable } = await import('../../fleet/push-tracker.js');
+      const { fitToScreen } = await import('../../fleet/push-screen.js');
       const document = readFileSync(file);
       let target: unknown;
       try {
@@ -86,10 +87,15 @@ export function registerFleet(program: Command, result: CliResult): void {
         ...(process.env.VIGIL_MQTT_PASSWORD && { password: process.env.VIGIL_MQTT_PASSWORD }),
         onUpdate: (tracker, ms) => {
           if (live) {
-            // Redraw the table in place.
-            const text = renderPushTable(tracker, tracker.revision, ms);
-            process.stdout.write(`${shown ? `\x1b[${shown}A\x1b[J` : ''}${text}\n`);
-            shown = text.split('\n').length;
+            // Redraw the table in place, moving up the rows the last frame took on this terminal.
+            const { stdout } = process;
+            const frame = fitToScreen(
+              renderPushTable(tracker, tracker.revision, ms),
+              stdout.columns || 80,
+              stdout.rows || 24,
+            );
+            stdout.write(`${shown ? `\x1b[${shown}A\x1b[J` : ''}${frame.text}\n`);
+            shown = frame.rows;
             return;
           }
           // A log (CI, a pipe): one line per box whose status changed.
