@@ -123,6 +123,13 @@ export function registerFleet(program: Command, result: CliResult): void {
           `no box follows ${String(target)} on this broker (none announced itself on config/state): ` +
             'check the spelling of the target, and that the boxes are connected',
         );
+      // --expect not met: the summary alone (every known box answered) would not say why it failed.
+      const expected = Number(opts.expect ?? 0);
+      if (outcome.timedOut && tracker.rows.size > 0 && tracker.rows.size < expected)
+        console.log(
+          `only ${tracker.rows.size} of the ${expected} expected boxes (--expect) announced themselves on ` +
+            `config/state: the others never connected to this broker, or do not follow ${String(target)}`,
+        );
       result.code = n.rejected || n.rolled_back || outcome.timedOut ? 1 : 0;
     });
 }

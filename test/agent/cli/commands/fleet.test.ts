@@ -3,6 +3,7 @@ import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:c
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { parse as parseYaml, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../../agent/fleet/canonical-json.js';
@@ -194,6 +195,58 @@ describe('vigil fleet push', () => {
     const push = await vigil(['fleet', 'push', '--mqtt', broker.url, file('junk.json')]);
     expect(push.code).toBe(2);
     expect(push.stderr).toMatch(new RegExp(`^vigil fleet: ${file('junk.json')}: .*JSON`, 'm'));
+  });
+
+  it('--expect not met although every known box answered: exit 1 saying how many were known', async () => {
+    const out = await sign(['-t', 'group:east', '-r', '9', file('body.yaml')]);
+    writeFileSync(file('doc9.json'), out.stdout);
+    // One box of group east is known (its retained state) and already ran revision 9.
+    const box = await mqtt.connectAsync(broker.url);
+    const state = {
+      site: 'yard',
+      device: 'e1',
+      groups: ['east'],
+      revision: 9,
+      source: 'fleet',
+      keyIds: [],
+      ts: 1,
+    };
+    const result = {
+      id: 'x',
+      site: 'yard',
+      device: 'e1',
+      revision: 9,
+      status: 'applied',
+      errors: [],
+      changed: [],
+      running: 9,
+      ts: 2,
+    };
+    await box.publishAsync('vigil/yard/e1/config/state', JSON.stringify(state), { qos: 1, retain: true });
+    await box.publishAsync('vigil/yard/e1/config/result', JSON.stringify(result), { qos: 1, retain: true });
+    await box.endAsync();
+    const push = await vigil([
+      'fleet',
+      'push',
+      '--mqtt',
+      broker.url,
+      '--expect',
+      '2',
+      '--timeout',
+      '2',
+      file('doc9.json'),
+    ]);
+    expect(push.code).toBe(1);
+    expect(push.stdout).toMatch(/yard\/e1\s+CURRENT\s+9/);
+    expect(push.stdout).toContain(
+      'only 1 of the 2 expected boxes (--expect) announced themselves on config/state: the others never ' +
+        'connected to this broker, or do not follow group:east',
+    );
+    // Leave the broker as found: the next test counts the retained documents under vigil/fleet/.
+    const clear = await mqtt.connectAsync(broker.url);
+    for (const t of ['vigil/fleet/east/config', 'vigil/yard/e1/config/state', 'vigil/yard/e1/config/result'])
+      await clear.publishAsync(t, '', { qos: 1, retain: true });
+    await clear.endAsync();
   });
 
   it('publishes the document retained; no box answers: exit 1 after the timeout', async () => {
