@@ -108,7 +108,9 @@ describe('vigil demo (the CLI)', () => {
       VIGIL_MQTT: 'gopher://nowhere',
     });
     expect(code).toBe(2);
-    expect(output).toMatch(/^vigil: config error in .*demo\.yaml: mqtt\.url: expected mqtt:\/\/, mqtts:\/\//m);
+    expect(output).toMatch(
+      /^vigil: config error in .*demo\.yaml: mqtt\.url: expected mqtt:\/\/, mqtts:\/\//m,
+    );
   });
 
   describe.skipIf(!hasShared)('with the model and clip from ../shared', () => {
