@@ -1,5 +1,9 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { distinctUntilChanged, filter, map, skip } from 'rxjs';
+import { z } from 'zod';
 import type { VigilConfig } from '../../config/schema.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { StoredConfig } from './config-store.js';
 import type { FleetHost } from './fleet-host.js';
 import { ConfigResultPayload, FleetStatePayload, type RestartSection } from './fleet-payloads.js';
@@ -30,8 +34,9 @@ export interface Running {
  * the latest outcome for the status page (agent/web/status-hooks.ts).
  */
 export class FleetReporter {
-  lastPush: { at: number; status: Outcome['status']; revision: number | null; message?: string } | null =
-    null;
+  lastPush: LastPush | null;
+  /** `<dataDir>/config/last-push.json`: the page still says how the last push ended after a restart. */
+  private readonly lastPushFile: string;
   /** The transport sections this process started with (they change only at a restart). */
   private readonly startedWith: Pick<VigilConfig, RestartSection>;
 
@@ -43,6 +48,8 @@ export class FleetReporter {
   ) {
     const c = host.config;
     this.startedWith = { mqtt: c.mqtt, http: c.http, outbox: c.outbox, logLevel: c.logLevel };
+    this.lastPushFile = path.join(c.dataDir, 'config', 'last-push.json');
+    this.lastPush = readLastPush(this.lastPushFile);
   }
 
   result(o: Outcome, running: Running): void {
@@ -55,6 +62,12 @@ export class FleetReporter {
       revision: o.revision,
       ...(message && { message }),
     };
+    try {
+      mkdirSync(path.dirname(this.lastPushFile), { recursive: true });
+      writeFileAtomic(this.lastPushFile, JSON.stringify(this.lastPush) + '\n');
+    } catch {
+      // A full disk or a read-only data dir: the page keeps it until the next restart, nothing more.
+    }
     outbox.enqueue({
       topic: this.topics.result(config.site, config.device),
       priority: 2,
@@ -135,4 +148,21 @@ function restartPending(running: Pick<VigilConfig, RestartSection>, stored: Stor
   const differs = (s: RestartSection) =>
     m[s] !== undefined && JSON.stringify(m[s]) !== JSON.stringify(running[s]);
   return (['mqtt', 'http', 'outbox', 'logLevel'] as const).filter(differs);
+}
+
+const LastPush = z.object({
+  at: z.number(),
+  status: ConfigResultPayload.shape.status,
+  revision: z.number().nullable(),
+  message: z.string().optional(),
+});
+type LastPush = z.infer<typeof LastPush>;
+
+/** The last push's outcome as saved, or null: none yet, or a file that cannot be read is no outcome. */
+function readLastPush(file: string): LastPush | null {
+  try {
+    return LastPush.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return null;
+  }
 }

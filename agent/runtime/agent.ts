@@ -11,6 +11,7 @@ import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { topics, type Topics } from '../mqtt/topics.js';
 import { Outbox } from '../outbox/outbox.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { detectionPayload } from './detection-message.js';
 import { enqueueCameraState } from './camera-state-message.js';
 import { EventLoopLag } from './event-loop-lag.js';
@@ -76,6 +77,7 @@ export class Agent {
   private stopped: Promise<void> | undefined;
   /** This agent's handler in RxJS's config while it runs (see start()). */
   private unhandledError: ((err: unknown) => void) | undefined;
+  private dataDirLock: DataDirLock | undefined;
   readonly log: Logger;
   /** Recent PM2.5 windows per camera (status page chart), filled by the PM2.5 service. */
   readonly pm25 = new Map<string, Pm25Payload[]>();
@@ -104,6 +106,8 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, log } = this;
+    // One agent per data dir, refused before anything there is opened (data-dir-lock.ts).
+    this.dataDirLock = DataDirLock.acquire(config.dataDir);
     // RxJS rethrows what a subscriber callback throws (a service's detections$ handler…) from a timer, where
     // it would be an uncaught exception ending the agent: it is logged, with its stack, and the agent runs on.
     this.unhandledError = (err: unknown) =>
@@ -238,7 +242,8 @@ export class Agent {
     const runtime = this.cameras.get(id);
     if (!runtime) return;
     runtime.stop$?.next();
-    await Promise.race([runtime.done, new Promise((r) => setTimeout(r, deadlineMs))]);
+    // Unref'd: a deadline that is not needed must not hold a stopping process for its last seconds.
+    await Promise.race([runtime.done, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
     runtime.subscription?.unsubscribe();
     if (this.cameras.get(id) === runtime) this.cameras.delete(id);
   }
@@ -292,7 +297,7 @@ export class Agent {
     this.stop$.next();
     this.stop$.complete();
     const drained = Promise.all([...this.cameras.values()].map((c) => c.done));
-    await Promise.race([drained, new Promise((r) => setTimeout(r, deadlineMs * 0.6))]);
+    await Promise.race([drained, new Promise((r) => setTimeout(r, deadlineMs * 0.6).unref())]);
     for (const c of this.cameras.values()) c.subscription?.unsubscribe();
     await this.services.stopAll();
     this.safety.close();
@@ -302,6 +307,7 @@ export class Agent {
     const left = Math.max(200, deadlineMs - (Date.now() - t0));
     await this.link?.stop(Math.min(1000, left));
     this.outbox?.close();
+    this.dataDirLock?.release();
     this.lag.stop();
     if (rxConfig.onUnhandledError === this.unhandledError) rxConfig.onUnhandledError = null;
   }

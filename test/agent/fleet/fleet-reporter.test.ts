@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -36,8 +36,10 @@ const fileInput: VigilConfigInput = {
 
 let outbox: Outbox;
 let n = 0;
+const lastPushFile = path.join(root, 'config', 'last-push.json');
 beforeEach(() => {
   outbox = Outbox.open(path.join(root, `outbox-${++n}.db`), OutboxConfig.parse({ synchronous: 'OFF' }));
+  rmSync(lastPushFile, { force: true }); // each test starts as a box that never had a push
 });
 afterEach(() => outbox.close());
 
@@ -244,6 +246,30 @@ describe('FleetReporter.status', () => {
       message: warnings[0],
     });
     expect(json(rows().at(-1)!).warnings).toEqual(warnings);
+  });
+});
+
+describe('FleetReporter after a restart', () => {
+  // The page said "none yet" after every restart, though the box had applied or refused pushes before.
+  it('still knows how the last push ended (saved in <dataDir>/config/last-push.json)', () => {
+    expect(reporter().lastPush).toBeNull();
+    reporter().result(
+      { revision: 8, status: 'rolled_back', errors: ['camera "dock": failed'], changed: [] },
+      { revision: 7, source: 'fleet' },
+    );
+    const again = reporter(); // a new process on the same data dir
+    expect(again.status({ revision: 7, source: 'fleet' })).toEqual({
+      revision: '7',
+      lastPush: {
+        at: expect.any(Number) as number,
+        result: 'rolled-back',
+        revision: '8',
+        message: 'camera "dock": failed',
+      },
+    });
+    // A file it cannot read is no outcome, not a failure.
+    writeFileSync(lastPushFile, '{"at": "yesterday"');
+    expect(reporter().lastPush).toBeNull();
   });
 });
 
