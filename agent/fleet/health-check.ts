@@ -66,9 +66,10 @@ export class HealthWatch {
     const ids = failed.length ? failed : [...this.pending.keys()];
     return ids.map((id) => {
       const s = this.host.cameras.get(id)?.state;
+      // A failed camera's reason says it all ("failed (failed: …)" said it twice).
+      if (failed.length) return `camera "${id}" failed${s?.reason ? `: ${s.reason}` : ''}`;
       const state = s ? `${s.state}${s.reason ? `: ${s.reason}` : ''}` : 'not running';
-      const what = failed.length ? 'failed' : `no inference within ${Math.round(deadlineMs / 100) / 10} s`;
-      return `camera "${id}": ${what} (${state})`;
+      return `camera "${id}": no inference within ${Math.round(deadlineMs / 100) / 10} s (${state})`;
     });
   }
 }

@@ -36,6 +36,8 @@ const parse = (payload: Buffer): unknown => {
  */
 export class PushTracker {
   readonly rows = new Map<string, PushRow>();
+  /** Boxes whose retained `status` says `offline` (their last will, or a clean stop): they cannot answer now. */
+  private readonly offline = new Set<string>();
   private pushedAt: number | undefined;
 
   /** `digest`: documentDigest() of the pushed document (payloads from boxes that name none match by revision). */
@@ -55,8 +57,22 @@ export class PushTracker {
     this.pushedAt = at;
   }
 
+  /** The box has said it is offline: a waiting row that will wait until it comes back. */
+  isOffline(row: Pick<PushRow, 'site' | 'device'>): boolean {
+    return this.offline.has(`${row.site}/${row.device}`);
+  }
+
   /** Feeds one message; returns true when it changed a row. */
   onMessage(topic: string, payload: Buffer, now = Date.now()): boolean {
+    if (topic.endsWith('/status')) {
+      // `<base>/<site>/<device>/status`: the base may itself have slashes, the last three levels do not.
+      const [site, device] = topic.split('/').slice(-3);
+      const key = `${site}/${device}`;
+      const state = (parse(payload) as { state?: unknown } | undefined)?.state;
+      if (state === 'offline') this.offline.add(key);
+      else this.offline.delete(key);
+      return this.rows.has(key);
+    }
     if (topic.endsWith('/config/state')) {
       const s = FleetStatePayload.safeParse(parse(payload));
       if (!s.success || !targetMatches(this.target, s.data)) return false;
@@ -121,7 +137,7 @@ export function renderPushTable(tracker: PushTracker, revision: number, elapsedM
   );
   const cells = rows.map((r) => [
     `${r.site}/${r.device}`,
-    r.status.toUpperCase(),
+    r.status === 'waiting' && tracker.isOffline(r) ? 'WAITING (OFFLINE)' : r.status.toUpperCase(),
     r.running === null ? '-' : String(r.running),
     r.ms === undefined ? '' : `${(r.ms / 1000).toFixed(1)}s`,
     r.errors.length ? r.errors.join('; ') : detail(r),
@@ -134,9 +150,11 @@ export function renderPushTable(tracker: PushTracker, revision: number, elapsedM
       .join('  ')
       .trimEnd();
   const n = tracker.counts();
+  const offline = rows.filter((r) => r.status === 'waiting' && tracker.isOffline(r)).length;
   const summary =
-    `revision ${revision}: ${rows.length} boxes, ${n.applied} applied, ${n.current} already current, ` +
-    `${n.rejected} rejected, ${n.rolled_back} rolled back, ${n.waiting} waiting ` +
+    `revision ${revision}: ${rows.length} ${rows.length === 1 ? 'box' : 'boxes'}, ${n.applied} applied, ${n.current} already current, ` +
+    `${n.rejected} rejected, ${n.rolled_back} rolled back, ${n.waiting} waiting` +
+    `${offline ? ` (${offline} offline)` : ''} ` +
     `(${(elapsedMs / 1000).toFixed(1)} s)`;
   return [line(header), ...cells.map(line), '', summary].join('\n');
 }

@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { redactUrl } from '../../config/schema.js';
 import { FleetEnvelope } from './fleet-document.js';
 import { documentDigest } from './fleet-signature.js';
 import { fleetTopics } from './fleet-topics.js';
@@ -75,8 +76,12 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
   });
   try {
     await new Promise<void>((resolve, reject) => {
+      // mqtt.js retries a refused connection: the last error says why it never connected.
+      let why = '';
+      client.on('error', (err) => (why = `: ${redactUrl(err.message)}`));
       const timer = setTimeout(
-        () => reject(new Error(`cannot connect to ${opts.url} within ${connectMs / 1000} s`)),
+        () =>
+          reject(new Error(`cannot connect to ${redactUrl(opts.url)} within ${connectMs / 1000} s${why}`)),
         connectMs,
       );
       client.once('connect', () => {
@@ -84,7 +89,11 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
         resolve();
       });
     });
-    await client.subscribeAsync([`${base}/+/+/config/state`, `${base}/+/+/config/result`], { qos: 1 });
+    // Each box's retained status too: one that is offline is shown so, not as merely slow to answer.
+    await client.subscribeAsync(
+      [`${base}/+/+/config/state`, `${base}/+/+/config/result`, `${base}/+/+/status`],
+      { qos: 1 },
+    );
     await settleRetained(opts.settleMs ?? 1000, () => lastRetainedAt, t0 + opts.timeoutMs);
     tracker.pushed();
     await client.publishAsync(topic, opts.document, { qos: 1, retain: true });

@@ -81,7 +81,7 @@ describe.skipIf(!hasShared)('fleet pushes to real agents', () => {
     const pushedAt = Date.now();
     const out = await push(doc, '--target', 'device:yard/box1');
     expect(out.output).toMatch(/yard\/box1 applied/);
-    expect(out.output).toMatch(/revision 100: 1 boxes, 1 applied/);
+    expect(out.output).toMatch(/revision 100: 1 box, 1 applied/);
     expect(out.code).toBe(0);
     const result = configResults(sub.messages, 'yard', 'box1').at(-1)!;
     expect(result).toMatchObject({ revision: 100, status: 'applied', errors: [], running: 100 });

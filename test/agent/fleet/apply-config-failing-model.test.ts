@@ -163,7 +163,7 @@ describe.skipIf(!hasShared)('a fleet push while a model fails to load', () => {
     const dead = { id: 'dead', source: '/nonexistent/dead.avi', model: 'm', fps: 2 };
     const r1 = await box.push(1, { models: models(good), cameras: [cam('a', 'm'), cam('b', 'later'), dead] });
     expect(r1).toMatchObject({ status: 'rolled_back', running: 0 });
-    expect(r1.errors[0]).toMatch(/^camera "dead": failed/);
+    expect(r1.errors[0]).toMatch(/^camera "dead" failed/);
     expect(agent.cameras.get('b')!.state).toMatchObject({ state: 'failed', reason: notFound(missing) });
     expect(agent.detectors.has('later')).toBe(false);
     expect(agent.cameras.has('dead')).toBe(false);

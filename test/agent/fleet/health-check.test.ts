@@ -112,7 +112,7 @@ describe('HealthWatch', () => {
     setState('dock', 'failed', 'no frames after 5 attempts');
     const r = await done;
     expect(r.at - failedAt).toBeLessThan(10_000); // seen at the next poll (every 250 ms), not at 30 s
-    expect(!r.ok && r.message).toBe('camera "dock": failed (failed: no frames after 5 attempts)');
+    expect(!r.ok && r.message).toBe('camera "dock" failed: no frames after 5 attempts');
     // A deadline already passed: refused at once, not a poll later.
     const w2 = setup([{ id: 'dock', model: 'det' }]);
     const p2 = settle(w2.watch.wait(0));
@@ -134,7 +134,7 @@ describe('HealthWatch', () => {
     const p = settle(watch.wait(20_000));
     expect(await settlesAtOnce(p)).toBe(true);
     const r = await p;
-    expect(!r.ok && r.message).toBe('camera "b": failed (failed: ffmpeg exited 1)');
+    expect(!r.ok && r.message).toBe('camera "b" failed: ffmpeg exited 1');
   });
 
   it('a failed camera that already delivered does not fail the check', async () => {

@@ -25,7 +25,7 @@ const rolledBack = (device: string) =>
       device,
       revision: 7,
       status: 'rolled_back',
-      errors: ['camera "dock": failed (failed: source file not found: /srv/recordings/dock-camera-1.avi)'],
+      errors: ['camera "dock" failed: source file not found: /srv/recordings/dock-camera-1.avi)'],
       changed: ['cameras.dock: source'],
       running: 1,
       ts: 2,
@@ -52,7 +52,7 @@ describe('fitToScreen', () => {
     const lines = frame.text.split('\n');
     expect(lines).toHaveLength(6);
     for (const l of lines.slice(0, 4)) expect(l.length).toBeLessThan(80);
-    expect(lines[1]).toMatch(/^yard\/box000\s+ROLLED_BACK\s+1\s+1\.5s\s+camera "dock": failed .*…$/);
+    expect(lines[1]).toMatch(/^yard\/box000\s+ROLLED_BACK\s+1\s+1\.5s\s+camera "dock" failed: .*…$/);
     const summary = full.split('\n').at(-1)!;
     expect(summary.length).toBeGreaterThan(80); // wraps on an 80-column terminal
     expect(lines.at(-1)).toBe(summary);

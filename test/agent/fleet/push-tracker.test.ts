@@ -40,6 +40,21 @@ describe('PushTracker', () => {
     );
   });
 
+  it('shows a waiting box that said it is offline as such, and one box as one box', () => {
+    const t = new PushTracker('group:north', 5);
+    const status = (st: string) => Buffer.from(JSON.stringify({ state: st, ts: 1, version: '1' }));
+    // A status before the box's state is kept for it; a base topic with a slash is fine.
+    expect(t.onMessage('acme/vigil/yard/a/status', status('offline'))).toBe(false);
+    t.onMessage('acme/vigil/yard/a/config/state', state('a', 4));
+    t.pushed(1000);
+    expect(renderPushTable(t, 5, 2000)).toMatch(/yard\/a\s+WAITING \(OFFLINE\)\s+4/);
+    expect(renderPushTable(t, 5, 2000)).toContain('revision 5: 1 box, 0 applied');
+    expect(renderPushTable(t, 5, 2000)).toContain('1 waiting (1 offline)');
+    expect(t.onMessage('acme/vigil/yard/a/status', status('online'))).toBe(true);
+    expect(renderPushTable(t, 5, 2000)).toMatch(/yard\/a\s+WAITING\s+4/);
+    expect(renderPushTable(t, 5, 2000)).not.toContain('offline');
+  });
+
   it("an applied box's line shows what changed, then what is still failing there", () => {
     const t = new PushTracker('group:north', 5);
     t.onMessage('vigil/yard/a/config/state', state('a', 4));
