@@ -25,6 +25,7 @@ export const defaultDetectLimits: DetectLimits = {
 
 /** Annotated pictures the API returns are at most this wide. */
 const maxJpegWidth = 1280;
+const unreadable = 'not an image that can be decoded (send JPEG, PNG, WebP, GIF or TIFF bytes)';
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 /**
@@ -100,13 +101,10 @@ export class DetectEndpoint {
       if (body.length === 0) return sendError(res, 400, 'empty body: send an image (JPEG, PNG, WebP, …)');
       let meta: sharp.Metadata;
       try {
-        meta = await sharp(body).metadata();
+        // Only the header is read here: lift sharp's own pixel limit so a bomb beyond it gets the 413 below.
+        meta = await sharp(body, { limitInputPixels: false }).metadata();
       } catch {
-        return sendError(
-          res,
-          415,
-          'not an image that can be decoded (send JPEG, PNG, WebP, GIF or TIFF bytes)',
-        );
+        return sendError(res, 415, unreadable);
       }
       if (!meta.width || !meta.height) return sendError(res, 415, 'not an image: no dimensions');
       if (meta.width * meta.height > this.limits.maxPixels) {

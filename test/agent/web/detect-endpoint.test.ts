@@ -195,6 +195,20 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     const pixels = await post('/api/detect', huge);
     expect(pixels.status).toBe(413);
     expect(json(pixels).reason).toBe('image of 3000×2000 is over 4 megapixels');
+    // A header claiming 60000×60000 (beyond sharp's own 268 MP guard, which made this a 415 before):
+    // still a 413 that says how big.
+    const small = await sharp({
+      create: { width: 64, height: 48, channels: 3, background: { r: 9, g: 9, b: 9 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const sof = small.indexOf(Buffer.from([0xff, 0xc0]));
+    const bomb = Buffer.from(small);
+    bomb.writeUInt16BE(60000, sof + 5);
+    bomb.writeUInt16BE(60000, sof + 7);
+    const lying = await post('/api/detect', bomb);
+    expect(lying.status).toBe(413);
+    expect(json(lying).reason).toBe('image of 60000×60000 is over 4 megapixels');
     // None of the refusals kept the model's slot.
     expect((await post('/api/detect', pic)).status).toBe(200);
   });
