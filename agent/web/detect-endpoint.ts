@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sharp from 'sharp';
 import { imageToInputFrame } from '../../models/detect/image-input.js';
+import { UnreadableImage } from '../../models/detect/raw-input.js';
+import type { InputFrame } from '../../models/types.js';
 import type { Detector } from '../../models/detect/detector.js';
 import { annotationSvg } from './annotation-svg.js';
 import { BodyTimeout, BodyTooLarge, formatBytes, readBody, send, sendError, sendJson } from './http-util.js';
@@ -114,7 +116,14 @@ export class DetectEndpoint {
           `image of ${meta.width}×${meta.height} is over ${this.limits.maxPixels / 1e6} megapixels`,
         );
       }
-      const frame = await imageToInputFrame(body, detector.info.input);
+      let frame: InputFrame;
+      try {
+        frame = await imageToInputFrame(body, detector.info.input);
+      } catch (err) {
+        // A header that reads but pixels that do not (a truncated JPEG) is the client's fault, not ours.
+        if (err instanceof UnreadableImage) return sendError(res, 415, `${unreadable}: ${err.message}`);
+        throw err;
+      }
       const result = await detector.detect(frame, 'api');
       const { srcWidth, srcHeight } = frame.letterbox;
       if (format === 'json') {

@@ -166,6 +166,11 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     const unknown = await post('/api/detect?model=nope', Buffer.from('x'));
     expect(unknown.status).toBe(404);
     expect(json(unknown).reason).toBe('unknown model "nope" (loaded: det, det2)');
+    // A truncated JPEG: its header reads, its pixels do not. The client's fault: 415, not a 500 of ours.
+    const truncated = await post('/api/detect', pic.subarray(0, 20_000));
+    expect(truncated.status).toBe(415);
+    expect(json(truncated).reason).toMatch(/^not an image that can be decoded .*premature end/);
+    expect(errors).toEqual([]);
     const format = await post('/api/detect?format=png', Buffer.from('x'));
     expect(format.status).toBe(400);
     expect(json(format).reason).toMatch(/json or jpeg/);
