@@ -115,6 +115,8 @@ export class ZoneRules {
   ): void {
     for (const { track } of inside) {
       const entry = state.perTrack.get(track.id);
+      // Only on a frame the track is seen: a lost track's predicted box may have walked away long ago.
+      if (track.status !== 'tracked') continue;
       if (!entry || entry.event || time - entry.since < dwellS * 1000) continue;
       const fields = {
         tracks: [track],

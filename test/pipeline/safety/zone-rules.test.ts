@@ -132,6 +132,24 @@ describe('zone rules on constructed scenes', () => {
     expect(events).toEqual([]);
   });
 
+  it('dwell: a track lost inside before dwellS raises nothing; one seen again after dwellS starts then', () => {
+    // inside from frame 30, standing from 51, unseen from 71: dwellS (5 s) falls at frame 80, while lost
+    const stay = (f: number) =>
+      f <= 50 ? walk([105, 450], [605, 450], 0, 50)(f) : stand(605, 450, 51, 200)(f);
+    const config = {
+      zones: [dock],
+      rules: [{ zone: 'dock', type: 'dwell' as const, dwellS: 5 }],
+      tracking: { lostTtlS: 2, lostMinMisses: 3 },
+    };
+    // Before the fix the predicted track started a dwell at frame 80 and ended it with dwellS 4.1 < 5.
+    const lost = run(config, [{ label: 'person', actor: hidden(stay, 71, 1000) }], 120);
+    expect(lost.events).toEqual([]);
+    // Seen again at frame 85, inside since frame 30: the dwell starts on that frame.
+    const back = run(config, [{ label: 'person', actor: hidden(stay, 71, 84) }], 120);
+    expect(summary(back.events)).toEqual(['zone_dwell:start']);
+    expect(back.events[0]!).toMatchObject({ ts: at(85), dwellS: 5.5, trackIds: [1] });
+  });
+
   it('a track lost inside the zone ends its event as track-lost, and no leave fires', () => {
     const person = hidden(walk([100, 450], [600, 450], 0, 50), 51, 1000);
     const { events } = run(
