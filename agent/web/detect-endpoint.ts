@@ -69,6 +69,9 @@ export class DetectEndpoint {
         'send the image bytes as the body (curl --data-binary @image.jpg), not a multipart form',
       );
     }
+    // Refused before its body is read, when it can be: a client retrying in a loop costs a header, not an upload.
+    if (this.busy.has(modelId))
+      return this.refuse(req, res, 429, busyReason(modelId), { 'Retry-After': '1' });
     if (this.receiving >= this.limits.maxReceiving) {
       return this.refuse(req, res, 429, 'too many uploads being received at once; try again shortly', {
         'Retry-After': '1',
@@ -89,15 +92,8 @@ export class DetectEndpoint {
     } finally {
       this.receiving--;
     }
-    if (this.busy.has(modelId)) {
-      return this.refuse(
-        req,
-        res,
-        429,
-        `an upload is already being processed on model "${modelId}"; try again shortly`,
-        { 'Retry-After': '1' },
-      );
-    }
+    if (this.busy.has(modelId))
+      return this.refuse(req, res, 429, busyReason(modelId), { 'Retry-After': '1' });
     this.busy.add(modelId);
     try {
       if (body.length === 0) return sendError(res, 400, 'empty body: send an image (JPEG, PNG, WebP, …)');
@@ -109,6 +105,9 @@ export class DetectEndpoint {
         return sendError(res, 415, unreadable);
       }
       if (!meta.width || !meta.height) return sendError(res, 415, 'not an image: no dimensions');
+      // Pictures only: an SVG (or a PDF) is a program for librsvg to run, at whatever cost it asks for.
+      if (!pictureFormats.includes(meta.format))
+        return sendError(res, 415, `${meta.format} is not accepted: send a JPEG, PNG, WebP, GIF or TIFF`);
       if (meta.width * meta.height > this.limits.maxPixels) {
         return sendError(
           res,
@@ -175,3 +174,8 @@ export class DetectEndpoint {
     if (!complete) res.once('finish', () => req.destroy());
   }
 }
+
+const pictureFormats: readonly string[] = ['jpeg', 'png', 'webp', 'gif', 'tiff'];
+
+const busyReason = (modelId: string) =>
+  `an upload is already being processed on model "${modelId}"; try again shortly`;

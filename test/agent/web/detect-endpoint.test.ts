@@ -171,6 +171,15 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     expect(truncated.status).toBe(415);
     expect(json(truncated).reason).toMatch(/^not an image that can be decoded .*premature end/);
     expect(errors).toEqual([]);
+    // An SVG decodes (librsvg draws it, at whatever size and cost it names): not a picture, refused.
+    const svg = await post(
+      '/api/detect',
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="7000" height="5000"><rect width="7000" height="5000"/></svg>',
+      ),
+    );
+    expect(svg.status).toBe(415);
+    expect(json(svg).reason).toBe('svg is not accepted: send a JPEG, PNG, WebP, GIF or TIFF');
     const format = await post('/api/detect?format=png', Buffer.from('x'));
     expect(format.status).toBe(400);
     expect(json(format).reason).toMatch(/json or jpeg/);
