@@ -170,6 +170,9 @@ export class DriftService implements AgentService {
       window: new DriftWindow({ ...key, config: this.cfg, store: this.store!, pixelOrder }),
     };
     this.tracked.set(e.camera, next);
+    // After a restart the page shows the resumed state at once, not "waiting for frames" for a window.
+    const resumed = next.window.resumedReport();
+    if (resumed) this.summaries.set(e.camera, driftSummaryPayload(resumed, Date.now()));
     const reference = this.store!.activeReference(key);
     this.log!.info('drift accounting', {
       ...key,

@@ -7,7 +7,7 @@ import { DriftComparator, type StatScore } from './drift-comparator.js';
 import type { DriftState } from './drift-state.js';
 import { imageStatsOf, samplingStep, type ImageStats } from './image-stats.js';
 import type { DriftProfile } from './profile.js';
-import type { DriftKey, DriftReference, WindowStatus } from './drift-records.js';
+import type { DriftKey, DriftReference, StoredWindow, WindowStatus } from './drift-records.js';
 import type { ReferenceStore } from './reference-store.js';
 
 export interface DriftWindowOptions extends DriftKey {
@@ -67,6 +67,8 @@ export class DriftWindow {
   private cached: DriftReference | null = null;
   /** The reference the state was reached against: a new one (a baseline, an import) starts it afresh. */
   private stateReference: number | null;
+  /** The stored window the state resumed from (a restart), until this run closes a window of its own. */
+  private resumedFrom: StoredWindow | null;
 
   constructor(private readonly opts: DriftWindowOptions) {
     this.acc = new DriftAccumulator({ maxLabels: opts.config.maxLabels });
@@ -81,6 +83,7 @@ export class DriftWindow {
     this.comparator = new DriftComparator(opts.config, last?.state ?? 'ok');
     this.stateSince = last?.stateSince ?? null;
     this.stateReference = active;
+    this.resumedFrom = last;
   }
 
   get state(): DriftState {
@@ -111,6 +114,44 @@ export class DriftWindow {
     return reports;
   }
 
+  /**
+   * The stored window the state resumed from after a restart, as a report (scored again against the
+   * active reference), so the status page shows the state and its drivers before this run's first window
+   * closes, as the retained summary on MQTT does. Null on a fresh key.
+   */
+  resumedReport(): DriftReport | null {
+    const last = this.resumedFrom;
+    if (!last) return null;
+    const key: DriftKey = { camera: last.camera, modelId: last.modelId, configRevision: last.configRevision };
+    const reference = this.referenceFor(key);
+    // A window flushed short at stop is not scored: the drivers come from the last scored one, if it
+    // was in the same state against the same reference.
+    const scored = last.status === 'scored' ? last : (this.opts.store?.lastWindow(key, 'scored') ?? null);
+    const explains =
+      scored && reference && scored.referenceId === reference.id && scored.state === last.state;
+    const comparison = explains
+      ? new DriftComparator(this.opts.config, last.state).compare(scored.profile, reference.profile)
+      : null;
+    const { profile: _p, ...refInfo } = reference ?? { profile: null };
+    const { frames, imageFrames } = last.profile;
+    return {
+      ...key,
+      window: { start: last.start, end: last.end, frames, imageFrames },
+      status: last.status,
+      state: last.state,
+      previous: last.state,
+      changed: false,
+      stateSince: last.stateSince,
+      score: comparison?.score ?? null,
+      drivers: comparison?.drivers ?? [],
+      moved: comparison?.moved ?? [],
+      scores: comparison?.scores ?? [],
+      reference: reference ? (refInfo as ReferenceInfo) : null,
+      baseline: null,
+      profile: last.profile,
+    };
+  }
+
   /** Closes the open window if `t` (the window clock) is past its end: frames may have stopped. */
   tick(t: number): DriftReport[] {
     return this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
@@ -139,6 +180,7 @@ export class DriftWindow {
     const profile = this.acc.snapshot();
     this.acc.reset();
     this.start = null;
+    this.resumedFrom = null;
 
     let reference = this.referenceFor(key);
     const referenceId = reference?.id ?? null;

@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate, toReference, toWindow, type ReferenceRow, type WindowRow } from './drift-database.js';
-import { ReferenceExport, type DriftKey, type DriftReference, type StoredWindow } from './drift-records.js';
+import {
+  ReferenceExport,
+  type DriftKey,
+  type DriftReference,
+  type StoredWindow,
+  type WindowStatus,
+} from './drift-records.js';
 import { DriftProfile, mergeAll, mergeProfiles } from './profile.js';
 import { binsVersion } from './statistics.js';
 
@@ -103,13 +109,15 @@ export class ReferenceStore {
     return row.first === null ? null : { first: row.first, last: row.last, windows: row.windows };
   }
 
-  /** The last stored window of a key: where the state machine resumes after a restart. */
-  lastWindow(key: DriftKey): StoredWindow | null {
+  /** The last stored window of a key (of one status if given): where the state machine resumes after a restart. */
+  lastWindow(key: DriftKey, status?: WindowStatus): StoredWindow | null {
     const row = this.db
       .prepare(
-        'SELECT * FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ? ORDER BY start_ms DESC LIMIT 1',
+        `SELECT * FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ?
+           AND (? IS NULL OR status = ?) ORDER BY start_ms DESC LIMIT 1`,
       )
-      .get(key.camera, key.modelId, key.configRevision) as WindowRow | undefined;
+      .get(key.camera, key.modelId, key.configRevision, status ?? null, status ?? null) as
+      WindowRow | undefined;
     return row ? toWindow(row) : null;
   }
 

@@ -76,6 +76,34 @@ describe('drift service in an agent (real outbox and drift.db, events fed by han
     close();
   });
 
+  it('after a restart the page has the stored state and its drivers from the first frame, not "waiting"', async () => {
+    const { agent, service, close } = setup({ autoBaselineHours: 3 / 3600 });
+    const frame = (i: number, v: number) => {
+      const e = syntheticEvent(i, 1);
+      e.frame.data = new Uint8Array(320 * 320 * 3).fill(v);
+      return e;
+    };
+    for (let i = 0; i < 40; i++) agent.detections$.next(frame(i, 120)); // builds a reference
+    for (let i = 40; i < 53; i++) agent.detections$.next(frame(i, 40)); // darker: alarm
+    const before = service.summaries.get('cam1')!;
+    expect(before).toMatchObject({ state: 'alarm' });
+    await service.stop(); // flushes a short window: too few frames, the state holds
+
+    const again = new DriftService(agent.config.drift!);
+    again.start(agent);
+    expect(again.summaries.get('cam1')).toBeUndefined(); // no frame yet
+    agent.detections$.next(frame(60, 40));
+    expect(again.summaries.get('cam1')).toMatchObject({
+      state: 'alarm',
+      stateSince: before.stateSince,
+      score: before.score,
+      drivers: before.drivers,
+      lastWindow: { status: 'too-few-samples' },
+    });
+    await again.stop();
+    close();
+  });
+
   it('counts the PM2.5 service results of the camera: estimates and gate outcomes', async () => {
     const { agent, service, messages, close } = setup();
     const pm25 = (pm: number | null, framesUsed: number, flags: Record<string, number>) =>

@@ -98,6 +98,29 @@ describe('DriftWindow', () => {
     store.close();
   });
 
+  it('reports the window it resumed from, with the drivers of the last scored one (a short window flushed at stop)', () => {
+    const store = openStore();
+    expect(new DriftWindow({ ...key, config, store }).resumedReport()).toBeNull();
+    const w = new DriftWindow({ ...key, config, store });
+    feed(w, 0, 40);
+    const alarm = feed(w, 40, 51, 40).at(-1); // the first closes the last bright window
+    feed(w, 51, 53, 40);
+    const short = w.flush()!; // 2 frames at stop: too few, the state holds
+    expect([alarm!.state, short.status]).toEqual(['alarm', 'too-few-samples']);
+    const resumed = new DriftWindow({ ...key, config, store }).resumedReport();
+    expect(resumed).toMatchObject({
+      status: 'too-few-samples',
+      state: 'alarm',
+      changed: false,
+      stateSince: alarm!.stateSince,
+      window: short.window,
+      score: alarm!.score,
+      drivers: alarm!.drivers,
+      reference: { id: alarm!.reference!.id },
+    });
+    store.close();
+  });
+
   it('a frame captured before a closed window ended (still in inference then) counts in the next one', () => {
     const w = new DriftWindow({ ...key, config, reference: null });
     feed(w, 0, 9);
