@@ -4,7 +4,11 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../../config/load.js';
 import type { VigilConfig } from '../../../config/schema.js';
 import { configRevision, weightsDigest } from '../../../pipeline/drift/config-revision.js';
-import type { DriftKey, DriftReference } from '../../../pipeline/drift/drift-records.js';
+import {
+  ReferenceExport,
+  type DriftKey,
+  type DriftReference,
+} from '../../../pipeline/drift/drift-records.js';
 import { ReferenceStore } from '../../../pipeline/drift/reference-store.js';
 import { reportConfigError } from './check-config.js';
 import type { CliResult } from '../main.js';
@@ -91,7 +95,7 @@ export function registerDrift(program: Command, result: CliResult): void {
     .action(
       run((opts, file) =>
         withStore(opts, (store, cfg) => {
-          const json = JSON.parse(readFileSync(file!, 'utf8')) as unknown;
+          const json = readExport(file!);
           const target = opts.camera ? keyOf(opts, cfg) : undefined;
           if (opts.camera && !target) {
             throw new Error('--camera needs a config with that camera (-c), or --model and --revision');
@@ -101,6 +105,21 @@ export function registerDrift(program: Command, result: CliResult): void {
         }),
       ),
     );
+}
+
+/** The file as a reference export, or one line that says what is wrong with it (not zod's issue dump). */
+function readExport(file: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not a JSON file (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = ReferenceExport.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+  const more = parsed.error.issues.length > 3 ? `, … ${parsed.error.issues.length - 3} more` : '';
+  throw new Error(`${file}: not a reference written by \`vigil drift export\` (${issues.join('; ')}${more})`);
 }
 
 function common(cmd: Command): Command {

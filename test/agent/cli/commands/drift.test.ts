@@ -147,4 +147,20 @@ describe('vigil drift', () => {
       profile: json.profile,
     });
   });
+
+  it('import of a file that is not a reference fails with one clear line naming the file', async () => {
+    const notJson = path.join(dir, 'notes.txt');
+    writeFileSync(notJson, 'not json');
+    const wrong = path.join(dir, 'other.json');
+    writeFileSync(wrong, JSON.stringify({ x: 1 }));
+    const a = await drift(['import', notJson, '--data-dir', dir]);
+    expect(a.code).toBe(1);
+    expect(a.err).toMatch(/^vigil: .*notes\.txt: not a JSON file \(/);
+    const b = await drift(['import', wrong, '--data-dir', dir]);
+    expect(b.code).toBe(1);
+    expect(b.err.split('\n')).toHaveLength(1);
+    expect(b.err).toMatch(
+      /^vigil: .*other\.json: not a reference written by `vigil drift export` \(format: .*, … \d+ more\)$/,
+    );
+  });
 });
