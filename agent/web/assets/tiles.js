@@ -116,6 +116,14 @@ export class CameraTiles {
         cam.drift
           ? pill(cam.drift.state, { ok: 'ok', warn: 'warn', alarm: 'bad' }[cam.drift.state])
           : pill(cam.driftWaiting ? 'waiting for frames' : 'not configured'),
+        // Out of `ok`, say since when and what moved: "alarm" alone tells a site lead nothing to check.
+        cam.drift && cam.drift.state !== 'ok'
+          ? h(
+              'span',
+              { class: 'muted', dataset: { role: 'drift-why' } },
+              [ago(cam.drift.since, now), ...driftWords(cam.drift.drivers)].join(' · '),
+            )
+          : null,
         h('span', { class: 'muted' }, 'PM2.5'),
         cam.pm25
           ? pill(
@@ -160,4 +168,14 @@ function chip(d) {
     h('b', {}, fixed(d.perFrame)),
     h('span', { class: 'muted' }, `max ${d.max}`),
   );
+}
+
+/** The statistics that drove a drift state, in words, the first three: `image.brightness` → brightness. */
+function driftWords(drivers) {
+  const words = drivers.slice(0, 3).map((d) => d.replace(/^image\./, '').replace(/^det\./, 'detections '));
+  return drivers.length > 3
+    ? [`${words.join(', ')} and ${drivers.length - 3} more`]
+    : words.length
+      ? [words.join(', ')]
+      : [];
 }
