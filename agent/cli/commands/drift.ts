@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../../config/load.js';
@@ -94,15 +94,19 @@ export function registerDrift(program: Command, result: CliResult): void {
     .option('--camera <id>', 'the local camera it is for')
     .action(
       run((opts, file) =>
-        withStore(opts, (store, cfg) => {
-          const json = readExport(file!);
-          const target = opts.camera ? keyOf(opts, cfg) : undefined;
-          if (opts.camera && !target) {
-            throw new Error('--camera needs a config with that camera (-c), or --model and --revision');
-          }
-          const ref = store.importReference(json, target ?? {}, Date.now());
-          console.log(`reference ${ref.id} imported: ${describe(ref)}`);
-        }),
+        withStore(
+          opts,
+          (store, cfg) => {
+            const json = readExport(file!);
+            const target = opts.camera ? keyOf(opts, cfg) : undefined;
+            if (opts.camera && !target) {
+              throw new Error('--camera needs a config with that camera (-c), or --model and --revision');
+            }
+            const ref = store.importReference(json, target ?? {}, Date.now());
+            console.log(`reference ${ref.id} imported: ${describe(ref)}`);
+          },
+          true,
+        ),
       ),
     );
 }
@@ -130,11 +134,24 @@ function common(cmd: Command): Command {
     .option('--revision <rev>', 'config revision (default: the config’s current one)');
 }
 
-function withStore(opts: Common, use: (store: ReferenceStore, cfg: VigilConfig | undefined) => void): void {
+/**
+ * Opens the data dir's drift.db. Only `import` may create it (a reference brought to a box before drift
+ * ran there); the others read it, and a mistyped --data-dir must not look like an empty store (and leave one).
+ */
+function withStore(
+  opts: Common,
+  use: (store: ReferenceStore, cfg: VigilConfig | undefined) => void,
+  create = false,
+): void {
   const cfg = opts.config ? loadConfig(opts.config) : undefined;
   const dataDir = opts.dataDir ?? cfg?.dataDir;
   if (!dataDir) throw new Error('give -c CONFIG or --data-dir DIR');
-  const store = ReferenceStore.open(path.join(dataDir, ReferenceStore.fileName));
+  const file = path.join(dataDir, ReferenceStore.fileName);
+  if (!create && !existsSync(file))
+    throw new Error(
+      `no drift database at ${file}: the agent makes it once drift runs (check -c or --data-dir)`,
+    );
+  const store = ReferenceStore.open(file);
   try {
     use(store, cfg);
   } finally {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -162,5 +162,18 @@ describe('vigil drift', () => {
     expect(b.err).toMatch(
       /^vigil: .*other\.json: not a reference written by `vigil drift export` \(format: .*, … \d+ more\)$/,
     );
+  });
+
+  // A mistyped --data-dir used to answer "no drift references" (exit 0) and leave an empty drift.db there.
+  it('list and export on a data dir without drift.db fail with one line, and create nothing', async () => {
+    const typo = path.join(dir, 'no-such-dir');
+    for (const args of [['list'], ['export', '--camera', 'yard']]) {
+      const r = await drift([...args, '--data-dir', typo]);
+      expect(r.code).toBe(1);
+      expect(r.err.trim()).toBe(
+        `vigil: no drift database at ${typo}/drift.db: the agent makes it once drift runs (check -c or --data-dir)`,
+      );
+    }
+    expect(existsSync(typo)).toBe(false);
   });
 });
