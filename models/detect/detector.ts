@@ -8,6 +8,7 @@ import { WorkerPool } from '../runtime/worker-pool.js';
 import { sha256File } from '../store/hash.js';
 import type { Detection, DetectionResult, DetectorInfo, InputFrame, InputSpec } from '../types.js';
 import type { Thresholds } from './candidate.js';
+import { unknownClassKeys } from './class-keys.js';
 import { resolveClassNames } from './class-names.js';
 import { detectFamily } from './decoders/registry.js';
 import { fmt } from './decoders/yolov8.js';
@@ -91,6 +92,8 @@ export class Detector {
     } catch (err) {
       return fail((err as Error).message);
     }
+    const unknownKeys = unknownClassKeys(cfg, classNames);
+    if (unknownKeys) fail(unknownKeys);
     const perClass: (number | undefined)[] = classNames.map((name) => cfg.classes[name]?.confidence);
     const thresholds: Thresholds = { confidence: cfg.confidence, perClass, iou: cfg.iou, maxDetections: 300 };
     const workers = cfg.workers ?? Math.max(1, Math.floor(availableParallelism() / cfg.intraOpThreads));

@@ -102,6 +102,17 @@ describe.skipIf(!hasShared)('Detector on the real models', () => {
     expect(found.filter((f) => f.label === 'worker')).toHaveLength(3); // the 0.41 person is below 0.5
   });
 
+  it('refuses labels and classes keys that name no class of the model, with the class meant', async () => {
+    const cfg = model('yolov8n-coco-int8-640.onnx', {
+      labels: { Person: 'person', trucks: 'forklift' },
+      onlyMapped: true,
+      classes: { persons: { minArea: 400 } },
+    });
+    await expect(Detector.load('yard', cfg)).rejects.toThrow(
+      /^model "yard": labels\.Person \(did you mean "person"\?\), labels\.trucks \(did you mean "truck"\?\), classes\.persons \(did you mean "person"\?\) name no class of this model \(its classes: person, bicycle, .* \(80 in all\)\)$/,
+    );
+  });
+
   it('gives the frame back usable after detection (the pixels went to a worker and came back)', async () => {
     const d = await load('yolo11n-coco-int8-320.onnx');
     const frame = await imageToInputFrame(sharedPath('media', 'zidane.jpg'), d.info.input);
