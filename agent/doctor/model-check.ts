@@ -1,13 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { VigilConfig } from '../../config/schema.js';
-import { readOnnxInfo } from '../../models/onnx/onnx-info.js';
-import { sha256File } from '../../models/store/hash.js';
+import { inspectModel } from '../../models/detect/inspect-model.js';
 import { errorText, result, type CheckResult } from './check.js';
 
 /**
- * Each configured model file is there, whole and an ONNX model: its sha256 when the config gives one, and its
- * graph read (a truncated or non-ONNX file fails here, as the agent would refuse it). Creating sessions is
- * the provider check's job.
+ * Each configured model as the agent's load checks it before any session: there, whole (its sha256 when the
+ * config gives one), an ONNX detector of a known layout whose config (family, inputSize, classNames, labels,
+ * classes) fits it. A model the agent would refuse fails here. Creating sessions is the provider check's job.
  */
 export async function checkModels(cfg: VigilConfig): Promise<CheckResult[]> {
   return Promise.all(
@@ -16,15 +15,11 @@ export async function checkModels(cfg: VigilConfig): Promise<CheckResult[]> {
       try {
         const s = await stat(model.path);
         if (!s.isFile()) return fail(`not a file: ${model.path}`);
-        if (model.sha256) {
-          const got = (await sha256File(model.path)).sha256;
-          if (got !== model.sha256.toLowerCase())
-            return fail(`${model.path} has sha256 ${got}, expected ${model.sha256} (truncated or altered)`);
-        }
         try {
-          readOnnxInfo(model.path);
+          await inspectModel(id, model);
         } catch (err) {
-          return fail(`${model.path}: ${errorText(err)}`);
+          // The subject column already names the model.
+          return fail(errorText(err).replace(`model "${id}": `, ''));
         }
         return result('model', id, 'pass', `${model.path} (${(s.size / 1e6).toFixed(1)} MB)`);
       } catch (err) {

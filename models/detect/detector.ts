@@ -1,18 +1,11 @@
-import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { ModelConfig } from '../../config/schema.js';
 import { toSourceBox } from '../letterbox.js';
-import { onnxElemType, parseImgsz, readOnnxInfo } from '../onnx/onnx-info.js';
 import { WorkerPool } from '../runtime/worker-pool.js';
-import { sha256File } from '../store/hash.js';
-import type { Detection, DetectionResult, DetectorInfo, InputFrame, InputSpec } from '../types.js';
+import type { Detection, DetectionResult, DetectorInfo, InputFrame } from '../types.js';
 import type { Thresholds } from './candidate.js';
-import { unknownClassKeys } from './class-keys.js';
-import { resolveClassNames } from './class-names.js';
-import { detectFamily } from './decoders/registry.js';
-import { fmt } from './decoders/yolov8.js';
-import { familyInput } from './families.js';
+import { inspectModel } from './inspect-model.js';
 
 export interface DetectorLoadOptions {
   /** Where provider caches (TensorRT engines) live. */
@@ -34,66 +27,8 @@ export class Detector {
     const fail = (why: string): never => {
       throw new Error(`model "${modelId}": ${why}`);
     };
-    try {
-      accessSync(cfg.path, constants.R_OK);
-      if (!statSync(cfg.path).isFile()) fail(`not a file: ${cfg.path}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(`file not found: ${cfg.path}`);
-      if ((err as NodeJS.ErrnoException).code === 'EACCES') fail(`file not readable: ${cfg.path}`);
-      throw err;
-    }
-    if (cfg.sha256) {
-      const got = (await sha256File(cfg.path)).sha256;
-      if (got !== cfg.sha256.toLowerCase())
-        fail(`${cfg.path} has sha256 ${got}, expected ${cfg.sha256} (truncated or altered): not loaded`);
-    }
-    let onnx;
-    try {
-      onnx = readOnnxInfo(cfg.path);
-    } catch (err) {
-      return fail(`${cfg.path}: ${(err as Error).message}`);
-    }
-    const input = onnx.inputs[0]!;
-    if (
-      onnx.inputs.length !== 1 ||
-      input.dims.length !== 4 ||
-      (input.dims[1] !== null && input.dims[1] !== 3)
-    ) {
-      fail(
-        `expected one 1×3×H×W image input, found ${onnx.inputs.map((i) => `${i.name} ${fmt(i.dims)}`).join(', ')}`,
-      );
-    }
-    if (input.elemType !== onnxElemType.float && input.elemType !== onnxElemType.float16)
-      fail(`input ${input.name} has ONNX element type ${input.elemType}; expected float32 or float16`);
-    const metaSize = parseImgsz(onnx.metadata.imgsz);
-    const height = input.dims[2] ?? cfg.inputSize?.[1] ?? metaSize?.[0];
-    const width = input.dims[3] ?? cfg.inputSize?.[0] ?? metaSize?.[1];
-    if (!width || !height)
-      fail('the model has a dynamic input size: set inputSize: [width, height] in its config');
-    if (cfg.inputSize && input.dims[2] && (cfg.inputSize[0] !== width || cfg.inputSize[1] !== height)) {
-      fail(`inputSize ${cfg.inputSize.join('×')} does not match the model's fixed input ${width}×${height}`);
-    }
-    let decoder;
-    try {
-      decoder = detectFamily(onnx, { width: width!, height: height! }, cfg.family);
-    } catch (err) {
-      return fail((err as Error).message);
-    }
-    const spec: InputSpec = { width: width!, height: height!, ...familyInput[decoder.family] };
-    let classNames: string[];
-    try {
-      classNames = resolveClassNames({
-        configured: cfg.classNames,
-        metadata: onnx.metadata,
-        family: decoder.family,
-        classCount: decoder.classCount(onnx.outputs[0]!.dims),
-        output: fmt(onnx.outputs[0]!.dims),
-      });
-    } catch (err) {
-      return fail((err as Error).message);
-    }
-    const unknownKeys = unknownClassKeys(cfg, classNames);
-    if (unknownKeys) fail(unknownKeys);
+    const plan = await inspectModel(modelId, cfg);
+    const { classNames, input: spec } = plan;
     const perClass: (number | undefined)[] = classNames.map((name) => cfg.classes[name]?.confidence);
     const thresholds: Thresholds = { confidence: cfg.confidence, perClass, iou: cfg.iou, maxDetections: 300 };
     const workers = cfg.workers ?? Math.max(1, Math.floor(availableParallelism() / cfg.intraOpThreads));
@@ -102,9 +37,9 @@ export class Detector {
       pool = await WorkerPool.start(
         {
           modelPath: path.resolve(cfg.path),
-          family: decoder.family,
+          family: plan.family,
           input: spec,
-          inputType: input.elemType === onnxElemType.float16 ? 'float16' : 'float32',
+          inputType: plan.inputType,
           thresholds,
           providers: cfg.providers,
           intraOpThreads: cfg.intraOpThreads,
@@ -120,7 +55,7 @@ export class Detector {
     const info: DetectorInfo = {
       modelId,
       path: cfg.path,
-      family: decoder.family,
+      family: plan.family,
       input: spec,
       classNames,
       provider: pool.provider as DetectorInfo['provider'],

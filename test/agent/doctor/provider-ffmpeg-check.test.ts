@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkFfmpeg } from '../../../agent/doctor/ffmpeg-check.js';
 import { checkModels } from '../../../agent/doctor/model-check.js';
 import { checkProviders } from '../../../agent/doctor/provider-check.js';
+import { tinyModel } from '../../../models/runtime/tiny-model.js';
 import { sharedPath } from '../../support/shared.js';
 import { doctorConfig } from './config.js';
 
@@ -83,8 +84,36 @@ describe('model check', () => {
     expect(p).toMatchObject({
       subject: 'pinned',
       verdict: 'fail',
-      detail: expect.stringMatching(/ has sha256 [0-9a-f]{64}, expected 0{64} \(truncated or altered\)$/),
+      detail: expect.stringMatching(
+        / has sha256 [0-9a-f]{64}, expected 0{64} \(truncated or altered\): not loaded$/,
+      ),
     });
+  });
+
+  it('fails a model the agent would refuse for what it is or how it is configured', async () => {
+    // Found auditing bring-your-own-model: doctor said PASS for a non-detector, a forced family that does not
+    // fit, a short classNames list and a labels typo; `vigil run` then refused each and its cameras waited.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-doctor-models-'));
+    const adder = path.join(dir, 'adder.onnx');
+    writeFileSync(adder, tinyModel());
+    const yolox = sharedPath('models', 'yolox-nano-coco-416.onnx');
+    const cfg = doctorConfig({
+      models: {
+        adder: { path: adder },
+        family: { path: yolox, family: 'yolov8' },
+        names: { path: yolox, classNames: ['person', 'car'] },
+        typo: { path: yolox, labels: { trucks: 'forklift' } },
+        good: { path: yolox, labels: { truck: 'forklift' } },
+      },
+      cameras: [{ id: 'c', source: '/x.mp4', model: 'good' }],
+    });
+    expect((await checkModels(cfg)).map((r) => [r.subject, r.verdict, r.detail])).toEqual([
+      ['adder', 'fail', 'expected one 1×3×H×W image input, found x 1'],
+      ['family', 'fail', expect.stringMatching(/^output output does not fit family yolov8: /)],
+      ['names', 'fail', 'classNames lists 2 names but output 1×3549×85 holds 80 class scores'],
+      ['typo', 'fail', expect.stringMatching(/^labels\.trucks \(did you mean "truck"\?\) names no class /)],
+      ['good', 'pass', expect.stringMatching(/\(3\.7 MB\)$/)],
+    ]);
   });
 });
 
