@@ -140,9 +140,11 @@ export class Agent {
     const enabled = config.cameras.filter((c) => c.enabled);
     const modelIds = [...new Set(enabled.map((c) => c.model))];
     // Models load before any camera starts: a missing or broken model is a start-up error, not a warning.
-    const loaded = await Promise.allSettled(
-      modelIds.map(async (id) => this.detectors.set(id, await this.loadModel(id, config.models[id]!))),
-    );
+    const loaded = await Promise.allSettled(modelIds.map((id) => this.loadModel(id, config.models[id]!)));
+    // Kept in camera order, not in the order they finished loading: the first is /api/detect's default.
+    loaded.forEach((r, i) => {
+      if (r.status === 'fulfilled') this.detectors.set(modelIds[i]!, r.value);
+    });
     const reasonOf = (r: PromiseRejectedResult) =>
       r.reason instanceof Error ? r.reason.message : String(r.reason);
     const failed = loaded.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

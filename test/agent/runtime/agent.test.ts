@@ -159,6 +159,25 @@ describe.skipIf(!hasShared)('Agent, with real ffmpeg, onnxruntime and outbox', (
     expect(state.map((r) => r.topic)).toEqual([agent.topics.camera('c1').state]); // coalesced, c1 only
   });
 
+  it("keeps its models in camera order whichever loads first (the first is /api/detect's default)", async () => {
+    // Found auditing: the 640 model of the first camera finished loading after the 320 one of the second,
+    // so the default model of POST /api/detect (and the status page's order) changed from start to start.
+    const { agent } = setup(
+      [
+        { ...camera('big'), model: 'v8', fps: 1 },
+        { ...camera('small'), model: 'm', fps: 1 },
+      ],
+      {
+        models: {
+          m: { path: yolo, providers: ['cpu'], workers: 1 },
+          v8: { path: sharedPath('models', 'yolov8n-coco-int8-640.onnx'), providers: ['cpu'], workers: 2 },
+        },
+      },
+    );
+    await agent.start();
+    expect([...agent.detectors.keys()]).toEqual(['v8', 'm']);
+  });
+
   it('stop() is idempotent: a second caller waits for the same stop; nothing is left running', async () => {
     const { agent } = setup([camera('c1')]);
     const events = recordDetections(agent);
