@@ -95,6 +95,7 @@ async function detect(opts: DetectOpts): Promise<number> {
               input: [info.input.width, info.input.height],
             },
             provider: info.provider,
+            refused: info.refused,
             image: out.image,
             detections: out.detections.map((d) => ({
               label: d.label,
@@ -110,6 +111,8 @@ async function detect(opts: DetectOpts): Promise<number> {
         ),
       );
     } else {
+      // On stderr: the boxes on stdout stay the same whichever provider ran.
+      for (const r of info.refused) console.error(`vigil: provider ${r.provider} refused: ${r.reason}`);
       console.log(
         `${info.modelId} (${info.family}, ${info.input.width}×${info.input.height}, ${info.provider}) on ${opts.image} (${out.image.width}×${out.image.height}): ${out.detections.length} detection(s)${out.tiles ? `, ${out.tiles.passes} passes` : ''}`,
       );

@@ -52,6 +52,19 @@ describe.skipIf(!hasShared)('vigil detect', () => {
     });
   }, 30_000);
 
+  it('says which providers it skipped and why when it falls back (CPU-only here)', async () => {
+    const args = ['detect', '--model', model, '--image', bus, '--provider', 'cuda', 'cpu'];
+    const json = await run([...args, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      provider: 'cpu',
+      refused: [{ provider: 'cuda', reason: expect.stringMatching(/Cuda/) }],
+    });
+    const text = await run(args);
+    expect(text.stdout).toMatch(/^yolov8n-coco-int8-640 \(yolov8, 640×640, cpu\)/);
+    expect(text.stderr).toMatch(/^vigil: provider cuda refused: .*Cuda/);
+  }, 30_000);
+
   it('runs tiled with --tiles and reports the passes', async () => {
     const r = await run([
       'detect',
