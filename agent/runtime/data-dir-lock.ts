@@ -24,7 +24,10 @@ export class DataDirLock {
     const db = new Database(path.join(dataDir, 'agent.lock'), { timeout: 0 });
     const pidFile = path.join(dataDir, 'agent.pid');
     try {
-      db.pragma('journal_mode = OFF'); // nothing is ever written: no journal file beside it
+      db.pragma('journal_mode = OFF'); // nothing is written after creation: no journal file beside it
+      // An empty file must be given its first page before it can be locked: done once, at the first start,
+      // so that later starts lock it without writing a byte (an agent must start on a full disk).
+      db.exec('CREATE TABLE IF NOT EXISTS held (since INTEGER)');
       db.pragma('locking_mode = EXCLUSIVE');
       db.exec('BEGIN EXCLUSIVE');
     } catch (err) {
@@ -36,7 +39,13 @@ export class DataDirLock {
           'outbox would publish every result twice; stop it, or give this one its own dataDir',
       );
     }
-    writeFileSync(pidFile, `${process.pid}\n`);
+    try {
+      writeFileSync(pidFile, `${process.pid}\n`);
+    } catch {
+      // A full disk: the lock holds without it (the pid only names the holder in another agent's error),
+      // and an agent must start on a full disk as it always did.
+      rmSync(pidFile, { force: true });
+    }
     return new DataDirLock(db, pidFile);
   }
 
