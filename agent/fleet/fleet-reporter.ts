@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { distinctUntilChanged, filter, map, skip } from 'rxjs';
 import { z } from 'zod';
 import type { VigilConfig } from '../../config/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -8,6 +7,7 @@ import type { StoredConfig } from './config-store.js';
 import type { FleetHost } from './fleet-host.js';
 import { ConfigResultPayload, FleetStatePayload, type RestartSection } from './fleet-payloads.js';
 import type { FleetTopics } from './fleet-topics.js';
+import { reconnections } from '../mqtt/link-connections.js';
 
 /** What became of one document, before the reporter adds identity, id and time. */
 export interface Outcome {
@@ -116,14 +116,8 @@ export class FleetReporter {
    * next apply or start. Like the agent's `status`. Returns the unsubscribe.
    */
   restateOnConnect(running: () => Running): () => void {
-    const sub = this.host.link?.state$
-      ?.pipe(
-        map((s) => s.state),
-        distinctUntilChanged(),
-        skip(1),
-        filter((s) => s === 'connected'),
-      )
-      .subscribe(() => this.state(running()));
+    const state$ = this.host.link?.state$; // a simulated host has none
+    const sub = state$ && reconnections(state$).subscribe(() => this.state(running()));
     return () => sub?.unsubscribe();
   }
 

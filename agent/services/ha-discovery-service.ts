@@ -1,4 +1,5 @@
-import { distinctUntilChanged, filter, map, skip, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { reconnections } from '../mqtt/link-connections.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService } from '../runtime/services.js';
 import { discoveryMessages } from './ha-discovery.js';
@@ -37,14 +38,7 @@ export class HomeAssistantService implements AgentService {
       });
     };
     publish('start');
-    this.sub = agent.link?.state$
-      .pipe(
-        map((s) => s.state),
-        distinctUntilChanged(),
-        filter((s) => s === 'connected'),
-        skip(1), // the connection of this start: what was just published is on its way
-      )
-      .subscribe(() => publish('reconnected'));
+    if (agent.link) this.sub = reconnections(agent.link.state$).subscribe(() => publish('reconnected'));
     // A retained `online` is the state HA was already in, not news: only a live birth message counts.
     this.unsubscribe = agent.link?.subscribe(`${ha.prefix}/status`, (payload, msg) => {
       if (!msg.retain && payload.toString('utf8').trim() === 'online') publish('home assistant online');

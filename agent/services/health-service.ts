@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import { filter, map, distinctUntilChanged } from 'rxjs';
+import { connections } from '../mqtt/link-connections.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService } from '../runtime/services.js';
 import { HealthSampler } from '../web/health-sampler.js';
@@ -30,13 +30,7 @@ export class HealthService implements AgentService {
     this.sampler = new HealthSampler({ dataDir: agent.config.dataDir, maxAgeMs: 1000 });
     try {
       this.reportMovedAside();
-      this.sub = agent.link?.state$
-        .pipe(
-          map((s) => s.state),
-          distinctUntilChanged(),
-          filter((s) => s === 'connected'),
-        )
-        .subscribe(() => this.reportDrops());
+      if (agent.link) this.sub = connections(agent.link.state$).subscribe(() => this.reportDrops());
       await this.sampler.refresh();
       if (run !== this.run) return;
       this.publishHealth();

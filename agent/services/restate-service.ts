@@ -1,4 +1,5 @@
-import { distinctUntilChanged, filter, map, skip, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { reconnections } from '../mqtt/link-connections.js';
 import { enqueueCameraState } from '../runtime/camera-state-message.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService } from '../runtime/services.js';
@@ -16,18 +17,13 @@ export class RestateService implements AgentService {
 
   start(agent: Agent): void {
     this.stop();
-    this.sub = agent.link?.state$
-      .pipe(
-        map((s) => s.state),
-        distinctUntilChanged(),
-        filter((s) => s === 'connected'),
-        skip(1), // the connection the agent starts with: every state of this run is already on its way
-      )
-      .subscribe(() => {
-        for (const camera of agent.cameras.values())
-          enqueueCameraState(agent.outbox, agent.topics, camera.state);
-        agent.link?.notify();
-      });
+    const link = agent.link;
+    if (!link) return;
+    this.sub = reconnections(link.state$).subscribe(() => {
+      for (const camera of agent.cameras.values())
+        enqueueCameraState(agent.outbox, agent.topics, camera.state);
+      link.notify();
+    });
   }
 
   stop(): void {
