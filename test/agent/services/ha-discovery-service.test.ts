@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { discoveryMessages } from '../../../agent/services/ha-discovery.js';
 import { HomeAssistantService } from '../../../agent/services/ha-discovery-service.js';
-import { VigilConfig } from '../../../config/schema.js';
 import { logLines } from '../../support/log-lines.js';
 import { collect, startMosquitto } from '../../support/mosquitto.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import { streamingAgentConfig } from '../../support/streaming-agent.js';
+import { tempDataDir } from '../../support/idle-agent.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -23,19 +21,12 @@ describe.skipIf(!hasShared)('HomeAssistantService', () => {
   it('publishes discovery again when the link reconnects and when Home Assistant comes online', async () => {
     const broker = await startMosquitto(); // no persistence: a restart forgets retained messages
     cleanup.push(() => broker.stop());
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-ha-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const config = VigilConfig.parse({
-      site: 's',
-      device: 'd',
-      dataDir,
-      http: { enabled: false },
-      mqtt: { url: broker.url, homeAssistant: { enabled: true } },
-      models: {
-        m: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), providers: ['cpu'], workers: 1 },
+    const config = streamingAgentConfig(
+      tempDataDir('ha', (fn) => cleanup.push(fn)),
+      {
+        mqtt: { url: broker.url, homeAssistant: { enabled: true } },
       },
-      cameras: [{ id: 'a', source: sharedPath('media', 'vtest.avi'), model: 'm', fps: 2, loop: true }],
-    });
+    );
     const { log, lines } = logLines();
     const agent = new Agent(config, { log, version: '9.9.9', services: [new HomeAssistantService()] });
     cleanup.push(() => agent.stop(2000));

@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CameraStatePayload } from '../../../agent/mqtt/payloads.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { RestateService } from '../../../agent/services/restate-service.js';
-import { VigilConfig } from '../../../config/schema.js';
 import { logLines } from '../../support/log-lines.js';
 import { collect, startMosquitto } from '../../support/mosquitto.js';
-import { sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import { streamingAgentConfig } from '../../support/streaming-agent.js';
+import { tempDataDir } from '../../support/idle-agent.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -18,23 +16,16 @@ afterEach(async () => {
 // Found auditing docs/mqtt.md against a real agent: after mosquitto restarted without persistence, a new
 // subscriber got `config/state` (published again at every connection) but no camera `state` at all, though
 // the camera streamed on: a state is published only when it changes.
-describe('RestateService', () => {
+describe.skipIf(!hasShared)('RestateService', () => {
   it('a broker that lost its retained messages gets every camera’s state again when the link reconnects', async () => {
     const broker = await startMosquitto(); // no persistence: a restart forgets retained messages
     cleanup.push(() => broker.stop());
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-restate-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const config = VigilConfig.parse({
-      site: 's',
-      device: 'd',
-      dataDir,
-      http: { enabled: false },
-      mqtt: { url: broker.url },
-      models: {
-        m: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), providers: ['cpu'], workers: 1 },
+    const config = streamingAgentConfig(
+      tempDataDir('restate', (fn) => cleanup.push(fn)),
+      {
+        mqtt: { url: broker.url },
       },
-      cameras: [{ id: 'a', source: sharedPath('media', 'vtest.avi'), model: 'm', fps: 2, loop: true }],
-    });
+    );
     const agent = new Agent(config, {
       log: logLines().log,
       version: '9.9.9',
