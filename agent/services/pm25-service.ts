@@ -3,6 +3,7 @@ import { map, type Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/schema.js';
 import { Pm25Estimator } from '../../models/pm25/estimator.js';
 import type { Pm25Payload } from '../../models/pm25/payloads.js';
+import { backoffDelay } from '../../pipeline/camera/backoff.js';
 import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
 import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
 import type { Agent } from '../runtime/agent.js';
@@ -61,9 +62,9 @@ export class Pm25Service implements AgentService {
   private cameraFailed(agent: Agent, id: string, run: CameraRun, err: unknown): void {
     this.teardown(run);
     if (this.stopped || this.runs.get(id) !== run) return;
-    const base = this.opts.restartDelayMs ?? restartDelayMs;
-    const retryInMs = Math.min(maxRestartDelayMs, base * 2 ** run.failures);
     run.failures++;
+    const baseMs = this.opts.restartDelayMs ?? restartDelayMs;
+    const retryInMs = backoffDelay(run.failures, { baseMs, maxMs: maxRestartDelayMs, jitter: 0 });
     agent.log.child({ camera: id, component: 'pm25' }).error('PM2.5 stage failed, restarting it', {
       reason: err instanceof Error ? err.message : String(err),
       retryInMs,
