@@ -205,7 +205,7 @@ export class DriftService implements AgentService {
     const agent = this.agent!;
     const log = this.log!;
     const topic = driftTopic(agent, report.camera);
-    const summary = driftSummaryPayload(report, Date.now());
+    const summary = driftSummaryPayload(report, Date.now(), this.summaries.get(report.camera));
     this.summaries.set(report.camera, summary);
     agent.outbox.enqueue({ topic, priority: 1, build: (meta) => driftPayload(report, meta) });
     agent.outbox.enqueue({

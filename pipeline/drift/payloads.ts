@@ -149,7 +149,31 @@ export function driftPayload(report: DriftReport, meta: { id: string; ts: number
   };
 }
 
-export function driftSummaryPayload(report: DriftReport, ts: number): DriftSummaryPayload {
+/**
+ * The retained summary of `report`. A window that was not scored (too few frames, as the short one flushed
+ * at stop) leaves the state as it was, so it keeps the explanation (score, drivers, moved, top) of
+ * `previous`, the camera's last summary, when that one is of the same model, revision, reference and state:
+ * a dashboard must not read `alarm` with nothing that drives it.
+ */
+export function driftSummaryPayload(
+  report: DriftReport,
+  ts: number,
+  previous?: DriftSummaryPayload,
+): DriftSummaryPayload {
+  const summary = freshSummary(report, ts);
+  const carries =
+    report.status !== 'scored' &&
+    previous !== undefined &&
+    previous.model === summary.model &&
+    previous.configRevision === summary.configRevision &&
+    previous.reference?.id === summary.reference?.id &&
+    previous.state === summary.state;
+  if (!carries) return summary;
+  const { score, drivers, moved, top } = previous;
+  return { ...summary, score, drivers, moved, top };
+}
+
+function freshSummary(report: DriftReport, ts: number): DriftSummaryPayload {
   const top = report.scores
     .filter((s) => s.psi !== null && s.significant)
     .sort((a, b) => b.psi! - a.psi!)

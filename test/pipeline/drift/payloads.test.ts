@@ -268,6 +268,39 @@ describe('drift payloads built from a report', () => {
     expect(p2).toMatchObject({ reference: null, score: null, baseline: { collectedMs: 60_000, neededMs: 7_200_000, built: false } }); // prettier-ignore
   });
 
+  it('keeps the last scored explanation in the summary of a window that was not scored, in the same state', () => {
+    const scored = driftSummaryPayload(report(), 10);
+    const unscored = report({
+      status: 'too-few-samples',
+      score: null,
+      drivers: [],
+      moved: [],
+      scores: [],
+      window: { start: 1_800_000, end: 2_700_000, frames: 3, imageFrames: 3 },
+    });
+    const s = driftSummaryPayload(unscored, 20, scored);
+    expect(DriftSummaryPayload.parse(s)).toEqual(s);
+    expect(s).toMatchObject({
+      ts: 20,
+      state: 'warn',
+      lastWindow: { start: 1_800_000, frames: 3, status: 'too-few-samples' },
+      score: scored.score,
+      drivers: ['image.dark'],
+      moved: scored.moved,
+      top: scored.top,
+    });
+    expect(scored.drivers.length).toBeGreaterThan(0);
+    // nothing to carry: no previous summary, another state, another reference or a scored window
+    expect(driftSummaryPayload(unscored, 20)).toMatchObject({ score: null, drivers: [], top: [] });
+    expect(driftSummaryPayload(report({ ...unscored, state: 'ok' }), 20, scored)).toMatchObject({
+      drivers: [],
+    });
+    const otherRef = report({ ...unscored, reference: { ...report().reference!, id: 4 } });
+    expect(driftSummaryPayload(otherRef, 20, scored)).toMatchObject({ drivers: [] });
+    const rescored = report({ drivers: ['image.sharpness'] });
+    expect(driftSummaryPayload(rescored, 20, scored).drivers).toEqual(['image.sharpness']);
+  });
+
   it('summarises the five largest significant statistics, PSI first, with the p of the test that applies', () => {
     const many = report({
       scores: [
