@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { concat, defer, map, Observable, retry, switchMap, tap, throwError, timeout, timer } from 'rxjs';
-import type { CameraConfig } from '../../config/schema.js';
+import { redactUrl, type CameraConfig } from '../../config/schema.js';
 import type { Logger } from '../../config/logger.js';
 import { computeLetterbox } from '../../models/letterbox.js';
 import type { InputSpec, Letterbox } from '../../models/types.js';
@@ -86,7 +86,7 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
       const plan = planFfmpeg(camera, kind, probe, letterbox, frameSpec);
       if (opts.extraInputArgs) plan.inputArgs.push(...opts.extraInputArgs);
       log.debug('ffmpeg starting', {
-        args: [...plan.inputArgs, '-i', plan.input, ...plan.outputArgs].join(' '),
+        args: redactUrl([...plan.inputArgs, '-i', plan.input, ...plan.outputArgs].join(' ')),
       });
       const frames = rawFrames(plan, {
         pull,

@@ -3,8 +3,9 @@
  * everything else sees probe results, a raw byte stream, stderr lines and an exit.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { secretInput, showInput } from './secret-input.js';
 
 export interface ProbedStream {
   width?: number;
@@ -27,10 +28,13 @@ export async function ffprobeVideo(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<ProbedStream | undefined> {
-  const argv = ['-show_streams', '-show_format', '-of', 'json', ...args, input];
-  const stdout = await run(ffprobeBinary(), 'FFPROBE_PATH', argv, timeoutMs, signal).catch((err: unknown) => {
+  const hidden = secretInput(input, args);
+  const argv = ['-show_streams', '-show_format', '-of', 'json', ...hidden.args, hidden.input];
+  const probe = run(ffprobeBinary(), 'FFPROBE_PATH', argv, timeoutMs, signal, hidden.stdin);
+  const stdout = await probe.catch((err: unknown) => {
     // stderr's last lines name the cause (refused, 404, not found); the caller picks it out.
-    throw err instanceof CommandFailed ? new Error(`${err.message}\n${err.stderr}`) : err;
+    if (err instanceof CommandFailed) throw new Error(showInput(`${err.message}\n${err.stderr}`, hidden));
+    throw err;
   });
   let data: ProbeOutput;
   try {
@@ -85,18 +89,20 @@ export function spawnFfmpeg(
 ): FfmpegProcess {
   let exited = false;
   let killed = false;
-  const command = ffmpeg(input)
-    .inputOptions(inputArgs)
+  const hidden = secretInput(input, inputArgs);
+  const source = hidden.stdin === undefined ? input : Readable.from([Buffer.from(hidden.stdin)]);
+  const command = ffmpeg(source)
+    .inputOptions(hidden.args)
     .outputOptions(outputArgs)
     // fluent-ffmpeg spawns ffmpeg asynchronously and ignores a kill() that comes before: kill it once it runs.
     .on('start', () => {
       if (killed) command.kill('SIGKILL');
     })
-    .on('stderr', (line: string) => handlers.onStderr(line))
+    .on('stderr', (line: string) => handlers.onStderr(showInput(line, hidden)))
     .on('error', (err: Error) => {
       if (exited) return;
       exited = true;
-      handlers.onExit(err);
+      handlers.onExit(hidden.stdin === undefined ? err : new Error(showInput(err.message, hidden)));
     })
     .on('end', () => {
       if (exited) return;
@@ -151,9 +157,10 @@ function run(
   args: string[],
   timeoutMs: number,
   signal?: AbortSignal,
+  stdin?: string,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       bin,
       args,
       {
@@ -171,6 +178,9 @@ function run(
         else reject(new CommandFailed(err.message.split('\n')[0]!, stderr));
       },
     );
+    if (stdin === undefined) return;
+    child.stdin?.on('error', () => {}); // it may fail and exit before it reads its input list
+    child.stdin?.end(stdin);
   });
 }
 

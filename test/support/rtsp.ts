@@ -17,17 +17,21 @@ export interface RtspServer {
   resume(): void;
 }
 
-/** A real RTSP server (GStreamer gst-rtsp-server, Debian's python3-gi) streaming `file` in real time. */
+/**
+ * A real RTSP server (GStreamer gst-rtsp-server, Debian's python3-gi) streaming `file` in real time; with
+ * `credentials` (`user:password`) it asks for them, as an IP camera does (`url` carries none).
+ */
 export async function startRtspServer(
   file: string,
-  opts: { port?: number; mount?: string } = {},
+  opts: { port?: number; mount?: string; credentials?: string } = {},
 ): Promise<RtspServer> {
   const port = opts.port ?? (await freePort());
   const mount = opts.mount ?? 'stream';
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const proc = spawn('/usr/bin/python3', [script, file, String(port), mount], {
+      const auth = opts.credentials ? [opts.credentials] : [];
+      const proc = spawn('/usr/bin/python3', [script, file, String(port), mount, ...auth], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = proc;
