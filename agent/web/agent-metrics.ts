@@ -25,6 +25,9 @@ export class AgentMetrics {
     ['route', 'code'],
   );
 
+  /** Pages open on the live feed (the web service points this at its SSE hub). */
+  eventStreams: () => number = () => 0;
+
   constructor(
     private readonly agent: StatusAgent,
     private readonly cacheMs = 1000,
@@ -93,6 +96,10 @@ export class AgentMetrics {
       ['stat'],
     );
     const lag = r.gauge('vigil_event_loop_lag_seconds', 'Main-thread event-loop delay.', ['stat']);
+    const streams = r.gauge(
+      'vigil_http_event_streams',
+      'Status pages open on the live feed (/api/events); a page nobody sees leaves it.',
+    );
     const cpu = r.counter(
       'process_cpu_seconds_total',
       'User and system CPU time of the agent process, all threads.',
@@ -152,6 +159,7 @@ export class AgentMetrics {
         latency.set({ stat: 'last' }, c.latencyMs.last / 1000);
         latency.set({ stat: 'avg' }, c.latencyMs.avg / 1000);
       }
+      streams.set({}, this.eventStreams());
       const l = a.lag.read();
       lag.set({ stat: 'p50' }, l.p50 / 1000);
       lag.set({ stat: 'p99' }, l.p99 / 1000);

@@ -57,6 +57,7 @@ export class WebService implements AgentService {
     const metrics = new AgentMetrics(agent);
     const health = new HealthSampler({ dataDir: agent.config.dataDir });
     const events = new SseHub();
+    metrics.eventStreams = () => events.size;
     const tickMs = this.opts.tickMs ?? 1000;
     // A little under a tick: a tick that comes a few ms early still gets a new frame.
     const snapshots = new SnapshotRenderer({ minIntervalMs: tickMs * 0.9 });

@@ -37,7 +37,11 @@ function setConn(state) {
   conn.textContent = state;
 }
 
+/** A page nobody sees (a background tab, a phone with its screen off) leaves the live feed. */
+const unseen = () => document.visibilityState === 'hidden';
+
 async function start() {
+  if (unseen()) return; // visibilitychange starts it again
   const r = await fetch('/api/status', { credentials: 'same-origin', cache: 'no-store' }).catch(() => null);
   if (r && r.status === 401) {
     setConn('login');
@@ -55,6 +59,8 @@ async function start() {
 
 function connect() {
   source?.close();
+  source = null;
+  if (unseen()) return;
   source = new EventSource('/api/events');
   source.addEventListener('status', (e) => {
     setConn('live');
@@ -71,6 +77,19 @@ function connect() {
     setConn('reconnecting');
   });
 }
+
+// While nobody sees the page, the box renders and sends nothing for it; seen again, it gets a fresh status
+// at once and the latest pictures with the stream's first events.
+document.addEventListener('visibilitychange', () => {
+  if (unseen()) {
+    source?.close();
+    source = null;
+    lastStatusAt = 0;
+    setConn('paused');
+  } else if (!source) {
+    start();
+  }
+});
 
 // Nothing heard for a while: say so, rather than show old numbers as if they were current.
 setInterval(() => {
