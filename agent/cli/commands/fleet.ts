@@ -65,9 +65,17 @@ export function registerFleet(program: Command, result: CliResult): void {
       const { pushDocument } = await import('../../fleet/push.js');
       const { renderPushTable } = await import('../../fleet/push-tracker.js');
       const { fitToScreen } = await import('../../fleet/push-screen.js');
-      const document = readFileSync(file);
+      // A wrong option or document is refused before connecting (exit 2, nothing published).
+      const timeoutS = Number(opts.timeout);
+      if (!(Number.isFinite(timeoutS) && timeoutS > 0))
+        return fail(result, 2, `--timeout: expected seconds above 0, got ${opts.timeout}`);
+      const expect = opts.expect === undefined ? undefined : Number(opts.expect);
+      if (expect !== undefined && !(Number.isSafeInteger(expect) && expect >= 1))
+        return fail(result, 2, `--expect: expected a positive integer, got ${opts.expect}`);
+      let document: Buffer;
       let target: unknown;
       try {
+        document = readFileSync(file);
         target = (JSON.parse(document.toString('utf8')) as { target?: unknown }).target;
         if (opts.target && target !== opts.target)
           return fail(result, 2, `the document targets ${String(target)}, not ${opts.target}`);
@@ -81,8 +89,8 @@ export function registerFleet(program: Command, result: CliResult): void {
         url: opts.mqtt!,
         document,
         baseTopic: opts.baseTopic!,
-        timeoutMs: Number(opts.timeout) * 1000,
-        ...(opts.expect && { expect: Number(opts.expect) }),
+        timeoutMs: timeoutS * 1000,
+        ...(expect !== undefined && { expect }),
         ...(opts.username && { username: opts.username }),
         ...(process.env.VIGIL_MQTT_PASSWORD && { password: process.env.VIGIL_MQTT_PASSWORD }),
         onUpdate: (tracker, ms) => {
@@ -124,7 +132,7 @@ export function registerFleet(program: Command, result: CliResult): void {
             'check the spelling of the target, and that the boxes are connected',
         );
       // --expect not met: the summary alone (every known box answered) would not say why it failed.
-      const expected = Number(opts.expect ?? 0);
+      const expected = expect ?? 0;
       if (outcome.timedOut && tracker.rows.size > 0 && tracker.rows.size < expected)
         console.log(
           `only ${tracker.rows.size} of the ${expected} expected boxes (--expect) announced themselves on ` +

@@ -197,6 +197,44 @@ describe('vigil fleet push', () => {
     expect(push.stderr).toMatch(new RegExp(`^vigil fleet: ${file('junk.json')}: .*JSON`, 'm'));
   });
 
+  it('a wrong --timeout or --expect, or a missing document: exit 2 before connecting, nothing published', async () => {
+    const out = await sign(['-t', 'group:west', '-r', '5', file('body.yaml')]);
+    writeFileSync(file('doc-west.json'), out.stdout);
+    const push = (args: string[]) => vigil(['fleet', 'push', '--mqtt', broker.url, ...args]);
+    const cases: [string[], string][] = [
+      [
+        ['--timeout', 'abc', file('doc-west.json')],
+        'vigil fleet: --timeout: expected seconds above 0, got abc',
+      ],
+      [['--timeout', '0', file('doc-west.json')], 'vigil fleet: --timeout: expected seconds above 0, got 0'],
+      [
+        ['--expect', 'two', file('doc-west.json')],
+        'vigil fleet: --expect: expected a positive integer, got two',
+      ],
+      [
+        ['--expect', '1.5', file('doc-west.json')],
+        'vigil fleet: --expect: expected a positive integer, got 1.5',
+      ],
+      [[file('missing.json')], `vigil fleet: ${file('missing.json')}: ENOENT`],
+    ];
+    for (const [args, line] of cases) {
+      const run = await push(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().startsWith(line), run.stderr).toBe(true);
+    }
+    // Retained messages come before live ones: the marker arriving alone means nothing was left retained.
+    const sub = await collect(broker.url, 'vigil/fleet/west/#');
+    try {
+      const marker = await mqtt.connectAsync(broker.url);
+      await marker.publishAsync('vigil/fleet/west/marker', 'm', { qos: 1 });
+      await marker.endAsync();
+      await sub.waitFor((m) => m.length >= 1);
+      expect(sub.messages.map((m) => m.topic)).toEqual(['vigil/fleet/west/marker']);
+    } finally {
+      await sub.close();
+    }
+  });
+
   it('--expect not met although every known box answered: exit 1 saying how many were known', async () => {
     const out = await sign(['-t', 'group:east', '-r', '9', file('body.yaml')]);
     writeFileSync(file('doc9.json'), out.stdout);
