@@ -28,8 +28,8 @@ const commands = [
   registerDetect,
 ];
 
-export async function main(argv: string[]): Promise<number> {
-  const result: CliResult = { code: 0 };
+/** The `vigil` program with every subcommand; actions set `result.code`. */
+export function buildProgram(result: CliResult): Command {
   const program = new Command('vigil')
     .description('Vigil: edge streaming detection agent')
     .version(version)
@@ -37,6 +37,12 @@ export async function main(argv: string[]): Promise<number> {
     // One line of help after a usage error, not the whole option list (which buries the error).
     .showHelpAfterError('(add --help for the usage)');
   for (const register of commands) register(program, result);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const result: CliResult = { code: 0 };
+  const program = buildProgram(result);
   try {
     await program.parseAsync(argv);
   } catch (err) {
