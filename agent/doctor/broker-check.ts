@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import type { IClientOptions } from 'mqtt';
+import { z } from 'zod';
 import { redactUrl, type VigilConfig } from '../../config/schema.js';
 import { clientOptions } from '../mqtt/client-options.js';
 import { topics } from '../mqtt/topics.js';
@@ -9,6 +10,13 @@ import { errorText, result, type CheckResult } from './check.js';
 /** What the doctor publishes (not retained) to prove the ACL lets this device write under its tree. */
 export const doctorTopic = (cfg: VigilConfig) =>
   `${topics(cfg.mqtt?.baseTopic ?? 'vigil', cfg.site, cfg.device).root}/doctor`;
+
+/** The payload of `<root>/doctor` (docs/mqtt.md): a probe, nothing to act on. */
+export const DoctorProbePayload = z.strictObject({
+  doctor: z.literal(true),
+  ts: z.number().int().nonnegative(),
+});
+export type DoctorProbePayload = z.infer<typeof DoctorProbePayload>;
 
 function connectError(err: Error): string {
   const code = (err as { code?: unknown }).code;
@@ -64,7 +72,8 @@ export async function checkBroker(cfg: VigilConfig, timeoutMs = 3000): Promise<C
       );
       on('connect', () => {
         const topic = doctorTopic(cfg);
-        const payload = JSON.stringify({ doctor: true, ts: Date.now() });
+        const probe: DoctorProbePayload = { doctor: true, ts: Date.now() };
+        const payload = JSON.stringify(probe);
         client.publish(topic, payload, { qos: 1, retain: false }, (err) => {
           const ms = Math.round(performance.now() - t0);
           if (err)

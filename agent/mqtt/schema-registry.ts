@@ -7,6 +7,7 @@ import { AgentEventPayload, DropsPayload, HealthPayload } from './report-payload
 import { RequestEnvelope, ResponsePayload } from './request-payloads.js';
 import { FleetDocument } from '../fleet/fleet-document.js';
 import { ConfigResultPayload, FleetStatePayload, ShadowReportPayload } from '../fleet/fleet-payloads.js';
+import { DoctorProbePayload } from '../doctor/broker-check.js';
 
 /**
  * Every MQTT payload with a documented topic (docs/mqtt.md), by the name of its generated JSON Schema:
@@ -31,6 +32,7 @@ export const payloadSchemas: Record<string, z.ZodType> = {
   'config-result': ConfigResultPayload,
   'config-state': FleetStatePayload,
   'shadow-report': ShadowReportPayload,
+  doctor: DoctorProbePayload,
   // Drift, safety events and fleet config add their payloads here (docs/mqtt.md, their sections).
 };
 

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBroker } from '../../../agent/doctor/broker-check.js';
-import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
+import { checkBroker, DoctorProbePayload } from '../../../agent/doctor/broker-check.js';
+import { collect, startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
 import { doctorConfig } from './config.js';
 
 describe('broker check against a real mosquitto', () => {
@@ -33,7 +33,8 @@ describe('broker check against a real mosquitto', () => {
 
   const mqtt = (url: string, extra: object = {}) => doctorConfig({ mqtt: { url, ...extra } });
 
-  it('passes: connects and publishes to the device’s doctor topic', async () => {
+  it('passes: connects and publishes to the device’s doctor topic (QoS 1, not retained, docs/mqtt.md)', async () => {
+    const sub = await collect(open.url, 'vigil/yard/box1/doctor', { qos: 1 });
     expect(await checkBroker(mqtt(open.url))).toMatchObject({
       check: 'broker',
       subject: open.url,
@@ -42,6 +43,23 @@ describe('broker check against a real mosquitto', () => {
         /^connected anonymously and published to vigil\/yard\/box1\/doctor in \d+ ms$/,
       ),
     });
+    try {
+      await sub.waitFor((m) => m.length === 1);
+      expect(sub.messages[0]).toMatchObject({ qos: 1 });
+      const payload: unknown = JSON.parse(sub.messages[0]!.payload.toString('utf8'));
+      expect(DoctorProbePayload.safeParse(payload).success).toBe(true);
+    } finally {
+      await sub.close();
+    }
+    // Not retained: a later subscriber gets the marker published after it, and nothing before it.
+    const later = await collect(open.url, 'vigil/yard/box1/#');
+    try {
+      await later.client.publishAsync('vigil/yard/box1/marker', 'm', { qos: 1 });
+      await later.waitFor((m) => m.length >= 1);
+      expect(later.messages.map((m) => m.topic)).toEqual(['vigil/yard/box1/marker']);
+    } finally {
+      await later.close();
+    }
   });
 
   it('passes with the right login and ACL', async () => {
