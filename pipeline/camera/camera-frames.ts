@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { concat, defer, map, Observable, retry, switchMap, tap, throwError, timeout, timer } from 'rxjs';
 import { redactUrl, type CameraConfig } from '../../config/schema.js';
 import type { Logger } from '../../config/logger.js';
@@ -66,6 +66,12 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
     const input = kind.input(camera);
     if (kind.name === 'file' && !existsSync(input)) {
       return throwError(() => new PermanentSourceError(`source file not found: ${input}`));
+    }
+    // A folder (of stills, as the PM2.5 replay reads) is no video: retrying would fail the same way forever.
+    if (kind.name === 'file' && statSync(input).isDirectory()) {
+      return throwError(
+        () => new PermanentSourceError(`source is a directory, not a video file or stream: ${input}`),
+      );
     }
     // Unsubscribing (the camera stopped while it connects) kills ffprobe rather than leaving it to its timeout.
     return new Observable<ProbeInfo>((subscriber) => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load.js';
 import { redactUrl, type VigilConfig } from '../../../config/schema.js';
@@ -55,6 +55,8 @@ export function missingFiles(cfg: VigilConfig): string[] {
     const file = kind.input(c);
     if (!existsSync(file))
       lines.push(`camera ${c.id}: no ${kind.name === 'v4l2' ? 'device' : 'file'} ${file} on this machine`);
+    else if (kind.name === 'file' && statSync(file).isDirectory())
+      lines.push(`camera ${c.id}: ${file} is a directory, not a video file (the camera would fail)`);
   }
   if (lines.length) lines.push('(run `vigil doctor` on the box itself to check models, cameras and broker)');
   return lines;

@@ -62,6 +62,7 @@ describe('vigil CLI: clear errors and exit codes', () => {
         '  - { id: b, source: "file:///nowhere/gone%20away.mp4", model: det }',
         '  - { id: c, source: /dev/video97, model: det }',
         '  - { id: d, source: "rtsp://cam/1", model: det }',
+        '  - { id: e, source: ., model: det }',
         '',
       ].join('\n'),
     );
@@ -70,6 +71,7 @@ describe('vigil CLI: clear errors and exit codes', () => {
     expect(output.split('\n').filter((l) => l.includes('warning:'))).toEqual([
       '  warning: camera b: no file /nowhere/gone away.mp4 on this machine',
       '  warning: camera c: no device /dev/video97 on this machine',
+      `  warning: camera e: ${dir} is a directory, not a video file (the camera would fail)`,
       '  warning: (run `vigil doctor` on the box itself to check models, cameras and broker)',
     ]);
   });

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,6 +95,25 @@ describe.skipIf(!hasShared)('cameraFrames on a real file through ffmpeg', () => 
       reason: 'source file not found: /nonexistent/clip.mp4',
     });
   });
+  it('fails a camera whose file source is a directory at once, with the reason (no retries)', async () => {
+    const states: CameraState[] = [];
+    const folder = mkdtempSync(path.join(tmpdir(), 'vigil-stills-'));
+    const run = firstValueFrom(
+      cameraFrames({
+        camera: camera({ source: folder }),
+        spec,
+        maxOutstanding: 2,
+        log: silentLogger,
+        onState: (s) => states.push(s),
+      }),
+    );
+    const reason = `source is a directory, not a video file or stream: ${folder}`;
+    await expect(run).rejects.toThrow(reason);
+    expect(states.map((s) => s.state)).toEqual(['connecting', 'failed']);
+    expect(states.at(-1)).toMatchObject({ state: 'failed', reason });
+    rmSync(folder, { recursive: true });
+  });
+
   it('reads later frames into recycled buffers, never into bytes a holder kept', async () => {
     const seen: { buffer: ArrayBufferLike; first: number[] }[] = [];
     const frames = await firstValueFrom(
