@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../../config/load.js';
 import { redactUrl, type VigilConfig } from '../../../config/schema.js';
 import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
 import { addQuickFlags, configFileOf, quickFlagsOf } from '../quick-flags.js';
+import { UsageError } from '../usage-error.js';
 import type { CliResult } from '../main.js';
 
 export function registerCheckConfig(program: Command, result: CliResult): void {
@@ -30,7 +31,7 @@ export function registerCheckConfig(program: Command, result: CliResult): void {
   });
 }
 
-/** Prints a config error one problem per line; exit code 2 for config errors, 1 otherwise. */
+/** Prints a config error one problem per line; exit code 2 for config and usage errors, 1 otherwise. */
 export function reportConfigError(err: unknown): number {
   if (err instanceof ConfigError) {
     for (const line of err.lines)
@@ -38,7 +39,7 @@ export function reportConfigError(err: unknown): number {
     return 2;
   }
   console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
-  return 1;
+  return err instanceof UsageError ? 2 : 1;
 }
 
 /**

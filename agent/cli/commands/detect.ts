@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ModelConfig } from '../../../config/schema.js';
 import type { Detector } from '../../../models/detect/detector.js';
+import { UsageError } from '../usage-error.js';
 import type { CliResult } from '../main.js';
 import { defaultModelDir } from './models.js';
 
@@ -20,8 +21,6 @@ interface DetectOpts {
   overlap: string;
   fullFrame: boolean;
 }
-
-class UsageError extends Error {}
 
 /** `vigil detect`: one image through one model, the one-shot check of a model a site brings. */
 export function registerDetect(program: Command, result: CliResult): void {
@@ -181,7 +180,11 @@ async function resolveModel(model: string, dir: string): Promise<{ path: string;
 function pair(value: string, flag: string): [number, number] {
   const m = /^(\d+)[x×,](\d+)$/.exec(value.trim());
   if (!m || !Number(m[1]) || !Number(m[2]))
-    throw new UsageError(`${flag}: expected W×H like 640x384, got ${value}`);
+    throw new UsageError(
+      flag === '--tiles'
+        ? `--tiles: expected C×R (columns × rows) like 4x3, got ${value}`
+        : `${flag}: expected W×H like 640x384, got ${value}`,
+    );
   return [Number(m[1]), Number(m[2])];
 }
 

@@ -12,6 +12,7 @@ import {
 import { ReferenceStore } from '../../../pipeline/drift/reference-store.js';
 import { reportConfigError } from './check-config.js';
 import type { CliResult } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface Common {
   config?: string;
@@ -46,7 +47,7 @@ export function registerDrift(program: Command, result: CliResult): void {
         const o = opts as Common & { from: string; to: string };
         withStore(o, (store, cfg) => {
           const range = { from: parseTime(o.from, '--from'), to: parseTime(o.to, '--to') };
-          if (range.to <= range.from) throw new Error('--to must be after --from');
+          if (range.to <= range.from) throw new UsageError('--to must be after --from');
           const key = keyOf(o, cfg) ?? soleKeyIn(store, o.camera!, range);
           const ref = store.buildReference(key, range, 'baseline', Date.now());
           console.log(`reference ${ref.id} built: ${describe(ref)}`);
@@ -100,7 +101,9 @@ export function registerDrift(program: Command, result: CliResult): void {
             const json = readExport(file!);
             const target = opts.camera ? keyOf(opts, cfg) : undefined;
             if (opts.camera && !target) {
-              throw new Error('--camera needs a config with that camera (-c), or --model and --revision');
+              throw new UsageError(
+                '--camera needs a config with that camera (-c), or --model and --revision',
+              );
             }
             const ref = store.importReference(json, target ?? {}, Date.now());
             console.log(`reference ${ref.id} imported: ${describe(ref)}`);
@@ -145,7 +148,7 @@ function withStore(
 ): void {
   const cfg = opts.config ? loadConfig(opts.config) : undefined;
   const dataDir = opts.dataDir ?? cfg?.dataDir;
-  if (!dataDir) throw new Error('give -c CONFIG or --data-dir DIR');
+  if (!dataDir) throw new UsageError('give -c CONFIG or --data-dir DIR');
   const file = path.join(dataDir, ReferenceStore.fileName);
   if (!create && !existsSync(file))
     throw new Error(
@@ -218,7 +221,7 @@ function pickReference(
 
 function parseTime(value: string, flag: string): number {
   const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(t)) throw new Error(`${flag}: not a time: ${value} (ISO 8601 or epoch ms)`);
+  if (!Number.isFinite(t)) throw new UsageError(`${flag}: not a time: ${value} (ISO 8601 or epoch ms)`);
   return t;
 }
 

@@ -6,6 +6,7 @@ import { parseLocalTime } from '../../../models/pm25/local-time.js';
 import { replay } from '../../../models/pm25/replay.js';
 import { reportConfigError } from './check-config.js';
 import type { CliResult } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 /** The `pm25` block of one camera in a Vigil config file (the first camera that has one, or `--camera`). */
 export function loadPm25Camera(file: string, cameraId?: string): { camera: string; cfg: Pm25CameraConfig } {
@@ -24,6 +25,19 @@ export function loadPm25Camera(file: string, cameraId?: string): { camera: strin
     );
   }
   return { camera: cam.id ?? `camera${index}`, cfg: parsed.data };
+}
+
+/** `--calibrate-until`: a date (midnight) or a local time in the site's zone; a bad one is a usage error. */
+function calibrateUntil(text: string, timezone: string): Date {
+  let until: Date;
+  try {
+    until = parseLocalTime(text.length === 10 ? `${text}T00:00` : text, timezone);
+  } catch {
+    throw new UsageError(`--calibrate-until: not a time: ${text} (2025-04-01 or 2025-04-01T06:00)`);
+  }
+  if (Number.isNaN(until.getTime()))
+    throw new UsageError(`--calibrate-until: not a time: ${text} (2025-04-01 or 2025-04-01T06:00)`);
+  return until;
 }
 
 export function registerPm25(program: Command, result: CliResult): void {
@@ -52,15 +66,8 @@ export function registerPm25(program: Command, result: CliResult): void {
     .action(async (opts: Record<string, string | undefined>) => {
       try {
         const { cfg } = loadPm25Camera(opts.config!, opts.camera);
-        const until = opts.calibrateUntil
-          ? parseLocalTime(
-              opts.calibrateUntil.length === 10 ? `${opts.calibrateUntil}T00:00` : opts.calibrateUntil,
-              cfg.timezone,
-            )
-          : undefined;
-        if (until && Number.isNaN(until.getTime()))
-          throw new Error(`--calibrate-until: not a time: ${opts.calibrateUntil}`);
-        if (until && !opts.labels) throw new Error('--calibrate-until needs --labels');
+        const until = opts.calibrateUntil ? calibrateUntil(opts.calibrateUntil, cfg.timezone) : undefined;
+        if (until && !opts.labels) throw new UsageError('--calibrate-until needs --labels');
         const out = opts.out ? createWriteStream(opts.out) : process.stdout;
         for await (const line of replay(cfg, {
           images: opts.images!,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/agent-process.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared, repoRoot, sharedPath } from '../../support/shared.js';
 
 const errorLines = (output: string) => output.split('\n').filter((l) => l.startsWith('vigil:'));
 
@@ -113,6 +113,20 @@ describe('vigil CLI: clear errors and exit codes', () => {
     expect(errorLines(missing.output)).toEqual([
       `vigil: config error in ${path.join(dir, 'none.yaml')}: cannot read config file: no such file`,
     ]);
+  });
+
+  it('pm25 replay: a --calibrate-until that is not a time is a usage error naming the flag (exit 2)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'));
+    const config = path.join(repoRoot, 'config', 'examples', 'pm25-milan.yaml');
+    const args = ['pm25', 'replay', '--images', dir, '--config', config];
+    const bad = await runCli([...args, '--labels', path.join(dir, 'l.csv'), '--calibrate-until', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(errorLines(bad.output)).toEqual([
+      'vigil: --calibrate-until: not a time: soon (2025-04-01 or 2025-04-01T06:00)',
+    ]);
+    const noLabels = await runCli([...args, '--calibrate-until', '2025-04-01']);
+    expect(noLabels.code).toBe(2);
+    expect(errorLines(noLabels.output)).toEqual(['vigil: --calibrate-until needs --labels']);
   });
 
   it('a usage mistake: the error and a one-line hint, not the whole help page', async () => {

@@ -89,7 +89,7 @@ describe.skipIf(!hasShared)('vigil detect', () => {
   it('says what is wrong with its arguments (exit 2) and with the model (exit 1)', async () => {
     const a = await run(['detect', '--model', model, '--image', bus, '--tiles', 'three']);
     expect(a).toMatchObject({ code: 2 });
-    expect(a.stderr).toContain('--tiles: expected W×H like 640x384, got three');
+    expect(a.stderr).toContain('--tiles: expected C×R (columns × rows) like 4x3, got three');
     const b = await run([
       'detect',
       '--model',

@@ -110,10 +110,24 @@ describe('vigil drift', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^vigil: no drift windows for camera "gate"/);
-    expect(
-      (await drift(['baseline', '-c', configFile, '--camera', 'gate', '--from', 'yesterday', '--to', '1']))
-        .err,
-    ).toBe('vigil: --from: not a time: yesterday (ISO 8601 or epoch ms)');
+    // Wrong arguments are usage errors: exit 2 (README, "Exit codes").
+    const bad = await drift([
+      'baseline',
+      '-c',
+      configFile,
+      '--camera',
+      'gate',
+      '--from',
+      'yesterday',
+      '--to',
+      '1',
+    ]);
+    expect(bad).toMatchObject({
+      code: 2,
+      err: 'vigil: --from: not a time: yesterday (ISO 8601 or epoch ms)',
+    });
+    const noStore = await drift(['list']);
+    expect(noStore).toMatchObject({ code: 2, err: 'vigil: give -c CONFIG or --data-dir DIR' });
   });
 
   it('export writes the reference as JSON; import makes it another camera’s reference', async () => {
