@@ -192,6 +192,31 @@ describe('HttpAuth: the cost of scrypt', () => {
     await Promise.all(held);
     expect(await ask({ Authorization: basic('ops:pa:ss word') })).toBe('ok');
   });
+
+  it('starts at most five verifications, then one a second, however the guesses are spread out', async () => {
+    // Found by sending wrong Basic passwords back to back from two clients (never two at once, so never
+    // busy): every one ran scrypt, and the camera beside it lost a third of its frames.
+    let now = 7_000_000;
+    const auth = new HttpAuth(cfg(), () => now);
+    const ask = await gate(auth);
+    for (let i = 0; i < 5; i++) expect(await ask({ Authorization: basic(`ops:wrong ${i}`) })).toBe('denied');
+    expect(await ask({ Authorization: basic('ops:wrong 5') })).toBe('busy');
+    // The right password waits too: it has not been verified yet.
+    expect(await ask({ Authorization: basic('ops:pa:ss word') })).toBe('busy');
+    // Tokens and unknown users spend nothing.
+    expect(await auth.login({ user: 'root', password: 'x' })).toEqual({ error: 'denied' });
+    now += 999;
+    expect(await tryPassword(auth, 'pa:ss word')).toEqual({ error: 'busy' });
+    now += 1;
+    expect(await ask({ Authorization: basic('ops:pa:ss word') })).toBe('ok');
+    expect(await ask({ Authorization: basic('ops:wrong 6') })).toBe('busy');
+    // Remembered once verified: it costs nothing from then on.
+    expect(await ask({ Authorization: basic('ops:pa:ss word') })).toBe('ok');
+    // An idle minute refills the burst, no more.
+    now += 60_000;
+    for (let i = 0; i < 5; i++) expect(await ask({ Authorization: basic(`ops:again ${i}`) })).toBe('denied');
+    expect(await ask({ Authorization: basic('ops:again 5') })).toBe('busy');
+  });
 });
 
 describe('cookieValue', () => {
