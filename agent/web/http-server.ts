@@ -7,6 +7,7 @@ import { securityHeaders, sendError } from './http-util.js';
 export interface RouteContext {
   req: IncomingMessage;
   res: ServerResponse;
+  /** For its query: routes match the path as sent, not `url.pathname` (which has "." and ".." resolved). */
   url: URL;
   /** The pattern's capture groups, URI-decoded. */
   params: string[];
@@ -89,11 +90,15 @@ export class WebServer {
       } catch {
         return sendError(res, 400, 'malformed URL');
       }
+      // Routed on the path as sent, never on url.pathname: the URL parser resolves ".." and "%2e%2e"
+      // segments and reads "\" as "/", so "/assets/..\api\status" would be /api/status here but under
+      // /assets/ to a proxy that gates /api/ (nginx takes "\" as a plain character).
+      const path = target.replace(/[?#].*$/s, '');
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const matches = this.opts.routes
-        .map((route) => ({ route, m: route.pattern.exec(url.pathname) }))
+        .map((route) => ({ route, m: route.pattern.exec(path) }))
         .filter((x) => x.m !== null);
-      if (!matches.length) return sendError(res, 404, `nothing at ${url.pathname.slice(0, 200)}`);
+      if (!matches.length) return sendError(res, 404, `nothing at ${path.slice(0, 200)}`);
       const hit = matches.find((x) => x.route.method === method);
       if (!hit) {
         const allow = [...new Set(matches.map((x) => x.route.method))].join(', ');

@@ -157,6 +157,30 @@ describe('WebServer: routes, errors and the auth gate', () => {
     expect((await get('/healthz')).status).toBe(200);
   });
 
+  it('routes the path as sent: dot segments, encoded or not, and backslashes never reach another route', async () => {
+    // Found against a real agent: "/assets/..\\api\\status" answered the status (the URL parser reads "\\"
+    // as "/" and resolves ".."), while a proxy gating /api/ sees a path under /assets/.
+    const { get } = await start(new HttpAuth({ token }));
+    for (const path of [
+      '/healthz/../things/1',
+      '/healthz/..\\things\\1',
+      '/healthz\\..\\things/1',
+      '/healthz/%2e%2e/things/1',
+      '/healthz/.%2E/things/1',
+      '/x/../things/1',
+      '/./things/1',
+      '/things/./1',
+      '/things/1/.',
+    ]) {
+      const a = await get(path, { headers: bearer });
+      expect(a.status, path).toBe(404);
+      expect(json(a), path).toEqual({ error: 'not found', reason: `nothing at ${path}` });
+    }
+    // The query still reaches the route, and a "?" or "#" ends the path.
+    expect(json(await get('/things/1?q=/../x', { headers: bearer }))).toEqual({ params: ['1'], q: '/../x' });
+    expect((await get('/healthz?/../things/1')).status).toBe(200);
+  });
+
   it('answers HEAD like GET, without the body', async () => {
     const { get } = await start(new HttpAuth({ token }));
     const a = await get('/healthz', { method: 'HEAD' });
