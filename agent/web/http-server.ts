@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../config/logger.js';
 import type { HttpAuth } from './auth.js';
-import { securityHeaders, sendError } from './http-util.js';
+import { answerClientError, securityHeaders, sendError } from './http-util.js';
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -50,6 +50,7 @@ export class WebServer {
     server.requestTimeout = 60_000;
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 64;
+    server.on('clientError', answerClientError);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

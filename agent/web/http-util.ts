@@ -1,4 +1,5 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** Every response: the page loads nothing from elsewhere, runs no inline script and is never framed. */
 export const securityHeaders: Record<string, string> = {
@@ -39,6 +40,36 @@ export function sendError(
 ): void {
   const error = errorName(code);
   sendJson(res, code, { error, reason }, headers);
+}
+
+/** Why Node's parser refused a request, by its error code; anything else is a malformed request (400). */
+const parserRefusals: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'the request line and headers are over 16 KiB (a long URL or cookie?)'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'chunk extensions too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request did not arrive whole in time'],
+};
+
+/**
+ * The server's `clientError`: what Node's parser refuses (headers over its limit, a malformed request, one
+ * not in within `headersTimeout`) gets the same JSON error and security headers as every other answer,
+ * not Node's bare status line. As Node does it: nothing is written once an answer has begun on the
+ * connection (a pipelined request after it was malformed), and the connection is closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const [code, reason] = parserRefusals[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+    const body = JSON.stringify({ error: errorName(code), reason });
+    const head = Object.entries({
+      ...securityHeaders,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'Cache-Control': 'no-store',
+      Connection: 'close',
+    }).map(([k, v]) => `${k}: ${v}\r\n`);
+    socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\n${head.join('')}\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 export function send(
