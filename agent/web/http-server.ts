@@ -32,6 +32,8 @@ export interface WebServerOptions {
   onRequest?: (route: string, code: number) => void;
   /** The server failed after listening (an accept error such as EMFILE): the owner restarts it. */
   onFailure?: (reason: string) => void;
+  /** Request line and headers must arrive within this (default 10 s); tests shorten it. */
+  headersTimeoutMs?: number;
 }
 
 /**
@@ -45,8 +47,13 @@ export class WebServer {
   constructor(private readonly opts: WebServerOptions) {}
 
   async listen(): Promise<AddressInfo> {
-    const server = createServer((req, res) => void this.dispatch(req, res));
-    server.headersTimeout = 10_000;
+    // Timeouts are enforced when Node next checks its connections (every 30 s by default): a client
+    // trickling its headers held its socket for up to 40 s against a 10 s limit. Checked every second.
+    const server = createServer(
+      { connectionsCheckingInterval: 1000 },
+      (req, res) => void this.dispatch(req, res),
+    );
+    server.headersTimeout = this.opts.headersTimeoutMs ?? 10_000;
     server.requestTimeout = 60_000;
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 64;

@@ -192,6 +192,16 @@ describe('WebServer: routes, errors and the auth gate', () => {
     expect((await call(base, '/healthz')).status).toBe(200);
   });
 
+  it('answers 408 and closes when the headers do not arrive within headersTimeout, not 30 s later', async () => {
+    // Found against a real agent: a client trickling headers was cut at 39 s against the 10 s limit, since
+    // Node checks its timeouts every 30 s unless told otherwise. With a 50 ms limit the answer comes at the
+    // next check, about a second on; unchecked it takes 30 s, past this test's 15 s timeout.
+    const { base } = await start(new HttpAuth({ token }), { headersTimeoutMs: 50 });
+    const { head, body } = await rawExchange(base, 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    expect(head[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(JSON.parse(body)).toMatchObject({ error: 'request timeout' });
+  }, 15_000);
+
   it('reads "//host/path" as a path, never as an authority that would route it as /path', async () => {
     const { get } = await start(new HttpAuth({ token }));
     const a = await get('//evil.example/healthz');
