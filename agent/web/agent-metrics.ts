@@ -134,6 +134,9 @@ export class AgentMetrics {
           state.set({ camera: id, state: name }, cam.state.state === name ? 1 : 0);
         if (s.lastFrameAt) age.set(camera, Math.max(0, (now - s.lastFrameAt) / 1000));
       }
+      // Fed per event, not mirrored: a removed camera's series, or one of the model a camera no longer runs,
+      // would stay for ever, frozen (one per camera id a fleet ever pushed). Gone, as in the mirrored ones.
+      this.inference.retain((l) => a.cameras.get(l.camera!)?.config.model === l.model);
       for (const d of a.detectors.values()) {
         model.set({ model: d.info.modelId, family: d.info.family, provider: d.info.provider }, 1);
       }

@@ -23,6 +23,8 @@ export function formatValue(v: number): string {
 /** A series' labels as written inside its braces (`camera="a",model="b"`), built once per series. */
 interface Series<S> {
   labels: string;
+  /** The label values by name, for retain(). */
+  values: Labels;
   data: S;
 }
 
@@ -57,7 +59,8 @@ abstract class Metric<S> {
     let e = this.series.get(key);
     if (!e) {
       const labels = this.labelNames.map((n, i) => `${n}="${escapeValue(values[i]!)}"`).join(',');
-      this.series.set(key, (e = { labels, data: init() }));
+      const byName = Object.fromEntries(this.labelNames.map((n, i) => [n, values[i]!]));
+      this.series.set(key, (e = { labels, values: byName, data: init() }));
     }
     return e.data;
   }
@@ -65,6 +68,11 @@ abstract class Metric<S> {
   /** Forgets every series (for gauges rebuilt at each scrape, e.g. a camera that went away). */
   reset(): void {
     this.series.clear();
+  }
+
+  /** Forgets the series `keep` says no to (a histogram's series of a camera that was removed). */
+  retain(keep: (labels: Labels) => boolean): void {
+    for (const [key, s] of this.series) if (!keep(s.values)) this.series.delete(key);
   }
 
   text(): string {

@@ -167,9 +167,12 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(v('vigil_outbox_rows')).toBe(agent.outbox.depth().rows);
   });
 
-  it('a camera that goes away disappears from every per-camera metric it is mirrored in', () => {
+  it('a camera that goes away disappears from every per-camera metric, its inference histogram too', async () => {
     const m = new AgentMetrics(agent);
     gate.lastFrameAt = Date.now();
+    // The histogram is fed per event, not mirrored: gate's series is there only because it saw a frame.
+    for (const camera of ['yard', 'gate'])
+      m.observe(await zidaneEvent({ spec: detector.info.input, camera, frameNo: 1 }));
     const cameras = (f: Map<string, Family>) =>
       new Set([...f.values()].flatMap((fam) => fam.samples.map((s) => s.labels.camera)).filter(Boolean));
     expect(cameras(scrape(m))).toEqual(new Set(['yard', 'gate']));
@@ -179,6 +182,18 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
       const f = scrape(m);
       expect(cameras(f)).toEqual(new Set(['yard']));
       expect(sampleValue(f, 'vigil_camera_frames_total', { camera: 'yard' })).toBeDefined();
+      expect(sampleValue(f, 'vigil_inference_seconds_count', { camera: 'yard', model: 'det' })).toBe(1);
+      // A camera moved onto another model (a fleet push): the old model's series goes, the camera stays.
+      const yardRuntime = agent.cameras.get('yard')!;
+      const yardConfig = yardRuntime.config;
+      yardRuntime.config = { ...yardConfig, model: 'other' };
+      try {
+        expect(
+          sampleValue(scrape(m), 'vigil_inference_seconds_count', { camera: 'yard', model: 'det' }),
+        ).toBeUndefined();
+      } finally {
+        yardRuntime.config = yardConfig;
+      }
     } finally {
       agent.cameras.set('gate', runtime);
     }
