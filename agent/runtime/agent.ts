@@ -68,6 +68,8 @@ export class Agent {
   readonly detections$ = new Subject<DetectionEvent>();
   /** Every camera state change. */
   readonly states$ = new Subject<CameraState>();
+  /** Each config the running agent moves to (a fleet push applied or rolled back): services follow it. */
+  readonly config$ = new Subject<VigilConfig>();
   private readonly services: ServiceSupervisor;
   /** Models that failed to load at start-up, tried again (a fleet apply pauses and updates it). */
   readonly modelRetry: ModelRetry;
@@ -85,9 +87,10 @@ export class Agent {
   readonly safety: SafetyHub;
 
   constructor(
-    public config: VigilConfig,
+    config: VigilConfig,
     private readonly opts: AgentOptions,
   ) {
+    this.current = config;
     this.log = opts.log;
     this.safety = new SafetyHub(opts.log.child({ component: 'safety' }));
     this.topics = topics(config.mqtt?.baseTopic ?? 'vigil', config.site, config.device);
@@ -98,6 +101,15 @@ export class Agent {
       opts.serviceRestartMs,
     );
     this.modelRetry = new ModelRetry(this, opts.modelRetryMs, opts.modelRetryMaxMs);
+  }
+
+  private current: VigilConfig;
+  get config(): VigilConfig {
+    return this.current;
+  }
+  set config(next: VigilConfig) {
+    this.current = next;
+    this.config$.next(next);
   }
 
   get version(): string {
@@ -305,6 +317,7 @@ export class Agent {
     this.safety.close();
     this.detections$.complete();
     this.states$.complete();
+    this.config$.complete();
     await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));
     const left = Math.max(200, deadlineMs - (Date.now() - t0));
     await this.link?.stop(Math.min(1000, left));

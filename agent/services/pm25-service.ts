@@ -19,6 +19,8 @@ const maxRestartDelayMs = 5 * 60_000;
 
 /** One camera's running PM2.5: its side stream, reference subscription and estimator, or its pending restart. */
 interface CameraRun {
+  /** The camera as this run started it; a push that changes it restarts the run. */
+  camera?: CameraConfig;
   sub?: Subscription;
   off?: () => void;
   estimator?: Pm25Estimator;
@@ -37,14 +39,31 @@ export class Pm25Service implements AgentService {
   readonly name = 'pm25';
   private readonly runs = new Map<string, CameraRun>();
   private stopped = false;
+  private followed: Subscription | undefined;
 
   constructor(private readonly opts: { restartDelayMs?: number } = {}) {}
 
   async start(agent: Agent): Promise<void> {
     this.stopped = false;
+    // A fleet push that removed a camera once left its side stream (an ffmpeg, an estimator session) running
+    // and publishing for a camera that was gone; a changed source was never read. Runs follow the config.
+    this.followed = agent.config$.subscribe(() => this.follow(agent));
     for (const camera of agent.config.cameras) {
       if (camera.enabled && camera.pm25) await this.runCamera(agent, camera.id, { failures: 0 });
     }
+  }
+
+  /** Stops the runs of cameras gone or changed (and their chart when gone), starts the new and changed ones. */
+  private follow(agent: Agent): void {
+    const wanted = new Map(agent.config.cameras.filter((c) => c.enabled && c.pm25).map((c) => [c.id, c]));
+    for (const [id, run] of this.runs) {
+      const camera = wanted.get(id);
+      if (camera && JSON.stringify(run.camera) === JSON.stringify(camera)) continue;
+      this.runs.delete(id);
+      this.teardown(run);
+      if (!agent.config.cameras.some((c) => c.id === id)) agent.pm25.delete(id);
+    }
+    for (const id of wanted.keys()) if (!this.runs.has(id)) void this.runCamera(agent, id, { failures: 0 });
   }
 
   /** Starts (or starts again) a camera as the config has it now; a failure schedules its next try. */
@@ -52,6 +71,7 @@ export class Pm25Service implements AgentService {
     this.runs.set(id, run);
     const camera = agent.config.cameras.find((c) => c.id === id);
     if (!camera?.enabled || !camera.pm25) return void this.runs.delete(id);
+    run.camera = camera;
     try {
       await this.startCamera(agent, camera, run);
     } catch (err) {
@@ -164,6 +184,8 @@ export class Pm25Service implements AgentService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.followed?.unsubscribe();
+    this.followed = undefined;
     const runs = [...this.runs.values()];
     this.runs.clear();
     for (const run of runs) clearTimeout(run.timer);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -240,5 +240,41 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
     expect(failed().every((l) => l.camera === 'gone')).toBe(true);
     expect(lines.filter((l) => l.msg === 'service failed, restarting it')).toEqual([]);
     expect(agent.pm25.get('gone') ?? []).toEqual([]);
+  });
+
+  // A push that removed a camera left its side stream (ffmpeg, estimator) running and publishing for ever.
+  it('follows the config a push gives the agent: a removed camera stops, a changed one restarts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-push-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log } = logLines('debug');
+    const clip = milanClip(dir);
+    const air = liveCamera('air', clip);
+    const agent = serviceAgent(dir, broker.url, log, air);
+    const sup = new ServiceSupervisor([new Pm25Service()], agent, log, 30);
+    cleanup.push(() => sup.stopAll());
+    await sup.startAll();
+    const first = agent.config;
+    /** This process's ffmpeg children reading `source`. */
+    const reading = (source: string) =>
+      execFileSync('ps', ['-ww', '--ppid', String(process.pid), '-o', 'args='])
+        .toString()
+        .split('\n')
+        .filter((l) => l.includes(`-i ${source} `)).length;
+    await until(() => (agent.pm25.get('air') ?? []).length >= 1, 'a first window');
+    expect(reading(clip)).toBe(1);
+
+    agent.config = { ...first, cameras: [] };
+    await until(() => reading(clip) === 0, 'the removed camera no longer read');
+    expect(agent.pm25.has('air')).toBe(false);
+
+    // Back with another source (a copy of the clip): one side stream, on the new source.
+    const moved = path.join(dir, 'moved.mp4');
+    copyFileSync(clip, moved);
+    agent.config = { ...first, cameras: [{ ...first.cameras[0]!, source: moved }] };
+    await until(() => reading(moved) === 1, 'the camera read again, from its new source');
+    await until(() => (agent.pm25.get('air') ?? []).length >= 1, 'windows again');
+    expect(reading(clip)).toBe(0);
   });
 });
