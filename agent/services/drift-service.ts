@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { DriftConfig } from '../../config/drift-schema.js';
 import type { Logger } from '../../config/logger.js';
-import type { CameraConfig, ModelConfig } from '../../config/schema.js';
+import type { CameraConfig, ModelConfig, VigilConfig } from '../../config/schema.js';
 import type { InputSpec } from '../../models/types.js';
 import type { DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
 import { configRevision, weightsDigest } from '../../pipeline/drift/config-revision.js';
@@ -51,6 +51,7 @@ export class DriftService implements AgentService {
   private log: Logger | undefined;
   private store: ReferenceStore | undefined;
   private sub: Subscription | undefined;
+  private followed: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly tracked = new Map<string, Tracked>();
   /** sha256 of model files, recomputed only when a file's size or mtime changes. */
@@ -66,6 +67,7 @@ export class DriftService implements AgentService {
     this.store = ReferenceStore.open(path.join(agent.config.dataDir, ReferenceStore.fileName));
     attachStatusHooks(agent, { drift: { summary: (camera) => this.summaries.get(camera) } });
     this.sub = agent.detections$.subscribe({ next: (e) => this.guard(() => this.onEvent(e)) });
+    this.followed = agent.config$.subscribe((config) => this.guard(() => this.forgetRemoved(config)));
     // Closes windows of cameras whose frames stopped; a quarter window is late enough for a report. The
     // grace lets frames captured before a window's end, still in inference, land in their own window.
     const windowMs = this.cfg.windowMinutes * 60_000;
@@ -79,7 +81,8 @@ export class DriftService implements AgentService {
 
   async stop(): Promise<void> {
     this.sub?.unsubscribe();
-    this.sub = undefined;
+    this.followed?.unsubscribe();
+    this.sub = this.followed = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     // The open windows are closed and stored (a restart inside the same window merges into it).
@@ -88,6 +91,20 @@ export class DriftService implements AgentService {
     this.store?.close();
     this.store = undefined;
     await Promise.resolve();
+  }
+
+  /**
+   * A camera a push removed: its open window is closed and stored (as at stop), and its accounting and
+   * summary are let go, or each camera id a box ever had would keep a window and a summary for good.
+   */
+  private forgetRemoved(config: VigilConfig): void {
+    const ids = new Set(config.cameras.map((c) => c.id));
+    for (const [id, t] of this.tracked) {
+      if (ids.has(id)) continue;
+      this.tracked.delete(id);
+      this.publishAll([t.window.flush()]);
+      this.summaries.delete(id);
+    }
   }
 
   /** Drift accounting must never take a camera down: failures are logged and the event skipped. */

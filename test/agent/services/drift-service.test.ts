@@ -76,6 +76,22 @@ describe('drift service in an agent (real outbox and drift.db, events fed by han
     close();
   });
 
+  // Each camera id a push ever removed kept its open window and its summary in the service for good.
+  it('a camera a push removes: its open window is closed and stored, its accounting and summary let go', async () => {
+    const { agent, service, messages, close } = setup();
+    for (let i = 0; i < 13; i++) agent.detections$.next(syntheticEvent(i, 2));
+    expect(service.summaries.has('cam1')).toBe(true);
+    const windows = () => messages().filter((m) => m.topic === 'vigil/yard/box1/cameras/cam1/drift');
+    const before = windows().length;
+    agent.cameras.delete('cam1');
+    agent.config = { ...agent.config, cameras: [] };
+    expect(windows()).toHaveLength(before + 1); // the open window, flushed
+    expect(service.summaries.has('cam1')).toBe(false);
+    await service.stop();
+    expect(windows()).toHaveLength(before + 1); // nothing of it left to flush at stop
+    close();
+  });
+
   it('after a restart the page has the stored state and its drivers from the first frame, not "waiting"', async () => {
     const { agent, service, close } = setup({ autoBaselineHours: 3 / 3600 });
     const frame = (i: number, v: number) => {
