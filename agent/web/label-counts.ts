@@ -82,6 +82,11 @@ export class LabelCounts {
     );
   }
 
+  /** Cameras with counts kept. */
+  get cameraIds(): string[] {
+    return [...this.cameras.keys()];
+  }
+
   forget(camera: string): void {
     this.cameras.delete(camera);
   }

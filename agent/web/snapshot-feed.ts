@@ -53,6 +53,16 @@ export class SnapshotFeed {
     }
   }
 
+  /** A camera removed from the config: its last snapshot goes. */
+  forget(camera: string): void {
+    this.latest.delete(camera);
+  }
+
+  /** Cameras whose last snapshot is kept. */
+  get cameras(): string[] {
+    return [...this.latest.keys()];
+  }
+
   /** What a page that connects now gets at once: the latest snapshot of each camera still configured. */
   current(): { event: string; data: string }[] {
     return [...this.latest]

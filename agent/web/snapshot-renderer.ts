@@ -95,6 +95,11 @@ export class SnapshotRenderer {
     };
   }
 
+  /** Cameras with a cached snapshot. */
+  get cameras(): string[] {
+    return [...this.cache.keys()];
+  }
+
   forget(camera: string): void {
     this.cache.delete(camera);
   }

@@ -43,6 +43,8 @@ export class WebService implements AgentService {
   private server: WebServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private subscriptions: Subscription[] = [];
+  /** Camera ids the page keeps something of (counts, snapshots), for tests: none of a removed camera. */
+  rememberedCameras: () => string[] = () => [];
   private readonly assets = new StaticAssets();
 
   constructor(
@@ -68,6 +70,8 @@ export class WebService implements AgentService {
       ...this.opts.detectLimits,
       uploadTimeoutMs: this.cfg.uploadTimeoutS * 1000,
     };
+    /** Inference errors already listed, per camera. */
+    const seen = new Map<string, number>();
     const detect = new DetectEndpoint(agent.detectors, detectLimits, (m) => errors.add('api', m));
     const safetyEvents = new RecentSafetyEvents();
     const feed = new SnapshotFeed(agent, snapshots, events);
@@ -104,9 +108,20 @@ export class WebService implements AgentService {
         if ((s.state === 'stalled' || s.state === 'failed') && s.reason)
           errors.add('camera', s.reason, s.camera);
       }),
+      // A camera a push removed: its counts and snapshots go with it (they stayed, one set per id ever had).
+      agent.config$.subscribe((config) => {
+        const ids = new Set(config.cameras.map((c) => c.id));
+        for (const id of this.rememberedCameras().filter((x) => !ids.has(x))) {
+          labels.forget(id);
+          snapshots.forget(id);
+          feed.forget(id);
+          seen.delete(id);
+        }
+      }),
     ];
+    this.rememberedCameras = () =>
+      [...new Set([...labels.cameraIds, ...snapshots.cameras, ...feed.cameras, ...seen.keys()])].sort();
     let linkErrorAt = 0;
-    const seen = new Map<string, number>();
     let dropsSeen = sumDrops(agent);
     const watchForErrors = () => {
       // The link may be created after services start on a config reload: look it up each tick.
