@@ -53,7 +53,10 @@ export function clientOptions(
   };
 }
 
-/** MQTT 5 properties of one outbox row: JSON, the expiry left, and what the row carries (correlation data). */
+/**
+ * MQTT 5 properties of one outbox row: JSON, the expiry left, and what the row carries (correlation data).
+ * `now` is on the outbox's clock (Outbox.clock()), as `expiresAt` is.
+ */
 export function rowProperties(row: OutboxRow, now: number): IClientPublishOptions['properties'] {
   const props: IClientPublishOptions['properties'] = { ...jsonProperties };
   if (row.expiresAt !== null)

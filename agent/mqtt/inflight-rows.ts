@@ -12,7 +12,7 @@ const isRefusal = (err: Error) => ((err as { code?: unknown }).code as number) >
  * PUBACK, dropped on a refusal, and simply forgotten when the connection goes (it is still in the outbox).
  */
 export class InflightRows {
-  /** Rowid -> the row and when its publish was sent, in the order they were sent. */
+  /** Rowid -> the row and when its publish was sent (performance.now), in the order they were sent. */
   private readonly sent = new Map<number, { row: OutboxRow; at: number }>();
   readonly stats = { published: 0, acked: 0, rejected: 0, expired: 0, last: 0, avg: 0 };
 
@@ -52,7 +52,8 @@ export class InflightRows {
     current: () => boolean,
     limitName = "the broker's maximum packet size",
   ): void {
-    const now = Date.now();
+    // Expiry on the outbox's clock, not the wall clock: a step of it must not expire nor revive a response.
+    const now = this.outbox.clock();
     if (row.expiresAt !== null && row.expiresAt <= now) {
       this.stats.expired++;
       this.outbox.drop(row.rowid, 'expired');
@@ -69,16 +70,17 @@ export class InflightRows {
       this.refused(row, new Error(`a ${size}-byte packet exceeds ${limitName} (${maxPacketBytes} bytes)`));
       return;
     }
-    this.sent.set(row.rowid, { row, at: now });
+    this.sent.set(row.rowid, { row, at: performance.now() });
     this.stats.published++;
     const options = { qos: 1 as const, retain: row.retain, properties };
     client.publish(row.topic, row.payload, options, (err) => {
       if (!current()) return; // that connection is gone: the row is re-sent on the next one
       if (err && !isRefusal(err)) return; // e.g. closing: stays in flight until the connection drops
-      const sentAt = this.sent.get(row.rowid)?.at ?? Date.now();
+      const ackedAt = performance.now();
+      const sentAt = this.sent.get(row.rowid)?.at ?? ackedAt;
       this.sent.delete(row.rowid);
       if (err) this.refused(row, err);
-      else this.acked(row, Date.now() - sentAt);
+      else this.acked(row, ackedAt - sentAt);
       this.onSettled(err ? 'refused' : 'acked');
     });
   }

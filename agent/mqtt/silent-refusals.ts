@@ -96,7 +96,8 @@ export const searchMessage =
 
 /** The error a row dropped by the search is reported with, its packet measured as it was sent. */
 export function closedOnMessage(row: OutboxRow, protocolVersion: number): string {
-  const properties = rowProperties(row, Date.now());
+  // Any time on the outbox's clock does: the expiry property's size does not depend on its value.
+  const properties = rowProperties(row, row.createdAt);
   const packetBytes = publishPacketBytes(row.topic, row.payload.length, properties, protocolVersion);
   return (
     `the broker closed the connection ${closesBeforeDrop} times in a row right after a ${packetBytes}-byte ` +

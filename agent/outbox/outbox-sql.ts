@@ -11,6 +11,8 @@ const statements = {
             ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq`,
   coalesce: 'DELETE FROM outbox WHERE coalesce_key = ? RETURNING bytes',
   oldest: 'SELECT pk, priority, bytes, created_at AS createdAt FROM outbox ORDER BY pk LIMIT ?',
+  /** The newest row's (not max(created_at): that reads the whole table, payloads included). */
+  newest: 'SELECT created_at AS createdAt FROM outbox ORDER BY pk DESC LIMIT 1',
   /** The oldest rows of one priority after a pk (0 for the very oldest), a page at a time. */
   oldestOf: 'SELECT pk, bytes FROM outbox WHERE priority = ? AND pk > ? ORDER BY pk LIMIT ?',
   delete: 'DELETE FROM outbox WHERE pk = ? RETURNING priority, bytes',

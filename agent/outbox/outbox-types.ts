@@ -54,8 +54,9 @@ export interface OutboxRow {
   seq: number | null;
   /** Ordering key: the stream, else the topic. Rows of one key are published in commit order. */
   key: string;
+  /** On the outbox's clock (Outbox.clock(): elapsed time, not the wall clock), as is `expiresAt`. */
   createdAt: number;
-  /** Epoch ms; null: never expires. */
+  /** Null: never expires. */
   expiresAt: number | null;
   properties?: OutboxProperties;
   /** Payload plus topic bytes: what the byte bound counts. */
@@ -77,11 +78,19 @@ export type OutboxEvent =
    * that failed ends `low` too, with `readError` instead of `freeBytes`.
    */
   | ({ type: 'free-space'; low: boolean; minFreeBytes: number } & FreeSpaceReading)
+  /**
+   * The wall clock stepped by `stepMs` (NTP after a boot without RTC, say): payload timestamps jump with it;
+   * ages and expiries do not (docs/adr/0008-outbox-age-clock.md).
+   */
+  | { type: 'clock-step'; stepMs: number; wallNow: number }
   /** Closed with drop counts a full disk never let it write: they are not reported. */
   | { type: 'drop-counts-lost'; counts: DropDetail[] };
 
 export interface OutboxOptions {
+  /** The wall clock: payload timestamps. Default Date.now. */
   now?: () => number;
+  /** Ms that only run forward, for ages and expiries. Default performance.now. */
+  monotonic?: () => number;
   onEvent?: (e: OutboxEvent) => void;
   /** How the free space of the database's disk is read (tests). */
   freeSpace?: FreeSpaceOptions;

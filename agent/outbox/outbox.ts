@@ -8,6 +8,7 @@ import { DropCounts, type DropDetail, type DropReason } from './drop-counts.js';
 import { FreeSpace, limitWal, type FreeSpaceReading } from './free-space.js';
 import { FullDisk, isDiskFull } from './full-disk.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
+import { OutboxClock } from './outbox-clock.js';
 import { expireOld, newDelta, type Delta } from './outbox-bounds.js';
 import { OutboxReader } from './outbox-reader.js';
 import { prepareStatements } from './outbox-sql.js';
@@ -50,15 +51,19 @@ export class Outbox extends OutboxReader {
   private closed = false;
   private readonly dropped: DropCounts;
   private readonly full: FullDisk;
+  /** Ages and expiries: elapsed time, whatever the wall clock does (`now` stamps the payloads). */
+  private readonly ageClock: OutboxClock;
 
   private constructor(
     private readonly db: Database,
     private readonly cfg: OutboxConfig,
     private readonly now: () => number,
+    monotonic: () => number,
     private readonly onEvent: (e: OutboxEvent) => void,
     private readonly freeSpace: FreeSpace,
   ) {
     super(prepareStatements(db));
+    this.ageClock = new OutboxClock(this.sql, now, monotonic);
     const totals = this.sql.totals.get() as { n: number; b: number };
     this.rows = totals.n;
     this.bytes = totals.b;
@@ -79,7 +84,8 @@ export class Outbox extends OutboxReader {
       onEvent({ type: 'free-space', low, ...reading, minFreeBytes });
     };
     const freeSpace = new FreeSpace(path.dirname(path.resolve(file)), minFreeBytes, onChange, opts.freeSpace);
-    const outbox = new Outbox(db, cfg, now, onEvent, freeSpace);
+    const monotonic = opts.monotonic ?? (() => performance.now());
+    const outbox = new Outbox(db, cfg, now, monotonic, onEvent, freeSpace);
     if (movedAside) {
       // Remembered in the fresh database, so it is reported even if the agent restarts first.
       outbox.moved.push(movedAside);
@@ -165,8 +171,13 @@ export class Outbox extends OutboxReader {
     return {
       rows: this.rows,
       bytes: this.bytes,
-      oldestAgeMs: oldest ? Math.max(0, this.now() - oldest.createdAt) : 0,
+      oldestAgeMs: oldest ? Math.max(0, this.clock() - oldest.createdAt) : 0,
     };
+  }
+
+  /** What rows' `createdAt` and `expiresAt` are measured against: not the wall clock (see OutboxClock). */
+  clock(): number {
+    return this.ageClock.now();
   }
 
   /** Messages dropped since the counts were last cleared, by reason. */
@@ -228,16 +239,20 @@ export class Outbox extends OutboxReader {
   private commit(id: string, msg: OutboxMessage, hooks: CommitHooks): EnqueueResult {
     const delta = newDelta();
     const low = this.freeSpace.low();
+    let stepped = 0;
     let result: EnqueueResult;
     try {
       result = this.db.transaction((): EnqueueResult => {
         const ts = this.now();
+        const storedAt = this.clock();
         // Under the margin the file may not grow: its size now is the limit.
         const pageLimit = low ? pageCount(this.sql) : undefined;
         this.unwritten.applyIn(this.sql, delta);
-        if (ts - this.lastAgeCheck >= ageCheckEveryMs) {
-          this.lastAgeCheck = ts;
-          expireOld(this.sql, ts - this.cfg.maxAgeHours * 3_600_000, delta);
+        if (storedAt - this.lastAgeCheck >= ageCheckEveryMs) {
+          this.lastAgeCheck = storedAt;
+          expireOld(this.sql, storedAt - this.cfg.maxAgeHours * 3_600_000, delta);
+          const stepMs = this.ageClock.save(this.sql);
+          if (stepMs) stepped = stepMs;
         }
         if (msg.coalesceKey !== undefined) {
           for (const r of this.sql.coalesce.all(msg.coalesceKey) as { bytes: number }[]) {
@@ -251,7 +266,7 @@ export class Outbox extends OutboxReader {
         const bytes = payload.length + Buffer.byteLength(msg.topic);
         const totals = { rows: this.rows, bytes: this.bytes };
         const ctx = { db: this.db, sql: this.sql, cfg: this.cfg, totals, pageLimit };
-        const refused = storeRow(ctx, { id, msg, seq, ts, payload, bytes }, delta);
+        const refused = storeRow(ctx, { id, msg, seq, ts, storedAt, payload, bytes }, delta);
         hooks.inTx?.(!refused);
         this.dropped.write(delta.drops);
         return refused ? { id, seq, dropped: refused } : { id, seq };
@@ -261,6 +276,7 @@ export class Outbox extends OutboxReader {
       throw err;
     }
     this.committed(delta);
+    if (stepped) this.onEvent({ type: 'clock-step', stepMs: stepped, wallNow: this.now() });
     hooks.afterCommit?.(!result.dropped);
     return result;
   }

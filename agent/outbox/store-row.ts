@@ -11,7 +11,10 @@ export interface BuiltRow {
   id: string;
   msg: OutboxMessage;
   seq: number | null;
+  /** Wall clock: the payload's `ts`. */
   ts: number;
+  /** The outbox's clock (OutboxClock): what ages and expiries are measured by. */
+  storedAt: number;
   payload: Buffer;
   /** Payload plus topic: what the byte bound counts. */
   bytes: number;
@@ -42,10 +45,10 @@ export function storeRow(ctx: StoreContext, row: BuiltRow, delta: Delta): DropRe
   }
   const insert = () => {
     const { topic, priority, stream = null, coalesceKey = null } = msg;
-    const expiresAt = msg.expiryS === undefined ? null : row.ts + Math.round(msg.expiryS * 1000);
+    const expiresAt = msg.expiryS === undefined ? null : row.storedAt + Math.round(msg.expiryS * 1000);
     const retain = msg.retain ? 1 : 0;
     const props = encodeProperties(msg.properties);
-    const { id, payload, seq, ts, bytes } = row;
+    const { id, payload, seq, storedAt, bytes } = row;
     ctx.sql.insert.run(
       id,
       topic,
@@ -55,7 +58,7 @@ export function storeRow(ctx: StoreContext, row: BuiltRow, delta: Delta): DropRe
       stream,
       seq,
       coalesceKey,
-      ts,
+      storedAt,
       bytes,
       expiresAt,
       props,

@@ -13,8 +13,9 @@ import { collect, startMosquitto, type Collector, type Mosquitto } from '../../s
 
 let dir: string;
 let outbox: Outbox;
-/** The outbox's clock: it stamps expiresAt. */
+/** The wall clock (payload timestamps), and the monotonic one that ages and expiries are measured by. */
 let clock: number;
+let mono: number;
 let errors: Error[];
 let logged: { msg: string; fields?: Record<string, unknown> }[];
 let settled: (() => void)[];
@@ -73,8 +74,10 @@ async function subscriber(b: Mosquitto): Promise<Collector> {
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-inflight-'));
   clock = Date.now();
+  mono = 0;
   outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse({ synchronous: 'OFF' }), {
     now: () => clock,
+    monotonic: () => mono,
   });
   errors = [];
   logged = [];
@@ -117,13 +120,14 @@ describe('InflightRows', () => {
 
   it('keeps the last ack latency and a moving average over about twenty', async () => {
     const client = await connect(await broker());
-    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
     const latency = async (ms: number) => {
       const done = nextSettled();
-      vi.setSystemTime(1_000_000);
       inflight.publish(client, put('vigil/ok/l'), Infinity, () => true);
-      // The PUBACK cannot arrive before this synchronous line: the ack sees the clock moved by `ms`.
-      vi.setSystemTime(1_000_000 + ms);
+      // The PUBACK cannot arrive before these synchronous lines: the ack sees `ms` gone by, and the wall
+      // clock stepped back an hour, which a latency must not see.
+      vi.advanceTimersByTime(ms);
+      vi.setSystemTime(Date.now() - 3_600_000);
       await done;
     };
     await latency(40);
@@ -137,19 +141,19 @@ describe('InflightRows', () => {
     const sub = await subscriber(b);
     const client = await connect(b);
     const late = put('vigil/ok/late', { expiryS: 1, priority: 2 });
+    mono += 1;
     const due = put('vigil/ok/due', { expiryS: 1 });
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(clock + 1000); // exactly at expiresAt: already worthless
+    clock += 365 * 86_400_000; // NTP steps the wall clock a year ahead: expiry is elapsed time
+    mono = 1000; // exactly at the first one's expiresAt: already worthless
     inflight.publish(client, late, Infinity, () => true);
     expect(inflight.size).toBe(0);
     expect(inflight.stats).toMatchObject({ published: 0, expired: 1 });
     expect(outbox.dropDetail()).toEqual([{ reason: 'expired', priority: 2, count: 1 }]);
 
-    vi.setSystemTime(clock + 999); // a millisecond before: still sent
+    // The second one, a millisecond before its own: still sent.
     const done = nextSettled();
     inflight.publish(client, due, Infinity, () => true);
     await done;
-    vi.useRealTimers();
     await sub.waitFor((m) => m.length === 1);
     // Published in order from one client: had the expired row gone out, it would have arrived first.
     expect(sub.messages.map((m) => m.topic)).toEqual(['vigil/ok/due']);

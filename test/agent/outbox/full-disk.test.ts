@@ -76,7 +76,7 @@ function commitOf(msg: OutboxMessage, bytes: number, pageLimitAt: PageLimitAt = 
         const pageLimit = pageLimitAt(++commit.calls);
         const t = sql.totals.get() as { n: number; b: number };
         const ctx = { db, sql, cfg, totals: { rows: t.n, bytes: t.b }, pageLimit };
-        const row = { id: 'new', msg, seq: 9, ts: 0, payload: Buffer.alloc(bytes, 0x61), bytes };
+        const row = { id: 'new', msg, seq: 9, ts: 0, storedAt: 0, payload: Buffer.alloc(bytes, 0x61), bytes };
         expect(storeRow(ctx, row, newDelta())).toBeUndefined();
         return { id: 'new', seq: 9 };
       })(),

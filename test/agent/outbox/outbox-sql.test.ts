@@ -65,6 +65,7 @@ describe('outbox statements', () => {
         'next',
         'range',
         'lastRowid',
+        'newest',
         'countUpTo',
         'keysUpTo',
         'hasKeyUpTo',

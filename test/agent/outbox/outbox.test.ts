@@ -219,7 +219,8 @@ describe('Outbox', () => {
 
   it('drops rows older than maxAgeHours', () => {
     let now = 1_000_000;
-    const outbox = openOutbox({ maxAgeHours: 1 }, { now: () => now });
+    // Ages are elapsed time (test/agent/outbox/outbox-clock.test.ts): here the wall clock never steps.
+    const outbox = openOutbox({ maxAgeHours: 1 }, { now: () => now, monotonic: () => now });
     outbox.enqueue(detection('cam1', 1));
     outbox.enqueue({ topic: 'alert', priority: 2, build: () => ({}) });
     now += 30 * 60_000;

@@ -21,7 +21,7 @@ function built(priority: OutboxPriority, payloadBytes: number, extra: Partial<Ou
   const msg: OutboxMessage = { topic: `t/${priority}`, priority, build: () => null, ...extra };
   const payload = Buffer.alloc(payloadBytes, 0x61);
   const bytes = payload.length + Buffer.byteLength(msg.topic);
-  return { id: `id-${n}`, msg, seq: null, ts: 1_000_000 + n, payload, bytes };
+  return { id: `id-${n}`, msg, seq: null, ts: 1_000_000 + n, storedAt: 1_000_000 + n, payload, bytes };
 }
 
 const cfg = (c: Partial<OutboxConfig> = {}) => OutboxConfig.parse(c);

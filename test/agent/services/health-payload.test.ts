@@ -22,7 +22,8 @@ afterEach(async () => {
 
 function outboxIn(cfg: Partial<OutboxConfig> = {}, now = Date.now): Outbox {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-health-'));
-  const outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse(cfg), { now });
+  // The clock steps in none of these tests: it is the monotonic one too (ages are elapsed time).
+  const outbox = Outbox.open(path.join(dir, 'outbox.db'), OutboxConfig.parse(cfg), { now, monotonic: now });
   cleanup.push(() => {
     outbox.close();
     rmSync(dir, { recursive: true, force: true });
