@@ -22,7 +22,8 @@ export class DrainPlan {
   constructor(
     private readonly outbox: OutboxReader,
     private readonly ratePerS: number,
-    private readonly now: () => number = Date.now,
+    /** Monotonic ms: a wall clock stepped back an hour would owe the bucket an hour of rows. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     // A tenth of a second's worth: smooth, yet a low rate still sends one at a time.
     this.burst = Math.max(1, Math.ceil(ratePerS / 10));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxConfig } from '../../../config/schema.js';
 import { DrainPlan } from '../../../agent/mqtt/drain-plan.js';
 import { Outbox, type OutboxRow } from '../../../agent/outbox/outbox.js';
@@ -35,6 +35,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  vi.useRealTimers();
   outbox.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -47,6 +48,17 @@ describe('DrainPlan', () => {
     expect(ids(p.take(10, none))).toEqual(live);
     expect(p.waitMs()).toBeUndefined();
     expect(p.take(10, new Set(live))).toEqual([]);
+  });
+
+  it('keeps its rate when the wall clock steps back (NTP): the backlog does not stall for the step', () => {
+    const backlog = putMany('cam1', 3);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const p = new DrainPlan(outbox, 10); // its own clock, a burst of 1
+    p.reset();
+    expect(ids(p.take(10, none))).toEqual([backlog[0]]);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    // A wall-clock bucket would now owe an hour's worth of rows: 3,600,100 ms to wait.
+    expect(p.waitMs()).toBeLessThanOrEqual(100);
   });
 
   it('drains the backlog oldest first at the rate, and says how long until the next row', () => {
