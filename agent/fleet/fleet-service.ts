@@ -217,14 +217,14 @@ export class FleetService {
 
   private async apply(doc: FleetDocument, digest: string, raw: Record<string, unknown>): Promise<Outcome> {
     const host = this.host;
-    const t0 = Date.now();
+    const t0 = performance.now(); // a duration: a wall-clock step must not make it negative or years long
     const log = host.log.child({ component: 'fleet', revision: doc.revision });
     const failed = (errors: string[], changed: string[] = []): Outcome => ({
       revision: doc.revision,
       status: 'rolled_back',
       errors,
       changed,
-      durationMs: Date.now() - t0,
+      durationMs: Math.round(performance.now() - t0),
     });
     log.info('fleet: applying', { target: doc.target, from: this.running.revision });
     let managed: ManagedConfig;
@@ -284,7 +284,11 @@ export class FleetService {
     this.running = { revision: doc.revision, source: 'fleet', stored };
     this.reporter.state(this.running);
     const { warnings } = result;
-    log.info('fleet: applied', { changed: result.plan.changed, warnings, ms: Date.now() - t0 });
+    log.info('fleet: applied', {
+      changed: result.plan.changed,
+      warnings,
+      ms: Math.round(performance.now() - t0),
+    });
     return {
       revision: doc.revision,
       status: 'applied',
@@ -292,7 +296,7 @@ export class FleetService {
       changed: result.plan.changed,
       ...(warnings.length && { warnings }),
       ...(result.plan.restartRequired.length && { restartRequired: result.plan.restartRequired }),
-      durationMs: Date.now() - t0,
+      durationMs: Math.round(performance.now() - t0),
     };
   }
 

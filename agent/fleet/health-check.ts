@@ -38,18 +38,20 @@ export class HealthWatch {
    * end (the agent stopping), saying why.
    */
   async wait(deadlineMs: number): Promise<void> {
-    const until = Date.now() + deadlineMs;
+    // Monotonic: NTP stepping the clock ahead (often just as the network, and with it this apply, arrives)
+    // would fail the check at once and roll back a healthy config.
+    const until = performance.now() + deadlineMs;
     try {
       while (this.pending.size > 0) {
         if (this.ended) throw new Error('the agent is stopping');
         const failed = [...this.pending.keys()].filter(
           (id) => this.host.cameras.get(id)?.state.state === 'failed',
         );
-        if (failed.length || Date.now() >= until)
+        if (failed.length || performance.now() >= until)
           throw new Error(this.reasons(deadlineMs, failed).join('; '));
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          setTimeout(resolve, Math.min(250, Math.max(1, until - Date.now())));
+          setTimeout(resolve, Math.min(250, Math.max(1, until - performance.now())));
         });
       }
     } finally {

@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CameraConfig } from '../../../config/schema.js';
 import { HealthWatch } from '../../../agent/fleet/health-check.js';
 import type { DetectionEvent } from '../../../pipeline/camera/camera-pipeline.js';
@@ -39,6 +39,10 @@ const settle = (p: Promise<void>) =>
  */
 const settlesAtOnce = (p: Promise<unknown>) =>
   Promise.race([p.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('HealthWatch', () => {
   it('resolves once every camera delivered an inference from its own model', async () => {
@@ -164,6 +168,24 @@ describe('HealthWatch', () => {
     w2.events$.complete();
     const p2 = settle(w2.watch.wait(600_000));
     expect(await settlesAtOnce(p2)).toBe(true);
+  });
+
+  it('a wall-clock step (NTP after a boot at 1970) neither ends the wait nor stretches it', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance', 'setTimeout'] });
+    const { watch, emit, setState } = setup([{ id: 'a', model: 'det' }]);
+    setState('a', 'streaming');
+    const done = settle(watch.wait(60_000));
+    vi.setSystemTime(Date.now() + 56 * 365 * 86_400_000);
+    await vi.advanceTimersByTimeAsync(1000); // a few polls after the step
+    emit('a', 'det');
+    expect(await done).toMatchObject({ ok: true });
+    // Stepped back: the deadline still comes after 60 s of the monotonic clock.
+    const late = setup([{ id: 'b', model: 'det' }]);
+    late.setState('b', 'streaming');
+    const timedOut = settle(late.watch.wait(60_000));
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(await timedOut).toMatchObject({ ok: false });
   });
 
   it('close() stops listening (an apply that fails before waiting)', () => {
