@@ -61,7 +61,9 @@ export class Agent {
   readonly detectors = new Map<string, Detector>();
   readonly lag = new EventLoopLag();
   readonly topics: Topics;
-  readonly startedAt = Date.now();
+  /** performance.now at construction: uptime is elapsed time, whatever the wall clock does. */
+  private readonly startedMono = performance.now();
+  private started = Date.now();
   outbox!: Outbox;
   link: MqttLink | undefined;
   /** Every detection event, after its outbox commit (services subscribe here). */
@@ -114,6 +116,19 @@ export class Agent {
 
   get version(): string {
     return this.opts.version;
+  }
+
+  /**
+   * When the agent started, on the wall clock as it reads now: `Date.now() - startedAt` is the uptime even
+   * after NTP stepped the clock (a box booted at 1970 would otherwise report 56 years of uptime, or a
+   * negative one after a step back, which the health schema refuses).
+   */
+  get startedAt(): number {
+    const elapsed = performance.now() - this.startedMono;
+    // Moved only for a step: the two clocks' sub-millisecond phases would make it flicker by 1 ms.
+    if (Math.abs(Date.now() - elapsed - this.started) >= 1000)
+      this.started = Math.round(Date.now() - elapsed);
+    return this.started;
   }
 
   async start(): Promise<void> {

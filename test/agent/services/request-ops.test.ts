@@ -60,8 +60,8 @@ describe('requestOps', () => {
 
   it('status: version, site, device, whole-second uptime, no link without MQTT, each camera state', async () => {
     const agent = await startAgent();
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(agent.startedAt + 61_600);
+    // Uptime is elapsed time on the monotonic clock, not the wall clock's (agent-uptime.test.ts).
+    const elapsed = vi.spyOn(performance, 'now').mockReturnValue(performance.now() + 61_600);
     expect(run(agent, 'status')).toEqual({
       version: '9.8.7',
       site: 'yard',
@@ -70,6 +70,7 @@ describe('requestOps', () => {
       link: null,
       cameras: [],
     });
+    elapsed.mockRestore();
 
     const [cam] = agent.config.cameras;
     agent.cameras.set('cam1', {
