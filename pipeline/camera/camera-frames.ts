@@ -121,7 +121,7 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
           );
     }),
     tap(() => {
-      const now = Date.now();
+      const now = performance.now(); // a duration: a wall-clock step must not reset (or hold) the backoff
       if (current?.state !== 'streaming') {
         setState('streaming');
         streamingSince = now;

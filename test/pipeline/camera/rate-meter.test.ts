@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RateMeter } from '../../../pipeline/camera/rate-meter.js';
 
 /** A meter on a clock the test moves. */
@@ -18,6 +18,10 @@ function meter(windowMs?: number) {
     },
   };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('RateMeter', () => {
   it('reads 0 with fewer than two events', () => {
@@ -90,5 +94,17 @@ describe('RateMeter', () => {
     stream(0, 10_000, 100); // 10 fps
     stream(10_000, 20_000, 500); // then 2 fps
     expect(m.rate()).toBeCloseTo(2, 9);
+  });
+
+  it('by default keeps to elapsed time: NTP stepping the wall clock back a minute changes no rate', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    const m = new RateMeter();
+    for (let i = 0; i < 50; i++) {
+      if (i === 25) vi.setSystemTime(Date.now() - 60_000);
+      m.mark();
+      vi.advanceTimersByTime(200); // 5 fps
+    }
+    // On the wall clock the stamps before the step would stay a minute, and read as 49 fps here.
+    expect(m.rate()).toBeCloseTo(5, 9);
   });
 });
