@@ -39,7 +39,8 @@ export class HttpAuth {
 
   constructor(
     private readonly cfg: HttpAuthConfig | undefined,
-    private readonly now: () => number = Date.now,
+    /** Monotonic: on the wall clock, NTP stepping it back a year kept every session a year longer. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.verifyBudgetAt = now();
   }

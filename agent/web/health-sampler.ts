@@ -16,6 +16,7 @@ export interface HealthSamplerOptions {
   maxAgeMs?: number;
   /** systeminformation's GPU list is slow (it runs lspci and nvidia-smi): polled at most this often. */
   gpuEveryMs?: number;
+  /** The wall clock, for `sampledAt` only (ages are performance.now). */
   now?: () => number;
 }
 
@@ -28,6 +29,8 @@ export class HealthSampler {
   private sample: HealthSample | null = null;
   private refreshing: Promise<void> | undefined;
   private lastCpu = { usage: process.cpuUsage(), at: performance.now() };
+  /** performance.now of the sample and of the GPU poll: ages are elapsed time, whatever the wall clock does. */
+  private sampledMono = -Infinity;
   private gpuAt = -Infinity;
   /** false once systeminformation showed no readable GPU: not asked again. */
   private gpuViaSi = true;
@@ -43,7 +46,7 @@ export class HealthSampler {
 
   /** The latest sample (null before the first completes); starts a refresh when it is stale. */
   read(): HealthSample | null {
-    const age = this.sample?.sampledAt ? this.now() - this.sample.sampledAt : Infinity;
+    const age = performance.now() - this.sampledMono;
     if (age > (this.opts.maxAgeMs ?? 5000)) void this.refresh();
     return this.sample;
   }
@@ -67,6 +70,7 @@ export class HealthSampler {
     const cpuMs = (usage.user - this.lastCpu.usage.user + usage.system - this.lastCpu.usage.system) / 1000;
     const processCpu = at > this.lastCpu.at ? (cpuMs / (at - this.lastCpu.at) / cores) * 100 : 0;
     this.lastCpu = { usage, at };
+    this.sampledMono = at;
     this.sample = {
       sampledAt: this.now(),
       cpuPercent,
@@ -161,8 +165,9 @@ export class HealthSampler {
         return { loadPercent: round1(perMille / 10), name: 'Jetson GPU', source: 'jetson-sysfs' };
       }
     }
-    if (!this.gpuViaSi || this.now() - this.gpuAt < (this.opts.gpuEveryMs ?? 30_000)) return this.gpu;
-    this.gpuAt = this.now();
+    const at = performance.now();
+    if (!this.gpuViaSi || at - this.gpuAt < (this.opts.gpuEveryMs ?? 30_000)) return this.gpu;
+    this.gpuAt = at;
     const controllers = (await si.graphics().catch(() => ({ controllers: [] }))).controllers;
     const measured = controllers.find((c) => typeof c.utilizationGpu === 'number');
     if (!measured) {

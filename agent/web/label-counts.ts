@@ -26,7 +26,8 @@ export class LabelCounts {
 
   constructor(
     readonly windowS = 60,
-    private readonly now: () => number = Date.now,
+    /** Monotonic: on the wall clock a step back kept the buckets from before it in the window. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   add(camera: string, detections: readonly Pick<Detection, 'label'>[]): void {

@@ -55,7 +55,8 @@ export class SnapshotRenderer {
     this.maxWidth = opts.maxWidth ?? 960;
     this.minWidth = opts.minWidth ?? 0;
     this.quality = opts.quality ?? 80;
-    this.now = opts.now ?? Date.now;
+    // Monotonic: on the wall clock a step back froze the snapshot for as long as the step.
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** The camera's snapshot for `event` (its latest), or the cached one; undefined if none can be made. */

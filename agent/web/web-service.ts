@@ -76,9 +76,11 @@ export class WebService implements AgentService {
     const safetyEvents = new RecentSafetyEvents();
     const feed = new SnapshotFeed(agent, snapshots, events);
     // Built at most once per tick and shared: ten pages polling or listening cost one build and one stringify.
+    // `at` is performance.now: on the wall clock a step back served one stale status for as long as the step.
     let built: { at: number; payload: StatusPayload; json: string } | undefined;
     const build = () => {
       const now = Date.now();
+      const at = performance.now();
       const payload = statusModel(agent, {
         now,
         health: health.read(),
@@ -87,9 +89,9 @@ export class WebService implements AgentService {
         safetyEvents: safetyEvents.list(),
         snapshotGeometry: (lb) => snapshots.geometry(lb),
       });
-      return (built = { at: now, payload, json: JSON.stringify(payload) });
+      return (built = { at, payload, json: JSON.stringify(payload) });
     };
-    const current = () => (built && Date.now() - built.at < tickMs ? built : build());
+    const current = () => (built && performance.now() - built.at < tickMs ? built : build());
     const status = (): StatusPayload => current().payload;
     const statusJson = (): string => current().json;
 

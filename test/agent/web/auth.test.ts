@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cookieValue, HttpAuth, sessionCookie } from '../../../agent/web/auth.js';
 import { hashPassword } from '../../../agent/web/password-hash.js';
 import { call } from '../../support/http-call.js';
@@ -111,6 +111,24 @@ describe('HttpAuth: who may read the page and API', () => {
     const auth = new HttpAuth({ token });
     expect(auth.cookieFor('abc')).toBe('vigil_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200');
     expect(auth.clearCookie()).toBe('vigil_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
+  });
+
+  it('by default a session lasts 12 hours of elapsed time, whatever NTP does to the wall clock', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      const auth = new HttpAuth({ token });
+      const ask = await gate(auth);
+      const cookie = (id: string) => ({ Cookie: `${sessionCookie}=${id}` });
+      const a = await session(auth, { token });
+      vi.setSystemTime(Date.now() - 365 * 24 * hour); // stepped back a year: not a year more of session
+      vi.advanceTimersByTime(12 * hour);
+      expect(await ask(cookie(a))).toBe('denied');
+      const b = await session(auth, { token });
+      vi.setSystemTime(Date.now() + 56 * 365 * 24 * hour); // a box booted at 1970: not logged out at once
+      expect(await ask(cookie(b))).toBe('ok');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ends a session after 12 hours by the injected clock, and on logout', async () => {

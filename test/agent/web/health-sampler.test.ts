@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HealthSampler } from '../../../agent/web/health-sampler.js';
 import { HealthStatus } from '../../../agent/web/status-schema.js';
 
@@ -29,6 +29,10 @@ function fakeSys(): string {
   return root;
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('HealthSampler: device health for the page', () => {
   it('reads the hottest valid thermal zone and a Jetson GPU load from /sys, and the data dir disk', async () => {
     const root = fakeSys();
@@ -50,6 +54,19 @@ describe('HealthSampler: device health for the page', () => {
     writeFileSync(path.join(root, 'proc/stat'), 'cpu  250 0 150 800 100 0 0 0 0 0\n');
     await sampler.refresh();
     expect(sampler.read()!.cpuPercent).toBe(66.7); // 200 busy of 300
+  });
+
+  it('a sample goes stale by elapsed time: a wall clock stepped back an hour does not freeze it', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    const root = fakeSys();
+    const sampler = new HealthSampler({ dataDir: root, root, maxAgeMs: 5000, gpuEveryMs: 1e12 });
+    await sampler.refresh();
+    vi.setSystemTime(Date.now() - 3_600_000);
+    vi.advanceTimersByTime(6000);
+    sampler.read();
+    const refreshing = (sampler as unknown as { refreshing?: Promise<void> }).refreshing;
+    expect(refreshing).toBeDefined();
+    await refreshing;
   });
 
   it('without thermal zones or a GPU the page gets nulls, not errors', async () => {

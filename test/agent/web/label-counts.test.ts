@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LabelCounts } from '../../../agent/web/label-counts.js';
 
 const seen = (...labels: string[]) => labels.map((label) => ({ label }));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('LabelCounts: what each camera has been seeing over the last minute', () => {
   it('counts detections per label, the most in one frame and the mean per frame', () => {
@@ -25,6 +29,17 @@ describe('LabelCounts: what each camera has been seeing over the last minute', (
     const counts = new LabelCounts(60, () => 5_000);
     counts.add('yard', seen('truck', 'car', 'person', 'person', 'bus'));
     expect(counts.recent('yard').map((c) => c.label)).toEqual(['person', 'bus', 'car', 'truck']);
+  });
+
+  it('by default keeps to elapsed time: a wall clock stepped back an hour keeps nothing past the window', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    const counts = new LabelCounts(60);
+    counts.add('yard', seen('car'));
+    vi.advanceTimersByTime(30_000);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    counts.add('yard', seen('person'));
+    vi.advanceTimersByTime(31_000); // the car's second has left the window
+    expect(counts.recent('yard')).toEqual([{ label: 'person', count: 1, max: 1, perFrame: 1 }]);
   });
 
   it('forgets what is older than the window, and a camera that went away', () => {

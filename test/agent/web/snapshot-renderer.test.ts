@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { labelColour } from '../../../agent/web/annotation-svg.js';
 import { SnapshotRenderer } from '../../../agent/web/snapshot-renderer.js';
 import type { InputSpec } from '../../../models/types.js';
@@ -52,6 +52,20 @@ describe.skipIf(!hasShared)('SnapshotRenderer: annotated JPEGs of the latest fra
     expect((await r.snapshot(await event(3), 'rgb'))!.frameNo).toBe(3);
     expect(r.rendered).toBe(2);
     expect(a.jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('by default the interval is elapsed time: a wall clock stepped back an hour does not freeze the snapshot', async () => {
+    const [one, two] = [await event(1), await event(2)];
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      const r = new SnapshotRenderer({ minIntervalMs: 1000 });
+      await r.snapshot(one, 'rgb');
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(1500);
+      expect((await r.snapshot(two, 'rgb'))!.frameNo).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the picture is exactly the scaled region of the frame asked for, with bars above and below or at the sides', async () => {
