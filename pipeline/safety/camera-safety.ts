@@ -25,6 +25,8 @@ export interface CameraSafetyOptions {
   config: CameraSafetyConfigInput;
   /** False for a file read faster than real time: scene time then follows the file alone. */
   realtime?: boolean;
+  /** Elapsed ms, to tell a wall-clock step from elapsed time (SceneClock); default performance.now. */
+  monotonic?: () => number;
   /** The model's pixel order, to colour snapshots right. */
   pixelOrder?: 'rgb' | 'bgr';
   snapshots?: SnapshotStore;
@@ -56,7 +58,10 @@ export class CameraSafety {
 
   constructor(private readonly opts: CameraSafetyOptions) {
     this.config = CameraSafetyConfig.parse(opts.config);
-    this.tracker = new DetectionTracker(this.config.tracking, { realtime: opts.realtime ?? true });
+    this.tracker = new DetectionTracker(this.config.tracking, {
+      realtime: opts.realtime ?? true,
+      ...(opts.monotonic ? { monotonic: opts.monotonic } : {}),
+    });
     this.builder = new EventBuilder(opts.camera, {
       snapshots: !!opts.snapshots,
       ...(opts.newEventId ? { newId: opts.newEventId } : {}),

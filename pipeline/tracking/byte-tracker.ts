@@ -106,6 +106,11 @@ export class ByteTracker {
     return { ids, tracks: this.views(), ended };
   }
 
+  /** Tracks held, lost ones included: while there are none, nothing is being timed. */
+  get size(): number {
+    return this.tracks.length;
+  }
+
   /** Reported tracks now. */
   views(): TrackView[] {
     return this.tracks.filter((tr) => tr.confirmed).map((tr) => tr.view());

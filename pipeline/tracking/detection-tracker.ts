@@ -35,14 +35,20 @@ export class DetectionTracker {
   private readonly clock: SceneClock;
   readonly cfg: TrackingConfig;
 
-  constructor(cfg: Partial<TrackingConfig> = {}, opts: { realtime?: boolean } = {}) {
+  constructor(
+    cfg: Partial<TrackingConfig> = {},
+    opts: { realtime?: boolean; monotonic?: () => number } = {},
+  ) {
     this.cfg = TrackingConfig.parse(cfg);
     this.tracker = new ByteTracker(this.cfg);
-    this.clock = new SceneClock(opts.realtime ?? true);
+    this.clock = new SceneClock(opts.realtime ?? true, opts.monotonic);
   }
 
   track(event: TrackInput): TrackedFrame {
-    const time = this.clock.advance(event.ts, event.pts);
+    let time = this.clock.advance(event.ts, event.pts);
+    // A wall-clock step joins scene time only while no track (lost ones included) is timed: every zone
+    // occupancy, dwell and open event hangs on a track, and none may last the step (SceneClock).
+    if (this.clock.pendingStepMs !== 0 && this.tracker.size === 0) time = this.clock.resync();
     const detections = event.result.detections;
     if (!this.cfg.enabled) return { time, detections: [...detections], tracks: [], ended: [] };
     const { ids, tracks, ended } = this.tracker.update(detections, time / 1000);

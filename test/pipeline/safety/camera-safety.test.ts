@@ -124,6 +124,27 @@ describe('CameraSafety', () => {
     expect(safety.occupancy()).toEqual([{ zone: 'dock', trackIds: [] }]);
   });
 
+  it('NTP stepping the wall clock 56 years ahead fires no dwell and ends no track (a box booted at 1970)', () => {
+    let mono = 0;
+    const safety = new CameraSafety({
+      camera: 'cam1',
+      config: { zones: [dock], rules: [{ zone: 'dock', type: 'dwell', dwellS: 30 }] },
+      monotonic: () => mono,
+    });
+    const worker: ActorSpec = { label: 'person', actor: stand(600, 500, 0, 100) };
+    const events: SafetyEventMessage[] = [];
+    for (let f = 0; f < 100; f++) {
+      mono = f * 100;
+      const e = frameEvent([worker], f);
+      const out = safety.process({ ...e, ts: e.ts + (f >= 50 ? 56 * 365 * 86_400_000 : 0) });
+      events.push(...out.events);
+      expect(out.tracked.ended).toEqual([]);
+    }
+    // 10 s inside: no dwell of 30 s yet, and the person is still inside the dock.
+    expect(summary(events)).toEqual([]);
+    expect(safety.occupancy()).toEqual([{ zone: 'dock', trackIds: [1] }]);
+  });
+
   it('in one frame, zone events come before proximity events', () => {
     // standing inside the dock and inside a forklift's margin from the first frame
     const p: ActorSpec = { label: 'person', actor: stand(600, 500, 0, 10) };

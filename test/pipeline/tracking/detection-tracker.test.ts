@@ -40,6 +40,28 @@ describe('DetectionTracker', () => {
     ]);
   });
 
+  it('a wall-clock step (NTP) is no elapsed time for a track; scene time takes it once no track is left', () => {
+    let mono = 0;
+    const tracker = new DetectionTracker({}, { realtime: true, monotonic: () => mono });
+    const year = 365 * 86_400_000;
+    const person: ActorSpec = { label: 'person', actor: stand(600, 300, 0, 20) };
+    const frame = (f: number, step: number) => {
+      mono = f * 100;
+      const e = input([person], f);
+      return tracker.track({ ...e, ts: e.ts + step });
+    };
+    for (let f = 0; f < 10; f++) frame(f, 0);
+    const stepped = frame(10, 56 * year); // NTP, a box booted at 1970
+    expect(stepped.time).toBeCloseTo(t0 + 1000, 6);
+    expect(stepped.tracks.map((t) => [t.id, t.status])).toEqual([[1, 'tracked']]);
+    expect(stepped.ended).toEqual([]);
+    // The person leaves (frame 20 on); once the track is forgotten, scene time is the wall clock's again.
+    let last = stepped;
+    for (let f = 11; f < 60 && last.time < t0 + year; f++) last = frame(f, 56 * year);
+    expect(last.time).toBeGreaterThan(t0 + 56 * year);
+    expect(last.tracks).toEqual([]);
+  });
+
   it('reports scene time: the first capture time, then the source presentation time', () => {
     const tracker = new DetectionTracker({}, { realtime: false });
     const times = [0, 1, 2, 10].map(

@@ -44,7 +44,8 @@ describe('SceneClock', () => {
   });
 
   it('never goes backwards when the wall clock does', () => {
-    const times = run(new SceneClock(false), [
+    // The monotonic clock held still: 5 s back is the most still taken for elapsed time, not a step.
+    const times = run(new SceneClock(false, () => 0), [
       [t0, 1],
       [t0 - 5000, 0.5], // pts and wall clock both backwards
     ]);
@@ -80,5 +81,35 @@ describe('SceneClock', () => {
     const frames = Array.from({ length: 100 }, (_, f): [number, number] => [t0 + f, f / 10]);
     const times = run(new SceneClock(false), frames);
     expect(times[99]).toBeCloseTo(t0 + 9900, 6);
+  });
+
+  describe('across a step of the wall clock (NTP), told apart by the monotonic clock', () => {
+    const year = 365 * 86_400_000;
+    /** A live 5 fps camera; the wall clock steps by `stepMs` before frame `at`. */
+    function live(stepMs: number, at: number, frames = 20) {
+      let mono = 0;
+      const clock = new SceneClock(true, () => mono);
+      const times = Array.from({ length: frames }, (_, f) => {
+        mono = f * 200;
+        return clock.advance(t0 + f * 200 + (f >= at ? stepMs : 0), f * 0.2);
+      });
+      return { clock, times };
+    }
+
+    it('a step ahead of 56 years is no elapsed time: a dwell measured across it stays 200 ms a frame', () => {
+      const { clock, times } = live(56 * year, 10);
+      times.forEach((t, f) => expect(t).toBeCloseTo(t0 + f * 200, 6));
+      expect(clock.pendingStepMs).toBe(56 * year);
+      // Nothing timed any more: scene time takes the step, and is the wall clock's again.
+      expect(clock.resync()).toBeCloseTo(t0 + 19 * 200 + 56 * year, 6);
+      expect(clock.advance(t0 + 20 * 200 + 56 * year, 20 * 0.2)).toBeCloseTo(t0 + 20 * 200 + 56 * year, 6);
+      expect(clock.pendingStepMs).toBe(0);
+    });
+
+    it('a step back of a minute does not stop scene time for that minute', () => {
+      const { clock, times } = live(-60_000, 10);
+      times.forEach((t, f) => expect(t).toBeCloseTo(t0 + f * 200, 6));
+      expect(clock.pendingStepMs).toBe(-60_000);
+    });
   });
 });
