@@ -119,7 +119,7 @@ export class BrokerConnection {
   }
 
   private onConnect(client: MqttClient, connack: IConnackPacket): void {
-    this.connectedAt = Date.now();
+    this.connectedAt = performance.now(); // for 'stable': a wall-clock step must not reset or hold the backoff
     this.events.connected(client, connack);
   }
 
@@ -140,7 +140,7 @@ export class BrokerConnection {
     this.current = undefined;
     this.events.closed(this.connectedAt !== 0, this.timedOut);
     if (this.stopped) return;
-    if (this.connectedAt && Date.now() - this.connectedAt >= stableAfterMs) this.attempts = 0;
+    if (this.connectedAt && performance.now() - this.connectedAt >= stableAfterMs) this.attempts = 0;
     this.connectedAt = 0;
     const { minMs = 500, maxMs = 30_000 } = this.opts.reconnect ?? {};
     const delay = backoffDelay(this.attempts++, minMs, maxMs);

@@ -140,11 +140,15 @@ export class MqttLink {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     // A little is kept back for the forced close and the bookkeeping after the last wait.
-    const deadline = Date.now() + Math.max(0, timeoutMs - 25);
+    // Monotonic: a wall-clock step while stopping must neither cut the wait short nor stretch it.
+    const deadline = performance.now() + Math.max(0, timeoutMs - 25);
     // Waits for p, but never past `at`; clears its timer so the process can exit right after.
     const until = async (p: Promise<unknown>, at: number) => {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, at - Date.now()))))]);
+      await Promise.race([
+        p,
+        new Promise((r) => (timer = setTimeout(r, Math.max(0, at - performance.now())))),
+      ]);
       clearTimeout(timer);
     };
     clearInterval(this.pollTimer);
@@ -161,7 +165,7 @@ export class MqttLink {
       const drained = new Promise<void>((resolve) =>
         this.inflight.size === 0 ? resolve() : (this.onDrained = resolve),
       );
-      await until(Promise.all([offline, drained]), Date.now() + timeoutMs / 2);
+      await until(Promise.all([offline, drained]), performance.now() + timeoutMs / 2);
     }
     this.conn.detach(); // from here on, callbacks are ignored and the rows stay for the next start
     this.inflight.clear();

@@ -322,7 +322,7 @@ export class Agent {
   private async shutdown(deadlineMs: number): Promise<void> {
     this.stopping = true;
     this.modelRetry.cancelAll();
-    const t0 = Date.now();
+    const t0 = performance.now();
     this.stop$.next();
     this.stop$.complete();
     const drained = Promise.all([...this.cameras.values()].map((c) => c.done));
@@ -334,7 +334,7 @@ export class Agent {
     this.states$.complete();
     this.config$.complete();
     await Promise.allSettled([...this.detectors.values()].map((d) => d.close()));
-    const left = Math.max(200, deadlineMs - (Date.now() - t0));
+    const left = Math.max(200, deadlineMs - (performance.now() - t0));
     await this.link?.stop(Math.min(1000, left));
     this.outbox?.close();
     this.dataDirLock?.release();

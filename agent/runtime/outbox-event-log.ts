@@ -6,7 +6,12 @@ import type { OutboxEvent } from '../outbox/outbox.js';
  * the log is often on that same disk: per topic, the first refusal is logged, then at most one every
  * `everyMs`, with how many were left out since the previous line. The `drops` report counts every one.
  */
-export function outboxEventLogger(log: Logger, everyMs = 10_000, now = Date.now): (e: OutboxEvent) => void {
+export function outboxEventLogger(
+  log: Logger,
+  everyMs = 10_000,
+  // Monotonic: on the wall clock a step back silenced a full disk's refusals for as long as the step.
+  now = () => performance.now(),
+): (e: OutboxEvent) => void {
   const byTopic = new Map<string, { lastAt: number; leftOut: number }>();
   return (e) => {
     if (e.type !== 'disk-full') {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { OutboxEvent } from '../../../agent/outbox/outbox.js';
 import { outboxEventLogger } from '../../../agent/runtime/outbox-event-log.js';
 import { logLines } from '../../support/log-lines.js';
@@ -32,5 +32,20 @@ describe('outboxEventLogger', () => {
     ]);
     expect(lines[0]).toMatchObject({ error: 'database or disk is full', dropped: true, priority: 0 });
     expect(lines[2]).toMatchObject({ counts: [{ reason: 'disk-full', priority: 0, count: 3 }] });
+  });
+
+  it('by default the period is elapsed time: a wall clock stepped back an hour does not silence the log', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      const { log, lines } = logLines();
+      const onEvent = outboxEventLogger(log, 10_000);
+      onEvent(diskFull(0));
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(10_000);
+      onEvent(diskFull(2));
+      expect(lines.map((l) => l.topic)).toEqual(['t/0', 't/0']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
