@@ -20,3 +20,23 @@ export function parseReferenceReading(payload: Buffer): ParsedReference {
     .join('; ');
   return { ok: false, reason };
 }
+
+/**
+ * Why a reading could not pair, when it is the clocks: its `ts` further from this box's clock than a pair may
+ * span. Frames are stamped with the box's clock, so a box booted without RTC (1970, or its image's date) or a
+ * sensor with a wrong clock pairs nothing, and the log must say which two times disagree.
+ */
+export function clockSkewReason(
+  readingTs: string,
+  now: number,
+  pairWithinMinutes: number,
+): string | undefined {
+  const skewMs = Date.parse(readingTs) - now;
+  if (!(Math.abs(skewMs) > pairWithinMinutes * 60_000)) return undefined;
+  const hours = Math.abs(skewMs) / 3_600_000;
+  const span = hours >= 48 ? `${Math.round(hours / 24)} days` : `${Math.round(hours * 10) / 10} h`;
+  return (
+    `its ts (${readingTs}) is ${span} ${skewMs > 0 ? 'ahead of' : 'behind'} this box's clock ` +
+    `(${new Date(now).toISOString()}): the box's clock or the sensor's is wrong, so it pairs with no frame`
+  );
+}

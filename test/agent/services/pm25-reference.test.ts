@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReferenceReading } from '../../../agent/services/pm25-reference.js';
+import { clockSkewReason, parseReferenceReading } from '../../../agent/services/pm25-reference.js';
 
 const parse = (text: string) => parseReferenceReading(Buffer.from(text, 'utf8'));
 
@@ -33,5 +33,20 @@ describe('parseReferenceReading', () => {
       ok: false,
       reason: expect.stringMatching(/ts: expected an ISO 8601 time; pm25: .*; Unrecognized key: "foo"/),
     });
+  });
+});
+
+describe('clockSkewReason', () => {
+  const now = Date.UTC(1970, 0, 1, 0, 5); // a box booted without RTC
+  it("names both clocks when a reading is further from the box's clock than a pair may span", () => {
+    expect(clockSkewReason('2026-12-03T10:00:00Z', now, 40)).toBe(
+      "its ts (2026-12-03T10:00:00Z) is 20790 days ahead of this box's clock (1970-01-01T00:05:00.000Z): " +
+        "the box's clock or the sensor's is wrong, so it pairs with no frame",
+    );
+    expect(clockSkewReason('1969-12-31T22:05:00Z', now, 40)).toMatch(/ is 2 h behind this box's clock /);
+  });
+
+  it('says nothing within the pairing span: the reading simply found no frame', () => {
+    expect(clockSkewReason('1970-01-01T00:40:00Z', now, 40)).toBeUndefined();
   });
 });
