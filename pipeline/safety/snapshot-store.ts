@@ -28,17 +28,31 @@ export class SnapshotStore {
   private constructor(
     readonly dir: string,
     private readonly limits: SnapshotLimits,
+    /** Ages: the wall clock at open, then elapsed time (see open). */
     private readonly now: () => number,
   ) {}
 
-  static open(dir: string, limits: SnapshotLimits, now: () => number = Date.now): SnapshotStore {
+  /**
+   * `now` is the wall clock, read once here: from then on ages are elapsed time (`monotonic`), so NTP stepping
+   * the clock years ahead (a box booted at 1970) does not delete every snapshot as too old, nor a step back
+   * keep them for ever. A file dated after the opening (the clock went back since) counts as new.
+   */
+  static open(
+    dir: string,
+    limits: SnapshotLimits,
+    now: () => number = Date.now,
+    monotonic: () => number = () => performance.now(),
+  ): SnapshotStore {
     mkdirSync(dir, { recursive: true });
-    const store = new SnapshotStore(dir, limits, now);
+    const openedAt = now();
+    const mono0 = monotonic();
+    const store = new SnapshotStore(dir, limits, () => openedAt + (monotonic() - mono0));
     const found = readdirSync(dir)
       .filter((f) => f.endsWith(suffix) && safeId.test(f.slice(0, -suffix.length)))
       .map((f) => ({ id: f.slice(0, -suffix.length), stat: statSync(path.join(dir, f)) }))
       .sort((a, b) => a.stat.mtimeMs - b.stat.mtimeMs);
-    for (const { id, stat } of found) store.index(id, { bytes: stat.size, createdAt: stat.mtimeMs });
+    for (const { id, stat } of found)
+      store.index(id, { bytes: stat.size, createdAt: Math.min(stat.mtimeMs, openedAt) });
     return store;
   }
 

@@ -178,7 +178,7 @@ describe('SafetyHub snapshots', () => {
   });
 
   it('prunes by age every ten minutes without new events, and stops when closed', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date', 'performance'] });
     // The same 55-minute-old snapshot under two data dirs: one hub stays open, the other is closed at once.
     const [openDir, closedDir] = [tempDir(), tempDir()];
     const old = (Date.now() - 55 * 60_000) / 1000;

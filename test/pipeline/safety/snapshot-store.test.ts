@@ -61,7 +61,7 @@ describe('SnapshotStore', () => {
   it('keeps exactly maxCount: the oldest go first, files and index alike', async () => {
     const dir = tempDir();
     const c = clock();
-    const store = SnapshotStore.open(dir, { ...roomy, maxCount: 3 }, c.fn);
+    const store = SnapshotStore.open(dir, { ...roomy, maxCount: 3 }, c.fn, c.fn);
     for (const id of ['a', 'b', 'c']) {
       c.now += 10;
       await store.put(id, Buffer.from(id));
@@ -76,7 +76,7 @@ describe('SnapshotStore', () => {
   it('keeps at most maxBytes (exactly maxBytes fits), oldest out first', async () => {
     const dir = tempDir();
     const c = clock();
-    const store = SnapshotStore.open(dir, { ...roomy, maxBytes: 30 }, c.fn);
+    const store = SnapshotStore.open(dir, { ...roomy, maxBytes: 30 }, c.fn, c.fn);
     for (const id of ['a', 'b', 'c']) {
       c.now += 10;
       await store.put(id, Buffer.alloc(10, id));
@@ -95,7 +95,7 @@ describe('SnapshotStore', () => {
   it('drops what is older than maxAge on the next put or prune; exactly maxAge old stays', async () => {
     const dir = tempDir();
     const c = clock(0);
-    const store = SnapshotStore.open(dir, { ...roomy, maxAgeMs: 1000 }, c.fn);
+    const store = SnapshotStore.open(dir, { ...roomy, maxAgeMs: 1000 }, c.fn, c.fn);
     await store.put('a', Buffer.from('a')); // at 0
     c.now = 500;
     await store.put('b', Buffer.from('b')); // at 500
@@ -113,10 +113,35 @@ describe('SnapshotStore', () => {
     expect(await store.prune()).toBe(0);
   });
 
+  it('ages by elapsed time: NTP stepping the wall clock 56 years ahead or a year back changes no age', async () => {
+    const dir = tempDir();
+    const wall = clock(Date.UTC(1970, 0, 1, 0, 1)); // a box booted without RTC
+    const mono = clock(0);
+    const store = SnapshotStore.open(dir, { ...roomy, maxAgeMs: 1000 }, wall.fn, mono.fn);
+    await store.put('a', Buffer.from('a'));
+    wall.now = Date.UTC(2026, 11, 3); // NTP
+    mono.now = 500;
+    await store.put('b', Buffer.from('b'));
+    expect(files(dir)).toEqual(['a.jpg', 'b.jpg']);
+    wall.now -= 365 * 86_400_000;
+    mono.now = 1001;
+    expect(await store.prune()).toBe(1);
+    expect(files(dir)).toEqual(['b.jpg']);
+  });
+
+  it('a file dated after the opening (the clock went back since it was written) ages from the opening', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'late.jpg'), 'x'); // written now, read by a box whose clock reads 1970
+    const mono = clock(0);
+    const store = SnapshotStore.open(dir, { ...roomy, maxAgeMs: 1000 }, () => Date.UTC(1970, 0, 1), mono.fn);
+    mono.now = 1001;
+    expect(await store.prune()).toBe(1);
+  });
+
   it('storing an id again replaces it: counted once, and it is now the newest', async () => {
     const dir = tempDir();
     const c = clock();
-    const store = SnapshotStore.open(dir, { ...roomy, maxCount: 2 }, c.fn);
+    const store = SnapshotStore.open(dir, { ...roomy, maxCount: 2 }, c.fn, c.fn);
     await store.put('a', Buffer.alloc(5));
     c.now += 10;
     await store.put('b', Buffer.alloc(5));
@@ -158,7 +183,7 @@ describe('SnapshotStore', () => {
     writeFileSync(path.join(dir, 'bad name.jpg'), 'keep');
     writeFileSync(path.join(dir, 'c.jpg.tmp'), 'keep');
     const c = clock(t * 1000);
-    const store = SnapshotStore.open(dir, { ...roomy, maxCount: 3 }, c.fn);
+    const store = SnapshotStore.open(dir, { ...roomy, maxCount: 3 }, c.fn, c.fn);
     expect([store.count, store.totalBytes]).toEqual([3, 12]);
     expect([store.has('a'), store.has('b'), store.has('c'), store.has('notes')]).toEqual([
       true,
@@ -199,6 +224,7 @@ describe('SnapshotStore', () => {
         maxBytes: Math.round(s.maxMiB * 1024 * 1024),
         maxAgeMs: s.maxAgeHours * 3600_000,
       },
+      c.fn,
       c.fn,
     );
     await store.put('a', Buffer.alloc(50));

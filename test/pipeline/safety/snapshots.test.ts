@@ -42,7 +42,12 @@ describe('SnapshotStore', () => {
 
   it('bounds bytes and age', async () => {
     let now = 0;
-    const store = SnapshotStore.open(tempDir(), { maxCount: 100, maxBytes: 25, maxAgeMs: 1000 }, () => now);
+    const store = SnapshotStore.open(
+      tempDir(),
+      { maxCount: 100, maxBytes: 25, maxAgeMs: 1000 },
+      () => now,
+      () => now,
+    );
     await store.put('a', Buffer.alloc(10));
     await store.put('b', Buffer.alloc(10));
     await store.put('c', Buffer.alloc(10)); // 30 bytes > 25: a goes
