@@ -132,7 +132,9 @@ export class AgentMetrics {
         outFps.set(camera, s.processedFps);
         for (const name of cameraStateNames)
           state.set({ camera: id, state: name }, cam.state.state === name ? 1 : 0);
-        if (s.lastFrameAt) age.set(camera, Math.max(0, (now - s.lastFrameAt) / 1000));
+        // Elapsed time: on the wall clock a step back showed a stalled camera as fresh for the step.
+        const ageMs = cam.stats.lastFrameAgeMs();
+        if (ageMs !== undefined) age.set(camera, ageMs / 1000);
       }
       // Fed per event, not mirrored: a removed camera's series, or one of the model a camera no longer runs,
       // would stay for ever, frozen (one per camera id a fleet ever pushed). Gone, as in the mirrored ones.

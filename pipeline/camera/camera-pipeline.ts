@@ -87,7 +87,7 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
     takeUntil(opts.stop$),
     tap((frame) => {
       stats.framesIn++;
-      stats.lastFrameAt = frame.ts;
+      stats.frameRead(frame.ts);
       stats.inputRate.mark();
     }),
     catchError((err: unknown) => {

@@ -13,9 +13,23 @@ export class CameraStats {
   inferenceErrors = 0;
   lastInferenceMs = 0;
   lastDetections = 0;
+  /** Capture time (wall clock) of the last frame read: shown as a time. */
   lastFrameAt = 0;
+  /** performance.now when it was read: its age is elapsed time, whatever the wall clock does. */
+  lastFrameMono = 0;
   readonly inputRate = new RateMeter();
   readonly processedRate = new RateMeter();
+
+  /** A frame was read from the source. */
+  frameRead(ts: number, mono = performance.now()): void {
+    this.lastFrameAt = ts;
+    this.lastFrameMono = mono;
+  }
+
+  /** Ms since the last frame was read; undefined before the first. */
+  lastFrameAgeMs(): number | undefined {
+    return this.lastFrameAt ? Math.max(0, performance.now() - this.lastFrameMono) : undefined;
+  }
 
   snapshot() {
     return {

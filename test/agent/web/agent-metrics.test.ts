@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../config/logger.js';
 import { OutboxConfig, VigilConfig } from '../../../config/schema.js';
 import { MqttLink } from '../../../agent/mqtt/mqtt-link.js';
@@ -106,7 +106,7 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(m.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     m.observe(await zidaneEvent({ spec: detector.info.input, frameNo: 1 }));
     m.countRequest('/metrics', 200);
-    yard.lastFrameAt = Date.now();
+    yard.frameRead(Date.now());
     const f = scrape(m);
     const documented = documentedMetrics();
     expect(documented.size).toBeGreaterThan(25);
@@ -126,7 +126,7 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
 
   it("mirrors the agent's counts, states, models and build at scrape time", () => {
     Object.assign(yard, { framesIn: 120, processed: 100, dropped: 15, inferenceErrors: 2 });
-    yard.lastFrameAt = Date.now() - 2000;
+    yard.frameRead(Date.now() - 2000, performance.now() - 2000);
     gate.lastFrameAt = 0;
     const m = new AgentMetrics(agent);
     const f = scrape(m);
@@ -167,9 +167,22 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(v('vigil_outbox_rows')).toBe(agent.outbox.depth().rows);
   });
 
+  it('the last frame age is elapsed time: a wall clock stepped back an hour still shows a stalled camera', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      yard.frameRead(Date.now());
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(90_000);
+      const f = scrape(new AgentMetrics(agent));
+      expect(sampleValue(f, 'vigil_camera_last_frame_age_seconds', { camera: 'yard' })).toBe(90);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a camera that goes away disappears from every per-camera metric, its inference histogram too', async () => {
     const m = new AgentMetrics(agent);
-    gate.lastFrameAt = Date.now();
+    gate.frameRead(Date.now());
     // The histogram is fed per event, not mirrored: gate's series is there only because it saw a frame.
     for (const camera of ['yard', 'gate'])
       m.observe(await zidaneEvent({ spec: detector.info.input, camera, frameNo: 1 }));
