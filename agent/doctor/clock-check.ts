@@ -30,7 +30,7 @@ async function newestWrite(dir: string): Promise<number | undefined> {
 
 /**
  * Clock sanity: detections, events and every MQTT timestamp carry the wall clock (ages and timeouts are
- * elapsed time, ADR 0008). It must be past a floor and not behind the data dir's last write; NTP state is
+ * elapsed time, ADR 0009). It must be past a floor and not behind the data dir's last write; NTP state is
  * shown where systemd tells it.
  */
 export async function checkClock(cfg: VigilConfig, opts: ClockCheckOptions = {}): Promise<CheckResult> {

@@ -10,7 +10,7 @@ interface Saved {
 const stepMs = 1000;
 
 /**
- * The clock the outbox measures ages and expiries by (docs/adr/0008-outbox-age-clock.md). It runs at the
+ * The clock the outbox measures ages and expiries by (docs/adr/0009-outbox-age-clock.md). It runs at the
  * monotonic clock's pace, so a wall-clock step (NTP years ahead after a boot at 1970, or back a few minutes)
  * neither ages nor rejuvenates stored rows. It starts where the last run left it plus the downtime the wall
  * clock shows (none when the wall clock reads earlier than at the last save: no RTC), and never behind the

@@ -80,7 +80,7 @@ export type OutboxEvent =
   | ({ type: 'free-space'; low: boolean; minFreeBytes: number } & FreeSpaceReading)
   /**
    * The wall clock stepped by `stepMs` (NTP after a boot without RTC, say): payload timestamps jump with it;
-   * ages and expiries do not (docs/adr/0008-outbox-age-clock.md).
+   * ages and expiries do not (docs/adr/0009-outbox-age-clock.md).
    */
   | { type: 'clock-step'; stepMs: number; wallNow: number }
   /** Closed with drop counts a full disk never let it write: they are not reported. */

@@ -6,7 +6,7 @@ import { OutboxConfig } from '../../../config/schema.js';
 import { Outbox, type OutboxEvent, type OutboxMessage } from '../../../agent/outbox/outbox.js';
 
 // Wall-clock steps (a Jetson without RTC boots in 1970, then NTP jumps it years ahead; NTP may also step it
-// back): ages and expiries are measured by elapsed time, not by the wall clock (docs/adr/0008-outbox-age-clock.md).
+// back): ages and expiries are measured by elapsed time, not by the wall clock (docs/adr/0009-outbox-age-clock.md).
 
 const hour = 3_600_000;
 const year = 365 * 24 * hour;
