@@ -353,12 +353,29 @@ describe('redactUrl', () => {
     );
   });
 
+  it('hides the other names cameras, SRT and signed URLs give their secrets', () => {
+    // Found on a real agent: a camera source with ?access_token=…&pw=… showed both values in /api/status
+    // and in the log.
+    expect(
+      redactUrl('rtsp://cam/s?access_token=1&pw=2&authToken=3&api-key=4&X-Amz-Signature=5&sig=6&keep=7'),
+    ).toBe(
+      'rtsp://cam/s?access_token=***&pw=***&authToken=***&api-key=***&X-Amz-Signature=***&sig=***&keep=7',
+    );
+    expect(redactUrl('srt://cam:9000?mode=caller&passphrase=0123456789')).toBe(
+      'srt://cam:9000?mode=caller&passphrase=***',
+    );
+    expect(redactUrl('https://s3/x.mp4?X-Amz-Credential=a%2Fb&X-Amz-Security-Token=c&X-Amz-Expires=60')).toBe(
+      'https://s3/x.mp4?X-Amz-Credential=***&X-Amz-Security-Token=***&X-Amz-Expires=60',
+    );
+  });
+
   it('leaves strings without secrets alone', () => {
     for (const s of [
       'rtsp://10.0.0.2/s',
       '/dev/video0',
       'mail me at ops@example.com',
       'http://cam/a?monkey=1&keys=2',
+      'http://cam/a?keyframes=1&passes=2&signal=3&author=4&tokens=5',
       '',
     ])
       expect(redactUrl(s)).toBe(s);
