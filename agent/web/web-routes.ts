@@ -3,7 +3,7 @@ import type { AgentMetrics } from './agent-metrics.js';
 import type { HttpAuth } from './auth.js';
 import type { DetectEndpoint } from './detect-endpoint.js';
 import type { Route } from './http-server.js';
-import { BodyTooLarge, readBody, send, sendError, sendJson } from './http-util.js';
+import { BodyTimeout, BodyTooLarge, readBody, send, sendError, sendJson } from './http-util.js';
 import type { SnapshotRenderer } from './snapshot-renderer.js';
 import type { SnapshotFeed } from './snapshot-feed.js';
 import type { SseHub } from './sse-hub.js';
@@ -24,6 +24,8 @@ export interface WebRouteDeps {
   /** The cameras' latest snapshots, pushed over `/api/events`. */
   feed: Pick<SnapshotFeed, 'current'>;
   detect: DetectEndpoint;
+  /** A login's body must arrive whole within this (default 10 s); tests shorten it. */
+  loginTimeoutMs?: number;
 }
 
 /** Ready: every model an enabled camera needs is loaded and every enabled camera is streaming. */
@@ -159,11 +161,14 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       handle: async ({ req, res }) => {
         let text: string;
         try {
-          text = (await readBody(req, 4096)).toString('utf8');
+          // Timed like an upload: the route is open, and a trickled body would hold its socket for 60 s.
+          text = (await readBody(req, 4096, d.loginTimeoutMs ?? 10_000)).toString('utf8');
         } catch (err) {
-          if (!(err instanceof BodyTooLarge)) return void res.destroy(); // the client went away
+          if (!(err instanceof BodyTooLarge || err instanceof BodyTimeout)) return void res.destroy(); // gone
           // Answered before the rest of the body: close rather than leave the connection paused mid-body.
-          sendError(res, 413, `${err.message}; a login is a small JSON object`, { Connection: 'close' });
+          if (err instanceof BodyTimeout)
+            sendError(res, 408, `${err.message}; a login is a small JSON object`, { Connection: 'close' });
+          else sendError(res, 413, `${err.message}; a login is a small JSON object`, { Connection: 'close' });
           res.once('finish', () => req.destroy());
           return;
         }
