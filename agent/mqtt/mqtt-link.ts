@@ -7,6 +7,7 @@ import { DrainPlan } from './drain-plan.js';
 import { InflightRows } from './inflight-rows.js';
 import type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
 import { invalidPubackError, OversizeRefusals } from './oversize-refusals.js';
+import { fillPacketLengthCache } from './packet-length-cache.js';
 import type { StatusPayload } from './payloads.js';
 import { inboundMessage, Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
 
@@ -45,6 +46,8 @@ export class MqttLink {
   private loggedError: string | undefined;
 
   constructor(private readonly opts: MqttLinkOptions) {
+    // Before anything is sent: packet lengths cached later would each pin a Buffer pool block for good.
+    fillPacketLengthCache();
     this.clientId = opts.cfg.clientId ?? `vigil-${randomUUID().slice(0, 8)}`;
     this.subject = new BehaviorSubject<LinkState>({ state: 'disconnected', since: Date.now() });
     this.state$ = this.subject.asObservable();
