@@ -16,7 +16,8 @@ let tryBuilt = false;
 
 function render(status) {
   lastStatusAt = Date.now();
-  document.title = `${status.overall === 'ok' ? '●' : '▲'} ${status.device} · Vigil`;
+  // The tab says it in words too: a screen reader reads "▲" as a shape, and a tab strip shows the start.
+  document.title = `${status.overall === 'ok' ? '● OK' : '▲ Attention'} · ${status.device} · Vigil status`;
   $('where').replaceChildren(h('b', {}, status.device), ` · site ${status.site}`);
   const overall = $('overall');
   overall.dataset.overall = status.overall;
@@ -101,16 +102,21 @@ setInterval(() => {
   }
 }, 1000);
 
+const systemDark = window.matchMedia('(prefers-color-scheme: dark)');
+const isDark = () =>
+  document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === 'dark'
+    : systemDark.matches;
+// The toggle is a "Dark theme" switch, pressed while the page is dark (a screen reader reads "◐" as a shape).
 function applyTheme(theme) {
   if (theme) document.documentElement.dataset.theme = theme;
   else delete document.documentElement.dataset.theme;
+  $('theme').setAttribute('aria-pressed', String(isDark()));
 }
 applyTheme(localStorage.getItem('vigil-theme'));
+systemDark.addEventListener('change', () => applyTheme(localStorage.getItem('vigil-theme')));
 $('theme').addEventListener('click', () => {
-  const dark = document.documentElement.dataset.theme
-    ? document.documentElement.dataset.theme === 'dark'
-    : window.matchMedia('(prefers-color-scheme: dark)').matches;
-  const next = dark ? 'light' : 'dark';
+  const next = isDark() ? 'light' : 'dark';
   localStorage.setItem('vigil-theme', next);
   applyTheme(next);
 });
