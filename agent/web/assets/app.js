@@ -1,5 +1,5 @@
 /* global document, window, fetch, EventSource, localStorage, setTimeout, setInterval */
-import { fill, h } from './dom.js';
+import { fill, h, setText } from './dom.js';
 import { askLogin } from './login.js';
 import * as panels from './panels.js';
 import { safetyPanel } from './safety.js';
@@ -21,7 +21,7 @@ function render(status) {
   $('where').replaceChildren(h('b', {}, status.device), ` · site ${status.site}`);
   const overall = $('overall');
   overall.dataset.overall = status.overall;
-  overall.textContent = panels.overallText(status);
+  setText(overall, panels.overallText(status));
   fill($('kpis'), panels.kpis(status));
   tiles.update(status);
   for (const id of ['air', 'link', 'device', 'config', 'errors', 'footer']) fill($(id), panels[id](status));
@@ -98,7 +98,7 @@ setInterval(() => {
     setConn('lost');
     const overall = $('overall');
     overall.dataset.overall = 'lost';
-    overall.textContent = 'Lost contact with the agent — retrying…';
+    setText(overall, 'Lost contact with the agent — retrying…');
   }
 }, 1000);
 

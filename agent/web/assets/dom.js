@@ -14,10 +14,27 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
-/** Replaces an element's children; null, undefined and false are skipped (replaceChildren would print them). */
+const focusable = 'a[href], button, input, select, textarea, [tabindex]';
+
+/**
+ * Replaces an element's children; null, undefined and false are skipped (replaceChildren would print them).
+ * Panels are rebuilt every second: the control that had focus (a snapshot link, a footer link) gets it back
+ * by its place in the panel, and a scrolled list keeps its scroll, or a keyboard user would be thrown back to
+ * the top of the page and a reader of the error list to its first line every second.
+ */
 export function fill(el, ...children) {
+  const active = document.activeElement;
+  const focusAt = active && el.contains(active) ? [...el.querySelectorAll(focusable)].indexOf(active) : -1;
+  const scrolls = [...el.querySelectorAll('.errors-list')].map((list) => list.scrollTop);
   el.replaceChildren();
   append(el, children);
+  el.querySelectorAll('.errors-list').forEach((list, i) => (list.scrollTop = scrolls[i] ?? 0));
+  if (focusAt >= 0) el.querySelectorAll(focusable)[focusAt]?.focus({ preventScroll: true });
+}
+
+/** Sets an element's text only when it changed: a live region re-set every second is read out every second. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 function append(el, children) {
