@@ -112,10 +112,14 @@ export class CameraTiles {
       h(
         'div',
         { class: 'chips' },
-        h('span', { class: 'muted' }, 'Drift'),
-        cam.drift
-          ? pill(cam.drift.state, { ok: 'ok', warn: 'warn', alarm: 'bad' }[cam.drift.state])
-          : pill(cam.driftWaiting ? 'waiting for frames' : 'not configured'),
+        h(
+          'span',
+          { class: 'pair' },
+          h('span', { class: 'muted' }, 'Drift'),
+          cam.drift
+            ? pill(cam.drift.state, { ok: 'ok', warn: 'warn', alarm: 'bad' }[cam.drift.state])
+            : pill(cam.driftWaiting ? 'waiting for frames' : 'not configured'),
+        ),
         // Out of `ok`, say since when and what moved: "alarm" alone tells a site lead nothing to check.
         cam.drift && cam.drift.state !== 'ok'
           ? h(
@@ -124,13 +128,17 @@ export class CameraTiles {
               [ago(cam.drift.since, now), ...driftWords(cam.drift.drivers)].join(' · '),
             )
           : null,
-        h('span', { class: 'muted' }, 'PM2.5'),
-        cam.pm25
-          ? pill(
-              cam.pm25.latest.pm25 === null ? 'not estimable' : `${fixed(cam.pm25.latest.pm25)} µg/m³`,
-              'idle',
-            )
-          : pill(cam.pm25Waiting ? 'waiting for the first window' : 'not configured'),
+        h(
+          'span',
+          { class: 'pair' },
+          h('span', { class: 'muted' }, 'PM2.5'),
+          cam.pm25
+            ? pill(
+                cam.pm25.latest.pm25 === null ? 'not estimable' : `${fixed(cam.pm25.latest.pm25)} µg/m³`,
+                'idle',
+              )
+            : pill(cam.pm25Waiting ? 'waiting for the first window' : 'not configured'),
+        ),
       ),
     );
   }
