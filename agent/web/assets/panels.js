@@ -3,8 +3,11 @@ import { pm25Chart } from './pm25-chart.js';
 
 const title = (id, text, extra) => h('div', { class: 'tile-head' }, h('h2', { id }, text), extra ?? null);
 
+/** Cameras the config turns on: the banner and the Cameras KPI count the same ones. */
+const enabledCameras = (status) => status.cameras.filter((c) => c.state.reason !== 'disabled in config');
+
 export function overallText(status) {
-  const enabled = status.cameras.filter((c) => c.state.reason !== 'disabled in config');
+  const enabled = enabledCameras(status);
   const streaming = enabled.filter((c) => c.state.state === 'streaming').length;
   if (status.overall === 'ok')
     return enabled.length === 1 ? 'The camera is streaming' : `All ${enabled.length} cameras streaming`;
@@ -23,7 +26,9 @@ export function kpis(status) {
       h('div', { class: 'value' }, value),
       h('div', { class: 'sub' }, sub),
     );
-  const streaming = status.cameras.filter((c) => c.state.state === 'streaming').length;
+  const enabled = enabledCameras(status);
+  const streaming = enabled.filter((c) => c.state.state === 'streaming').length;
+  const off = status.cameras.length - enabled.length;
   const fps = status.cameras.reduce((a, c) => a + c.fps.processed, 0);
   const m = status.mqtt;
   const hl = status.health;
@@ -31,8 +36,8 @@ export function kpis(status) {
   return [
     kpi(
       'Cameras',
-      `${streaming}/${status.cameras.length}`,
-      'streaming',
+      `${streaming}/${enabled.length}`,
+      off ? `streaming · ${off} disabled` : 'streaming',
       status.overall === 'ok' ? 'ok' : status.overall === 'down' ? 'bad' : 'warn',
     ),
     kpi('Processed', `${fixed(fps)} fps`, 'all cameras'),
