@@ -1,4 +1,5 @@
 /* global document, fetch, FormData */
+import { h } from './dom.js';
 // The login dialog: shown when the API answers 401. A successful login sets an HttpOnly session cookie,
 // which the live feed and the pictures then carry (they cannot send headers).
 
@@ -6,6 +7,14 @@ export function askLogin(onSuccess) {
   const dialog = document.getElementById('login');
   const form = document.getElementById('login-form');
   const error = document.getElementById('login-error');
+  // Behind the dialog the banner says why there is nothing to see, and brings the dialog back once Escape
+  // closed it (it would otherwise stay "Waiting for the agent…" until a reload).
+  const overall = document.getElementById('overall');
+  overall.dataset.overall = 'unknown';
+  overall.replaceChildren(
+    'Log in to see this box’s status.',
+    h('button', { type: 'button', onclick: () => dialog.open || dialog.showModal() }, 'Log in'),
+  );
   fetch('/api/auth', { credentials: 'same-origin' })
     .then((r) => r.json())
     .then((auth) => {
