@@ -54,11 +54,12 @@ export function clientOptions(
 }
 
 /**
- * MQTT 5 properties of one outbox row: JSON, the expiry left, and what the row carries (correlation data).
+ * MQTT 5 properties of one outbox row: JSON (unless empty), the expiry left, and what the row carries (correlation data).
  * `now` is on the outbox's clock (Outbox.clock()), as `expiresAt` is.
  */
 export function rowProperties(row: OutboxRow, now: number): IClientPublishOptions['properties'] {
-  const props: IClientPublishOptions['properties'] = { ...jsonProperties };
+  // An empty payload (a retained message cleared) is no JSON: it says nothing of its content.
+  const props: IClientPublishOptions['properties'] = row.payload.length ? { ...jsonProperties } : {};
   if (row.expiresAt !== null)
     props.messageExpiryInterval = Math.max(1, Math.ceil((row.expiresAt - now) / 1000));
   if (row.properties?.correlationData) props.correlationData = row.properties.correlationData;

@@ -13,6 +13,8 @@ import { DoctorProbePayload } from '../doctor/broker-check.js';
  * Every MQTT payload with a documented topic (docs/mqtt.md), by the name of its generated JSON Schema:
  * `docs/schemas/<name>.json` (`npm run gen:schemas`). An explicit map: a payload added to the contract is
  * added here, and test/agent/mqtt/schema-registry.test.ts fails until docs/schemas is regenerated.
+ * The one payload that is no JSON has no schema: an empty retained message, which deletes a retained topic
+ * (a removed camera's; agent/outbox/empty-payload.ts, docs/mqtt.md "Retained topics follow the config").
  */
 export const payloadSchemas: Record<string, z.ZodType> = {
   status: StatusPayload,

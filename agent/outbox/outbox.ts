@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import type { OutboxConfig } from '../../config/schema.js';
 import { DeferredDeletes } from './deferred-deletes.js';
 import { pageCount } from './disk-low-bound.js';
+import { encodePayload } from './empty-payload.js';
 import { DropCounts, type DropDetail, type DropReason } from './drop-counts.js';
 import { FreeSpace, limitWal, type FreeSpaceReading } from './free-space.js';
 import { FullDisk, isDiskFull } from './full-disk.js';
@@ -23,6 +24,7 @@ import type {
 
 export { dropReasons, type DropDetail, type DropReason, type OutboxPriority } from './drop-counts.js';
 export type { MovedAside } from './open-database.js';
+export { emptyPayload, retainedClear } from './empty-payload.js';
 export type * from './outbox-types.js';
 
 /** Work a report does inside the message's own transaction, and once it has committed. */
@@ -262,7 +264,7 @@ export class Outbox extends OutboxReader {
         }
         const seq =
           msg.stream === undefined ? null : (this.sql.nextSeq.get(msg.stream) as { seq: number }).seq;
-        const payload = Buffer.from(JSON.stringify(msg.build({ id, seq, ts })));
+        const payload = encodePayload(msg.build({ id, seq, ts }));
         const bytes = payload.length + Buffer.byteLength(msg.topic);
         const totals = { rows: this.rows, bytes: this.bytes };
         const ctx = { db: this.db, sql: this.sql, cfg: this.cfg, totals, pageLimit };

@@ -7,6 +7,7 @@ import { HealthService } from '../services/health-service.js';
 import { RequestService } from '../services/request-service.js';
 import { HomeAssistantService } from '../services/ha-discovery-service.js';
 import { RestateService } from '../services/restate-service.js';
+import { CameraTopicsService } from '../services/camera-topics-service.js';
 import type { Agent } from './agent.js';
 
 /** Reports a failure after start; a report from an earlier run, or while the agent stops, does nothing. */
@@ -33,8 +34,9 @@ export function createServices(config: VigilConfig): AgentService[] {
   if (config.cameras.some((c) => c.enabled && c.pm25)) services.push(new Pm25Service());
   if (config.fleet) services.push(new FleetService(config.fleet));
   if (config.drift?.enabled) services.push(new DriftService(config.drift));
-  // Health, drop and moved-aside reports, requests and discovery all need a broker to go to.
-  if (config.mqtt) services.push(new HealthService(), new RequestService(), new RestateService());
+  // Health, drop and moved-aside reports, requests, clears and discovery all need a broker to go to.
+  if (config.mqtt)
+    services.push(new HealthService(), new RequestService(), new RestateService(), new CameraTopicsService());
   if (config.mqtt?.homeAssistant.enabled) services.push(new HomeAssistantService());
   return services;
 }

@@ -222,7 +222,7 @@ describe('rowProperties', () => {
       rowid: 1,
       id: 'x',
       topic: 't',
-      payload: Buffer.alloc(0),
+      payload: Buffer.from('{}'),
       retain: false,
       priority: 1,
       stream: null,
@@ -233,6 +233,10 @@ describe('rowProperties', () => {
       key: 't',
       ...over,
     }) as OutboxRow;
+
+  it('no content type for an empty payload (a retained message cleared): it is no JSON', () => {
+    expect(rowProperties(row({ payload: Buffer.alloc(0), retain: true }), 0)).toEqual({});
+  });
 
   it('JSON content type and payload format, nothing else for a plain row', () => {
     expect(rowProperties(row(), 0)).toEqual({
