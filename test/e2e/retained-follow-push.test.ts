@@ -65,6 +65,9 @@ describe.skipIf(!hasShared)('retained topics follow a fleet push', () => {
       mqtt: { url: broker.url, homeAssistant: { enabled: true } },
       models: { det: { path: model } },
       cameras: [cam('keep'), cam('gone')],
+      // One-second windows: a retained drift summary per camera at once (and one more for `gone` when the
+      // push removes it, which the clear must come after).
+      drift: { windowMinutes: 1 / 60, minFrames: 1, minSamples: 1 },
       fleet: { keys: [key.publicBase64], groups: ['line1'], healthDeadlineS: 15 },
     });
     agent = startAgent(['run', '--config', box.file]);
@@ -72,6 +75,7 @@ describe.skipIf(!hasShared)('retained topics follow a fleet push', () => {
       async () => {
         const r = await retained(broker.url);
         expect(r.has(`${root}/cameras/gone/state`)).toBe(true);
+        expect(r.has(`${root}/cameras/gone/drift/summary`)).toBe(true);
         expect(r.has(`${node}/gone_person/config`)).toBe(true);
       },
       { timeout: 20_000, interval: 200 },
