@@ -13,29 +13,59 @@ import type { AgentService } from '../runtime/services.js';
 export function retainedCameraTopics(config: Pick<VigilConfig, 'cameras'>, t: Topics): Map<string, string> {
   const out = new Map<string, string>();
   for (const cam of config.cameras) {
-    const base = t.camera(cam.id).state.replace(/\/state$/, '');
-    out.set(`${base}/state`, `state/${cam.id}`);
-    out.set(`${base}/drift/summary`, `drift-summary/${cam.id}`);
-    // PM2.5 windows are not coalesced (each is a reading): the clear goes after those still waiting.
-    if (cam.pm25) out.set(`${base}/pm25`, `pm25-clear/${cam.id}`);
+    for (const [topic, key] of cameraTopics(t, cam.id)) {
+      if (cam.pm25 || !topic.endsWith('/pm25')) out.set(topic, key);
+    }
   }
   return out;
 }
+
+/** Every retained topic a camera may have, with its coalesce key. */
+function cameraTopics(t: Topics, id: string): [string, string][] {
+  const base = `${t.root}/cameras/${id}`;
+  return [
+    [`${base}/state`, `state/${id}`],
+    [`${base}/drift/summary`, `drift-summary/${id}`],
+    // PM2.5 windows are not coalesced (each is a reading): the clear goes after those still waiting.
+    [`${base}/pm25`, `pm25-clear/${id}`],
+  ];
+}
+
+/** The filters a sweep subscribes to: every camera's retained topics. */
+const sweepFilters = (t: Topics) => cameraTopics(t, '+').map(([topic]) => topic);
 
 /**
  * Clears the retained topics of a camera a fleet push (or its rollback) removed, and its `pm25` when the
  * camera lost its PM2.5: otherwise a new subscriber (a dashboard) gets the state of a camera that no longer
  * exists, for good. The clear is an empty retained message through the outbox (empty-payload.ts).
+ *
+ * The broker is also asked what it holds (at every connection, the retained messages of these topics come
+ * with the subscription): one of a camera the running config does not have is cleared too. That covers
+ * what no push saw: a config edited by hand between two runs, an apply cut short by a crash.
  */
 export class CameraTopicsService implements AgentService {
   readonly name = 'camera-topics';
   private followed: Subscription | undefined;
   private pending: (() => void) | undefined;
   private timer: NodeJS.Immediate | undefined;
+  private unsubscribe: (() => void)[] = [];
 
   start(agent: Agent): void {
     this.stop();
     let topics = retainedCameraTopics(agent.config, agent.topics);
+    for (const filter of agent.link ? sweepFilters(agent.topics) : []) {
+      const off = agent.link!.subscribe(filter, (payload, msg) => {
+        // Only what the broker holds (retained, not empty); the agent's own live messages come back too.
+        if (!msg.retain || !payload.length || topics.has(msg.topic)) return;
+        const id = msg.topic.slice(agent.topics.root.length + '/cameras/'.length).split('/')[0]!;
+        const key = new Map(cameraTopics(agent.topics, id)).get(msg.topic);
+        if (key === undefined) return;
+        agent.outbox.enqueue(retainedClear(msg.topic, key));
+        agent.link?.notify();
+        agent.log.info('retained topic of a camera not in the config cleared', { topic: msg.topic });
+      });
+      this.unsubscribe.push(off);
+    }
     this.followed = agent.config$.subscribe((config) => {
       const next = retainedCameraTopics(config, agent.topics);
       const gone = [...topics].filter(([topic]) => !next.has(topic));
@@ -65,6 +95,7 @@ export class CameraTopicsService implements AgentService {
   stop(): void {
     this.followed?.unsubscribe();
     this.followed = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
     this.flush();
   }
 }

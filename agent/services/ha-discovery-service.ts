@@ -3,7 +3,7 @@ import { reconnections } from '../mqtt/link-connections.js';
 import { retainedClear } from '../outbox/empty-payload.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService } from '../runtime/services.js';
-import { discoveryMessages, type DiscoveryMessage } from './ha-discovery.js';
+import { discoveryMessages, discoveryNode, type DiscoveryMessage } from './ha-discovery.js';
 
 const coalesceKey = (topic: string) => `ha/${topic}`;
 
@@ -13,13 +13,14 @@ const coalesceKey = (topic: string) => `ha/${topic}`;
  * forgets retained messages) and when Home Assistant announces it came online (`online` on
  * `<prefix>/status`, its birth message), as HA asks of discovery publishers. They follow the config a fleet
  * push (or its rollback) moves to: new cameras get their entities, and the configs of entities gone (a
- * camera removed or disabled, PM2.5 dropped) are cleared, so Home Assistant deletes them.
+ * camera removed or disabled, PM2.5 dropped) are cleared, so Home Assistant deletes them. Those the broker
+ * holds for this box from before (another config) are cleared when they come with the subscription.
  */
 export class HomeAssistantService implements AgentService {
   readonly name = 'home-assistant';
   private sub: Subscription | undefined;
   private followed: Subscription | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
 
   start(agent: Agent): void {
     this.stop();
@@ -57,18 +58,33 @@ export class HomeAssistantService implements AgentService {
       messages = next;
       publish('config changed', next, cleared);
     });
+    const link = agent.link;
+    if (!link) return;
     // A retained `online` is the state HA was already in, not news: only a live birth message counts.
-    this.unsubscribe = agent.link?.subscribe(`${ha.prefix}/status`, (payload, msg) => {
-      if (!msg.retain && payload.toString('utf8').trim() === 'online')
-        publish('home assistant online', messages);
-    });
+    this.unsubscribe.push(
+      link.subscribe(`${ha.prefix}/status`, (payload, msg) => {
+        if (!msg.retain && payload.toString('utf8').trim() === 'online')
+          publish('home assistant online', messages);
+      }),
+    );
+    // What the broker holds for this box (it comes with the subscription, at every connection): an entity
+    // of a camera the running config does not have (a config edited by hand between two runs, an apply cut
+    // short by a crash) is cleared.
+    const node = discoveryNode(agent.config);
+    this.unsubscribe.push(
+      link.subscribe(`${ha.prefix}/+/${node}/+/config`, (payload, msg) => {
+        if (!msg.retain || !payload.length || messages.some((m) => m.topic === msg.topic)) return;
+        agent.outbox.enqueue(retainedClear(msg.topic, coalesceKey(msg.topic)));
+        link.notify();
+        agent.log.info('Home Assistant entity not in the config cleared', { topic: msg.topic });
+      }),
+    );
   }
 
   stop(): void {
     this.sub?.unsubscribe();
     this.followed?.unsubscribe();
     this.sub = this.followed = undefined;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
   }
 }

@@ -12,6 +12,10 @@ export interface DiscoveryMessage {
 
 const objectId = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
 
+/** The node id of one box's discovery topics (`<prefix>/<component>/<node>/<object>/config`). */
+export const discoveryNode = (cfg: Pick<VigilConfig, 'site' | 'device'>) =>
+  objectId(`vigil_${cfg.site}_${cfg.device}`);
+
 /**
  * Home Assistant MQTT discovery configs for one box: its availability, per camera the number of each
  * counted label in the latest processed frame, and PM2.5 for cameras that estimate it. Every entity reads
@@ -23,7 +27,7 @@ export function discoveryMessages(
   prefix: string,
   version: string,
 ): DiscoveryMessage[] {
-  const node = objectId(`vigil_${cfg.site}_${cfg.device}`);
+  const node = discoveryNode(cfg);
   const device = {
     identifiers: [node],
     name: `Vigil ${cfg.site}/${cfg.device}`,
