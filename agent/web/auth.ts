@@ -98,14 +98,17 @@ export class HttpAuth {
 
   private async checkPassword(user: string, password: string): Promise<AuthResult> {
     const { cfg } = this;
-    if (!cfg?.user || !cfg.passwordHash || !sameSecret(user, cfg.user)) return 'denied';
+    if (!cfg?.user || !cfg.passwordHash) return 'denied';
+    // A wrong user name costs the same scrypt as a wrong password: answered at once, it told a guesser
+    // which names exist (1–4 ms against 67–690 ms, measured on a real agent).
+    const knownUser = sameSecret(user, cfg.user);
     const key = digest(`${user}\0${password}`).toString('hex');
     const until = this.verified.get(key);
-    if (until && until > this.now()) return 'ok';
+    if (knownUser && until && until > this.now()) return 'ok';
     if (this.verifying >= maxVerifying || !this.spendVerification()) return 'busy';
     this.verifying++;
     try {
-      if (!(await verifyPassword(password, cfg.passwordHash))) return 'denied';
+      if (!(await verifyPassword(password, cfg.passwordHash)) || !knownUser) return 'denied';
     } finally {
       this.verifying--;
     }
