@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { config as rxConfig, merge, Subject, type Subscription, timer } from 'rxjs';
+import { config as rxConfig, merge, Subject, timer } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
 import type { CameraConfig, ModelConfig, VigilConfig } from '../../config/schema.js';
 import { redactUrl } from '../../config/schema.js';
@@ -15,39 +15,14 @@ import { DataDirLock } from './data-dir-lock.js';
 import { detectionPayload } from './detection-message.js';
 import { enqueueCameraState } from './camera-state-message.js';
 import { EventLoopLag } from './event-loop-lag.js';
-import type { CameraSafety } from '../../pipeline/safety/camera-safety.js';
 import { enqueueSafetyEvents, SafetyHub } from '../safety/safety-hub.js';
-import { createServices, type AgentService } from './services.js';
+import { createServices } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
 import { ModelRetry } from './model-retry.js';
 import { outboxEventLogger } from './outbox-event-log.js';
+import type { AgentOptions, CameraRuntime } from './agent-types.js';
 
-export interface CameraRuntime {
-  config: CameraConfig;
-  state: CameraState;
-  stats: CameraStats;
-  /** The latest processed frame and its result, for snapshots. */
-  last?: DetectionEvent;
-  subscription?: Subscription;
-  done?: Promise<void>;
-  /** Stops this camera alone (graceful: in-flight inferences finish). */
-  stop$?: Subject<void>;
-  /** Tracking and safety rules (absent when the camera's tracking is off). */
-  safety?: CameraSafety;
-}
-
-export interface AgentOptions {
-  log: Logger;
-  version: string;
-  /** Components beside the pipelines (status page, health, drift, …); default: the registry in services.ts. */
-  services?: AgentService[];
-  /** How long a failed service waits before it is started again (default 5 s). */
-  serviceRestartMs?: number;
-  /** First wait before a model that failed to load at start-up is tried again (default 30 s, doubling). */
-  modelRetryMs?: number;
-  /** The longest wait between two tries of such a model (default 10 min). */
-  modelRetryMaxMs?: number;
-}
+export type { AgentOptions, CameraRuntime } from './agent-types.js';
 
 /** How long a camera pipeline that died of an unexpected error waits before it is started again. */
 const cameraRestartMs = 5000;
