@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import type { AgentProcess } from '../support/agent-process.js';
 import { hasChromium, launchChromium } from '../support/chromium.js';
-import { freePort } from '../support/free-port.js';
+import { startPageAgent } from '../support/page-agent.js';
 import { accessibleNames, contrastFailures, overflowing, structure } from '../support/page-audit.js';
 import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
 
@@ -65,17 +64,14 @@ describe.skipIf(!hasShared || !hasChromium)('status page for people on site: rea
   beforeAll(async () => {
     mkdirSync(artefacts, { recursive: true });
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-a11y-'));
-    const port = await freePort();
-    const cfg = path.join(dir, 'vigil.yaml');
     const vtest = sharedPath('media', 'vtest.avi');
-    writeFileSync(
-      cfg,
-      stringify({
+    [browser, { agent, base }] = await Promise.all([
+      launchChromium(),
+      startPageAgent({
+        dir,
         site: 'north-yard-construction-site-phase-2',
         device: 'a11y-e2e',
-        dataDir: path.join(dir, 'data'),
-        http: { enabled: true, host: '127.0.0.1', port, auth: { token } },
-        models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1 } },
+        auth: { token },
         cameras: [
           // People walk into the right half at once: safety events with snapshot links fill a list.
           {
@@ -110,10 +106,7 @@ describe.skipIf(!hasShared || !hasChromium)('status page for people on site: rea
           { id: 'roof', name: 'Roof', source: vtest, model: 'det', enabled: false },
         ],
       }),
-    );
-    agent = startAgent(['run', '--config', cfg]);
-    [browser] = await Promise.all([launchChromium(), agent.waitForOutput(/status page listening/, 60_000)]);
-    base = `http://127.0.0.1:${port}`;
+    ]);
     // The page the checks below look at is logged in already (the login has a test of its own).
     const login = await fetch(`${base}/api/login`, {
       method: 'POST',

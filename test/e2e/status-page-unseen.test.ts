@@ -1,12 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { stringify } from 'yaml';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import type { AgentProcess } from '../support/agent-process.js';
 import { hasChromium, launchChromium } from '../support/chromium.js';
-import { freePort } from '../support/free-port.js';
+import { startPageAgent } from '../support/page-agent.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { hasShared, sharedPath } from '../support/shared.js';
 
@@ -39,32 +35,19 @@ describe.skipIf(!hasShared || !hasChromium)('a status page nobody sees leaves th
   let base: string;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-unseen-'));
-    const port = await freePort();
-    const cfg = path.join(dir, 'vigil.yaml');
-    writeFileSync(
-      cfg,
-      stringify({
-        site: 'yard',
-        device: 'unseen-e2e',
-        dataDir: path.join(dir, 'data'),
-        http: { enabled: true, host: '127.0.0.1', port },
-        models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1 } },
-        cameras: [
-          {
-            id: 'yard',
-            source: sharedPath('media', 'vtest.avi'),
-            model: 'det',
-            fps: 4,
-            loop: true,
-            realtime: true,
-          },
-        ],
-      }),
-    );
-    agent = startAgent(['run', '--config', cfg]);
-    await agent.waitForOutput(/status page listening/, 60_000);
-    base = `http://127.0.0.1:${port}`;
+    ({ agent, base } = await startPageAgent({
+      device: 'unseen-e2e',
+      cameras: [
+        {
+          id: 'yard',
+          source: sharedPath('media', 'vtest.avi'),
+          model: 'det',
+          fps: 4,
+          loop: true,
+          realtime: true,
+        },
+      ],
+    }));
     browser = await launchChromium();
   }, 120_000);
 

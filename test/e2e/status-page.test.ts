@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { stringify } from 'yaml';
 import { labelColour } from '../../agent/web/annotation-svg.js';
-import { startAgent, type AgentProcess } from '../support/agent-process.js';
+import type { AgentProcess } from '../support/agent-process.js';
 import { hasChromium, launchChromium } from '../support/chromium.js';
-import { freePort } from '../support/free-port.js';
+import { startPageAgent } from '../support/page-agent.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp.js';
 import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
@@ -41,28 +40,7 @@ const stallTimeoutS = 3;
 const patient = { timeout: 20_000, interval: 250 };
 const token = 'e2e-token-0123456789abcdef';
 
-async function startWithPage(
-  cameras: object[],
-  auth?: object,
-): Promise<{ agent: AgentProcess; base: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-page-'));
-  const port = await freePort();
-  const cfg = path.join(dir, 'vigil.yaml');
-  writeFileSync(
-    cfg,
-    stringify({
-      site: 'yard',
-      device: 'page-e2e',
-      dataDir: path.join(dir, 'data'),
-      http: { enabled: true, host: '127.0.0.1', port, ...(auth ? { auth } : {}) },
-      models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1 } },
-      cameras,
-    }),
-  );
-  const agent = startAgent(['run', '--config', cfg]);
-  await agent.waitForOutput(/status page listening/, 60_000);
-  return { agent, base: `http://127.0.0.1:${port}` };
-}
+const startWithPage = (cameras: object[], auth?: object) => startPageAgent({ cameras, auth });
 
 /** Pixels within a small distance of an #rrggbb colour (the box colour of a label), as a share of all. */
 function nearShare(pixels: ArrayLike<number>, stride: number, hex: string): number {

@@ -6,19 +6,13 @@ import { silentLogger } from '../../../config/logger.js';
 import { VigilConfig } from '../../../config/schema.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { WebService } from '../../../agent/web/web-service.js';
+import { familyInput } from '../../../models/detect/families.js';
 import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
 import { call } from '../../support/http-call.js';
 import { hasShared } from '../../support/shared.js';
 import { zidaneEvent } from '../../support/zidane-event.js';
 
-const spec = {
-  width: 320,
-  height: 320,
-  pixelOrder: 'rgb',
-  padPosition: 'center',
-  scale: 1 / 255,
-  padValue: 114,
-} as const;
+const spec = { width: 320, height: 320, ...familyInput.yolov8 };
 
 // A real WebService on a free port beside an agent that is not started: its camera's frames are fed by hand.
 describe.skipIf(!hasShared)('status page: a camera a push removes is forgotten', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { firstValueFrom, Observable, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraConfig } from '../../../config/schema.js';
+import { familyInput } from '../../../models/detect/families.js';
 import { computeLetterbox } from '../../../models/letterbox.js';
 import type { InputSpec } from '../../../models/types.js';
 import { planFfmpeg } from '../../../pipeline/source/ffmpeg-args.js';
@@ -68,7 +69,7 @@ function childCommandLines(): string[] {
   return lines;
 }
 
-const spec: InputSpec = { width: 320, height: 320, pixelOrder: 'rgb', padPosition: 'center', scale: 1 / 255, padValue: 114 }; // prettier-ignore
+const spec: InputSpec = { width: 320, height: 320, ...familyInput.yolov8 };
 
 describe.skipIf(!hasShared)('a camera that asks for a password (real RTSP server with Basic auth)', () => {
   let server: RtspServer;

@@ -74,19 +74,12 @@ function storeWindows(camera: string, hours: number[]) {
 }
 
 describe('vigil drift', () => {
+  const baselineOfGate = (from: string, to: string) =>
+    drift(['baseline', '-c', configFile, '--camera', 'gate', '--from', from, '--to', to]);
+
   it('baseline builds a reference from the stored windows in a range; list shows it', async () => {
     const key = storeWindows('gate', [0, 1, 2, 3, 4]);
-    const r = await drift([
-      'baseline',
-      '-c',
-      configFile,
-      '--camera',
-      'gate',
-      '--from',
-      '2026-03-01T01:00Z',
-      '--to',
-      '2026-03-01T04:00Z',
-    ]);
+    const r = await baselineOfGate('2026-03-01T01:00Z', '2026-03-01T04:00Z');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain(`camera gate, model det, revision ${key.configRevision}, baseline, 3 windows`);
@@ -97,31 +90,11 @@ describe('vigil drift', () => {
 
   it('baseline over a range without windows fails with a clear line', async () => {
     storeWindows('gate', [0]);
-    const r = await drift([
-      'baseline',
-      '-c',
-      configFile,
-      '--camera',
-      'gate',
-      '--from',
-      '2026-04-01T00:00Z',
-      '--to',
-      '2026-04-02T00:00Z',
-    ]);
+    const r = await baselineOfGate('2026-04-01T00:00Z', '2026-04-02T00:00Z');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^vigil: no drift windows for camera "gate"/);
     // Wrong arguments are usage errors: exit 2 (README, "Exit codes").
-    const bad = await drift([
-      'baseline',
-      '-c',
-      configFile,
-      '--camera',
-      'gate',
-      '--from',
-      'yesterday',
-      '--to',
-      '1',
-    ]);
+    const bad = await baselineOfGate('yesterday', '1');
     expect(bad).toMatchObject({
       code: 2,
       err: 'vigil: --from: not a time: yesterday (ISO 8601 or epoch ms)',
@@ -132,17 +105,7 @@ describe('vigil drift', () => {
 
   it('export writes the reference as JSON; import makes it another camera’s reference', async () => {
     storeWindows('gate', [0, 1]);
-    await drift([
-      'baseline',
-      '-c',
-      configFile,
-      '--camera',
-      'gate',
-      '--from',
-      '0',
-      '--to',
-      String(Date.parse('2026-03-02T00:00Z')),
-    ]);
+    await baselineOfGate('0', String(Date.parse('2026-03-02T00:00Z')));
     const file = path.join(dir, 'gate-ref.json');
     const exported = await drift(['export', '-c', configFile, '--camera', 'gate', '-o', file]);
     expect(exported.code).toBe(0);
