@@ -4,6 +4,7 @@ import { fetchModel } from '../../../models/store/fetch.js';
 import { loadManifest, manifestEntry } from '../../../models/store/manifest.js';
 import { verifyModels } from '../../../models/store/verify.js';
 import type { CliResult } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 /** Where fetched models live unless --dir says: VIGIL_MODEL_DIR, else ./data/models (the default dataDir). */
 export const defaultModelDir = () => process.env.VIGIL_MODEL_DIR ?? path.join('data', 'models');
@@ -46,6 +47,7 @@ export function registerModels(program: Command, result: CliResult): void {
         const manifest = loadManifest(opts.manifest);
         const dir = opts.dir ?? defaultModelDir();
         const mirror = opts.mirror ?? process.env.VIGIL_MODEL_MIRROR;
+        knownIds(manifest, ids); // a typo is refused before anything is downloaded
         let failed = 0;
         for (const id of ids) {
           try {
@@ -74,7 +76,7 @@ export function registerModels(program: Command, result: CliResult): void {
     .action((ids: string[], opts: StoreOpts) => {
       return run(result, async () => {
         const manifest = loadManifest(opts.manifest);
-        for (const id of ids) manifestEntry(manifest, id); // unknown ids are an error
+        knownIds(manifest, ids);
         const lines = await verifyModels(manifest, opts.dir ?? defaultModelDir(), ids);
         if (opts.json) console.log(JSON.stringify(lines, null, 2));
         else
@@ -89,12 +91,23 @@ export function registerModels(program: Command, result: CliResult): void {
     });
 }
 
+/** An id the manifest does not know is a wrong argument (exit 2), not a failed fetch (exit 1). */
+function knownIds(manifest: ReturnType<typeof loadManifest>, ids: string[]): void {
+  for (const id of ids) {
+    try {
+      manifestEntry(manifest, id);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+}
+
 function run(result: CliResult, body: () => Promise<number>): Promise<void> {
   return body().then(
     (code) => void (result.code = code),
     (err: unknown) => {
       console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
-      result.code = 1;
+      result.code = err instanceof UsageError ? 2 : 1;
     },
   );
 }

@@ -69,11 +69,25 @@ describe('vigil models', () => {
     60_000,
   );
 
-  it('refuses an unknown id and a mirror without the file', async () => {
+  // An unknown id exited 1, like a failed download, and only after the ids before it were fetched.
+  it('refuses an unknown id as a usage error (exit 2) before fetching anything, and a mirror without the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-models-cli-'));
     const r = await run(['models', 'fetch', 'nope', '--dir', dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown model "nope" (known: yolov8n-coco-int8-640');
+    const first = await run([
+      'models',
+      'fetch',
+      'yolov8n-coco-int8-640',
+      'nope',
+      '--dir',
+      dir,
+      '--mirror',
+      dir,
+    ]);
+    expect(first.code).toBe(2);
+    expect(first.stderr).not.toContain('not in the mirror'); // no fetch was tried
+    expect((await run(['models', 'verify', 'nope', '--dir', dir])).code).toBe(2);
     const m = await run(['models', 'fetch', 'yolov8n-coco-int8-640', '--dir', dir, '--mirror', dir]);
     expect(m.code).toBe(1);
     expect(m.stderr).toContain(
