@@ -52,6 +52,9 @@ export interface DriftReport extends DriftKey {
  * reference and returned as a report. Without a reference, one is built automatically from the first
  * `autoBaselineHours` of windows of this camera, model and config revision.
  */
+/** A clock that reads earlier than the windows by more than this (and than one window) was stepped back. */
+const minClockStepMs = 60_000;
+
 export class DriftWindow {
   private readonly acc: DriftAccumulator;
   private comparator: DriftComparator;
@@ -95,8 +98,10 @@ export class DriftWindow {
    * went to inference; left out, they are taken from event.frame if its buffer is still there.
    */
   add(event: DetectionEvent, image?: ImageStats | null): DriftReport[] {
-    const t = Math.max(this.clock(event), this.closedUntil);
-    const reports = this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
+    const raw = this.clock(event);
+    const reports = this.steppedBack(raw) ? this.restartClock() : [];
+    const t = Math.max(raw, this.closedUntil);
+    if (this.start !== null && t >= this.start + this.windowMs) reports.push(this.close());
     if (this.start === null) {
       this.start = Math.floor(t / this.windowMs) * this.windowMs;
       this.firstAt = t;
@@ -154,7 +159,24 @@ export class DriftWindow {
 
   /** Closes the open window if `t` (the window clock) is past its end: frames may have stopped. */
   tick(t: number): DriftReport[] {
+    if (this.steppedBack(t)) return this.restartClock();
     return this.start !== null && t >= this.start + this.windowMs ? [this.close()] : [];
+  }
+
+  /**
+   * The clock reads well before the open (or last closed) window: it was stepped back (NTP correcting a
+   * box that booted in the future). Late frames are never this late; clamping them to the old window
+   * instead kept that window open, and drift silent, for as long as the step.
+   */
+  private steppedBack(t: number): boolean {
+    return t < (this.start ?? this.closedUntil) - Math.max(this.windowMs, minClockStepMs);
+  }
+
+  /** Closes the open window as it is and lets windows follow the clock from where it reads now. */
+  private restartClock(): DriftReport[] {
+    const reports = this.start === null ? [] : [this.close()];
+    this.closedUntil = -Infinity;
+    return reports;
   }
 
   /** Closes the open window now, however short (at stop). */

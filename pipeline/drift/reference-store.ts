@@ -109,12 +109,16 @@ export class ReferenceStore {
     return row.first === null ? null : { first: row.first, last: row.last, windows: row.windows };
   }
 
-  /** The last stored window of a key (of one status if given): where the state machine resumes after a restart. */
+  /**
+   * The last stored window of a key (of one status if given): where the state machine resumes after a
+   * restart. Last written, not latest start: after the clock was stepped back, the newest window starts
+   * earlier than the ones before the step (INSERT OR REPLACE gives a merged window a new rowid too).
+   */
   lastWindow(key: DriftKey, status?: WindowStatus): StoredWindow | null {
     const row = this.db
       .prepare(
         `SELECT * FROM drift_windows WHERE camera = ? AND model_id = ? AND config_rev = ?
-           AND (? IS NULL OR status = ?) ORDER BY start_ms DESC LIMIT 1`,
+           AND (? IS NULL OR status = ?) ORDER BY rowid DESC LIMIT 1`,
       )
       .get(key.camera, key.modelId, key.configRevision, status ?? null, status ?? null) as
       WindowRow | undefined;

@@ -130,6 +130,33 @@ describe('DriftWindow', () => {
     expect(next!.window).toEqual({ start: 1000, end: 2000, frames: 3, imageFrames: 3 });
   });
 
+  // A clock stepped back (NTP correcting a box that booted in the future) clamped every later frame into the
+  // window open at the step: it stayed open, and drift said nothing, for as long as the step (here an hour).
+  it('a clock stepped back closes the open window and windows follow the clock from there', () => {
+    const stepMs = 3_600_000;
+    const w = new DriftWindow({
+      ...key,
+      config,
+      reference: null,
+      clock: (e) => (e.frameNo < 15 ? e.ts : e.ts - stepMs),
+    });
+    const reports = feed(w, 0, 46);
+    expect(reports.map((r) => r.window)).toEqual([
+      { start: 0, end: 1000, frames: 10, imageFrames: 10 },
+      { start: 1000, end: 2000, frames: 5, imageFrames: 5 }, // closed at the step
+      { start: 1000 - stepMs, end: 2000 - stepMs, frames: 5, imageFrames: 5 },
+      { start: 2000 - stepMs, end: 3000 - stepMs, frames: 10, imageFrames: 10 },
+      { start: 3000 - stepMs, end: 4000 - stepMs, frames: 10, imageFrames: 10 },
+    ]);
+    // with no frames, the timer sees the step too
+    const idle = new DriftWindow({ ...key, config, reference: null });
+    feed(idle, 0, 5);
+    expect(idle.tick(500 - stepMs).map((r) => r.window)).toEqual([
+      { start: 0, end: 1000, frames: 5, imageFrames: 5 },
+    ]);
+    // a late frame within a minute still counts in the next window (the test above)
+  });
+
   it('a new reference (a baseline, an import) starts the state afresh, also across a restart', () => {
     const store = openStore();
     const w = new DriftWindow({ ...key, config, store });

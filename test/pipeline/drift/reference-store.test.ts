@@ -61,6 +61,18 @@ describe('ReferenceStore (a real SQLite file)', () => {
     again.close();
   });
 
+  // Ordered by start, a restart after the clock was stepped back resumed from the last window before the
+  // step, not from the newest one.
+  it('the last window is the last written, also when the clock was stepped back', () => {
+    const store = ReferenceStore.open(dbFile());
+    store.saveWindow(window(100_000, 10));
+    store.saveWindow({ ...window(4000, 10), state: 'warn' }); // an hour-long step back, say
+    expect(store.lastWindow(key)).toMatchObject({ start: 4000, state: 'warn' });
+    store.saveWindow(window(100_000, 5)); // merged into the earlier one: written last again
+    expect(store.lastWindow(key)).toMatchObject({ start: 100_000, state: 'ok' });
+    store.close();
+  });
+
   it('a window stored twice (restart mid-window) is merged, old windows are pruned', () => {
     const store = ReferenceStore.open(dbFile());
     store.saveWindow(window(0, 10));
