@@ -36,6 +36,8 @@ export interface MqttLinkOptions {
   outbox: Outbox;
   log: Logger;
   version: string;
+  /** This box's id in its `status` (docs/mqtt.md): how it knows its own retained status under an old root. */
+  box?: string;
   /** Backlog rows per second after a (re)connect (default: the outbox config's `drainRatePerS`). */
   drainRatePerS?: number;
   /** Reconnect backoff bounds (default 500 ms doubling to 30 s, with jitter). */

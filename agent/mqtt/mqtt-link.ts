@@ -9,6 +9,7 @@ import type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
 import { invalidPubackError, OversizeRefusals } from './oversize-refusals.js';
 import { fillPacketLengthCache } from './packet-length-cache.js';
 import type { StatusPayload } from './payloads.js';
+import { retainedSnapshot, type RetainedSnapshot } from './retained-snapshot.js';
 import { inboundMessage, Subscriptions, validFilter, type MessageHandler } from './subscriptions.js';
 
 export type { InboundMessage, MessageHandler } from './subscriptions.js';
@@ -125,6 +126,17 @@ export class MqttLink {
     return () => {
       if (this.subs.remove(filter, handler) && this.client?.connected) this.client.unsubscribe(filter);
     };
+  }
+
+  /**
+   * What the broker holds retained under `filters` now (retained-snapshot.ts); undefined while
+   * disconnected or when it cannot be known.
+   */
+  async retained(filters: string[], timeoutMs = 10_000): Promise<RetainedSnapshot | undefined> {
+    const client = this.client;
+    if (!client?.connected || !filters.every(validFilter)) return undefined;
+    const own = (f: string) => this.subs.filters().includes(f);
+    return retainedSnapshot(client, filters, this.opts.statusTopic, timeoutMs, own);
   }
 
   /**
@@ -302,7 +314,8 @@ export class MqttLink {
   }
 
   private statusPayload(state: StatusPayload['state']): Buffer {
-    const status: StatusPayload = { state, ts: Date.now(), version: this.opts.version };
+    const { version, box } = this.opts;
+    const status: StatusPayload = { state, ts: Date.now(), version, ...(box !== undefined && { box }) };
     return Buffer.from(JSON.stringify(status));
   }
 }

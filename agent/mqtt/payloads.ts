@@ -13,6 +13,12 @@ export const StatusPayload = z.strictObject({
   /** Epoch ms; in the last will it is the time the connection was opened, not the time it was lost. */
   ts: EpochMs,
   version: z.string(),
+  /**
+   * A random id the box keeps in its data dir, the same across restarts and config changes: a box that
+   * moved to another site or device knows its own status under the old root (old-roots-service.ts).
+   * Optional: a retained status published by an earlier agent has none.
+   */
+  box: z.string().min(1).optional(),
 });
 export type StatusPayload = z.infer<typeof StatusPayload>;
 

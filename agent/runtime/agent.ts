@@ -10,6 +10,7 @@ import { CameraStats } from '../../pipeline/camera/camera-stats.js';
 import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { topics, type Topics } from '../mqtt/topics.js';
+import { OldRoots } from '../services/old-roots.js';
 import { Outbox } from '../outbox/outbox.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { detectionPayload } from './detection-message.js';
@@ -41,6 +42,8 @@ export class Agent {
   private started = Date.now();
   outbox!: Outbox;
   link: MqttLink | undefined;
+  /** The roots this box published retained messages under (old-roots.ts); set with the link. */
+  oldRoots: OldRoots | undefined;
   /** Every detection event, after its outbox commit (services subscribe here). */
   readonly detections$ = new Subject<DetectionEvent>();
   /** Every camera state change. */
@@ -124,6 +127,8 @@ export class Agent {
     });
     this.safety.open(config);
     if (config.mqtt) {
+      // Before the link publishes anything: the root it is about to publish under is remembered.
+      this.oldRoots = OldRoots.openFor(config, this.topics.root, log);
       this.link = new MqttLink({
         // One client id per box, the same across restarts (docs/config.md): a new process takes over the
         // session of one the broker still holds, whose last will then comes before this one's `online`.
@@ -132,6 +137,7 @@ export class Agent {
         outbox: this.outbox,
         log: log.child({ component: 'mqtt' }),
         version: this.opts.version,
+        box: this.oldRoots.box,
         reconnect: { maxMs: config.mqtt.reconnectMaxS * 1000 },
       });
       this.link.start();

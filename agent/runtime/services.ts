@@ -8,6 +8,7 @@ import { RequestService } from '../services/request-service.js';
 import { HomeAssistantService } from '../services/ha-discovery-service.js';
 import { RestateService } from '../services/restate-service.js';
 import { CameraTopicsService } from '../services/camera-topics-service.js';
+import { OldRootsService } from '../services/old-roots-service.js';
 import type { Agent } from './agent.js';
 
 /** Reports a failure after start; a report from an earlier run, or while the agent stops, does nothing. */
@@ -37,7 +38,13 @@ export function createServices(config: VigilConfig): AgentService[] {
   if (config.drift?.enabled) services.push(new DriftService(config.drift));
   // Health, drop and moved-aside reports, requests, clears and discovery all need a broker to go to.
   if (config.mqtt)
-    services.push(new HealthService(), new RequestService(), new RestateService(), new CameraTopicsService());
+    services.push(
+      new HealthService(),
+      new RequestService(),
+      new RestateService(),
+      new CameraTopicsService(),
+      new OldRootsService(),
+    );
   if (config.mqtt?.homeAssistant.enabled) services.push(new HomeAssistantService());
   return services;
 }
