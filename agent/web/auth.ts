@@ -57,7 +57,7 @@ export class HttpAuth {
   async check(req: IncomingMessage): Promise<AuthResult> {
     if (!this.cfg) return 'ok';
     const session = cookieValue(req.headers.cookie, sessionCookie);
-    if (session && this.validSession(session)) return 'ok';
+    if (session && this.sessionLive(session)) return 'ok';
     const header = req.headers.authorization ?? '';
     const bearer = /^Bearer\s+(\S+)$/i.exec(header);
     if (bearer) return this.cfg.token && sameSecret(bearer[1]!, this.cfg.token) ? 'ok' : 'denied';
@@ -81,6 +81,25 @@ export class HttpAuth {
     else if (typeof b.user === 'string' && typeof b.password === 'string')
       result = await this.checkPassword(b.user, b.password);
     return result === 'ok' ? { session: this.newSession() } : { error: result };
+  }
+
+  /**
+   * The live session a request carries, if any: what let it in when it has one (check() looks at the
+   * cookie first). A token or Basic header is sent again with each request, so there is nothing to end.
+   */
+  sessionOf(req: IncomingMessage): string | undefined {
+    if (!this.cfg) return undefined;
+    const session = cookieValue(req.headers.cookie, sessionCookie);
+    return session && this.sessionLive(session) ? session : undefined;
+  }
+
+  /** False once the session logged out, expired (12 h) or was dropped for a newer one (200 at most). */
+  sessionLive(id: string): boolean {
+    const exp = this.sessions.get(id);
+    if (exp === undefined) return false;
+    if (exp > this.now()) return true;
+    this.sessions.delete(id);
+    return false;
   }
 
   logout(req: IncomingMessage): void {
@@ -136,14 +155,6 @@ export class HttpAuth {
     if (this.sessions.size >= maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
     this.sessions.set(id, now + sessionTtlMs);
     return id;
-  }
-
-  private validSession(id: string): boolean {
-    const exp = this.sessions.get(id);
-    if (exp === undefined) return false;
-    if (exp > this.now()) return true;
-    this.sessions.delete(id);
-    return false;
   }
 }
 

@@ -3,12 +3,21 @@ import type { ServerResponse } from 'node:http';
 /** A client this far behind (a phone that went to sleep on a slow link) is dropped; it reconnects. */
 const maxBufferedBytes = 1024 * 1024;
 
+/** Who holds a stream, as far as the hub limits and ends it. */
+export interface StreamOwner {
+  /** Asked before every write: false once what let the stream in has ended (a session logged out). */
+  allowed?: () => boolean;
+}
+
+/** `full`: all streams taken (the caller answers 503). */
+export type AddResult = 'added' | 'full';
+
 /**
  * The page's live feed: Server-Sent Events to every open page. One payload is serialised once per tick
  * and written to all clients, so ten viewers cost one status build.
  */
 export class SseHub {
-  private readonly clients = new Set<ServerResponse>();
+  private readonly clients = new Map<ServerResponse, StreamOwner>();
   /** Broadcasts held back by batch(). */
   private pending: Buffer[] | undefined;
 
@@ -18,8 +27,12 @@ export class SseHub {
     return this.clients.size;
   }
 
-  /** Takes over the response and sends it `first` at once; false when full (the caller answers 503). */
-  add(res: ServerResponse, first: { event: string; data: string }[] = []): boolean {
+  /** Takes over the response and sends it `first` at once, unless a limit is reached. */
+  add(
+    res: ServerResponse,
+    first: { event: string; data: string }[] = [],
+    owner: StreamOwner = {},
+  ): AddResult {
     const headers = {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -29,15 +42,27 @@ export class SseHub {
     // registered one would never answer and would hold a client slot and its connection for good.
     if (res.req.method === 'HEAD') {
       res.writeHead(200, headers).end();
-      return true;
+      return 'added';
     }
-    if (this.clients.size >= this.maxClients) return false;
+    if (this.clients.size >= this.maxClients) return 'full';
     res.writeHead(200, { ...headers, Connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     for (const f of first) res.write(frame(f.event, f.data));
-    this.clients.add(res);
+    this.clients.set(res, owner);
     res.once('close', () => this.clients.delete(res));
-    return true;
+    return 'added';
+  }
+
+  /** Ends every stream whose owner is no longer allowed (its session ended); how many. */
+  endRevoked(): number {
+    let ended = 0;
+    for (const [res, owner] of this.clients) {
+      if (owner.allowed?.() !== false) continue;
+      this.clients.delete(res);
+      res.end();
+      ended++;
+    }
+    return ended;
   }
 
   broadcast(event: string, data: string): void {
@@ -71,7 +96,9 @@ export class SseHub {
   }
 
   private writeAll(text: Buffer): void {
-    for (const res of this.clients) {
+    // A session that expired since the last write hears nothing more: checked here, where data would go.
+    this.endRevoked();
+    for (const res of this.clients.keys()) {
       if (res.writableLength > maxBufferedBytes) {
         this.clients.delete(res);
         res.destroy();
@@ -82,7 +109,7 @@ export class SseHub {
   }
 
   closeAll(): void {
-    for (const res of this.clients) res.end();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
   }
 }

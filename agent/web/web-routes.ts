@@ -110,10 +110,14 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       method: 'GET',
       pattern: /^\/api\/events$/,
       name: '/api/events',
-      handle: ({ res }) => {
-        if (!d.events.add(res, [{ event: 'status', data: d.statusJson() }, ...d.feed.current()])) {
+      handle: ({ req, res }) => {
+        const session = d.auth.sessionOf(req);
+        const added = d.events.add(res, [{ event: 'status', data: d.statusJson() }, ...d.feed.current()], {
+          // A stream opened on a session ends with it; a token or Basic header has nothing to end.
+          allowed: session === undefined ? undefined : () => d.auth.sessionLive(session),
+        });
+        if (added === 'full')
           sendError(res, 503, 'too many live pages open; close one', { 'Retry-After': '10' });
-        }
       },
     },
     {
@@ -179,8 +183,10 @@ export function webRoutes(d: WebRouteDeps): Route[] {
           return sendError(res, 400, 'send JSON: {"token": "…"} or {"user": "…", "password": "…"}');
         }
         const r = await d.auth.login(body);
-        if ('session' in r)
+        if ('session' in r) {
+          d.events.endRevoked(); // the session this one pushed out (200 at most) takes its streams along
           return sendJson(res, 200, { ok: true }, { 'Set-Cookie': d.auth.cookieFor(r.session) });
+        }
         if (r.error === 'busy')
           return sendError(res, 429, 'too many logins at once; try again', { 'Retry-After': '1' });
         sendError(res, 401, 'wrong token, user or password');
@@ -193,6 +199,7 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       open: true,
       handle: ({ req, res }) => {
         d.auth.logout(req);
+        d.events.endRevoked();
         sendJson(res, 200, { ok: true }, { 'Set-Cookie': d.auth.clearCookie() });
       },
     },

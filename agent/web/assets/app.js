@@ -45,6 +45,8 @@ async function start() {
   if (unseen()) return; // visibilitychange starts it again
   const r = await fetch('/api/status', { credentials: 'same-origin', cache: 'no-store' }).catch(() => null);
   if (r && r.status === 401) {
+    // Logged out (its session ended, and the stream with it): the login banner, not "lost contact".
+    lastStatusAt = 0;
     setConn('login');
     askLogin(start);
     return;

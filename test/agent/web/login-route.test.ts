@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../config/logger.js';
 import { HttpAuth } from '../../../agent/web/auth.js';
 import { WebServer } from '../../../agent/web/http-server.js';
+import { SseHub } from '../../../agent/web/sse-hub.js';
 import { webRoutes, type WebRouteDeps } from '../../../agent/web/web-routes.js';
 import { call } from '../../support/http-call.js';
 
@@ -17,8 +18,9 @@ afterEach(async () => {
 /** The agent's own `POST /api/login` route, as web-routes.ts builds it, on a real server. */
 async function serveLogin(loginTimeoutMs: number): Promise<URL> {
   const auth = new HttpAuth({ token });
-  // The login route reads only `auth` and its timeout; nothing else of the agent is needed.
-  const deps = { auth, loginTimeoutMs } as Partial<WebRouteDeps> as WebRouteDeps;
+  // The login route reads only `auth`, `events` (a session it pushes out ends its streams) and its
+  // timeout; nothing else of the agent is needed.
+  const deps = { auth, events: new SseHub(), loginTimeoutMs } as Partial<WebRouteDeps> as WebRouteDeps;
   const routes = webRoutes(deps).filter((r) => r.name === '/api/login');
   server = new WebServer({ host: '127.0.0.1', port: 0, routes, auth, log: silentLogger });
   const { port } = await server.listen();

@@ -1,12 +1,20 @@
 import { ServerResponse, createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SseHub } from '../../../agent/web/sse-hub.js';
+import { SseHub, type StreamOwner } from '../../../agent/web/sse-hub.js';
 
-/** A real HTTP server whose every request becomes an event-stream client of `hub` (or a 503 when full). */
-async function serve(hub: SseHub, first: { event: string; data: string }[]): Promise<Server> {
-  const server = createServer((_req, res) => {
-    if (!hub.add(res, first)) res.writeHead(503).end();
+/**
+ * A real HTTP server whose every request becomes an event-stream client of `hub` (or a 503 with the
+ * refusal as its body), owned as `owner` makes of the request.
+ */
+async function serve(
+  hub: SseHub,
+  first: { event: string; data: string }[],
+  owner: (req: IncomingMessage) => StreamOwner = () => ({}),
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const added = hub.add(res, first, owner(req));
+    if (added !== 'added') res.writeHead(503).end(added);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return server;
@@ -15,14 +23,20 @@ async function serve(hub: SseHub, first: { event: string; data: string }[]): Pro
 /** Opens a stream and collects its events as they arrive. */
 async function open(
   server: Server,
-): Promise<{ res: IncomingMessage; events: { event: string; data: string }[] }> {
+  path = '/',
+  localAddress = '127.0.0.1',
+): Promise<{ res: IncomingMessage; events: { event: string; data: string }[]; body: () => string }> {
   const { port } = server.address() as AddressInfo;
-  const res = await new Promise<IncomingMessage>((r) => get({ host: '127.0.0.1', port, path: '/' }, r));
+  const res = await new Promise<IncomingMessage>((r) =>
+    get({ host: '127.0.0.1', port, path, localAddress }, r),
+  );
   const events: { event: string; data: string }[] = [];
+  let text = '';
   let buf = '';
   res.setEncoding('utf8');
   res.on('data', (chunk: string) => {
     buf += chunk;
+    text += chunk;
     let end: number;
     while ((end = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, end);
@@ -32,7 +46,7 @@ async function open(
       if (event && data !== undefined) events.push({ event, data });
     }
   });
-  return { res, events };
+  return { res, events, body: () => text };
 }
 
 const until = (ok: () => boolean) =>
@@ -103,5 +117,29 @@ describe('SseHub: the pages’ live event stream', () => {
     await until(() => a.events.length === 4);
     expect(writes()).toBe(3);
     write.mockRestore();
+  });
+
+  it('ends a stream once its owner is no longer allowed, and writes nothing more to it', async () => {
+    const hub = new SseHub();
+    const revoked = new Set<string>();
+    server = await serve(hub, [], (req) => ({ allowed: () => !revoked.has(req.url!) }));
+    const a = await open(server, '/a');
+    const b = await open(server, '/b');
+    const free = await open(server, '/free');
+    await until(() => hub.size === 3);
+    let aEnded = false;
+    a.res.on('end', () => (aEnded = true));
+    revoked.add('/a');
+    // Found at the next write (a session that expired on its own), before any data goes out.
+    hub.broadcast('status', '{"n":1}');
+    await until(() => aEnded && b.events.length === 1 && free.events.length === 1);
+    expect(a.events).toEqual([]);
+    // Or at once, when the caller knows it ended (a logout).
+    revoked.add('/b');
+    expect(hub.endRevoked()).toBe(1);
+    await until(() => b.res.complete && hub.size === 1);
+    hub.broadcast('status', '{"n":2}');
+    await until(() => free.events.length === 2);
+    expect(b.events).toHaveLength(1);
   });
 });
