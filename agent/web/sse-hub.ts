@@ -3,14 +3,23 @@ import type { ServerResponse } from 'node:http';
 /** A client this far behind (a phone that went to sleep on a slow link) is dropped; it reconnects. */
 const maxBufferedBytes = 1024 * 1024;
 
+/**
+ * Streams one address may hold while the total is not reached. A browser opens at most 6 HTTP/1.1
+ * connections to one host (Chromium, Firefox), all its tabs together, so one person never needs more; 8
+ * leaves room for a second device behind the same NAT, and it takes 8 addresses to fill the 64.
+ */
+export const maxStreamsPerAddress = 8;
+
 /** Who holds a stream, as far as the hub limits and ends it. */
 export interface StreamOwner {
+  /** The client's address, counted against maxStreamsPerAddress; absent: not counted. */
+  address?: string;
   /** Asked before every write: false once what let the stream in has ended (a session logged out). */
   allowed?: () => boolean;
 }
 
-/** `full`: all streams taken (the caller answers 503). */
-export type AddResult = 'added' | 'full';
+/** `full`: all streams taken; `address full`: this address holds its share (the caller answers 503). */
+export type AddResult = 'added' | 'full' | 'address full';
 
 /**
  * The page's live feed: Server-Sent Events to every open page. One payload is serialised once per tick
@@ -21,7 +30,10 @@ export class SseHub {
   /** Broadcasts held back by batch(). */
   private pending: Buffer[] | undefined;
 
-  constructor(private readonly maxClients = 64) {}
+  constructor(
+    private readonly maxClients = 64,
+    private readonly maxPerAddress = maxStreamsPerAddress,
+  ) {}
 
   get size(): number {
     return this.clients.size;
@@ -45,6 +57,8 @@ export class SseHub {
       return 'added';
     }
     if (this.clients.size >= this.maxClients) return 'full';
+    if (owner.address !== undefined && this.countFrom(owner.address) >= this.maxPerAddress)
+      return 'address full';
     res.writeHead(200, { ...headers, Connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     for (const f of first) res.write(frame(f.event, f.data));
@@ -106,6 +120,12 @@ export class SseHub {
       }
       res.write(text);
     }
+  }
+
+  private countFrom(address: string): number {
+    let n = 0;
+    for (const owner of this.clients.values()) if (owner.address === address) n++;
+    return n;
   }
 
   closeAll(): void {

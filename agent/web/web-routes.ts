@@ -1,3 +1,4 @@
+import type { Logger } from '../../config/logger.js';
 import { eventSnapshotRoute } from '../safety/event-snapshot-route.js';
 import type { AgentMetrics } from './agent-metrics.js';
 import type { HttpAuth } from './auth.js';
@@ -6,7 +7,7 @@ import type { Route } from './http-server.js';
 import { BodyTimeout, BodyTooLarge, readBody, send, sendError, sendJson } from './http-util.js';
 import type { SnapshotRenderer } from './snapshot-renderer.js';
 import type { SnapshotFeed } from './snapshot-feed.js';
-import type { SseHub } from './sse-hub.js';
+import { maxStreamsPerAddress, type SseHub } from './sse-hub.js';
 import type { StaticAssets } from './static-assets.js';
 import type { StatusAgent } from './status-model.js';
 import { statusJsonSchema, type StatusPayload } from './status-schema.js';
@@ -24,6 +25,8 @@ export interface WebRouteDeps {
   /** The cameras' latest snapshots, pushed over `/api/events`. */
   feed: Pick<SnapshotFeed, 'current'>;
   detect: DetectEndpoint;
+  /** For refusals worth a debug line; none: not logged. */
+  log?: Logger;
   /** A login's body must arrive whole within this (default 10 s); tests shorten it. */
   loginTimeoutMs?: number;
 }
@@ -112,12 +115,24 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       name: '/api/events',
       handle: ({ req, res }) => {
         const session = d.auth.sessionOf(req);
+        const address = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
         const added = d.events.add(res, [{ event: 'status', data: d.statusJson() }, ...d.feed.current()], {
+          // With auth on only credential holders get a stream: behind a proxy they share one address.
+          address: d.auth.enabled ? undefined : address,
           // A stream opened on a session ends with it; a token or Basic header has nothing to end.
           allowed: session === undefined ? undefined : () => d.auth.sessionLive(session),
         });
         if (added === 'full')
           sendError(res, 503, 'too many live pages open; close one', { 'Retry-After': '10' });
+        else if (added === 'address full') {
+          d.log?.debug('event stream refused: address holds its share', {
+            address,
+            max: maxStreamsPerAddress,
+          });
+          sendError(res, 503, `${maxStreamsPerAddress} live pages open from this address; close one`, {
+            'Retry-After': '10',
+          });
+        }
       },
     },
     {

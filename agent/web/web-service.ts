@@ -180,6 +180,7 @@ export class WebService implements AgentService {
         events,
         feed,
         detect,
+        log,
       }),
       onRequest: (route, code) => metrics.countRequest(route, code),
       onFailure: failed,

@@ -5,6 +5,7 @@
  *   node --import tsx scripts/lib/web-load.ts burn MS                  the control: MS ms of CPU a second
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get, type IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,18 +50,16 @@ async function runClients(url: string, n: number, scrape: boolean): Promise<void
   let stop = false;
   process.once('SIGTERM', () => (stop = true));
   let loaded = 0;
-  const client = async () => {
+  const client = async (i: number) => {
     const page = await (await fetch(`${url}/`)).text();
     for (const m of page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g))
       await (await fetch(`${url}${m[1]}`)).arrayBuffer();
-    const events = await fetch(`${url}/api/events`);
+    const events = await openEvents(url, i);
     if (++loaded === n) process.send?.('ready');
-    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+    events.setEncoding('utf8');
     void (async () => {
       let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
+      for await (const value of events as AsyncIterable<string>) {
         buf += value;
         let end: number;
         while ((end = buf.indexOf('\n\n')) >= 0) {
@@ -77,8 +76,26 @@ async function runClients(url: string, n: number, scrape: boolean): Promise<void
       if (scrape) await (await fetch(`${url}/metrics`)).text();
       await tick;
     }
-    await reader.cancel().catch(() => {});
+    events.destroy();
   };
-  await Promise.all(Array.from({ length: n }, () => client()));
+  await Promise.all(Array.from({ length: n }, (_, i) => client(i)));
   process.exit(0);
+}
+
+/**
+ * The live stream of page `i`. The agent allows 8 streams per address with auth off, so on loopback each
+ * page comes from its own 127.0.0.x, as pages on different devices would; a refused stream fails the run
+ * rather than measure fewer pages than it says.
+ */
+function openEvents(url: string, i: number): Promise<IncomingMessage> {
+  const target = new URL('/api/events', url);
+  const localAddress =
+    target.hostname === '127.0.0.1' ? `127.0.${(i >> 8) & 255}.${(i & 255) + 2}` : undefined;
+  return new Promise((resolve, reject) => {
+    get(target, { localAddress }, (res) => {
+      if (res.statusCode === 200) return resolve(res);
+      res.resume();
+      reject(new Error(`web-load: page ${i} got ${res.statusCode} from /api/events`));
+    }).on('error', reject);
+  });
 }

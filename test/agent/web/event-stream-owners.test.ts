@@ -9,6 +9,7 @@ import { WebService } from '../../../agent/web/web-service.js';
 import { call } from '../../support/http-call.js';
 import { idleAgentConfig } from '../../support/idle-agent.js';
 import { logLines } from '../../support/log-lines.js';
+import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
 
 // /api/events on a real WebService in front of a real idle agent, over real HTTP: who may hold a stream,
 // and for how long.
@@ -124,5 +125,38 @@ describe('/api/events with auth on: a stream lasts as long as what let it in', (
     await vi.waitFor(() => expect(onC.ended()).toBe(true), patient);
     await hears(onToken);
     expect(onToken.ended()).toBe(false);
+  });
+});
+
+describe('/api/events: one address cannot take every stream', () => {
+  it('with auth off, refuses an address its 9th stream (503, as when full) while another gets in', async () => {
+    const { base, lines } = await startWeb({});
+    const mine = await Promise.all(Array.from({ length: 8 }, () => openStream(base, {})));
+    expect(mine.map((s) => s.status)).toEqual(Array(8).fill(200));
+    const ninth = await openStream(base, {});
+    expect(ninth.status).toBe(503);
+    await vi.waitFor(() => expect(ninth.ended()).toBe(true), patient);
+    expect(JSON.parse(ninth.body())).toEqual({
+      error: 'service unavailable',
+      reason: '8 live pages open from this address; close one',
+    });
+    const other = await openStream(base, {}, '127.0.0.2');
+    expect(other.status).toBe(200);
+    await hears(other);
+    const refused = lines.filter((l) => l.msg === 'event stream refused: address holds its share');
+    expect(refused).toEqual([expect.objectContaining({ level: 'debug', address: '127.0.0.1', max: 8 })]);
+    const metrics = parsePrometheusText((await call(base, '/metrics')).body.toString());
+    expect(sampleValue(metrics, 'vigil_http_requests_total', { route: '/api/events', code: '503' })).toBe(1);
+    expect(sampleValue(metrics, 'vigil_http_event_streams')).toBe(9);
+
+    // A page that leaves gives its address its place back.
+    mine[0]!.req.destroy();
+    await vi.waitFor(async () => expect((await openStream(base, {})).status).toBe(200), patient);
+  });
+
+  it('with auth on, counts no address: only credential holders get a stream, and a proxy is one address', async () => {
+    const { base } = await startWeb({ auth: { token } });
+    const streams = await Promise.all(Array.from({ length: 12 }, () => openStream(base, bearer)));
+    expect(streams.map((s) => s.status)).toEqual(Array(12).fill(200));
   });
 });

@@ -119,6 +119,24 @@ describe('SseHub: the pages’ live event stream', () => {
     write.mockRestore();
   });
 
+  it('refuses an address holding its share while others still get in, under the same total', async () => {
+    const hub = new SseHub(4, 2);
+    server = await serve(hub, [], (req) => ({ address: req.socket.remoteAddress }));
+    const mine = [await open(server), await open(server)];
+    const third = await open(server);
+    expect(third.res.statusCode).toBe(503);
+    await until(() => third.body() === 'address full');
+    // Another address (Linux answers all of 127/8 on loopback) still gets in, until the total is reached.
+    const other = [await open(server, '/', '127.0.0.2'), await open(server, '/', '127.0.0.2')];
+    expect(other.map((o) => o.res.statusCode)).toEqual([200, 200]);
+    const fifth = await open(server, '/', '127.0.0.3');
+    await until(() => fifth.body() === 'full');
+    // A stream that leaves gives its address its place back.
+    mine[0]!.res.destroy();
+    await until(() => hub.size === 3);
+    expect((await open(server)).res.statusCode).toBe(200);
+  });
+
   it('ends a stream once its owner is no longer allowed, and writes nothing more to it', async () => {
     const hub = new SseHub();
     const revoked = new Set<string>();
