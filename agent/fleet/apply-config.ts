@@ -93,6 +93,7 @@ export async function applyConfig(
       }
       await Promise.allSettled([...fresh.values()].map((d) => d.close()));
     } finally {
+      host.forgetRemovedCameras?.();
       resume();
     }
   };
@@ -129,6 +130,8 @@ export async function applyConfig(
     plan,
     warnings: plan.waitModels.map((id) => stillFailing(id, failing.get(id)!.reason, next)),
     commit: async () => {
+      // Kept until now: a rollback restarts a removed camera with its counts (they go on, as in any restart).
+      host.forgetRemovedCameras?.();
       retry?.follow();
       resume();
       await Promise.allSettled([...retired.values()].map((d) => d.close()));

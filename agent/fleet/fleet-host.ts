@@ -42,4 +42,6 @@ export interface FleetHost {
   loadModel(id: string, cfg: ModelConfig): Promise<FleetDetector>;
   startCamera(camera: CameraConfig): void;
   stopCamera(id: string): Promise<void>;
+  /** Once a push settles: forgets what it kept of cameras the config no longer runs (absent on sim-host.ts). */
+  forgetRemovedCameras?(): void;
 }

@@ -6,7 +6,6 @@ import { redactUrl } from '../../config/schema.js';
 import { Detector } from '../../models/detect/detector.js';
 import { cameraPipeline, type DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
 import type { CameraState } from '../../pipeline/camera/camera-state.js';
-import { CameraStats } from '../../pipeline/camera/camera-stats.js';
 import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { topics, type Topics } from '../mqtt/topics.js';
@@ -21,6 +20,7 @@ import { createServices } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
 import { ModelRetry } from './model-retry.js';
 import { outboxEventLogger } from './outbox-event-log.js';
+import { CameraCounters } from './camera-counters.js';
 import type { AgentOptions, CameraRuntime } from './agent-types.js';
 
 export type { AgentOptions, CameraRuntime } from './agent-types.js';
@@ -34,6 +34,8 @@ const cameraRestartMs = 5000;
  */
 export class Agent {
   readonly cameras = new Map<string, CameraRuntime>();
+  /** Each camera's counters, kept across its restarts (camera-counters.ts). */
+  private readonly counters = new CameraCounters();
   readonly detectors = new Map<string, Detector>();
   readonly lag = new EventLoopLag();
   readonly topics: Topics;
@@ -186,7 +188,8 @@ export class Agent {
     const prev = this.cameras.get(camera.id)?.state;
     const since = prev?.state === 'failed' && prev.reason === reason ? prev.since : Date.now();
     const state: CameraState = { camera: camera.id, state: 'failed', since, reason };
-    const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats: new CameraStats() };
+    const stats = this.counters.of(camera.id);
+    const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats };
     runtime.config = camera; // a fleet push may have changed a waiting camera's settings
     this.cameras.set(camera.id, runtime);
     this.onCameraState(runtime, state);
@@ -204,7 +207,7 @@ export class Agent {
     const runtime: CameraRuntime = {
       config: camera,
       state: previous?.state ?? { camera: camera.id, state: 'connecting', since: Date.now() },
-      stats: previous && previous.config.source === camera.source ? previous.stats : new CameraStats(),
+      stats: this.counters.forRun(camera.id),
       stop$: new Subject<void>(),
     };
     this.cameras.set(camera.id, runtime);
@@ -247,7 +250,7 @@ export class Agent {
     });
   }
 
-  /** Stops one camera gracefully (in-flight inferences are committed) and forgets it. */
+  /** Stops one camera gracefully (in-flight inferences are committed) and forgets it, but for its counters. */
   async stopCamera(id: string, deadlineMs = 3000): Promise<void> {
     const runtime = this.cameras.get(id);
     if (!runtime) return;
@@ -256,6 +259,11 @@ export class Agent {
     await Promise.race([runtime.done, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
     runtime.subscription?.unsubscribe();
     if (this.cameras.get(id) === runtime) this.cameras.delete(id);
+  }
+
+  /** A fleet push settled (committed or rolled back): the counters of cameras it removed are forgotten. */
+  forgetRemovedCameras(): void {
+    this.counters.retain(this.config.cameras.filter((c) => c.enabled).map((c) => c.id));
   }
 
   private onCameraState(runtime: CameraRuntime, state: CameraState): void {

@@ -14,7 +14,7 @@ import type { CameraState } from './camera-state.js';
 /** A frame ready for the detector, with where it came from. */
 export interface CameraFrame extends RawFrame {
   camera: string;
-  /** Rising across restarts of the source, unlike RawFrame.index. */
+  /** Rising across restarts of the source (and of the camera, from `firstFrameNo`), unlike RawFrame.index. */
   frameNo: number;
   letterbox: Letterbox;
 }
@@ -30,6 +30,8 @@ export interface CameraFramesOptions {
   log: Logger;
   onState: (state: CameraState) => void;
   backoff?: BackoffOptions;
+  /** The first frame's `frameNo` (default 0): a restarted camera goes on from its previous run's frames. */
+  firstFrameNo?: number;
   /** The `stopped` reason when the frames are unsubscribed (default `agent stopping`). */
   stopReason?: () => string;
 }
@@ -52,7 +54,7 @@ export function cameraFrames(opts: CameraFramesOptions): Observable<CameraFrame>
   const backoff = opts.backoff ?? defaultBackoff;
   let failures = 0;
   let streamingSince = 0;
-  let frameNo = 0;
+  let frameNo = opts.firstFrameNo ?? 0;
   let current: CameraState | undefined;
   const setState = (state: CameraState['state'], reason?: string) => {
     if (current && current.state === state && current.reason === reason) return;

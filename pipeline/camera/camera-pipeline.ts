@@ -79,6 +79,8 @@ export function cameraPipeline(opts: CameraPipelineOptions): Observable<Detectio
     // Exactly the frames latest-wins can hold (in work + one waiting): one more and, reading a file at full
     // speed, ffmpeg runs ahead and latest-wins drops what it decoded (measured: 1,383 drops in 12 s).
     maxOutstanding: concurrency + 1,
+    // Every frame read so far had a number below this: the status page's snapshot `frameNo` keeps rising.
+    firstFrameNo: stats.framesIn,
     log,
     onState: opts.onState,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),

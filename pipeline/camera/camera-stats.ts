@@ -1,6 +1,11 @@
 import { RateMeter } from './rate-meter.js';
 
-/** Live counters of one camera, read by the status page, health messages and the benchmark. */
+/**
+ * Live counters of one camera, read by the status page, /metrics and the benchmark. The counts are the camera
+ * id's since the agent started: a restart of the camera (a fleet push, a crash) continues them, so a
+ * Prometheus counter never goes down inside one process. Rates and the last inference are per run (newRun);
+ * the last frame's time is kept, so a restarted camera that delivers nothing shows its age rising.
+ */
 export class CameraStats {
   framesIn = 0;
   processed = 0;
@@ -19,6 +24,14 @@ export class CameraStats {
   lastFrameMono = 0;
   readonly inputRate = new RateMeter();
   readonly processedRate = new RateMeter();
+
+  /** A new run of the camera starts (its pipeline restarted): the counts go on, the per-run readings start over. */
+  newRun(): void {
+    this.inputRate.clear();
+    this.processedRate.clear();
+    this.lastInferenceMs = 0;
+    this.lastDetections = 0;
+  }
 
   /** A frame was read from the source. */
   frameRead(ts: number, mono = performance.now()): void {

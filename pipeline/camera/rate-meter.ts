@@ -19,6 +19,11 @@ export class RateMeter {
     this.trim(t);
   }
 
+  /** Forgets every event: a camera's new run measures its own rate, not one blended with the last run's. */
+  clear(): void {
+    this.stamps.length = 0;
+  }
+
   rate(): number {
     const t = this.now();
     this.trim(t);
