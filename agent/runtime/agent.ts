@@ -21,6 +21,7 @@ import { ServiceSupervisor } from './service-supervisor.js';
 import { ModelRetry } from './model-retry.js';
 import { outboxEventLogger } from './outbox-event-log.js';
 import { CameraCounters } from './camera-counters.js';
+import { StartTime } from './start-time.js';
 import type { AgentOptions, CameraRuntime } from './agent-types.js';
 
 export type { AgentOptions, CameraRuntime } from './agent-types.js';
@@ -39,9 +40,7 @@ export class Agent {
   readonly detectors = new Map<string, Detector>();
   readonly lag = new EventLoopLag();
   readonly topics: Topics;
-  /** performance.now at construction: uptime is elapsed time, whatever the wall clock does. */
-  private readonly startedMono = performance.now();
-  private started = Date.now();
+  private readonly startTime = new StartTime();
   outbox!: Outbox;
   link: MqttLink | undefined;
   /** The roots this box published retained messages under (old-roots.ts); set with the link. */
@@ -98,17 +97,9 @@ export class Agent {
     return this.opts.version;
   }
 
-  /**
-   * When the agent started, on the wall clock as it reads now: `Date.now() - startedAt` is the uptime even
-   * after NTP stepped the clock (a box booted at 1970 would otherwise report 56 years of uptime, or a
-   * negative one after a step back, which the health schema refuses).
-   */
+  /** When the agent started, on the wall clock as it reads now, whatever NTP did since (start-time.ts). */
   get startedAt(): number {
-    const elapsed = performance.now() - this.startedMono;
-    // Moved only for a step: the two clocks' sub-millisecond phases would make it flicker by 1 ms.
-    if (Math.abs(Date.now() - elapsed - this.started) >= 1000)
-      this.started = Math.round(Date.now() - elapsed);
-    return this.started;
+    return this.startTime.read();
   }
 
   async start(): Promise<void> {
