@@ -19,6 +19,7 @@ import { StaticAssets } from './static-assets.js';
 import { statusModel } from './status-model.js';
 import type { StatusPayload } from './status-schema.js';
 import { webRoutes } from './web-routes.js';
+import type { CameraStats } from '../../pipeline/camera/camera-stats.js';
 
 export interface WebServiceOptions {
   log?: Logger;
@@ -70,8 +71,11 @@ export class WebService implements AgentService {
       ...this.opts.detectLimits,
       uploadTimeoutMs: this.cfg.uploadTimeoutS * 1000,
     };
-    /** Inference errors already listed, per camera. */
-    const seen = new Map<string, number>();
+    /**
+     * Inference errors already listed, by the camera's counters: a restarted camera keeps its counters (a push
+     * rolled back included), one removed and added back gets new ones. Weak: nothing to forget.
+     */
+    const seen = new WeakMap<CameraStats, number>();
     const detect = new DetectEndpoint(agent.detectors, detectLimits, (m) => errors.add('api', m));
     const safetyEvents = new RecentSafetyEvents();
     const feed = new SnapshotFeed(agent, snapshots, events);
@@ -117,12 +121,11 @@ export class WebService implements AgentService {
           labels.forget(id);
           snapshots.forget(id);
           feed.forget(id);
-          seen.delete(id);
         }
       }),
     ];
     this.rememberedCameras = () =>
-      [...new Set([...labels.cameraIds, ...snapshots.cameras, ...feed.cameras, ...seen.keys()])].sort();
+      [...new Set([...labels.cameraIds, ...snapshots.cameras, ...feed.cameras])].sort();
     let linkErrorAt = 0;
     let dropsSeen = sumDrops(agent);
     const watchForErrors = () => {
@@ -134,9 +137,9 @@ export class WebService implements AgentService {
       }
       for (const [id, cam] of agent.cameras) {
         const n = cam.stats.inferenceErrors;
-        if (n > (seen.get(id) ?? 0))
-          errors.add('inference', `${n - (seen.get(id) ?? 0)} frame(s) failed inference`, id);
-        seen.set(id, n);
+        const listed = seen.get(cam.stats) ?? 0;
+        if (n > listed) errors.add('inference', `${n - listed} frame(s) failed inference`, id);
+        seen.set(cam.stats, n);
       }
       const drops = sumDrops(agent);
       if (drops > dropsSeen)
