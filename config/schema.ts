@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Pm25CameraConfig } from './pm25-schema.js';
+import { defaultPm25Levels, Pm25Levels } from './pm25-levels-schema.js';
 import { FleetConfig } from './fleet-schema.js';
 import { DriftConfig } from './drift-schema.js';
 import { cameraSafetyIssues, cameraSafetyShape, SafetyConfig } from './safety-schema.js';
@@ -236,6 +237,8 @@ export const HttpConfig = z.strictObject({
   uploadTimeoutS: z.number().positive().max(60).default(10),
   /** Absent: the page and API are open to the local network (health probes always are). */
   auth: HttpAuthConfig.optional(),
+  /** Names and colours the page gives PM2.5 estimates; default: the US EPA AQI categories (2024). */
+  pm25Levels: Pm25Levels.default(defaultPm25Levels),
 });
 export type HttpConfig = z.infer<typeof HttpConfig>;
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { defaultPm25Levels, type Pm25Level } from '../../config/pm25-levels-schema.js';
+import { airLevel } from './air-level.js';
 import type { CameraDrift, CameraPm25, Pm25Point } from './status-schema.js';
 
 /**
@@ -104,7 +106,12 @@ function point(r: z.infer<typeof Pm25Reading>): Pm25Point | undefined {
 }
 
 /** A camera's PM2.5 for the page, or undefined when the service is absent or has nothing yet. */
-export function readPm25(hooks: StatusHooks, camera: string, now: number): CameraPm25 | undefined {
+export function readPm25(
+  hooks: StatusHooks,
+  camera: string,
+  now: number,
+  levels: readonly Pm25Level[] = defaultPm25Levels,
+): CameraPm25 | undefined {
   const hook = pm25Hook(hooks.pm25);
   if (!hook) return undefined;
   const latest = Pm25Reading.safeParse(hook.latest(camera));
@@ -119,7 +126,15 @@ export function readPm25(hooks: StatusHooks, camera: string, now: number): Camer
   const { windowMinutes, estimable, source, flags } = latest.data;
   return {
     unit: 'ug/m3',
-    latest: { ...head, interval95: pair(latest.data.interval95), windowMinutes, estimable, source, flags },
+    latest: {
+      ...head,
+      interval95: pair(latest.data.interval95),
+      windowMinutes,
+      estimable,
+      source,
+      flags,
+      level: airLevel(head.pm25, head.interval80, levels),
+    },
     history,
   };
 }

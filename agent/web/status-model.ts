@@ -90,7 +90,7 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
         reason: cfg.enabled ? 'not started' : 'disabled in config',
         since: agent.startedAt,
       };
-  const pm25 = readPm25(agent, id, inputs.now);
+  const pm25 = readPm25(agent, id, inputs.now, agent.config.http.pm25Levels);
   const drift = readDrift(agent, id);
   const lb = last?.frame.letterbox;
   const snap = lb && inputs.snapshotGeometry?.(lb);

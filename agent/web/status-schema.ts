@@ -32,6 +32,15 @@ export const CameraPm25 = z.strictObject({
     source: z.string().nullable(),
     /** Quality flags raised in the window (fog, night, blur, …) with how many frames raised them. */
     flags: z.record(z.string(), Count),
+    /** The estimate's level from `http.pm25Levels` (docs/http.md#air-quality-levels); null: not estimable. */
+    level: z
+      .strictObject({
+        name: z.string(),
+        tone: z.enum(['ok', 'warn', 'bad']),
+        /** Levels of the 80 % interval's ends; the same name twice when it lies within one level. */
+        band80: z.strictObject({ low: z.string(), high: z.string() }).nullable(),
+      })
+      .nullable(),
   }),
   /** The last 24 hours, oldest first. */
   history: z.array(Pm25Point),

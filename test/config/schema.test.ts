@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { defaultPm25Levels } from '../../config/pm25-levels-schema.js';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, readConfigFile, validateConfig } from '../../config/load.js';
@@ -51,7 +52,13 @@ describe('VigilConfig defaults (docs/config.md)', () => {
       synchronous: 'FULL',
       drainRatePerS: 100,
     });
-    expect(cfg.http).toEqual({ enabled: true, host: '0.0.0.0', port: 8080, uploadTimeoutS: 10 });
+    expect(cfg.http).toEqual({
+      enabled: true,
+      host: '0.0.0.0',
+      port: 8080,
+      uploadTimeoutS: 10,
+      pm25Levels: defaultPm25Levels,
+    });
   });
 
   it('fills a camera as documented', () => {

@@ -8,6 +8,7 @@ import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startPageAgent } from '../support/page-agent.js';
 import { accessibleNames, contrastFailures, overflowing, structure } from '../support/page-audit.js';
 import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
+import { milanNoonClip, milanPm25 } from '../support/milan-camera.js';
 
 declare const document: {
   activeElement: { tagName: string; textContent: string } | null;
@@ -104,6 +105,22 @@ describe.skipIf(!hasShared || !hasChromium)('status page for people on site: rea
             loop: true,
           },
           { id: 'roof', name: 'Roof', source: vtest, model: 'det', enabled: false },
+          // PM2.5 from a clear Milan noon, 9 s windows; no latitude, so no night gate at CI's hour.
+          {
+            id: 'air',
+            name: 'Air',
+            source: milanNoonClip(dir),
+            model: 'det',
+            fps: 1,
+            loop: true,
+            pm25: {
+              ...milanPm25(),
+              latitude: undefined,
+              longitude: undefined,
+              sampleEveryS: 2,
+              windowMinutes: 0.15,
+            },
+          },
         ],
       }),
     ]);
@@ -123,6 +140,7 @@ describe.skipIf(!hasShared || !hasChromium)('status page for people on site: rea
     await page
       .locator('.tile[data-camera^="north-east"][data-state="streaming"]')
       .waitFor({ timeout: 30_000 });
+    await page.locator('.tile[data-camera="air"][data-state="streaming"]').waitFor({ timeout: 30_000 });
     await countUpdates(page);
   }, 90_000);
 
@@ -174,12 +192,48 @@ describe.skipIf(!hasShared || !hasChromium)('status page for people on site: rea
     // The five-second test: which camera is down is in the banner, above the fold, in words.
     const banner = await page.locator('#overall').boundingBox();
     expect(banner!.y + banner!.height).toBeLessThan(phone.height);
-    expect(await page.locator('#overall').innerText()).toMatch(/^2 of 3 cameras streaming — Dock failed$/);
+    expect(await page.locator('#overall').innerText()).toMatch(/^3 of 4 cameras streaming — Dock failed$/);
     // The Cameras KPI counts the cameras the banner counts (the disabled one in its own words).
     expect(await page.locator('.kpi').first().innerText()).toMatch(
-      /^CAMERAS\n[0-2]\/3\nstreaming · 1 disabled$/i,
+      /^CAMERAS\n[0-3]\/4\nstreaming · 1 disabled$/i,
     );
     await page.screenshot({ path: path.join(artefacts, 'phone-dark-top.png') });
+  });
+
+  it('the air at a glance: the PM2.5 figure names its level, and how far its 80 % interval reaches', async () => {
+    const panel = page.locator('.air-camera[data-camera="air"]');
+    await panel.locator('.pill').waitFor({ timeout: 45_000 });
+    const res = await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } });
+    const status = (await res.json()) as {
+      cameras: {
+        id: string;
+        pm25?: { latest: { pm25: number; interval80: [number, number]; level: Level } };
+      }[];
+    };
+    type Level = { name: string; tone: string; band80: { low: string; high: string } };
+    const { pm25, interval80, level } = status.cameras.find((c) => c.id === 'air')!.pm25!.latest;
+    // The US EPA categories (2024), written out here rather than read from the code under test.
+    const epa = (v: number) =>
+      v <= 9 ? 'good' : v <= 35.4 ? 'moderate' : v <= 55.4 ? 'unhealthy for sensitive groups' : 'unhealthy';
+    expect(level.name).toBe(epa(pm25));
+    expect(level.band80).toEqual({ low: epa(interval80[0]), high: epa(interval80[1]) });
+    expect(level.tone).toBe(level.name === 'good' ? 'ok' : level.name === 'unhealthy' ? 'bad' : 'warn');
+    // Uncalibrated (no sensor here): the page says so, and how far the 80 % interval reaches.
+    const { low, high } = level.band80;
+    const reach =
+      low === level.name && high === level.name ? '' : ` (80 %: ${low === high ? low : `${low} to ${high}`})`;
+    const words = `${level.name}${reach}, uncalibrated`;
+    expect(await panel.locator('.pill').innerText()).toBe(level.name);
+    expect(await panel.locator('.pill').getAttribute('data-level')).toBe(level.tone);
+    expect(await panel.innerText()).toContain(`Level\n${words} · the categories are for 24-hour means`);
+    const kpi = page.locator('.kpi', { hasText: 'PM2.5' });
+    expect((await kpi.innerText()).endsWith(`µg/m³ · ${words}`)).toBe(true);
+    expect(await kpi.getAttribute('data-level')).toBe(level.tone);
+    expect(await page.locator('.tile[data-camera="air"] .chips', { hasText: 'PM2.5' }).innerText()).toContain(
+      `µg/m³ · ${level.name}`,
+    );
+    await panel.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(artefacts, 'phone-dark-air.png') });
   });
 
   it('all visible text meets WCAG AA in dark, light and the toggled theme', async () => {

@@ -32,7 +32,7 @@ export function kpis(status) {
   const fps = status.cameras.reduce((a, c) => a + c.fps.processed, 0);
   const m = status.mqtt;
   const hl = status.health;
-  const pm = status.cameras.find((c) => c.pm25)?.pm25;
+  const pm = worstAir(status);
   return [
     kpi(
       'Cameras',
@@ -63,12 +63,35 @@ export function kpis(status) {
       'PM2.5',
       pm ? (pm.latest.pm25 === null ? 'n/a' : `${fixed(pm.latest.pm25)}`) : '—',
       pm
-        ? 'µg/m³'
+        ? pm.latest.level
+          ? `µg/m³ · ${levelText(pm.latest)}`
+          : 'µg/m³ · not estimable'
         : status.cameras.some((c) => c.pm25Waiting)
           ? 'waiting for the first window'
           : 'not configured',
+      pm?.latest.level?.tone,
     ),
   ];
+}
+
+/** The camera whose estimate is highest: the figure that answers "is the air bad?" (else the first). */
+function worstAir(status) {
+  const all = status.cameras.filter((c) => c.pm25).map((c) => c.pm25);
+  const valued = all.filter((p) => p.latest.pm25 !== null);
+  return valued.length ? valued.reduce((a, b) => (b.latest.pm25 > a.latest.pm25 ? b : a)) : all[0];
+}
+
+/**
+ * "moderate", "moderate (80 %: good to unhealthy)" when the interval reaches other levels, and
+ * "…, uncalibrated" while no sensor has calibrated the estimate: a level is never firmer than its estimate.
+ */
+export function levelText(latest) {
+  const { name, band80: b } = latest.level;
+  const reach =
+    !b || (b.low === name && b.high === name)
+      ? ''
+      : ` (80 %: ${b.low === b.high ? b.low : `${b.low} to ${b.high}`})`;
+  return `${name}${reach}${latest.source === 'site-model' ? '' : ', uncalibrated'}`;
 }
 
 export function air(status) {
@@ -106,9 +129,16 @@ export function air(status) {
           'div',
           {},
           h('span', { class: 'pm-value' }, l.pm25 === null ? 'not estimable' : fixed(l.pm25)),
-          l.pm25 === null ? null : h('span', { class: 'muted' }, ' µg/m³'),
+          l.pm25 === null ? null : h('span', { class: 'muted' }, ' µg/m³ '),
+          l.level ? pill(l.level.name, l.level.tone) : null,
         ),
         rows([
+          l.level
+            ? [
+                'Level',
+                `${levelText(l)} · the categories are for 24-hour means, this is a ${l.windowMinutes} min window`,
+              ]
+            : undefined,
           ['80 % interval', interval(l.interval80)],
           ['95 % interval', interval(l.interval95)],
           [

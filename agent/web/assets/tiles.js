@@ -134,8 +134,10 @@ export class CameraTiles {
           h('span', { class: 'muted' }, 'PM2.5'),
           cam.pm25
             ? pill(
-                cam.pm25.latest.pm25 === null ? 'not estimable' : `${fixed(cam.pm25.latest.pm25)} µg/m³`,
-                'idle',
+                cam.pm25.latest.pm25 === null
+                  ? 'not estimable'
+                  : `${fixed(cam.pm25.latest.pm25)} µg/m³${cam.pm25.latest.level ? ` · ${cam.pm25.latest.level.name}` : ''}`,
+                cam.pm25.latest.level?.tone ?? 'idle',
               )
             : pill(cam.pm25Waiting ? 'waiting for the first window' : 'not configured'),
         ),

@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { logLines } from '../../support/log-lines.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parse } from 'yaml';
-import type { Pm25CameraConfigInput } from '../../../config/pm25-schema.js';
 import mqtt from 'mqtt';
 import type { Logger } from '../../../config/logger.js';
 import { MqttConfig, VigilConfig, type CameraConfig } from '../../../config/schema.js';
@@ -17,8 +15,8 @@ import { Agent } from '../../../agent/runtime/agent.js';
 import { ServiceSupervisor } from '../../../agent/runtime/service-supervisor.js';
 import { Pm25Service } from '../../../agent/services/pm25-service.js';
 import { Pm25Payload } from '../../../models/pm25/payloads.js';
-import { ffmpegBinary } from '../../../pipeline/source/ffmpeg.js';
-import { hasShared, repoRoot, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import { milanClip, milanPm25 } from '../../support/milan-camera.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -27,14 +25,6 @@ afterEach(async () => {
 
 const until = (ok: () => boolean, what: string) =>
   vi.waitFor(() => expect(ok(), what).toBe(true), { timeout: 30_000, interval: 10 });
-
-/** The committed Milan example's pm25 block. */
-const milanPm25 = () =>
-  (
-    parse(readFileSync(`${repoRoot}/config/examples/pm25-milan.yaml`, 'utf8')) as {
-      cameras: { pm25: Pm25CameraConfigInput }[];
-    }
-  ).cameras[0]!.pm25;
 
 /**
  * An agent with this one camera, never started (no model is loaded): the service reads its config, topics,
@@ -156,17 +146,6 @@ describe('Pm25Service under the supervisor', () => {
     expect(after.filter((l) => l.msg === 'refused a PM2.5 reference reading')).toEqual([]);
   });
 });
-
-/** Eight February frames of the Milan webcam at 1 fps, one keyframe at the start (a keyframe every 8 s). */
-function milanClip(dir: string): string {
-  const clip = path.join(dir, 'milan.mp4');
-  execFileSync(ffmpegBinary(), [
-    ...['-v', 'error', '-framerate', '1', '-pattern_type', 'glob'],
-    ...['-i', `${sharedPath('data', 'pm25-milan', 'images')}/202502*.jpg`],
-    ...['-frames:v', '8', '-c:v', 'libx264', '-g', '600', '-pix_fmt', 'yuv420p', clip],
-  ]);
-  return clip;
-}
 
 /** A camera on the looped clip with 9 s windows, deadlines short enough for a test. */
 const liveCamera = (id: string, source: string) => ({

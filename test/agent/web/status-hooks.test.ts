@@ -61,6 +61,21 @@ describe('status hooks: PM2.5, drift and fleet on the page without importing the
     expect(pm.latest.flags).toEqual({ night: 2 });
     expect(pm.latest.interval95).toEqual([18.5 * 0.6, 18.5 * 1.6]);
     expect(pm.history.map((p) => p.pm25)).toEqual([12, null, 18.5]);
+    // Its level (EPA by default; the config's http.pm25Levels otherwise) and the levels its 80 % band reaches.
+    expect(pm.latest.level).toEqual({
+      name: 'moderate',
+      tone: 'warn',
+      band80: { low: 'moderate', high: 'moderate' },
+    });
+    const site = [
+      { name: 'fine', upTo: 15, tone: 'ok' as const },
+      { name: 'not fine', tone: 'bad' as const },
+    ];
+    expect(readPm25(agent, 'roof', now, site)!.latest.level).toEqual({
+      name: 'not fine',
+      tone: 'bad',
+      band80: { low: 'fine', high: 'not fine' },
+    });
     expect(readPm25(agent, 'gate', now)).toBeUndefined();
     expect(readPm25({}, 'roof', now)).toBeUndefined();
   });
