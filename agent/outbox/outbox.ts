@@ -13,6 +13,7 @@ import { OutboxClock } from './outbox-clock.js';
 import { expireOld, newDelta, type Delta } from './outbox-bounds.js';
 import { OutboxReader } from './outbox-reader.js';
 import { prepareStatements } from './outbox-sql.js';
+import { RowDeletes } from './row-deletes.js';
 import { storeRow } from './store-row.js';
 import type {
   EnqueueResult,
@@ -53,6 +54,8 @@ export class Outbox extends OutboxReader {
   private closed = false;
   private readonly dropped: DropCounts;
   private readonly full: FullDisk;
+  /** Acks and drops (row-deletes.ts). */
+  private readonly deletes: RowDeletes;
   /** Ages and expiries: elapsed time, whatever the wall clock does (`now` stamps the payloads). */
   private readonly ageClock: OutboxClock;
 
@@ -71,6 +74,18 @@ export class Outbox extends OutboxReader {
     this.bytes = totals.b;
     this.dropped = new DropCounts(db);
     this.full = new FullDisk(db, this.sql, this.unwritten, this.dropped, now, onEvent);
+    this.deletes = new RowDeletes(
+      db,
+      this.sql,
+      cfg.synchronous,
+      this.unwritten,
+      this.full,
+      this.dropped,
+      (r) => {
+        this.rows -= 1;
+        this.bytes -= r.bytes;
+      },
+    );
     const moved = this.sql.getMeta.get('moved-aside') as { value: string } | undefined;
     this.moved = moved ? (JSON.parse(moved.value) as MovedAside[]) : [];
   }
@@ -147,25 +162,12 @@ export class Outbox extends OutboxReader {
    * On a full disk the delete waits for the next commit that can be written; it never throws for that.
    */
   ack(rowid: number): boolean {
-    if (this.unwritten.has(rowid)) return false;
-    try {
-      return this.withoutFsync(() => this.remove(rowid)) !== undefined;
-    } catch (err) {
-      return this.full.deferDelete(rowid, undefined, err);
-    }
+    return this.deletes.ack(rowid);
   }
 
   /** Removes a row that can never be delivered (refused by the broker, expired), counting it as dropped. */
   drop(rowid: number, reason: DropReason): boolean {
-    if (this.unwritten.has(rowid)) return false;
-    let removed: { priority: number; bytes: number } | undefined;
-    try {
-      removed = this.remove(rowid);
-    } catch (err) {
-      return this.full.deferDelete(rowid, reason, err);
-    }
-    if (removed) this.dropped.add(reason, removed.priority);
-    return removed !== undefined;
+    return this.deletes.drop(rowid, reason);
   }
 
   depth(): { rows: number; bytes: number; oldestAgeMs: number } {
@@ -288,35 +290,5 @@ export class Outbox extends OutboxReader {
     this.bytes += delta.bytes;
     this.dropped.committed(delta.drops);
     this.unwritten.clear();
-  }
-
-  /**
-   * Runs a write whose loss to a power cut is harmless without an fsync of its own: a lost delete of an
-   * acknowledged row means one re-send, which at-least-once allows. The next FULL commit syncs it anyway
-   * (the WAL is one file, written in order). Halves the fsyncs per message (ADR 0003).
-   */
-  private withoutFsync<T>(write: () => T): T {
-    const level = this.cfg.synchronous;
-    if (level !== 'FULL' && level !== 'EXTRA') return write();
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return write();
-    } finally {
-      this.db.pragma(`synchronous = ${level}`);
-    }
-  }
-
-  /**
-   * A delete in its own (autocommit) transaction. all(), not get(): get() stops after the first RETURNING
-   * row and SQLite commits when the statement is reset, where better-sqlite3 ignores a failure: on a full
-   * disk the delete would be rolled back while the row counted as gone.
-   */
-  private remove(rowid: number): { priority: number; bytes: number } | undefined {
-    const [removed] = this.sql.delete.all(rowid) as { priority: number; bytes: number }[];
-    if (removed) {
-      this.rows -= 1;
-      this.bytes -= removed.bytes;
-    }
-    return removed;
   }
 }
