@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
-import { BehaviorSubject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { BrokerConnection } from './broker-connection.js';
 import { jsonProperties as json } from './client-options.js';
 import { DrainPlan } from './drain-plan.js';
 import { InflightRows } from './inflight-rows.js';
+import { LinkStateLog } from './link-state-log.js';
 import type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
 import { invalidPubackError, OversizeRefusals } from './oversize-refusals.js';
 import { fillPacketLengthCache } from './packet-length-cache.js';
@@ -24,7 +25,8 @@ export type { LinkCounters, LinkState, MqttLinkOptions } from './link-types.js';
  * reconnecting are the BrokerConnection's, rows too large for the broker the OversizeRefusals'.
  */
 export class MqttLink {
-  private readonly subject: BehaviorSubject<LinkState>;
+  /** Its state for observers and the log (link-state-log.ts). */
+  private readonly states: LinkStateLog;
   readonly state$: Observable<LinkState>;
   private readonly clientId: string;
   private readonly plan: DrainPlan;
@@ -43,19 +45,17 @@ export class MqttLink {
   /** Set while stopping: called when the last row in flight is acknowledged. */
   private onDrained: (() => void) | undefined;
   private connects = 0;
-  /** The error last logged: a broker that stays away logs once per outage, not at every attempt. */
-  private loggedError: string | undefined;
 
   constructor(private readonly opts: MqttLinkOptions) {
     // Before anything is sent: packet lengths cached later would each pin a Buffer pool block for good.
     fillPacketLengthCache();
     this.clientId = opts.cfg.clientId ?? `vigil-${randomUUID().slice(0, 8)}`;
-    this.subject = new BehaviorSubject<LinkState>({ state: 'disconnected', since: Date.now() });
-    this.state$ = this.subject.asObservable();
+    this.states = new LinkStateLog(opts.log, opts.cfg.url);
+    this.state$ = this.states.state$;
     this.inflight = new InflightRows(
       opts.outbox,
       opts.log,
-      (err) => this.noteError(err),
+      (err) => this.states.error(err),
       (outcome) => {
         if (this.inflight.size === 0) this.onDrained?.();
         if (outcome === 'acked' && this.oversize.acked())
@@ -63,26 +63,26 @@ export class MqttLink {
         this.notify();
       },
     );
-    this.oversize = new OversizeRefusals(opts.cfg, this.inflight, (err) => this.noteError(err));
+    this.oversize = new OversizeRefusals(opts.cfg, this.inflight, (err) => this.states.error(err));
     this.plan = new DrainPlan(opts.outbox, opts.drainRatePerS ?? opts.outbox.config.drainRatePerS);
     const { cfg, log, reconnect, statusTopic } = opts;
     const will = () => ({ topic: statusTopic, payload: this.statusPayload('offline') });
     this.conn = new BrokerConnection(
       { cfg, clientId: this.clientId, log, will, reconnect },
       {
-        connecting: () => this.setState('connecting'),
+        connecting: () => this.states.set('connecting'),
         connected: (client, connack) => this.onConnect(client, connack),
         error: (client, err) => this.onError(client, err),
-        problem: (err) => this.noteError(err),
+        problem: (err) => this.states.error(err),
         message: (packet) => this.onMessage(packet),
         closed: (established, timedOut) => this.onClose(established, timedOut),
-        disconnected: () => this.setState('disconnected'),
+        disconnected: () => this.states.set('disconnected'),
       },
     );
   }
 
   get state(): LinkState {
-    return this.subject.value;
+    return this.states.state;
   }
 
   counters(): LinkCounters {
@@ -190,14 +190,14 @@ export class MqttLink {
       await until(ended, deadline);
       if (!client.disconnected) client.stream?.destroy();
     }
-    this.setState('stopped');
-    this.subject.complete();
+    this.states.set('stopped');
+    this.states.complete();
   }
 
   private onError(client: MqttClient, err: Error): void {
     if (client.connected && err.message === invalidPubackError)
       return this.oversize.invalidPuback(client, this.conn.guard(), () => this.statusInflight);
-    this.noteError(err);
+    this.states.error(err);
   }
 
   private onConnect(client: MqttClient, connack: IConnackPacket): void {
@@ -208,10 +208,7 @@ export class MqttLink {
     this.oversize.connected(props);
     this.plan.reset();
     const protocol = this.counters().protocol;
-    const { url } = this.opts.cfg;
-    this.opts.log.info('connected', { url, clientId: this.clientId, window: this.window, protocol });
-    this.loggedError = undefined;
-    this.setState('connected');
+    this.states.connected({ clientId: this.clientId, window: this.window, protocol });
     this.statusInflight = true;
     const current = this.conn.guard();
     client.publish(this.opts.statusTopic, this.statusPayload('online'), this.statusOptions(), () => {
@@ -229,7 +226,7 @@ export class MqttLink {
     client.subscribe(filters, { qos: 1 }, (err) => {
       if (!err || !current()) return;
       this.opts.log.error('subscription refused', { filters, reason: err.message });
-      this.noteError(new Error(`subscription to ${filters.join(', ')} refused: ${err.message}`));
+      this.states.error(new Error(`subscription to ${filters.join(', ')} refused: ${err.message}`));
     });
   }
 
@@ -251,12 +248,7 @@ export class MqttLink {
     clearTimeout(this.rateTimer);
     this.rateTimer = undefined;
     if (this.stopping) return;
-    // Without this line the log's last word on the link would be "connected" all through an outage.
-    if (established)
-      this.opts.log.warn('connection to the broker lost, reconnecting', {
-        url: this.opts.cfg.url,
-        unacked: unacked.length,
-      });
+    if (established) this.states.lost(unacked.length);
     this.oversize.closed(unacked, established, timedOut, this.conn.protocol);
   }
 
@@ -290,23 +282,6 @@ export class MqttLink {
       this.rateTimer = undefined;
       this.pump();
     }, wait);
-  }
-
-  private noteError(err: Error): void {
-    // A broker that stays away would otherwise log the same line at every attempt.
-    if (err.message !== this.loggedError)
-      this.opts.log.warn('mqtt error', { reason: err.message, url: this.opts.cfg.url });
-    this.loggedError = err.message;
-    this.subject.next({ ...this.state, lastError: { message: err.message, at: Date.now() } });
-  }
-
-  private setState(state: LinkState['state']): void {
-    if (this.state.state === state) return;
-    const { lastError } = this.state;
-    // A retry is not news: "disconnected since 2 s" would hide a broker that has been away for an hour.
-    const down = (s: LinkState['state']) => s === 'connecting' || s === 'disconnected';
-    const since = down(state) && down(this.state.state) ? this.state.since : Date.now();
-    this.subject.next(lastError ? { state, since, lastError } : { state, since });
   }
 
   private statusOptions() {
