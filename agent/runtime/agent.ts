@@ -12,15 +12,14 @@ import { topics, type Topics } from '../mqtt/topics.js';
 import { OldRoots } from '../services/old-roots.js';
 import { Outbox } from '../outbox/outbox.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { detectionPayload } from './detection-message.js';
-import { enqueueCameraState } from './camera-state-message.js';
 import { EventLoopLag } from './event-loop-lag.js';
-import { enqueueSafetyEvents, SafetyHub } from '../safety/safety-hub.js';
+import { SafetyHub } from '../safety/safety-hub.js';
 import { createServices } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
 import { ModelRetry } from './model-retry.js';
 import { outboxEventLogger } from './outbox-event-log.js';
 import { CameraCounters } from './camera-counters.js';
+import { CameraResults } from './camera-results.js';
 import { StartTime } from './start-time.js';
 import type { AgentOptions, CameraRuntime } from './agent-types.js';
 
@@ -66,6 +65,8 @@ export class Agent {
   readonly pm25 = new Map<string, Pm25Payload[]>();
   /** Event snapshots and each camera's safety chain (agent/safety/safety-hub.ts). */
   readonly safety: SafetyHub;
+  /** What each camera's output becomes (camera-results.ts). */
+  private readonly results = new CameraResults(this);
 
   constructor(
     config: VigilConfig,
@@ -183,7 +184,7 @@ export class Agent {
     const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats };
     runtime.config = camera; // a fleet push may have changed a waiting camera's settings
     this.cameras.set(camera.id, runtime);
-    this.onCameraState(runtime, state);
+    this.results.state(runtime, state);
   }
 
   get isStopping(): boolean {
@@ -211,7 +212,7 @@ export class Agent {
     let resolveDone!: () => void;
     runtime.done = new Promise((r) => {
       resolveDone = () => {
-        this.endSafetyEvents(runtime);
+        this.results.pipelineEnded(runtime);
         r();
       };
     });
@@ -224,9 +225,9 @@ export class Agent {
       stop$: merge(this.stop$, runtime.stop$!),
       // Only a fleet apply stops one camera while the agent runs on (stopCamera).
       stopReason: () => (this.stopping ? 'agent stopping' : 'stopped for a config change'),
-      onState: (state) => this.onCameraState(runtime, state),
+      onState: (state) => this.results.state(runtime, state),
     }).subscribe({
-      next: (event) => this.onDetection(runtime, event),
+      next: (event) => this.results.detection(runtime, event),
       error: (err: unknown) => {
         // A bug or an unexpected failure inside one camera's pipeline: restart that camera only.
         log.error('camera pipeline crashed, restarting it', {
@@ -255,40 +256,6 @@ export class Agent {
   /** A fleet push settled (committed or rolled back): the counters of cameras it removed are forgotten. */
   forgetRemovedCameras(): void {
     this.counters.retain(this.config.cameras.filter((c) => c.enabled).map((c) => c.id));
-  }
-
-  private onCameraState(runtime: CameraRuntime, state: CameraState): void {
-    if (this.cameras.get(state.camera) === runtime) runtime.state = state;
-    const level = state.state === 'failed' || state.state === 'stalled' ? 'warn' : 'info';
-    this.log[level]('camera state', { camera: state.camera, state: state.state, reason: state.reason });
-    enqueueCameraState(this.outbox, this.topics, state);
-    this.link?.notify();
-    this.states$.next(state);
-  }
-
-  private onDetection(runtime: CameraRuntime, event: DetectionEvent): void {
-    const previous = runtime.last;
-    runtime.last = event;
-    this.outbox.enqueue({
-      topic: this.topics.camera(event.camera).detections,
-      stream: `detections/${event.camera}`,
-      priority: 0,
-      build: (meta) => detectionPayload(event, meta),
-    });
-    if (event.safetyEvents?.length) enqueueSafetyEvents(this.outbox, this.topics, event.safetyEvents);
-    this.link?.notify();
-    this.detections$.next(event);
-    // The last holder of the previous frame's bytes: subscribers read them synchronously (or copy them).
-    previous?.frame.recycle();
-  }
-
-  /** A camera's pipeline ended (stopped, crashed, file over): its open safety events end with it. */
-  private endSafetyEvents(runtime: CameraRuntime): void {
-    const open = runtime.safety?.close() ?? [];
-    runtime.safety = undefined;
-    if (!open.length || !this.outbox) return;
-    enqueueSafetyEvents(this.outbox, this.topics, open);
-    this.link?.notify();
   }
 
   /**
