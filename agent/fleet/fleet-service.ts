@@ -1,8 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { FleetConfig } from '../../config/fleet-schema.js';
-import type { VigilConfig } from '../../config/schema.js';
 import type { InboundMessage } from '../mqtt/subscriptions.js';
-import { applyConfig } from './apply-config.js';
+import { applyDocument, type DocumentApply } from './apply-document.js';
 import { ConfigStore, type AttemptRecord, type StoredConfig } from './config-store.js';
 import type { FleetDocument, ShadowConfig } from './fleet-document.js';
 import type { FleetHost } from './fleet-host.js';
@@ -10,8 +9,6 @@ import { FleetReporter, type Outcome, type Running } from './fleet-reporter.js';
 import { ShadowTrial } from './shadow-trial.js';
 import { keyRing } from './fleet-signature.js';
 import { fleetTopics, type FleetTopics } from './fleet-topics.js';
-import { carryOver, composeConfig, type ManagedConfig } from './managed-config.js';
-import { removeUnusedModels, resolveModels } from './model-fetch.js';
 import { verifyDocument } from './verify-document.js';
 
 /** An apply cut short by a restart (crash, power cut) is tried this many times in all, then refused. */
@@ -215,89 +212,20 @@ export class FleetService {
     this.report({ ...outcome, digest });
   }
 
-  private async apply(doc: FleetDocument, digest: string, raw: Record<string, unknown>): Promise<Outcome> {
-    const host = this.host;
-    const t0 = performance.now(); // a duration: a wall-clock step must not make it negative or years long
-    const log = host.log.child({ component: 'fleet', revision: doc.revision });
-    const failed = (errors: string[], changed: string[] = []): Outcome => ({
-      revision: doc.revision,
-      status: 'rolled_back',
-      errors,
-      changed,
-      durationMs: Math.round(performance.now() - t0),
-    });
-    log.info('fleet: applying', { target: doc.target, from: this.running.revision });
-    let managed: ManagedConfig;
-    let next: VigilConfig;
-    try {
-      const { models: _models, ...rest } = doc.config;
-      const models = await resolveModels(doc.config.models, host.config.dataDir, { log });
-      managed = carryOver({ ...rest, models }, this.running.stored?.managed);
-      next = composeConfig(host.config, managed);
-      next.fleet = { ...next.fleet!, revision: doc.revision };
-    } catch (err) {
-      log.warn('fleet: document cannot be applied', { reason: message(err) });
-      return failed([message(err)]);
-    }
-    const result = await applyConfig(
-      host,
-      { config: host.config, ...(this.trial && { shadow: this.trial.cfg }) },
-      { config: next, ...(managed.shadow && { shadow: managed.shadow }) },
-      {
-        healthDeadlineMs: this.cfg.healthDeadlineS * 1000,
-        onStep: (step) => log.info('fleet: apply step', { step }),
+  private apply(doc: FleetDocument, digest: string, raw: Record<string, unknown>): Promise<Outcome> {
+    const ctx: DocumentApply = {
+      host: this.host,
+      store: this.store,
+      healthDeadlineMs: this.cfg.healthDeadlineS * 1000,
+      running: () => this.running,
+      shadow: () => this.trial?.cfg,
+      startTrial: (shadow, revision) => this.startTrial(shadow, revision),
+      applied: (running) => {
+        this.running = running;
+        this.reporter.state(running);
       },
-    );
-    if (!result.ok) {
-      log.warn('fleet: rolled back', { errors: result.errors });
-      return failed(result.errors, result.plan.changed);
-    }
-    const stored: StoredConfig = {
-      format: 1,
-      revision: doc.revision,
-      digest,
-      target: doc.target,
-      appliedAt: Date.now(),
-      managed,
-      document: raw,
     };
-    try {
-      log.info('fleet: apply step', { step: 'persist' });
-      this.store.save(stored);
-    } catch (err) {
-      await result.rollback();
-      return failed([`cannot persist the config: ${message(err)}`], result.plan.changed);
-    }
-    // The trial changes before the replaced detectors are closed: none of its runs lands on a closed one.
-    const candidate = managed.shadow?.candidate;
-    if (result.plan.shadowChanged || (candidate && result.plan.loadModels.includes(candidate)))
-      this.startTrial(managed.shadow, doc.revision);
-    await result.commit();
-    try {
-      removeUnusedModels(
-        host.config.dataDir,
-        Object.values(next.models).map((m) => m.path),
-      );
-    } catch (err) {
-      log.warn('fleet: could not remove unused models', { reason: message(err) });
-    }
-    this.running = { revision: doc.revision, source: 'fleet', stored };
-    this.reporter.state(this.running);
-    const { warnings } = result;
-    log.info('fleet: applied', {
-      changed: result.plan.changed,
-      warnings,
-      ms: Math.round(performance.now() - t0),
-    });
-    return {
-      revision: doc.revision,
-      status: 'applied',
-      errors: [],
-      changed: result.plan.changed,
-      ...(warnings.length && { warnings }),
-      ...(result.plan.restartRequired.length && { restartRequired: result.plan.restartRequired }),
-      durationMs: Math.round(performance.now() - t0),
-    };
+    return applyDocument(ctx, doc, digest, raw);
   }
 
   private report(o: Outcome): void {
