@@ -18,8 +18,8 @@ import { createServices } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
 import { ModelRetry } from './model-retry.js';
 import { outboxEventLogger } from './outbox-event-log.js';
-import { CameraCounters } from './camera-counters.js';
 import { CameraResults } from './camera-results.js';
+import { CameraTable } from './camera-table.js';
 import { StartTime } from './start-time.js';
 import type { AgentOptions, CameraRuntime } from './agent-types.js';
 
@@ -33,9 +33,8 @@ const cameraRestartMs = 5000;
  * pipeline per camera. Every result is committed to the outbox before the link may publish it.
  */
 export class Agent {
-  readonly cameras = new Map<string, CameraRuntime>();
-  /** Each camera's counters, kept across its restarts (camera-counters.ts). */
-  private readonly counters = new CameraCounters();
+  /** The config's cameras, a restarting one included, and their counters (camera-table.ts). */
+  readonly cameras = new CameraTable();
   readonly detectors = new Map<string, Detector>();
   readonly lag = new EventLoopLag();
   readonly topics: Topics;
@@ -91,6 +90,7 @@ export class Agent {
   }
   set config(next: VigilConfig) {
     this.current = next;
+    this.cameras.follow(next);
     this.config$.next(next);
   }
 
@@ -180,7 +180,7 @@ export class Agent {
     const prev = this.cameras.get(camera.id)?.state;
     const since = prev?.state === 'failed' && prev.reason === reason ? prev.since : Date.now();
     const state: CameraState = { camera: camera.id, state: 'failed', since, reason };
-    const stats = this.counters.of(camera.id);
+    const stats = this.cameras.counters.of(camera.id);
     const runtime = this.cameras.get(camera.id) ?? { config: camera, state, stats };
     runtime.config = camera; // a fleet push may have changed a waiting camera's settings
     this.cameras.set(camera.id, runtime);
@@ -199,7 +199,7 @@ export class Agent {
     const runtime: CameraRuntime = {
       config: camera,
       state: previous?.state ?? { camera: camera.id, state: 'connecting', since: Date.now() },
-      stats: this.counters.forRun(camera.id),
+      stats: this.cameras.counters.forRun(camera.id),
       stop$: new Subject<void>(),
     };
     this.cameras.set(camera.id, runtime);
@@ -242,7 +242,7 @@ export class Agent {
     });
   }
 
-  /** Stops one camera gracefully (in-flight inferences are committed) and forgets it, but for its counters. */
+  /** Stops one camera gracefully (in-flight inferences are committed); it stays listed (camera-table.ts). */
   async stopCamera(id: string, deadlineMs = 3000): Promise<void> {
     const runtime = this.cameras.get(id);
     if (!runtime) return;
@@ -250,12 +250,12 @@ export class Agent {
     // Unref'd: a deadline that is not needed must not hold a stopping process for its last seconds.
     await Promise.race([runtime.done, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
     runtime.subscription?.unsubscribe();
-    if (this.cameras.get(id) === runtime) this.cameras.delete(id);
+    if (this.cameras.get(id) === runtime) this.cameras.stopped(id, runtime);
   }
 
   /** A fleet push settled (committed or rolled back): the counters of cameras it removed are forgotten. */
   forgetRemovedCameras(): void {
-    this.counters.retain(this.config.cameras.filter((c) => c.enabled).map((c) => c.id));
+    this.cameras.counters.retain(this.config.cameras.filter((c) => c.enabled).map((c) => c.id));
   }
 
   /**
