@@ -73,7 +73,42 @@ describe.skipIf(!hasChromium)('a page whose session ends elsewhere', () => {
     await page.clock.runFor(30_000);
     expect(await page.locator('#conn').getAttribute('data-conn')).toBe('login');
     expect(await page.locator('#overall').innerText()).toMatch(/Log in to see this box’s status/);
+    expect(await page.locator('#kpis').innerHTML()).toBe(''); // nothing of the box left behind the login
     expect(events).toEqual([200, 401]);
+    await page.close();
+  }, 60_000);
+
+  it("offers 'Log out' once logged in; it ends the session and leaves nothing of the box on screen", async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.locator('dialog#login[open]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#logout').isHidden()).toBe(true);
+    await page.locator('input[name="token"]').fill(token);
+    await page.locator('#login-form button[type="submit"]').click();
+    await page.locator('#conn[data-conn="live"]').waitFor({ timeout: 15_000 });
+    const logout = page.locator('#logout');
+    await logout.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await page.locator('#kpis .kpi').count()).toBeGreaterThan(3);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'vigil_session')!;
+
+    await logout.click();
+    await page.locator('dialog#login[open]').waitFor({ timeout: 15_000 });
+    // The session is gone at the box, not only on the page.
+    const after = await call(new URL(base), '/api/status', {
+      headers: { Cookie: `vigil_session=${cookie.value}` },
+    });
+    expect(after.status).toBe(401);
+    expect(await page.locator('#conn').getAttribute('data-conn')).toBe('login');
+    expect(await page.locator('#kpis').innerHTML()).toBe('');
+    expect(await page.locator('#link').innerHTML()).toBe('');
+    expect(await page.locator('#where').innerText()).toBe('Logged out');
+    expect(await logout.isHidden()).toBe(true);
+
+    // Logging in again brings everything back, and the button with it.
+    await page.locator('input[name="token"]').fill(token);
+    await page.locator('#login-form button[type="submit"]').click();
+    await page.locator('#kpis .kpi').first().waitFor({ timeout: 15_000 });
+    await logout.waitFor({ state: 'visible', timeout: 15_000 });
     await page.close();
   }, 60_000);
 });

@@ -157,6 +157,8 @@ describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium agains
     expect(second.frame).toBeGreaterThan(first.frame);
     // People walk: some part of the picture is visibly different.
     expect(Math.max(...second.grid.map((v, i) => Math.abs(v - first.grid[i]!)))).toBeGreaterThan(2);
+    // Open to the LAN (no http.auth): nothing to log out of.
+    expect(await page.locator('#logout').isHidden()).toBe(true);
 
     // Boxes: vtest.avi is people on a grey yard, so the person box colour is almost absent from the raw
     // frame and plentiful once boxes and labels are drawn.
@@ -344,6 +346,7 @@ describe.skipIf(!hasShared || !hasChromium)('status page with auth on', () => {
     await page.locator('#login-form button[type="submit"]').click();
     await page.locator('.tile[data-camera="yard"] img:not([hidden])').waitFor({ timeout: 30_000 });
     expect(await page.locator('dialog#login').getAttribute('open')).toBeNull();
+    await page.locator('#logout').waitFor({ state: 'visible', timeout: 15_000 });
     const dock = page.locator('.tile[data-camera="dock"][data-state="failed"]');
     expect(await dock.locator('.frame-empty').innerText()).toMatch(/camera failed/);
     expect(await dock.locator('.reason').innerText()).toMatch(/source file not found/);

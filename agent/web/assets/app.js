@@ -41,14 +41,36 @@ function setConn(state) {
 /** A page nobody sees (a background tab, a phone with its screen off) leaves the live feed. */
 const unseen = () => document.visibilityState === 'hidden';
 
+/**
+ * Logged out (here, in another tab, or the session expired): the login banner, not "lost contact", and
+ * nothing the box saw left on the screen (a tablet on site is shared).
+ */
+function loggedOut() {
+  source?.close();
+  source = null;
+  lastStatusAt = 0;
+  setConn('login');
+  $('logout').hidden = true;
+  $('where').textContent = 'Logged out';
+  tiles.clear();
+  for (const id of ['kpis', 'air', 'link', 'device', 'config', 'safety', 'errors', 'try', 'footer'])
+    $(id).replaceChildren();
+  tryBuilt = false;
+  askLogin(start);
+}
+
+/** "Log out" is offered when the box asks for a login and this page has one (a session cookie). */
+async function offerLogout() {
+  const r = await fetch('/api/auth', { credentials: 'same-origin', cache: 'no-store' }).catch(() => null);
+  const auth = r && r.ok ? await r.json().catch(() => null) : null;
+  $('logout').hidden = !(auth?.required && auth.authenticated);
+}
+
 async function start() {
   if (unseen()) return; // visibilitychange starts it again
   const r = await fetch('/api/status', { credentials: 'same-origin', cache: 'no-store' }).catch(() => null);
   if (r && r.status === 401) {
-    // Logged out (its session ended, and the stream with it): the login banner, not "lost contact".
-    lastStatusAt = 0;
-    setConn('login');
-    askLogin(start);
+    loggedOut();
     return;
   }
   if (!r || !r.ok) {
@@ -58,7 +80,13 @@ async function start() {
   }
   render(await r.json());
   connect();
+  offerLogout();
 }
+
+$('logout').addEventListener('click', async () => {
+  await fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }).catch(() => null);
+  loggedOut();
+});
 
 function connect() {
   source?.close();

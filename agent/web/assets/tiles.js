@@ -30,6 +30,12 @@ export class CameraTiles {
       this.container.replaceChildren(h('p', { class: 'muted' }, 'No cameras configured.'));
   }
 
+  /** Logged out: no picture of the site stays on the screen. */
+  clear() {
+    this.tiles.clear();
+    this.container.replaceChildren();
+  }
+
   create(cam) {
     const img = h('img', { alt: `Latest annotated frame from ${cam.name ?? cam.id}`, hidden: true });
     const empty = h('div', { class: 'frame-empty' }, 'Waiting for the first processed frame…');
