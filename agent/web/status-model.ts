@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { VigilConfig } from '../../config/schema.js';
+import type { Pm25Level } from '../../config/pm25-levels-schema.js';
 import type { Letterbox } from '../../models/types.js';
 import { redactUrl } from '../../config/schema.js';
 import type { Agent } from '../runtime/agent.js';
@@ -31,6 +32,8 @@ export interface StatusInputs {
   safetyEvents?: SafetyEventSummary[];
   /** Where a frame lands in its snapshot (SnapshotRenderer.geometry); without it zones are not mapped. */
   snapshotGeometry?: (lb: Letterbox) => SnapshotGeometry;
+  /** `http.pm25Levels` of the running web service (like all of `http`, a push changes it at restart). */
+  pm25Levels?: readonly Pm25Level[];
 }
 
 /**
@@ -90,7 +93,7 @@ function cameraStatus(agent: StatusAgent, id: string, inputs: StatusInputs): Cam
         reason: cfg.enabled ? 'not started' : 'disabled in config',
         since: agent.startedAt,
       };
-  const pm25 = readPm25(agent, id, inputs.now, agent.config.http.pm25Levels);
+  const pm25 = readPm25(agent, id, inputs.now, inputs.pm25Levels);
   const drift = readDrift(agent, id);
   const lb = last?.frame.letterbox;
   const snap = lb && inputs.snapshotGeometry?.(lb);

@@ -92,6 +92,7 @@ export class WebService implements AgentService {
         labels,
         safetyEvents: safetyEvents.list(),
         snapshotGeometry: (lb) => snapshots.geometry(lb),
+        pm25Levels: this.cfg.pm25Levels,
       });
       return (built = { at, payload, json: JSON.stringify(payload) });
     };
