@@ -1,12 +1,5 @@
 import type { Pm25Level } from '../../config/pm25-levels-schema.js';
-
-/** What the page says of a PM2.5 estimate: its level, and how far its 80 % interval reaches. */
-export interface AirLevel {
-  name: string;
-  tone: Pm25Level['tone'];
-  /** Levels of the 80 % interval's ends (the same name twice when the interval lies within one level). */
-  band80: { low: string; high: string } | null;
-}
+import type { AirLevel } from './status-schema.js';
 
 /** The level a value falls in; values are compared at 0.1 µg/m³, as the categories are written. */
 function levelOf(value: number, levels: readonly Pm25Level[]): Pm25Level {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pm25Level } from '../../config/pm25-levels-schema.js';
 
 /**
  * `GET /api/status` and the `status` event of `GET /api/events` (docs/http.md): everything the local page
@@ -22,6 +23,15 @@ export const Pm25Point = z.strictObject({
 });
 export type Pm25Point = z.infer<typeof Pm25Point>;
 
+/** What the page says of a PM2.5 estimate (air-level.ts): its level, and how far its 80 % interval reaches. */
+export const AirLevel = z.strictObject({
+  name: z.string(),
+  tone: Pm25Level.shape.tone,
+  /** Levels of the 80 % interval's ends; the same name twice when it lies within one level. */
+  band80: z.strictObject({ low: z.string(), high: z.string() }).nullable(),
+});
+export type AirLevel = z.infer<typeof AirLevel>;
+
 export const CameraPm25 = z.strictObject({
   unit: z.literal('ug/m3'),
   latest: Pm25Point.extend({
@@ -33,14 +43,7 @@ export const CameraPm25 = z.strictObject({
     /** Quality flags raised in the window (fog, night, blur, …) with how many frames raised them. */
     flags: z.record(z.string(), Count),
     /** The estimate's level from `http.pm25Levels` (docs/http.md#air-quality-levels); null: not estimable. */
-    level: z
-      .strictObject({
-        name: z.string(),
-        tone: z.enum(['ok', 'warn', 'bad']),
-        /** Levels of the 80 % interval's ends; the same name twice when it lies within one level. */
-        band80: z.strictObject({ low: z.string(), high: z.string() }).nullable(),
-      })
-      .nullable(),
+    level: AirLevel.nullable(),
   }),
   /** The last 24 hours, oldest first. */
   history: z.array(Pm25Point),

@@ -19,3 +19,15 @@ export function streamingAgentConfig(dataDir: string, extra: Partial<VigilConfig
     ...extra,
   });
 }
+
+export type CameraInput = NonNullable<VigilConfigInput['cameras']>[number];
+
+/** A camera on vtest.avi, looped at 10 fps, on streamingAgentConfig's model `m`; `extra` overrides. */
+export const vtestCamera = (id: string, extra: Partial<CameraInput> = {}): CameraInput => ({
+  id,
+  source: sharedPath('media', 'vtest.avi'),
+  model: 'm',
+  fps: 10,
+  loop: true,
+  ...extra,
+});

@@ -3,11 +3,15 @@ import { applyConfig } from '../../../agent/fleet/apply-config.js';
 import { Agent } from '../../../agent/runtime/agent.js';
 import { CameraCounters } from '../../../agent/runtime/camera-counters.js';
 import { AgentMetrics } from '../../../agent/web/agent-metrics.js';
-import { VigilConfig, type VigilConfigInput } from '../../../config/schema.js';
 import { tempDataDir } from '../../support/idle-agent.js';
 import { logLines } from '../../support/log-lines.js';
 import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import {
+  streamingAgentConfig,
+  vtestCamera,
+  type CameraInput as Camera,
+} from '../../support/streaming-agent.js';
 
 // A camera's counts across its restarts (agent/runtime/camera-counters.ts), on a real agent: ffmpeg reading
 // vtest.avi, yolo11n-320 on the CPU, and fleet pushes applied as the fleet service applies them.
@@ -16,29 +20,11 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-type Camera = NonNullable<VigilConfigInput['cameras']>[number];
-const camera = (id: string, extra: Partial<Camera> = {}): Camera => ({
-  id,
-  source: sharedPath('media', 'vtest.avi'),
-  model: 'm',
-  fps: 10,
-  loop: true,
-  ...extra,
-});
+const camera = vtestCamera;
 
 async function startedAgent(cameras: Camera[]) {
   const dataDir = tempDataDir('counters', (fn) => cleanup.push(fn));
-  const config = (cams: Camera[]) =>
-    VigilConfig.parse({
-      site: 's',
-      device: 'd',
-      dataDir,
-      http: { enabled: false },
-      models: {
-        m: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), providers: ['cpu'], workers: 1 },
-      },
-      cameras: cams,
-    });
+  const config = (cams: Camera[]) => streamingAgentConfig(dataDir, { cameras: cams });
   const agent = new Agent(config(cameras), { log: logLines().log, version: '0.0.0', services: [] });
   cleanup.push(() => agent.stop(2000));
   await agent.start();

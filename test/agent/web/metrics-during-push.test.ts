@@ -4,11 +4,15 @@ import { Agent } from '../../../agent/runtime/agent.js';
 import { AgentMetrics } from '../../../agent/web/agent-metrics.js';
 import { LabelCounts } from '../../../agent/web/label-counts.js';
 import { statusModel } from '../../../agent/web/status-model.js';
-import { VigilConfig, type VigilConfigInput } from '../../../config/schema.js';
 import { tempDataDir } from '../../support/idle-agent.js';
 import { logLines } from '../../support/log-lines.js';
 import { parsePrometheusText, sampleValue, type Family } from '../../support/prometheus-text.js';
-import { hasShared, sharedPath } from '../../support/shared.js';
+import { hasShared } from '../../support/shared.js';
+import {
+  streamingAgentConfig,
+  vtestCamera,
+  type CameraInput as Camera,
+} from '../../support/streaming-agent.js';
 
 // A camera a push restarts, scraped all through the push: a real agent (ffmpeg reading vtest.avi,
 // yolo11n-320 on the CPU) and a push applied as the fleet service applies it. A scrape that lacks a series
@@ -18,15 +22,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-type Camera = NonNullable<VigilConfigInput['cameras']>[number];
-const camera = (id: string, extra: Partial<Camera> = {}): Camera => ({
-  id,
-  source: sharedPath('media', 'vtest.avi'),
-  model: 'm',
-  fps: 10,
-  loop: true,
-  ...extra,
-});
+const camera = vtestCamera;
 
 /** Every per-camera series /metrics has for a camera that has run (docs/http.md). */
 const cameraSeries = (id: string): [string, Record<string, string>][] => [
@@ -61,17 +57,7 @@ const missing = (families: Map<string, Family>, id: string) =>
 describe.skipIf(!hasShared)('/metrics while a push restarts cameras', () => {
   it('a camera the push keeps is in every scrape, as /api/status shows it; a removed one goes, an added one comes', async () => {
     const dataDir = tempDataDir('metrics-push', (fn) => cleanup.push(fn));
-    const config = (cams: Camera[]) =>
-      VigilConfig.parse({
-        site: 's',
-        device: 'd',
-        dataDir,
-        http: { enabled: false },
-        models: {
-          m: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), providers: ['cpu'], workers: 1 },
-        },
-        cameras: cams,
-      });
+    const config = (cams: Camera[]) => streamingAgentConfig(dataDir, { cameras: cams });
     const agent = new AFirst(config([camera('a'), camera('b')]), {
       log: logLines().log,
       version: '0.0.0',
