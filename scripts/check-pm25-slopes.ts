@@ -7,12 +7,11 @@
  */
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
-import { parseLocalTime } from '../models/pm25/local-time.js';
 import { regressorPrior, regressorValues } from '../models/pm25/regressors.js';
 import { ridgeToward } from '../models/pm25/ridge.js';
 import { DEFAULT_PROTOCOL, origins, scoreForecasts, type Forecast } from '../models/pm25/selection.js';
 import { sunElevationDeg } from '../models/pm25/solar.js';
-import { pm25DatasetOptions, selectionFrames } from './lib/pm25-frames.js';
+import { cutoffArg, pm25DatasetOptions, selectionFrames } from './lib/pm25-frames.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,7 +19,7 @@ const { values: args } = parseArgs({
   },
 });
 const { cfg } = loadPm25Camera(args.config);
-const until = parseLocalTime(args['calibrate-until'], cfg.timezone);
+const until = cutoffArg(args['calibrate-until'], cfg.timezone);
 const frames = (await selectionFrames(cfg, args.images, args.labels, until)).sort((a, b) => a.ts - b.ts);
 const opts = { ...DEFAULT_PROTOCOL, end: until.getTime() };
 if (cfg.latitude === undefined || cfg.longitude === undefined)

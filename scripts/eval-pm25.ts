@@ -11,13 +11,12 @@ import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import type { PixelRect } from '../config/pm25-schema.js';
 import { Pm25Estimator, type FrameEstimate } from '../models/pm25/estimator.js';
-import { parseLocalTime } from '../models/pm25/local-time.js';
 import type { RgbFrame } from '../models/pm25/raw-features.js';
 import { readFrame, readLabels, replay } from '../models/pm25/replay.js';
 import { ridgeToward } from '../models/pm25/ridge.js';
 import { sunElevationDeg } from '../models/pm25/solar.js';
 import { describeCal, runSelection } from './select-pm25.js';
-import { pm25DatasetOptions } from './lib/pm25-frames.js';
+import { cutoffArg, pm25DatasetOptions } from './lib/pm25-frames.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,9 +27,12 @@ const { values: args } = parseArgs({
 });
 
 const { cfg } = loadPm25Camera(args.config);
-const until = parseLocalTime(args['calibrate-until'], cfg.timezone);
+const until = cutoffArg(args['calibrate-until'], cfg.timezone);
 if (!args['no-select']) {
-  const { chosen } = await runSelection(cfg, args.images, args.labels, until);
+  const { chosen } = await runSelection(cfg, args.images, args.labels, until).catch((err: Error) => {
+    console.error(`eval:pm25: ${err.message}; --no-select keeps the config's own settings`);
+    process.exit(1);
+  });
   const canon = (c: object) => JSON.stringify(c, Object.keys({ ...chosen, ...cfg.calibration }).sort());
   const same = canon(chosen) === canon(cfg.calibration);
   console.log(

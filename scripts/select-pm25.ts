@@ -7,7 +7,6 @@
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import type { Pm25CameraConfig } from '../config/pm25-schema.js';
-import { parseLocalTime } from '../models/pm25/local-time.js';
 import {
   DEFAULT_PROTOCOL,
   rollingOrigin,
@@ -15,7 +14,7 @@ import {
   selectCalibration,
   type SelectionResult,
 } from '../models/pm25/selection.js';
-import { pm25DatasetOptions, selectionFrames } from './lib/pm25-frames.js';
+import { cutoffArg, pm25DatasetOptions, selectionFrames } from './lib/pm25-frames.js';
 
 export const describeCal = (c: Pm25CameraConfig['calibration']) =>
   `[${c.features.join(',')}] win ${c.windowDays}d half-life ${c.halfLifeDays ?? '∞'}d ridge ${c.ridge}` +
@@ -62,7 +61,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
   });
   const { cfg } = loadPm25Camera(args.config);
-  const until = parseLocalTime(args['calibrate-until'], cfg.timezone);
-  const { chosen } = await runSelection(cfg, args.images, args.labels, until);
-  console.log(JSON.stringify({ calibration: chosen }));
+  const until = cutoffArg(args['calibrate-until'], cfg.timezone);
+  try {
+    const { chosen } = await runSelection(cfg, args.images, args.labels, until);
+    console.log(JSON.stringify({ calibration: chosen }));
+  } catch (err) {
+    console.error(`select:pm25: ${(err as Error).message}`);
+    process.exit(1);
+  }
 }

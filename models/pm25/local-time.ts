@@ -38,6 +38,23 @@ export function parseLocalTime(text: string, timeZone: string): Date {
   return new Date(instant);
 }
 
+/**
+ * A calibration cutoff (`--calibrate-until`): a date, read as its midnight in `timeZone`, or any time
+ * parseLocalTime takes. Throws with the accepted forms named.
+ */
+export function parseCutoff(text: string, timeZone: string): Date {
+  const trimmed = text.trim();
+  let when: Date | undefined;
+  try {
+    when = parseLocalTime(/^\d{4}-\d\d-\d\d$/.test(trimmed) ? `${trimmed}T00:00` : trimmed, timeZone);
+  } catch {
+    when = undefined;
+  }
+  if (!when || Number.isNaN(when.getTime()))
+    throw new Error(`not a time: ${text} (2025-04-01 or 2025-04-01T06:00)`);
+  return when;
+}
+
 /** `20250401-1000.jpg` style names (camera archives) to a wall-clock string, or undefined. */
 export function timeFromFileName(name: string): string | undefined {
   const m = /(\d{4})(\d\d)(\d\d)[-_T]?(\d\d)(\d\d)(\d\d)?/.exec(name);

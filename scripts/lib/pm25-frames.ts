@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
 import { Pm25Estimator } from '../../models/pm25/estimator.js';
 import { FeatureExtractor } from '../../models/pm25/feature-extractor.js';
-import { parseLocalTime, timeFromFileName } from '../../models/pm25/local-time.js';
+import { parseCutoff, parseLocalTime, timeFromFileName } from '../../models/pm25/local-time.js';
 import { derivePhysics } from '../../models/pm25/physics.js';
 import { readFrame, readLabels } from '../../models/pm25/replay.js';
 import type { SelectionFrame } from '../../models/pm25/selection.js';
@@ -16,8 +16,18 @@ export const pm25DatasetOptions = {
   images: { type: 'string', default: path.join(shared, 'data/pm25-milan/images') },
   labels: { type: 'string', default: path.join(shared, 'data/pm25-milan/labels.csv') },
   config: { type: 'string', default: path.join(repoRoot, 'config/examples/pm25-milan.yaml') },
-  'calibrate-until': { type: 'string', default: '2025-04-01T00:00' },
+  'calibrate-until': { type: 'string', default: '2025-04-01' },
 } as const;
+
+/** The scripts' --calibrate-until, as `vigil pm25 replay` reads it; a bad one ends the script with exit 2. */
+export function cutoffArg(text: string, timeZone: string): Date {
+  try {
+    return parseCutoff(text, timeZone);
+  } catch (err) {
+    console.error(`--calibrate-until: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
 
 /**
  * The frames before `end` that pass the gates, with their physics and the reading of their time (frames and

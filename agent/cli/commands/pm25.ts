@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, formatIssues, readConfigFile } from '../../../config/load.js';
 import { Pm25CameraConfig } from '../../../config/pm25-schema.js';
-import { parseLocalTime } from '../../../models/pm25/local-time.js';
+import { parseCutoff } from '../../../models/pm25/local-time.js';
 import { replay } from '../../../models/pm25/replay.js';
 import { reportConfigError } from './check-config.js';
 import type { CliResult } from '../main.js';
@@ -29,15 +29,11 @@ export function loadPm25Camera(file: string, cameraId?: string): { camera: strin
 
 /** `--calibrate-until`: a date (midnight) or a local time in the site's zone; a bad one is a usage error. */
 function calibrateUntil(text: string, timezone: string): Date {
-  let until: Date;
   try {
-    until = parseLocalTime(text.length === 10 ? `${text}T00:00` : text, timezone);
-  } catch {
-    throw new UsageError(`--calibrate-until: not a time: ${text} (2025-04-01 or 2025-04-01T06:00)`);
+    return parseCutoff(text, timezone);
+  } catch (err) {
+    throw new UsageError(`--calibrate-until: ${(err as Error).message}`);
   }
-  if (Number.isNaN(until.getTime()))
-    throw new UsageError(`--calibrate-until: not a time: ${text} (2025-04-01 or 2025-04-01T06:00)`);
-  return until;
 }
 
 export function registerPm25(program: Command, result: CliResult): void {

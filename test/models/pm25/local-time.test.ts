@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localHour, parseLocalTime, timeFromFileName } from '../../../models/pm25/local-time.js';
+import { localHour, parseCutoff, parseLocalTime, timeFromFileName } from '../../../models/pm25/local-time.js';
 
 const iso = (text: string, zone: string) => parseLocalTime(text, zone).toISOString();
 /** Wall clock of an instant in a zone, independently of the module (sv-SE formats as YYYY-MM-DD HH:MM:SS). */
@@ -79,6 +79,17 @@ describe('PM2.5 local time', () => {
   it('refuses text that is not a timestamp', () => {
     expect(() => parseLocalTime('yesterday', 'Europe/Rome')).toThrow(/not a timestamp/);
     expect(() => parseLocalTime('2025-04-01', 'Europe/Rome')).toThrow(/not a timestamp/);
+  });
+
+  it('reads a calibration cutoff as the scripts and the CLI take it: a date is its local midnight', () => {
+    expect(parseCutoff('2025-05-01', 'Europe/Rome').toISOString()).toBe('2025-04-30T22:00:00.000Z');
+    expect(parseCutoff(' 2025-02-01 ', 'Europe/Rome').toISOString()).toBe('2025-01-31T23:00:00.000Z');
+    expect(parseCutoff('2025-04-01T06:00', 'Europe/Rome').toISOString()).toBe('2025-04-01T04:00:00.000Z');
+    expect(parseCutoff('2025-04-01T06:00Z', 'Europe/Rome').toISOString()).toBe('2025-04-01T06:00:00.000Z');
+    expect(() => parseCutoff('soon', 'Europe/Rome')).toThrow(
+      'not a time: soon (2025-04-01 or 2025-04-01T06:00)',
+    );
+    expect(() => parseCutoff('2025-13-45Z', 'Europe/Rome')).toThrow(/not a time/);
   });
 
   it('reads the wall-clock time out of camera-archive file names', () => {
