@@ -12,7 +12,7 @@ import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import type { PixelRect } from '../config/pm25-schema.js';
 import { Pm25Estimator, type FrameEstimate } from '../models/pm25/estimator.js';
 import type { RgbFrame } from '../models/pm25/raw-features.js';
-import { readFrame, readLabels, replay } from '../models/pm25/replay.js';
+import { describeSkipped, readFrame, readLabels, replay } from '../models/pm25/replay.js';
 import { ridgeToward } from '../models/pm25/ridge.js';
 import { sunElevationDeg } from '../models/pm25/solar.js';
 import { describeCal, runSelection } from './select-pm25.js';
@@ -41,7 +41,9 @@ if (!args['no-select']) {
   cfg.calibration = chosen;
 }
 console.log(`replay and test with: ${describeCal(cfg.calibration)}`);
-const labels = readLabels(args.labels, cfg.timezone);
+const skipped: string[] = [];
+const labels = readLabels(args.labels, cfg.timezone, skipped);
+if (skipped.length) console.log(describeSkipped(args.labels, skipped));
 const labelAt = new Map(labels.map((l) => [l.ts.getTime(), l.pm25]));
 
 /** Mean encoded RGB of a rectangle (baseline features: no physics, just colour). */

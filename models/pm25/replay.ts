@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
 import { Pm25Estimator, type FrameEstimate } from './estimator.js';
 import { parseLocalTime, timeFromFileName } from './local-time.js';
+import { maxReferencePm25 } from './payloads.js';
 import type { RgbFrame } from './raw-features.js';
 
 /** One line of `vigil pm25 replay` output. */
@@ -33,27 +34,54 @@ export interface ReplayOptions {
   /** A reading reaches the calibrator this long after its timestamp (an hourly mean is known after the hour). */
   delayMs?: number;
   statePath?: string;
+  /** Told what the replay left out of its inputs (label rows without a usable value). */
+  onWarning?: (text: string) => void;
   /** Called with every evaluated frame (the evaluation script keeps the features). */
   onEstimate?: (file: string, estimate: FrameEstimate) => void;
 }
 
-/** Reads a labels CSV: a time column (`datetime`, `time` or `ts`), a PM2.5 column (`pm25…`), optionally `file`. */
-export function readLabels(file: string, timeZone: string): LabelRow[] {
+/**
+ * Reads a labels CSV: a time column (`datetime`, `time` or `ts`), a PM2.5 column (`pm25…`), optionally `file`.
+ * A row without a usable PM2.5 value is left out and described in `skipped`: a blank cell (a station's gap,
+ * which would otherwise read as 0 µg/m³), text, or a value outside 0–2000 µg/m³ (missing-value codes such as
+ * -999). A row whose time cannot be read refuses the file, naming its line.
+ */
+export function readLabels(file: string, timeZone: string, skipped: string[] = []): LabelRow[] {
   const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
   const cols = header!.split(',').map((c) => c.trim().toLowerCase());
   const ti = cols.findIndex((c) => ['datetime', 'time', 'ts', 'timestamp'].includes(c));
   const pi = cols.findIndex((c) => c.startsWith('pm25') || c.startsWith('pm2.5') || c === 'pm2_5');
   const fi = cols.indexOf('file');
   if (ti < 0 || pi < 0) throw new Error(`${file}: needs a time column (datetime/time/ts) and a pm25 column`);
-  return lines
-    .filter((l) => l.trim())
-    .map((l) => {
-      const f = l.split(',');
-      const row: LabelRow = { ts: parseLocalTime(f[ti]!, timeZone), pm25: Number(f[pi]) };
-      if (fi >= 0) row.file = f[fi]!.trim();
-      return row;
-    })
-    .filter((r) => Number.isFinite(r.pm25));
+  const rows: LabelRow[] = [];
+  lines.forEach((l, i) => {
+    if (!l.trim()) return;
+    const line = i + 2;
+    const f = l.split(',');
+    const cell = (f[pi] ?? '').trim();
+    const pm25 = Number(cell);
+    if (!cell || !Number.isFinite(pm25) || pm25 < 0 || pm25 > maxReferencePm25) {
+      skipped.push(
+        `line ${line}: ${cell ? `${cell} is not a PM2.5 value in 0-${maxReferencePm25}` : 'blank'}`,
+      );
+      return;
+    }
+    let ts: Date;
+    try {
+      ts = parseLocalTime(f[ti] ?? '', timeZone);
+    } catch (err) {
+      throw new Error(`${file}, line ${line}: ${(err as Error).message}`);
+    }
+    rows.push(fi >= 0 ? { ts, pm25, file: f[fi]!.trim() } : { ts, pm25 });
+  });
+  return rows;
+}
+
+/** One line for a log: how many label rows were left out, and the first few. */
+export function describeSkipped(file: string, skipped: readonly string[]): string {
+  const shown = skipped.slice(0, 5).join('; ');
+  const more = skipped.length > 5 ? `; ${skipped.length - 5} more` : '';
+  return `${path.basename(file)}: ${skipped.length} row(s) without a usable PM2.5 value left out (${shown}${more})`;
 }
 
 /** Decodes an image to the configured frame size (a different size is resized, as a camera's would be). */
@@ -76,7 +104,9 @@ export async function readFrame(file: string, cfg: Pm25CameraConfig): Promise<Rg
  * a co-located sensor's readings would, each `delayMs` after its time; after it, the images stand alone.
  */
 export async function* replay(cfg: Pm25CameraConfig, opts: ReplayOptions): AsyncGenerator<ReplayLine> {
-  const labels = opts.labels ? readLabels(opts.labels, cfg.timezone) : [];
+  const skipped: string[] = [];
+  const labels = opts.labels ? readLabels(opts.labels, cfg.timezone, skipped) : [];
+  if (skipped.length) opts.onWarning?.(describeSkipped(opts.labels!, skipped));
   const labelTime = new Map(labels.filter((l) => l.file).map((l) => [l.file!, l.ts]));
   const frames = readdirSync(opts.images)
     .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))

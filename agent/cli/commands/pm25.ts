@@ -70,6 +70,7 @@ export function registerPm25(program: Command, result: CliResult): void {
           ...(opts.labels ? { labels: opts.labels } : {}),
           ...(until ? { calibrateUntil: until } : {}),
           ...(opts.state ? { statePath: opts.state } : {}),
+          onWarning: (text) => console.error(`vigil pm25 replay: ${text}`),
         })) {
           out.write(JSON.stringify(line) + '\n');
         }
