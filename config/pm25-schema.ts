@@ -37,8 +37,13 @@ export const Pm25Gates = z.strictObject({
   minSharpnessRatio: z.number().min(0).max(1).default(0.6),
   /** Frames of good light before the sharpness baseline is trusted. */
   sharpnessWarmup: z.number().int().min(1).default(5),
-  /** Image shift (px) against the reference frame above which the regions no longer hold. */
+  /** Image shift (px) against the reference frame up to which the regions' margins absorb it. */
   maxShiftPx: z.number().positive().default(12),
+  /**
+   * A larger shift up to this (px) is followed: the frame is moved back onto the reference view and measured
+   * again. Beyond it the camera was re-aimed and the regions must be set again. At or below maxShiftPx: off.
+   */
+  followShiftPx: z.number().min(0).default(32),
   /** Phase-correlation peak below which the frame does not match the reference view. */
   minRegistrationPeak: z.number().min(0).max(1).default(0.04),
   /** Target darker side lost: dark channel above the sky by this much means something bright in front. */

@@ -9,6 +9,7 @@ import { derivePhysics, type PhysicsFeatures } from './physics.js';
 import { priorInterval } from './physical-prior.js';
 import type { RawFeatures, RgbFrame } from './raw-features.js';
 import { regressorValues } from './regressors.js';
+import { realignFrame } from './realign.js';
 import { ReferenceView, type Shift } from './registration.js';
 import {
   loadState,
@@ -18,6 +19,8 @@ import {
   setAside,
   type EstimatorState,
 } from './state-store.js';
+
+type ViewState = 'within' | 'following' | 'moved';
 
 /** The features an estimate stood on, as published. */
 export interface FeatureSummary {
@@ -71,6 +74,8 @@ export class Pm25Estimator {
   private recent: { ts: number; x: number[] }[] = [];
   private humidity: { ts: number; value: number } | undefined;
   private referenceView: ReferenceView | undefined;
+  /** The view's state at the last frame in good light (logged at each change). */
+  private view: ViewState = 'within';
   /** The last state write's failure, reported once until a write succeeds again. */
   private saveFailure: string | undefined;
 
@@ -100,16 +105,31 @@ export class Pm25Estimator {
     return this.calibrator.status();
   }
 
-  /** Measures one frame and estimates PM2.5 from it, or says why it cannot. */
+  /**
+   * Measures one frame and estimates PM2.5 from it, or says why it cannot. A view nudged beyond the regions'
+   * margins (maxShiftPx) but within followShiftPx is moved back onto the reference view and measured again.
+   */
   async evaluate(frame: RgbFrame, ts: Date): Promise<FrameEstimate> {
     const raw = await this.extractor.run(frame);
-    return this.estimateFromRaw(raw, ts);
+    const physics = derivePhysics(this.cfg, raw);
+    const shift = this.registration(raw, ts, physics);
+    if (!shift) return this.estimate(physics, ts, shift);
+    const view = this.viewOf(shift);
+    this.noteView(view, shift);
+    if (view !== 'following') return this.estimate(physics, ts, shift);
+    const realigned = await this.extractor.run(realignFrame(frame, shift.dx, shift.dy));
+    // The gates judge what is left after realignment; the estimate reports how far the camera moved.
+    const residual = this.referenceView!.shiftOf(realigned.thumb);
+    return this.estimate(derivePhysics(this.cfg, realigned), ts, residual, shift);
   }
 
   /** The estimate for already-measured features (the replay tool and tests reuse it). */
   estimateFromRaw(raw: RawFeatures, ts: Date): FrameEstimate {
     const physics = derivePhysics(this.cfg, raw);
-    const shift = this.registration(raw, ts, physics);
+    return this.estimate(physics, ts, this.registration(raw, ts, physics));
+  }
+
+  private estimate(physics: PhysicsFeatures, ts: Date, shift?: Shift, followed?: Shift): FrameEstimate {
     const humidity =
       this.humidity && Math.abs(ts.getTime() - this.humidity.ts) <= HUMIDITY_MAX_AGE_MS
         ? this.humidity.value
@@ -121,7 +141,7 @@ export class Pm25Estimator {
       ...(shift ? { shift } : {}),
       ...(humidity === undefined ? {} : { humidity }),
     });
-    const features = summarise(physics, shift);
+    const features = summarise(physics, followed ?? shift);
     const calibration = this.calibrator.status();
     const base = { ts: ts.toISOString(), flags: gates.flags, features, calibration };
     if (!gates.passed) return { ...base, estimable: false, pm25: null, i80: null, i95: null, source: null };
@@ -186,22 +206,58 @@ export class Pm25Estimator {
     this.recent = this.recent.filter((r) => r.ts >= ts - PAIR_MEMORY_MS);
   }
 
-  /** Shift against the reference view; the first frame in good light becomes the reference. */
+  /** Where a measured shift leaves the view: inside the margins, followed, or moved too far ('moved'). */
+  private viewOf(shift: Shift): ViewState {
+    const g = this.cfg.gates;
+    const size = Math.hypot(shift.dx, shift.dy);
+    if (shift.peak < g.minRegistrationPeak || size > Math.max(g.maxShiftPx, g.followShiftPx)) return 'moved';
+    return size > g.maxShiftPx ? 'following' : 'within';
+  }
+
+  /** Logs each change of the view's state: a view that moved means the installer should check the regions. */
+  private noteView(view: ViewState, shift: Shift): void {
+    if (view === this.view) return;
+    const at = { shiftPx: [shift.dx, shift.dy], peak: Math.round(shift.peak * 1000) / 1000 };
+    if (view === 'following')
+      this.log?.warn("PM2.5 view moved beyond its regions' margins; frames realigned, check the regions", at);
+    else if (view === 'moved')
+      this.log?.warn('PM2.5 view no longer matches its reference; estimates withheld (moved)', at);
+    else this.log?.info("PM2.5 view back within its regions' margins", at);
+    this.view = view;
+  }
+
+  /**
+   * Shift against the reference view. The first frame in good light becomes the reference, and so does the
+   * first one after the regions change: an installer who re-aimed the camera sets the regions again.
+   */
   private registration(raw: RawFeatures, ts: Date, physics: PhysicsFeatures): Shift | undefined {
     if (lightFlags(this.cfg, ts, physics).flags.length) return undefined;
     const ref = this.state.reference;
-    if (!ref || ref.width !== raw.thumbWidth || ref.height !== raw.thumbHeight) {
+    const regions = regionsKey(this.cfg);
+    const stale = ref && ref.regions !== undefined && ref.regions !== regions;
+    if (!ref || stale || ref.width !== raw.thumbWidth || ref.height !== raw.thumbHeight) {
+      if (stale) this.log?.info('PM2.5 regions changed: this frame is the new reference view');
       this.state.reference = {
         width: raw.thumbWidth,
         height: raw.thumbHeight,
         thumb: Array.from(raw.thumb, (v) => Math.round(v * 1e4) / 1e4),
+        regions,
       };
+      this.referenceView = undefined;
       this.save();
       return undefined;
     }
+    // A reference saved before regions were recorded belongs to the regions in use now.
+    ref.regions ??= regions;
     this.referenceView ??= new ReferenceView(Float32Array.from(ref.thumb), ref.width, ref.height);
     return this.referenceView.shiftOf(raw.thumb);
   }
+}
+
+/** The regions a reference view was taken for (frame, sky, targets, near, registration), as one string. */
+export function regionsKey(cfg: Pm25CameraConfig): string {
+  const { frame, sky, targets, near, registration } = cfg;
+  return JSON.stringify([frame, sky, targets.map((t) => t.rect), near.rect, registration]);
 }
 
 /** The saved state, or none (calibration starts over) when the file cannot be used: reported, never thrown. */

@@ -9,7 +9,8 @@ export interface EstimatorState {
   version: 1;
   calibrator: CalibratorSnapshot;
   gates: GateState;
-  reference: { width: number; height: number; thumb: number[] } | null;
+  /** `regions`: the regions the view was taken for (regionsKey); new regions take a new reference. */
+  reference: { width: number; height: number; thumb: number[]; regions?: string } | null;
 }
 
 /** A state file that cannot be used; `corrupt`: it was read, but its content is not a state. */
@@ -37,7 +38,9 @@ const StateShape = z.object({
     totalPairs: num,
   }),
   gates: z.object({ sharpness: z.array(num).length(24), sharpnessCount: z.array(num).length(24) }),
-  reference: z.object({ width: num, height: num, thumb: z.array(num) }).nullable(),
+  reference: z
+    .object({ width: num, height: num, thumb: z.array(num), regions: z.string().optional() })
+    .nullable(),
 });
 
 /** The saved state; undefined when there is none. Throws a Pm25StateError naming the file and the problem. */

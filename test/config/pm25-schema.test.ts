@@ -64,6 +64,7 @@ describe('Pm25CameraConfig defaults (docs/config.md, cameras[].pm25)', () => {
       minSharpnessRatio: 0.6,
       sharpnessWarmup: 5,
       maxShiftPx: 12,
+      followShiftPx: 32,
       minRegistrationPeak: 0.04,
       occlusionMargin: 0.08,
       fogMaxAngstrom: 0.3,
