@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { redactUrl } from './schema.js';
+import { redactUrl } from './redact-url.js';
 
 /** Fields whose value is a secret: an error about them says what was wrong, never what was written. */
 const secretFields = /^(password|passwordHash|token|secret)$/i;

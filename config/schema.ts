@@ -5,6 +5,7 @@ import { FleetConfig } from './fleet-schema.js';
 import { DriftConfig } from './drift-schema.js';
 import { cameraSafetyIssues, cameraSafetyShape, SafetyConfig } from './safety-schema.js';
 import { CameraDetectConfig, ModelSessionConfig } from './detect-schema.js';
+import { redactUrl } from './redact-url.js';
 
 /** Execution providers Vigil knows how to ask onnxruntime for, in the order a box usually prefers. */
 export const providerNames = ['tensorrt', 'cuda', 'cpu'] as const;
@@ -39,38 +40,6 @@ export const SourceUrl = z
       });
     }
   });
-
-/**
- * Query parameters whose values are secret: the name, or its part after the last "_" or "-", is one of these
- * (`access_token`, `api-key`, `X-Amz-Signature`, `authToken`). SRT takes its key as `passphrase`; signed URLs
- * carry `sig`/`signature`. Whole words only: `monkey` is no key.
- */
-const secretWords = new Set(
-  'password passwd pass pwd pw passphrase token secret key apikey auth sig signature credential credentials'
-    .concat(' accesstoken authtoken streamkey')
-    .split(' '),
-);
-const isSecretParam = (name: string) => {
-  const n = name.toLowerCase();
-  return secretWords.has(n) || secretWords.has(n.slice(Math.max(n.lastIndexOf('_'), n.lastIndexOf('-')) + 1));
-};
-
-/**
- * Replaces the credentials of every URL in a string so it can be logged, shown or published: the user and
- * password (up to the authority's last "@", as ffmpeg reads it, so a password may itself hold "@"), and
- * secret query parameters, which some cameras take instead (`?user=admin&password=…`). Linear in the
- * text's length (error texts pass through here too).
- */
-export function redactUrl(url: string): string {
-  return (
-    url
-      // A scheme is short: unbounded, each of a long run of "a-a-a…" would be tried as one (quadratic).
-      .replace(/\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#\s]*@/gi, '$1***@')
-      .replace(/([?&;])([^=&#;\s]*)=[^&#;\s]*/g, (param, sep: string, name: string) =>
-        isSecretParam(name) ? `${sep}${name}=***` : param,
-      )
-  );
-}
 
 const Seconds = z.number().positive();
 

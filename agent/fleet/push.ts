@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import { FleetEnvelope } from './fleet-document.js';
 import { documentDigest } from './fleet-signature.js';
 import { fleetTopics } from './fleet-topics.js';

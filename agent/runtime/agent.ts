@@ -2,7 +2,7 @@ import path from 'node:path';
 import { config as rxConfig, merge, Subject, timer } from 'rxjs';
 import type { Logger } from '../../config/logger.js';
 import type { CameraConfig, ModelConfig, VigilConfig } from '../../config/schema.js';
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import { Detector } from '../../models/detect/detector.js';
 import { cameraPipeline, type DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
 import type { CameraState } from '../../pipeline/camera/camera-state.js';

@@ -1,4 +1,4 @@
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import type { RecentError } from './status-schema.js';
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { VigilConfig } from '../../config/schema.js';
 import type { Pm25Level } from '../../config/pm25-levels-schema.js';
 import type { Letterbox } from '../../models/types.js';
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import type { Agent } from '../runtime/agent.js';
 import type { HealthSample } from './health-sampler.js';
 import type { LabelCounts } from './label-counts.js';

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { concat, defer, map, Observable, retry, switchMap, tap, throwError, timeout, timer } from 'rxjs';
-import { redactUrl, type CameraConfig } from '../../config/schema.js';
+import { type CameraConfig } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import type { Logger } from '../../config/logger.js';
 import { computeLetterbox } from '../../models/letterbox.js';
 import type { InputSpec, Letterbox } from '../../models/types.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { CameraConfig, ModelConfig } from '../../config/schema.js';
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 
 /**
  * The config revision a reference belongs to: a short hash of what changes what a model sees on a

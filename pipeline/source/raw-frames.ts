@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import type { FfmpegPlan } from './ffmpeg-args.js';
 import { spawnFfmpeg } from './ffmpeg.js';
 

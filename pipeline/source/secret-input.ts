@@ -1,4 +1,4 @@
-import { redactUrl } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 
 /**
  * How ffmpeg or ffprobe opens an input without its credentials on the command line, where every local user

@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load.js';
-import { redactUrl, type VigilConfig } from '../../../config/schema.js';
+import { type VigilConfig } from '../../../config/schema.js';
+import { redactUrl } from '../../../config/redact-url.js';
 import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
 import { addQuickFlags, configFileOf, quickFlagsOf } from '../quick-flags.js';
 import { UsageError } from '../usage-error.js';
