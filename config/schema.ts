@@ -6,6 +6,9 @@ import { DriftConfig } from './drift-schema.js';
 import { cameraSafetyIssues, cameraSafetyShape, SafetyConfig } from './safety-schema.js';
 import { CameraDetectConfig, ModelSessionConfig } from './detect-schema.js';
 import { redactUrl } from './redact-url.js';
+import { MqttConfig } from './mqtt-schema.js';
+
+export { MqttConfig } from './mqtt-schema.js';
 
 /** Execution providers Vigil knows how to ask onnxruntime for, in the order a box usually prefers. */
 export const providerNames = ['tensorrt', 'cuda', 'cpu'] as const;
@@ -122,45 +125,6 @@ export const ModelConfig = z.strictObject({
   onlyMapped: z.boolean().default(false),
 });
 export type ModelConfig = z.infer<typeof ModelConfig>;
-
-export const MqttConfig = z.strictObject({
-  url: z
-    .string()
-    .regex(
-      /^(mqtts?|wss?|tcp|ssl):\/\//,
-      'expected mqtt://, mqtts://, ws:// or wss:// and the broker (mqtt://host:1883)',
-    ),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  clientId: z.string().optional(),
-  /** Topic root: topics are <baseTopic>/<site>/<device>/… */
-  baseTopic: z.string().default('vigil'),
-  keepaliveS: z.number().int().positive().default(30),
-  /** Reconnect backoff ceiling: attempts double from 0.5 s up to this (with jitter). */
-  reconnectMaxS: z.number().positive().max(3600).default(30),
-  /** QoS 1 messages awaiting PUBACK at once. */
-  inflightWindow: z.number().int().positive().max(1000).default(32),
-  /** The broker's packet size limit, for brokers that do not announce one (MQTT 3.1.1); the smaller wins. */
-  maxPacketBytes: z.number().int().min(1024).max(268_435_460).optional(),
-  /** Period of the retained `health` message. */
-  healthIntervalS: z.number().positive().default(30),
-  /** Home Assistant MQTT discovery (sensors for counts, PM2.5 and availability). */
-  homeAssistant: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      prefix: z.string().min(1).default('homeassistant'),
-    })
-    .prefault({}),
-  tls: z
-    .strictObject({
-      ca: z.string().optional(),
-      cert: z.string().optional(),
-      key: z.string().optional(),
-      rejectUnauthorized: z.boolean().default(true),
-    })
-    .optional(),
-});
-export type MqttConfig = z.infer<typeof MqttConfig>;
 
 export const OutboxConfig = z.strictObject({
   maxRows: z.number().int().positive().default(200_000),

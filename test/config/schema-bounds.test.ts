@@ -61,6 +61,21 @@ describe('VigilConfig bounds name the field', () => {
     );
   });
 
+  it('refuses a base topic or discovery prefix the agent could not publish under (run exited 1 unnamed)', () => {
+    const withMqtt = (extra: Record<string, unknown>) => ({ ...base, mqtt: { url: 'mqtt://b', ...extra } });
+    expect(problems(withMqtt({ baseTopic: 'acme/#' }))).toEqual([
+      'mqtt.baseTopic: topic level "#" holds an MQTT wildcard or NUL',
+    ]);
+    expect(problems(withMqtt({ baseTopic: 'acme/' }))).toEqual([
+      'mqtt.baseTopic: topic levels must not be empty (no leading, trailing or double "/")',
+    ]);
+    expect(problems(withMqtt({ baseTopic: '' }))).toHaveLength(1);
+    expect(problems(withMqtt({ homeAssistant: { prefix: 'ha/+' } }))).toEqual([
+      'mqtt.homeAssistant.prefix: topic level "+" holds an MQTT wildcard or NUL',
+    ]);
+    expect(problems(withMqtt({ baseTopic: 'acme/vigil', homeAssistant: { prefix: 'ha' } }))).toEqual([]);
+  });
+
   it('bounds model fields', () => {
     expect(problems(withModel({ confidence: 1.1 }))).toEqual([
       'models.det.confidence: must be at most 1, got number 1.1',
