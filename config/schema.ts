@@ -164,7 +164,8 @@ export type HttpAuthConfig = z.infer<typeof HttpAuthConfig>;
 
 export const HttpConfig = z.strictObject({
   enabled: z.boolean().default(true),
-  host: z.string().default('0.0.0.0'),
+  /** Not empty: Node takes "" as every address, IPv6 too, the opposite of what a blank meant. */
+  host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
   /** An upload to /api/detect must arrive whole within this, or it gets 408 (Node ends any request at 60 s). */
   uploadTimeoutS: z.number().positive().max(60).default(10),
@@ -179,7 +180,8 @@ export const VigilConfig = z
   .strictObject({
     site: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'site ids use letters, digits, _ and -'),
     device: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'device ids use letters, digits, _ and -'),
-    dataDir: z.string().default('./data'),
+    /** Not empty: an unset `${VAR:-}` would put the outbox in whatever directory vigil started in. */
+    dataDir: z.string().min(1).default('./data'),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** Absent: no broker; results stay in the outbox until one is configured. */
     mqtt: MqttConfig.optional(),

@@ -76,6 +76,13 @@ describe('VigilConfig bounds name the field', () => {
     expect(problems(withMqtt({ baseTopic: 'acme/vigil', homeAssistant: { prefix: 'ha' } }))).toEqual([]);
   });
 
+  it('refuses an empty dataDir and http.host (the run kept its outbox in the working dir, served on [::])', () => {
+    expect(problems({ ...base, dataDir: '' })).toEqual(['dataDir: must be at least 1 character, got ""']);
+    expect(problems({ ...base, http: { host: '' } })).toEqual([
+      'http.host: must be at least 1 character, got ""',
+    ]);
+  });
+
   it('bounds model fields', () => {
     expect(problems(withModel({ confidence: 1.1 }))).toEqual([
       'models.det.confidence: must be at most 1, got number 1.1',
