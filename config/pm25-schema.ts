@@ -134,3 +134,7 @@ export const Pm25CameraConfig = z.strictObject({
 });
 export type Pm25CameraConfig = z.infer<typeof Pm25CameraConfig>;
 export type Pm25CameraConfigInput = z.input<typeof Pm25CameraConfig>;
+
+/** A camera's PM2.5 settings when it estimates PM2.5: `enabled: false` is as if the section were absent. */
+export const activePm25 = (camera: { pm25?: Pm25CameraConfig | undefined }): Pm25CameraConfig | undefined =>
+  camera.pm25?.enabled ? camera.pm25 : undefined;

@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { VigilConfig } from '../../config/schema.js';
+import { activePm25 } from '../../config/pm25-schema.js';
 import type { Topics } from '../mqtt/topics.js';
 import { retainedClear } from '../outbox/empty-payload.js';
 import type { Agent } from '../runtime/agent.js';
@@ -8,13 +9,13 @@ import type { AgentService } from '../runtime/services.js';
 /**
  * The retained per-camera topics a config may leave at the broker (docs/mqtt.md), each with the coalesce
  * key its own messages use: a camera's `state` and drift `summary` while it is in the config, its `pm25`
- * while it also has a `pm25` section.
+ * while it also has a `pm25` section that is enabled.
  */
 export function retainedCameraTopics(config: Pick<VigilConfig, 'cameras'>, t: Topics): Map<string, string> {
   const out = new Map<string, string>();
   for (const cam of config.cameras) {
     for (const [topic, key] of cameraTopics(t, cam.id)) {
-      if (cam.pm25 || !topic.endsWith('/pm25')) out.set(topic, key);
+      if (activePm25(cam) || !topic.endsWith('/pm25')) out.set(topic, key);
     }
   }
   return out;

@@ -1,4 +1,5 @@
 import type { VigilConfig } from '../../config/schema.js';
+import { activePm25 } from '../../config/pm25-schema.js';
 import type { Topics } from '../mqtt/topics.js';
 
 /** Labels with a count sensor per camera (the issue's "person/forklift counts"). */
@@ -73,7 +74,7 @@ export function discoveryMessages(
         },
       });
     }
-    if (cam.pm25) {
+    if (activePm25(cam)) {
       out.push({
         topic: `${prefix}/sensor/${node}/${objectId(`${cam.id}_pm25`)}/config`,
         payload: {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { map, type Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/schema.js';
+import { activePm25 } from '../../config/pm25-schema.js';
 import { Pm25Estimator } from '../../models/pm25/estimator.js';
 import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { backoffDelay } from '../../pipeline/camera/backoff.js';
@@ -49,13 +50,15 @@ export class Pm25Service implements AgentService {
     // and publishing for a camera that was gone; a changed source was never read. Runs follow the config.
     this.followed = agent.config$.subscribe(() => this.follow(agent));
     for (const camera of agent.config.cameras) {
-      if (camera.enabled && camera.pm25) await this.runCamera(agent, camera.id, { failures: 0 });
+      if (camera.enabled && activePm25(camera)) await this.runCamera(agent, camera.id, { failures: 0 });
     }
   }
 
   /** Stops the runs of cameras gone or changed (and their chart when gone), starts the new and changed ones. */
   private follow(agent: Agent): void {
-    const wanted = new Map(agent.config.cameras.filter((c) => c.enabled && c.pm25).map((c) => [c.id, c]));
+    const wanted = new Map(
+      agent.config.cameras.filter((c) => c.enabled && activePm25(c)).map((c) => [c.id, c]),
+    );
     for (const [id, run] of this.runs) {
       const camera = wanted.get(id);
       if (camera && JSON.stringify(run.camera) === JSON.stringify(camera)) continue;
@@ -70,7 +73,7 @@ export class Pm25Service implements AgentService {
   private async runCamera(agent: Agent, id: string, run: CameraRun): Promise<void> {
     this.runs.set(id, run);
     const camera = agent.config.cameras.find((c) => c.id === id);
-    if (!camera?.enabled || !camera.pm25) return void this.runs.delete(id);
+    if (!camera?.enabled || !activePm25(camera)) return void this.runs.delete(id);
     run.camera = camera;
     try {
       await this.startCamera(agent, camera, run);

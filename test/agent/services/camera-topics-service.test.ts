@@ -15,10 +15,10 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-// The service reads camera ids and whether they have a `pm25` section, nothing else.
+// The service reads camera ids and whether they have an enabled `pm25` section, nothing else.
 const config = (cameras: object[]) => ({ cameras }) as unknown as VigilConfig;
 const cam = (id: string, extra: object = {}) => ({ id, ...extra });
-const pm25 = {};
+const pm25 = { enabled: true };
 
 /** The parts of an agent the service reads, over a real outbox. */
 function agentFor(start: VigilConfig) {
@@ -55,6 +55,16 @@ describe('CameraTopicsService', () => {
       'vigil/s/d/cameras/gone/state ',
       'vigil/s/d/cameras/keep/pm25 ',
     ]);
+  });
+
+  it('clears the PM2.5 of a camera whose pm25 section a change turned off (enabled: false)', async () => {
+    const a = agentFor(config([cam('dock', { pm25 })]));
+    const service = new CameraTopicsService();
+    service.start(a.agent);
+    cleanup.push(() => service.stop());
+    a.moveTo(config([cam('dock', { pm25: { enabled: false } })]));
+    await new Promise((r) => setImmediate(r));
+    expect(a.rows()).toEqual(['vigil/s/d/cameras/dock/pm25 ']);
   });
 
   // The drift service publishes a removed camera's last window and retained summary in its own handler of

@@ -5,13 +5,14 @@ import { discoveryMessages } from '../../../agent/services/ha-discovery.js';
 
 const camera = (id: string, extra: Partial<CameraConfig> = {}) =>
   ({ id, source: `${id}.mp4`, model: 'm', enabled: true, ...extra }) as CameraConfig;
-// Only the fields discovery reads; a PM2.5 section's content does not matter to it.
+// Only the fields discovery reads; of a PM2.5 section, only whether it is enabled matters to it.
 const cfg: Pick<VigilConfig, 'site' | 'device' | 'cameras'> = {
   site: 's',
   device: 'd',
   cameras: [
-    camera('dock-1', { name: 'Dock', pm25: {} as CameraConfig['pm25'] }),
-    camera('gate'),
+    camera('dock-1', { name: 'Dock', pm25: { enabled: true } as CameraConfig['pm25'] }),
+    // `pm25.enabled: false` once still announced a PM2.5 sensor that would never get a value.
+    camera('gate', { pm25: { enabled: false } as CameraConfig['pm25'] }),
     camera('off', { enabled: false }),
   ],
 };
@@ -20,7 +21,7 @@ describe('Home Assistant discovery', () => {
   const msgs = discoveryMessages(cfg, topics('vigil', 's', 'd'), 'homeassistant', '1.0.0');
   const byTopic = new Map(msgs.map((m) => [m.topic, m.payload]));
 
-  it('announces availability, person and forklift counts per enabled camera and PM2.5 where present', () => {
+  it('announces availability, person and forklift counts per enabled camera and PM2.5 where enabled', () => {
     expect([...byTopic.keys()].sort()).toEqual([
       'homeassistant/binary_sensor/vigil_s_d/online/config',
       'homeassistant/sensor/vigil_s_d/dock-1_forklift/config',

@@ -159,6 +159,13 @@ const liveCamera = (id: string, source: string) => ({
   pm25: { ...milanPm25(), sampleEveryS: 2, windowMinutes: 0.15 },
 });
 
+/** This process's ffmpeg children reading `source`. */
+const reading = (source: string) =>
+  execFileSync('ps', ['-ww', '--ppid', String(process.pid), '-o', 'args='])
+    .toString()
+    .split('\n')
+    .filter((l) => l.includes(`-i ${source} `)).length;
+
 describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
   // The side stream once never gave the estimator a frame: ffmpeg held each frame until the next (past the
   // connect deadline), a frame every sampleEveryS counted as a stall, and the frame's shared memory made
@@ -235,12 +242,6 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
     cleanup.push(() => sup.stopAll());
     await sup.startAll();
     const first = agent.config;
-    /** This process's ffmpeg children reading `source`. */
-    const reading = (source: string) =>
-      execFileSync('ps', ['-ww', '--ppid', String(process.pid), '-o', 'args='])
-        .toString()
-        .split('\n')
-        .filter((l) => l.includes(`-i ${source} `)).length;
     await until(() => (agent.pm25.get('air') ?? []).length >= 1, 'a first window');
     expect(reading(clip)).toBe(1);
 
@@ -255,5 +256,32 @@ describe.skipIf(!hasShared)('Pm25Service on a live source', () => {
     await until(() => reading(moved) === 1, 'the camera read again, from its new source');
     await until(() => (agent.pm25.get('air') ?? []).length >= 1, 'windows again');
     expect(reading(clip)).toBe(0);
+  });
+
+  // `pm25.enabled: false` once changed nothing: the side stream (an ffmpeg, an estimator) ran all the same.
+  it('starts no side stream for a camera whose pm25 section is not enabled', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-off-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log, lines } = logLines('debug');
+    const clip = milanClip(dir);
+    const offClip = path.join(dir, 'off.mp4');
+    copyFileSync(clip, offClip);
+    const off = liveCamera('off', offClip);
+    // The disabled camera comes first: the service starts cameras in order, so it would be running by now.
+    const agent = serviceAgent(dir, broker.url, log, [
+      { ...off, pm25: { ...off.pm25, enabled: false } },
+      liveCamera('on', clip),
+    ]);
+    const sup = new ServiceSupervisor([new Pm25Service()], agent, log, 30);
+    cleanup.push(() => sup.stopAll());
+    await sup.startAll();
+    const sideStream = (camera: string) =>
+      lines.filter((l) => l.msg === 'pm25 side stream' && l.camera === camera).map((l) => l.state);
+    await until(() => sideStream('on').includes('streaming'), 'the enabled camera streaming');
+    expect(reading(clip)).toBe(1);
+    expect(sideStream('off')).toEqual([]);
+    expect(reading(offClip)).toBe(0);
   });
 });
