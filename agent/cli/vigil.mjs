@@ -2,6 +2,12 @@
 // The `vigil` bin: registers tsx so the TypeScript sources run as they are (no build step), then the CLI.
 import { register } from 'tsx/esm/api';
 
+// onnxruntime-node 1.30 on Linux runs Microsoft's usage telemetry (1DS) unless told not to: it leaves an empty
+// /tmp/mat-debug-<pid>.log for every process (one more at each agent restart, never removed) and writes an
+// event cache to ~/.cache/Microsoft/DeveloperTools/.onnxruntime while it runs. A camera box sends nothing
+// unasked. Set before anything loads onnxruntime (it reads it once); an operator's own value is kept.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 register();
 const { tuneGarbageCollector } = await import('../runtime/gc-tuning.ts');
 tuneGarbageCollector();
