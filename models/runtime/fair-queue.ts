@@ -11,6 +11,8 @@ interface KeyQueue<T> {
   weight: number;
   /** Virtual finish time of this key's last item pushed: where its next item's tag starts. */
   finish: number;
+  /** Its last waiting item was handed out: the next push continues its backlog (see push). */
+  handedOut: boolean;
 }
 
 /**
@@ -62,7 +64,16 @@ export class FairQueue<T> {
 
   push(key: string, item: T): void {
     const q = this.queueOf(key);
-    const start = q.items.length ? q.finish : Math.max(this.virtualTime, q.finish);
+    // A camera with one frame in flight (a pool of one worker) always runs dry: its next frame comes only
+    // after the worker took another camera's item. Starting it at the virtual time would forfeit its weight
+    // (measured: priority 2 got 1/3, as the others), so it continues from its own finish, at most one
+    // unit behind (a camera back from a stall gets no more than one item ahead).
+    const start = q.items.length
+      ? q.finish
+      : q.handedOut
+        ? Math.max(this.virtualTime - 1, q.finish)
+        : Math.max(this.virtualTime, q.finish);
+    q.handedOut = false;
     q.finish = start + 1 / q.weight;
     q.items.push({ item, start, seq: this.seq++ });
     this.active.add(key);
@@ -83,7 +94,10 @@ export class FairQueue<T> {
     }
     if (!best) return undefined;
     const next = best.items.shift()!;
-    if (!best.items.length) this.active.delete(bestKey);
+    if (!best.items.length) {
+      this.active.delete(bestKey);
+      best.handedOut = true;
+    }
     this.count--;
     this.virtualTime = Math.max(this.virtualTime, next.start);
     return next.item;
@@ -98,6 +112,7 @@ export class FairQueue<T> {
     this.active.delete(key);
     // What it did not get is not owed to it later.
     q.finish = this.virtualTime;
+    q.handedOut = false;
     return items;
   }
 
@@ -111,7 +126,7 @@ export class FairQueue<T> {
   private queueOf(key: string): KeyQueue<T> {
     let q = this.queues.get(key);
     if (!q) {
-      q = { items: [], weight: this.defaultWeight, finish: 0 };
+      q = { items: [], weight: this.defaultWeight, finish: 0, handedOut: false };
       this.queues.set(key, q);
     }
     return q;

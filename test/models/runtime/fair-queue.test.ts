@@ -102,6 +102,38 @@ describe('FairQueue (start-time fair queueing)', () => {
     expect(Math.min(...counts.slice(1)) / Math.max(...counts.slice(1))).toBeGreaterThan(0.99);
   });
 
+  it('one worker, one frame in flight per camera (workers: 1): weight 2 still doubles the share', () => {
+    // Found running vigil with three cameras on one worker, one at priority 2: all three got 2.86 fps. With
+    // one frame in flight a camera never has an item waiting when the worker frees up, so it always re-enters
+    // the queue dry, behind the others.
+    const q = new FairQueue<string>();
+    const cams = ['hi', 'lo1', 'lo2'];
+    q.setWeight('hi', 2);
+    const done = new Map(cams.map((c) => [c, 0]));
+    for (const c of cams) q.push(c, c);
+    let running = q.shift()!;
+    for (let tick = 0; tick < 4000; tick++) {
+      done.set(running, done.get(running)! + 1);
+      const finished = running;
+      running = q.shift()!; // the pool dispatches first …
+      q.push(finished, finished); // … the camera sends its next frame after
+    }
+    const counts = cams.map((c) => done.get(c)!);
+    expect(counts[0]! / counts[1]!).toBeCloseTo(2, 1);
+    expect(counts[1]! / counts[2]!).toBeCloseTo(1, 1);
+  });
+
+  it('a camera back from a stall gets at most one unit ahead, not the share it missed', () => {
+    const q = new FairQueue<string>();
+    q.push('a', 'a0');
+    q.shift(); // a's only item out; a then stalls
+    backlog(q, ['b', 'c'], 200);
+    for (let i = 0; i < 200; i++) q.shift();
+    backlog(q, ['a'], 50);
+    const out = Array.from({ length: 30 }, () => keyOf(q.shift()!));
+    expect(tally(out).a).toBeLessThanOrEqual(12); // a third of 30, plus one
+  });
+
   it('no starvation: a waiting key is served within one round of every other key (property)', () => {
     const weights = fc.array(fc.double({ min: 0.25, max: 4, noNaN: true }), { minLength: 2, maxLength: 6 });
     fc.assert(
