@@ -25,7 +25,8 @@ interface KeyQueue<T> {
  * Unlike a round robin that drops a key's turn when it momentarily runs dry, the tags remember how much a
  * key got: a camera with a frame or two in flight, whose next frame arrives just after a worker frees up,
  * still gets its weighted share. Idling earns no burst: a key that comes back starts at the current
- * virtual time. Items of one key leave in the order they came.
+ * virtual time, or, if its last item was handed out (one frame in flight), at most one unit before it.
+ * Items of one key leave in the order they came.
  *
  * Drop-in for a FIFO array in a worker pool: `push(key, item)` for `queue.push`, `shift()` for
  * `queue.shift()`, `size` for `queue.length`, `drain()` for `queue.splice(0)`.
