@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import type { IClientOptions } from 'mqtt';
 import { z } from 'zod';
-import { type VigilConfig } from '../../config/schema.js';
+import { type MqttConfig, type VigilConfig } from '../../config/schema.js';
 import { redactUrl } from '../../config/redact-url.js';
 import { clientOptions } from '../mqtt/client-options.js';
+import { describeTlsError } from '../mqtt/tls-errors.js';
 import { topics } from '../mqtt/topics.js';
-import { errorText, result, type CheckResult } from './check.js';
+import { result, type CheckResult } from './check.js';
 
 /** What the doctor publishes (not retained) to prove the ACL lets this device write under its tree. */
 export const doctorTopic = (cfg: VigilConfig) =>
@@ -19,13 +20,13 @@ export const DoctorProbePayload = z.strictObject({
 });
 export type DoctorProbePayload = z.infer<typeof DoctorProbePayload>;
 
-function connectError(err: Error): string {
+function connectError(cfg: MqttConfig, err: Error): string {
   const code = (err as { code?: unknown }).code;
   if (code === 'ECONNREFUSED') return `${err.message} (is the broker running?)`;
   // A refused CONNECT: mqtt.js reports the CONNACK reason (135 Not authorized, 134 Bad user name or password).
   if (typeof code === 'number')
     return `${err.message.replace(/^Connection refused: /, 'refused: ')} (reason code ${code}: check username/password)`;
-  return err.message;
+  return describeTlsError(err, cfg).message;
 }
 
 /**
@@ -46,11 +47,17 @@ export async function checkBroker(cfg: VigilConfig, timeoutMs = 3000): Promise<C
     });
     options = { ...rest, connectTimeout: timeoutMs };
   } catch (err) {
-    return result('broker', subject, 'fail', `TLS file: ${errorText(err)}`);
+    return result('broker', subject, 'fail', describeTlsError(err as Error, mq).message);
   }
   const who = mq.username ? `as ${mq.username}` : 'anonymously';
   const t0 = performance.now();
-  const client = mqtt.connect(mq.url, options);
+  let client: mqtt.MqttClient;
+  try {
+    client = mqtt.connect(mq.url, options);
+  } catch (err) {
+    // A key that is not the certificate's is refused as the TLS context is built, before any socket.
+    return result('broker', subject, 'fail', describeTlsError(err as Error, mq).message);
+  }
   // Our listeners only: mqtt.js keeps its own on `close` (it clears the CONNACK timer there).
   const listeners: { event: 'error' | 'close' | 'connect'; fn: (...args: never[]) => void }[] = [];
   const on = (event: 'error' | 'close' | 'connect', fn: (...args: never[]) => void) => {
@@ -67,7 +74,7 @@ export async function checkBroker(cfg: VigilConfig, timeoutMs = 3000): Promise<C
         clearTimeout(timer);
         resolve(r);
       };
-      on('error', (err: Error) => done(result('broker', subject, 'fail', connectError(err))));
+      on('error', (err: Error) => done(result('broker', subject, 'fail', connectError(mq, err))));
       on('close', () =>
         done(result('broker', subject, 'fail', 'connection closed before the broker answered')),
       );

@@ -4,6 +4,7 @@ import type { Logger } from '../../config/logger.js';
 import type { MqttConfig } from '../../config/schema.js';
 import { backoffDelay } from './backoff.js';
 import { clientOptions, type ProtocolLevel } from './client-options.js';
+import { describeTlsError } from './tls-errors.js';
 
 /** A connection that lived this long resets the backoff; shorter ones (flapping) keep growing it. */
 const stableAfterMs = 10_000;
@@ -91,7 +92,7 @@ export class BrokerConnection {
         clientOptions(this.opts.cfg, this.opts.clientId, this.opts.will(), this.level),
       );
     } catch (err) {
-      this.events.problem(err as Error);
+      this.events.problem(describeTlsError(err as Error, this.opts.cfg));
       this.onClose(gen);
       return;
     }
@@ -131,7 +132,7 @@ export class BrokerConnection {
       this.opts.log.warn('the broker refused MQTT 5, using MQTT 3.1.1', { url: this.opts.cfg.url });
       return;
     }
-    this.events.error(client, err);
+    this.events.error(client, describeTlsError(err, this.opts.cfg));
   }
 
   private onClose(gen: number): void {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { IClientOptions, IClientPublishOptions } from 'mqtt';
 import type { MqttConfig } from '../../config/schema.js';
 import type { OutboxRow } from '../outbox/outbox.js';
+import { readTlsFile } from './tls-errors.js';
 
 /** MQTT protocol levels: 5, or 3.1.1 (level 4) with a broker that refuses 5. */
 export type ProtocolLevel = 4 | 5;
@@ -30,7 +30,6 @@ export function clientOptions(
   protocol: ProtocolLevel = 5,
 ): IClientOptions {
   const tls = cfg.tls;
-  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
   return {
     clientId,
     username: cfg.username,
@@ -45,9 +44,9 @@ export function clientOptions(
     will: { ...will, qos: 1, retain: true, ...(protocol === 5 && { properties: jsonProperties }) },
     ...(protocol === 5 && { properties: { maximumPacketSize: inboundMaxBytes } }),
     ...(tls && {
-      ca: read(tls.ca),
-      cert: read(tls.cert),
-      key: read(tls.key),
+      ca: readTlsFile(cfg, 'ca'),
+      cert: readTlsFile(cfg, 'cert'),
+      key: readTlsFile(cfg, 'key'),
       rejectUnauthorized: tls.rejectUnauthorized,
     }),
   };

@@ -126,7 +126,9 @@ describe('clientOptions from the config', () => {
     expect(caOnly.key).toBeUndefined();
     expect(caOnly.rejectUnauthorized).toBe(true);
     rmSync(f('c.key'));
-    expect(() => clientOptions(c, 'id', will)).toThrow(/ENOENT/);
+    expect(() => clientOptions(c, 'id', will)).toThrow(
+      `mqtt.tls.key: cannot read ${f('c.key')}: no such file`,
+    );
   });
 });
 

@@ -9,6 +9,8 @@ import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
 import { MqttLink, type LinkState } from '../../../agent/mqtt/mqtt-link.js';
 import { Outbox } from '../../../agent/outbox/outbox.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
+import { checkBroker } from '../../../agent/doctor/broker-check.js';
+import { doctorConfig } from '../doctor/config.js';
 
 // A real mosquitto TLS listener that requires a client certificate, with certificates made by openssl.
 let dir: string;
@@ -140,14 +142,41 @@ describe('MqttLink over TLS (CA and client certificate)', () => {
       rejectUnauthorized: true,
     });
     expect(wrongCa.state.state).not.toBe('connected');
-    expect(wrongCa.state.lastError?.message).toMatch(/certificate/i);
+    // In the config's words: which CA file did not sign the broker's certificate.
+    expect(wrongCa.state.lastError?.message).toBe(
+      "TLS: the broker's certificate is not trusted (self-signed certificate in certificate chain): " +
+        `no CA in mqtt.tls.ca (${file('other-ca.crt')}) signed it`,
+    );
     await wrongCa.link.stop();
     wrongCa.outbox.close();
 
     const noClientCert = await connect({ ca: file('ca.crt'), rejectUnauthorized: true });
     expect(noClientCert.state.state).not.toBe('connected');
-    expect(noClientCert.state.lastError?.message).toBeTruthy();
+    expect(noClientCert.state.lastError?.message).toBe(
+      'TLS: the broker requires a client certificate: set mqtt.tls.cert and mqtt.tls.key',
+    );
     await noClientCert.link.stop();
     noClientCert.outbox.close();
+  });
+
+  it('vigil doctor names the TLS field at fault: a key not of the certificate, a client certificate of another CA', async () => {
+    const check = (tls: { ca: string; cert: string; key: string }) =>
+      checkBroker(doctorConfig({ mqtt: { url: `mqtts://127.0.0.1:${broker.port}`, tls } }));
+    const mismatch = await check({ ca: file('ca.crt'), cert: file('client.crt'), key: file('server.key') });
+    expect(mismatch).toMatchObject({
+      verdict: 'fail',
+      detail: `TLS: the key in mqtt.tls.key (${file('server.key')}) does not belong to the certificate in mqtt.tls.cert (${file('client.crt')})`,
+    });
+    const foreign = await check({
+      ca: file('ca.crt'),
+      cert: file('other-ca.crt'),
+      key: file('other-ca.key'),
+    });
+    expect(foreign).toMatchObject({
+      verdict: 'fail',
+      detail: `TLS: the broker refused the TLS handshake (tlsv1 alert unknown ca): check the client certificate in mqtt.tls.cert (${file('other-ca.crt')})`,
+    });
+    const good = await check({ ca: file('ca.crt'), cert: file('client.crt'), key: file('client.key') });
+    expect(good.verdict).toBe('pass');
   });
 });
