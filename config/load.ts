@@ -97,7 +97,7 @@ function expandEnv(value: unknown, at: string, unset: string[]): unknown {
   return value;
 }
 
-/** Model paths, plain-path sources and the data dir in a file are relative to that file. */
+/** Model paths, plain-path sources, the data dir and the MQTT TLS files in a file are relative to that file. */
 function resolvePaths(doc: VigilConfigInput, baseDir: string): VigilConfigInput {
   const rel = (v: unknown) => {
     return typeof v === 'string' && v !== '' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !path.isAbsolute(v)
@@ -119,6 +119,15 @@ function resolvePaths(doc: VigilConfigInput, baseDir: string): VigilConfigInput 
     );
   }
   if (typeof doc.dataDir === 'string') out.dataDir = rel(doc.dataDir);
+  const tls = (doc.mqtt as { tls?: unknown } | undefined)?.tls;
+  if (tls && typeof tls === 'object') {
+    // Certificates kept beside the config (`ca: certs/ca.pem`) must not depend on the service's working dir.
+    const t = tls as Record<string, unknown>;
+    const files = Object.fromEntries(
+      (['ca', 'cert', 'key'] as const).filter((k) => k in t).map((k) => [k, rel(t[k])]),
+    );
+    out.mqtt = { ...doc.mqtt, tls: { ...t, ...files } } as VigilConfigInput['mqtt'];
+  }
   return out as VigilConfigInput;
 }
 

@@ -101,6 +101,9 @@ describe('config files and quick flags', () => {
         'cameras:',
         '  - { id: a, source: clips/a.mp4, model: det }',
         '  - { id: b, source: "rtsp://u:p@cam/1", model: det }',
+        'mqtt:',
+        '  url: mqtts://broker:8883',
+        '  tls: { ca: certs/ca.pem, cert: /etc/vigil/box.pem, key: certs/box.key }',
       ].join('\n'),
     );
     const cfg = loadConfig(file);
@@ -110,6 +113,13 @@ describe('config files and quick flags', () => {
     expect(cfg.models.det!.path).toBe(path.join(dir, 'models/det.onnx'));
     expect(cfg.cameras[0]!.source).toBe(path.join(dir, 'clips/a.mp4'));
     expect(cfg.cameras[1]!.source).toBe('rtsp://u:p@cam/1');
+    // TLS files too: a service started from / must find the certificates kept beside its config.
+    expect(cfg.mqtt!.tls).toEqual({
+      ca: path.join(dir, 'certs/ca.pem'),
+      cert: '/etc/vigil/box.pem',
+      key: path.join(dir, 'certs/box.key'),
+      rejectUnauthorized: true,
+    });
   });
 
   it('names every ${VAR} without a default that is not set, instead of expanding it to ""', () => {
