@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../../config/load.js';
 import { type VigilConfig } from '../../../config/schema.js';
 import { redactUrl } from '../../../config/redact-url.js';
 import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
+import { readTlsFile } from '../../mqtt/tls-errors.js';
 import { addQuickFlags, configFileOf, quickFlagsOf } from '../quick-flags.js';
 import { UsageError } from '../usage-error.js';
 import type { CliResult } from '../main.js';
@@ -44,7 +45,7 @@ export function reportConfigError(err: unknown): number {
 }
 
 /**
- * The model files and local sources (files, /dev/video*) that are not on this machine. Warnings, not
+ * The model files, local sources (files, /dev/video*) and MQTT TLS files that are not on this machine. Warnings, not
  * errors: a config is often written on another machine than the box. `vigil doctor` checks them properly.
  */
 export function missingFiles(cfg: VigilConfig): string[] {
@@ -59,6 +60,13 @@ export function missingFiles(cfg: VigilConfig): string[] {
       lines.push(`camera ${c.id}: no ${kind.name === 'v4l2' ? 'device' : 'file'} ${file} on this machine`);
     else if (kind.name === 'file' && statSync(file).isDirectory())
       lines.push(`camera ${c.id}: ${file} is a directory, not a video file (the camera would fail)`);
+  }
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    try {
+      if (cfg.mqtt) readTlsFile(cfg.mqtt, field);
+    } catch (err) {
+      lines.push(`${(err as Error).message} (the broker link would fail)`);
+    }
   }
   if (lines.length) lines.push('(run `vigil doctor` on the box itself to check models, cameras and broker)');
   return lines;
