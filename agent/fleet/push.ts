@@ -13,6 +13,8 @@ export interface PushOptions {
   baseTopic?: string;
   username?: string;
   password?: string;
+  /** For an `mqtts://` broker: the CA that signed its certificate, and a client certificate and key if it asks for one (PEM). */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** Give up waiting for results after this (the document stays retained: late boxes still apply it). */
   timeoutMs: number;
   /** Wait until at least this many boxes are known (boxes announce themselves on `config/state`). */
@@ -62,6 +64,7 @@ export async function pushDocument(opts: PushOptions): Promise<PushOutcome> {
     connectTimeout: connectMs,
     ...(opts.username !== undefined && { username: opts.username }),
     ...(opts.password !== undefined && { password: opts.password }),
+    ...opts.tls,
   });
   const t0 = Date.now();
   const update = () => opts.onUpdate?.(tracker, Date.now() - t0);

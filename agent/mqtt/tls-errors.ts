@@ -63,6 +63,10 @@ const unreadable: Record<string, string> = {
   EISDIR: 'a directory, not a file',
 };
 
+/** Why a file could not be read, in words ("no such file"), not as "ENOENT: …, open '…'". */
+export const unreadableReason = (err: unknown) =>
+  unreadable[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+
 /** One `mqtt.tls` file, or an error naming the field and the path (not a bare ENOENT). */
 export function readTlsFile(cfg: MqttConfig, field: 'ca' | 'cert' | 'key'): Buffer | undefined {
   const file = cfg.tls?.[field];
@@ -70,8 +74,8 @@ export function readTlsFile(cfg: MqttConfig, field: 'ca' | 'cert' | 'key'): Buff
   try {
     return readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    const why = unreadable[code] ?? (err as Error).message;
-    throw Object.assign(new Error(`mqtt.tls.${field}: cannot read ${file}: ${why}`), { code });
+    throw Object.assign(new Error(`mqtt.tls.${field}: cannot read ${file}: ${unreadableReason(err)}`), {
+      code: (err as NodeJS.ErrnoException).code,
+    });
   }
 }

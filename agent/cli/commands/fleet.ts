@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FleetTarget, type FleetBodyInput } from '../../fleet/fleet-document.js';
 import { fleetPrivateKey, generateFleetKey, signDocument } from '../../fleet/fleet-signature.js';
+import { unreadableReason } from '../../mqtt/tls-errors.js';
 import type { CliResult } from '../main.js';
 
 const fail = (result: CliResult, code: number, text: string) => {
@@ -59,6 +60,9 @@ export function registerFleet(program: Command, result: CliResult): void {
     .option('-t, --target <target>', "check that the document's target is this one")
     .option('--base-topic <topic>', 'topic root', 'vigil')
     .option('--username <name>', 'broker user')
+    .option('--tls-ca <file>', "CA that signed the broker's certificate (mqtts://), as mqtt.tls.ca")
+    .option('--tls-cert <file>', 'client certificate, if the broker asks for one (as mqtt.tls.cert)')
+    .option('--tls-key <file>', "the client certificate's key (as mqtt.tls.key)")
     .option('--timeout <s>', 'stop waiting after this many seconds', '120')
     .option('--expect <n>', 'wait until at least this many boxes are known')
     .action(async (file: string, opts: Record<string, string | undefined>) => {
@@ -82,6 +86,20 @@ export function registerFleet(program: Command, result: CliResult): void {
       } catch (err) {
         return fail(result, 2, `${file}: ${(err as Error).message}`);
       }
+      const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+      for (const [field, flag] of [
+        ['ca', 'tlsCa'],
+        ['cert', 'tlsCert'],
+        ['key', 'tlsKey'],
+      ] as const) {
+        const tlsFile = opts[flag];
+        if (tlsFile === undefined) continue;
+        try {
+          tls[field] = readFileSync(tlsFile);
+        } catch (err) {
+          return fail(result, 2, `--tls-${field}: cannot read ${tlsFile}: ${unreadableReason(err)}`);
+        }
+      }
       const live = process.stdout.isTTY;
       let shown = 0;
       let lastLine = '';
@@ -93,6 +111,7 @@ export function registerFleet(program: Command, result: CliResult): void {
         ...(expect !== undefined && { expect }),
         ...(opts.username && { username: opts.username }),
         ...(process.env.VIGIL_MQTT_PASSWORD && { password: process.env.VIGIL_MQTT_PASSWORD }),
+        tls,
         onUpdate: (tracker, ms) => {
           if (live) {
             // Redraw the table in place, moving up the rows the last frame took on this terminal.

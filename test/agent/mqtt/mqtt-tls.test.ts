@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
@@ -9,6 +8,7 @@ import { MqttConfig, OutboxConfig } from '../../../config/schema.js';
 import { MqttLink, type LinkState } from '../../../agent/mqtt/mqtt-link.js';
 import { Outbox } from '../../../agent/outbox/outbox.js';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.js';
+import { TestPki } from '../../support/test-pki.js';
 import { checkBroker } from '../../../agent/doctor/broker-check.js';
 import { doctorConfig } from '../doctor/config.js';
 
@@ -17,79 +17,13 @@ let dir: string;
 let broker: Mosquitto;
 const file = (name: string) => path.join(dir, name);
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A CA, and a key + certificate signed by it (EC keys: fast to make). */
-function makeCa(name: string): void {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-  );
-}
-function makeCert(name: string, ca: string, cn: string): void {
-  openssl(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${cn}`,
-  );
-  writeFileSync(file(`${name}.ext`), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  );
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-tls-'));
-  makeCa('ca');
-  makeCa('other-ca');
-  makeCert('server', 'ca', '127.0.0.1');
-  makeCert('client', 'ca', 'vigil-client');
+  const pki = new TestPki(dir).ca('ca').ca('other-ca').cert('server', 'ca', '127.0.0.1');
+  pki.cert('client', 'ca', 'vigil-client');
   broker = await startMosquitto({
     dir: path.join(dir, 'broker'),
-    config: [
-      `cafile ${file('ca.crt')}`,
-      `certfile ${file('server.crt')}`,
-      `keyfile ${file('server.key')}`,
-      'require_certificate true',
-    ],
+    config: pki.listener('ca', 'server', true),
   });
 });
 
