@@ -9,7 +9,7 @@ import { repoRoot } from '../support/shared.js';
 const cfg = VigilConfig.parse({
   site: 's',
   device: 'd',
-  mqtt: { url: 'mqtt://broker', homeAssistant: {}, tls: {} },
+  mqtt: { url: 'mqtts://broker', homeAssistant: {}, tls: {} },
   http: {},
   outbox: {},
   drift: {},

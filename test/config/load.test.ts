@@ -81,6 +81,16 @@ describe('config validation', () => {
       expect(lines.join('\n')).not.toContain(secret);
   });
 
+  it('refuses TLS settings with a plain broker URL: they would be ignored and the password sent in clear', () => {
+    const tls = { ca: '/etc/vigil/ca.pem' };
+    expect(problems({ ...base, mqtt: { url: 'mqtt://broker:8883', password: 'pw', tls } })).toEqual([
+      'mqtt.tls: set, but mqtt.url is mqtt:// (no TLS): use mqtts:// (or wss://), or remove tls',
+    ]);
+    expect(problems({ ...base, mqtt: { url: 'ws://broker:9001/mqtt', tls } })).toHaveLength(1);
+    for (const url of ['mqtts://broker:8883', 'ssl://broker:8883', 'wss://broker/mqtt'])
+      expect(problems({ ...base, mqtt: { url, tls } })).toEqual([]);
+  });
+
   it('reports an enum mismatch with the allowed values', () => {
     const input = { ...base, models: { det: { path: 'x.onnx', providers: ['gpu'] } } };
     expect(problems(input)).toEqual([

@@ -120,7 +120,11 @@ describe('clientOptions from the config', () => {
     writeFileSync(f('c.crt'), 'CERT-2');
     expect(clientOptions(c, 'id', will).cert).toEqual(Buffer.from('CERT-2'));
     // Only a CA: the others stay unset; rejectUnauthorized defaults to true.
-    const caOnly = clientOptions(cfg({ tls: { ca: f('ca.crt') } }), 'id', will);
+    const caOnly = clientOptions(
+      cfg({ url: 'mqtts://127.0.0.1:8883', tls: { ca: f('ca.crt') } }),
+      'id',
+      will,
+    );
     expect(caOnly.ca).toEqual(Buffer.from('CA-1'));
     expect(caOnly.cert).toBeUndefined();
     expect(caOnly.key).toBeUndefined();
