@@ -1,7 +1,9 @@
 import net from 'node:net';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { HttpConfig, MqttConfig } from '../../config/schema.js';
+import { redactUrl } from '../../config/redact-url.js';
 import { clientOptions } from '../mqtt/client-options.js';
+import { describeTlsError } from '../mqtt/tls-errors.js';
 
 /**
  * New MQTT settings only take effect at the next start, so before they are persisted the box proves it
@@ -9,13 +11,23 @@ import { clientOptions } from '../mqtt/client-options.js';
  * A box must never persist settings that would cut it off from the fleet.
  */
 export async function probeMqtt(cfg: MqttConfig, timeoutMs: number): Promise<void> {
-  const opts = clientOptions(cfg, `vigil-probe-${Math.random().toString(16).slice(2, 10)}`, {
-    topic: 'x',
-    payload: Buffer.alloc(0),
-  });
-  delete opts.will;
-  opts.connectTimeout = timeoutMs;
-  const client = mqtt.connect(cfg.url, opts);
+  // Said in config/result (retained at the broker) and the push table: the URL's credentials are not.
+  const failed = (err: Error) =>
+    new Error(
+      `new mqtt settings: cannot connect to ${redactUrl(cfg.url)}: ${describeTlsError(err, cfg).message}`,
+    );
+  let client: MqttClient;
+  try {
+    const opts = clientOptions(cfg, `vigil-probe-${Math.random().toString(16).slice(2, 10)}`, {
+      topic: 'x',
+      payload: Buffer.alloc(0),
+    });
+    delete opts.will;
+    opts.connectTimeout = timeoutMs;
+    client = mqtt.connect(cfg.url, opts);
+  } catch (err) {
+    throw failed(err as Error); // a TLS file that cannot be read, a key not of the certificate
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs);
@@ -29,7 +41,7 @@ export async function probeMqtt(cfg: MqttConfig, timeoutMs: number): Promise<voi
       });
     });
   } catch (err) {
-    throw new Error(`new mqtt settings: cannot connect to ${cfg.url}: ${(err as Error).message}`);
+    throw failed(err as Error);
   } finally {
     client.end(true);
   }

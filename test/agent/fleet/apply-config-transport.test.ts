@@ -46,6 +46,31 @@ describe('applyConfig', () => {
     expect(h.config).toBe(prevConfig);
   });
 
+  it('the rollback error, published in config/result, shows no credential from the new URL', async () => {
+    // A broker that lets no one in: the new settings are refused.
+    const broker = await startMosquitto({ allowAnonymous: false });
+    try {
+      const h = await started(cfg((c) => (c.mqtt = { url: 'mqtt://127.0.0.1:1' })));
+      const next = cfg((c) => (c.mqtt = { url: `mqtt://box:Pa55-w0rd@127.0.0.1:${broker.port}` }));
+      const r = notApplied(
+        await applyConfig(h, { config: h.config }, { config: next }, { healthDeadlineMs: 1500 }),
+      );
+      expect(r.errors).toEqual([
+        `new mqtt settings: cannot connect to mqtt://***@127.0.0.1:${broker.port}: Connection refused: Not authorized`,
+      ]);
+      // A TLS file that cannot be read is a rollback naming the field, not an exception.
+      const noCa = cfg((c) => (c.mqtt = { url: 'mqtts://127.0.0.1:1', tls: { ca: '/nonexistent/ca.pem' } }));
+      expect(
+        notApplied(await applyConfig(h, { config: h.config }, { config: noCa }, { healthDeadlineMs: 1500 }))
+          .errors,
+      ).toEqual([
+        'new mqtt settings: cannot connect to mqtts://127.0.0.1:1: mqtt.tls.ca: cannot read /nonexistent/ca.pem: no such file',
+      ]);
+    } finally {
+      await broker.stop();
+    }
+  });
+
   it('a new http address that cannot be bound is rolled back; a free one is fine', async () => {
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
