@@ -29,6 +29,15 @@ function connectError(cfg: MqttConfig, err: Error): string {
   return describeTlsError(err, cfg).message;
 }
 
+/** The user of `mqtts://user:pw@host` (mqtt.js logs in with it), not its password. */
+function userInUrl(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).username) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Connects with the agent's own settings (URL, credentials, TLS files) but a client id of its own, so a
  * running agent is not kicked off, then publishes one QoS 1 message: a broker that accepts the login
@@ -49,7 +58,8 @@ export async function checkBroker(cfg: VigilConfig, timeoutMs = 3000): Promise<C
   } catch (err) {
     return result('broker', subject, 'fail', describeTlsError(err as Error, mq).message);
   }
-  const who = mq.username ? `as ${mq.username}` : 'anonymously';
+  const user = mq.username ?? userInUrl(mq.url);
+  const who = user ? `as ${user}` : 'anonymously';
   const t0 = performance.now();
   let client: mqtt.MqttClient;
   try {

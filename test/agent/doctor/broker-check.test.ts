@@ -70,6 +70,15 @@ describe('broker check against a real mosquitto', () => {
     });
   });
 
+  it('names the user of a URL with credentials, not "anonymously"', async () => {
+    const r = await checkBroker(mqtt(locked.url.replace('mqtt://', 'mqtt://box1:s3cret@')));
+    expect(r).toMatchObject({
+      subject: `mqtt://***@127.0.0.1:${locked.port}`,
+      verdict: 'pass',
+      detail: expect.stringMatching(/^connected as box1 and published/),
+    });
+  });
+
   it('fails a wrong password with the broker’s reason', async () => {
     const r = await checkBroker(mqtt(locked.url, { username: 'box1', password: 'wrong' }));
     expect(r).toMatchObject({
