@@ -67,15 +67,27 @@ const unreadable: Record<string, string> = {
 export const unreadableReason = (err: unknown) =>
   unreadable[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
 
-/** One `mqtt.tls` file, or an error naming the field and the path (not a bare ENOENT). */
+/** What each `mqtt.tls` file must hold: Node takes PEM only, and skips a CA file without a certificate silently. */
+const pemOf = {
+  ca: { marker: /-----BEGIN CERTIFICATE-----/, what: 'PEM certificate' },
+  cert: { marker: /-----BEGIN CERTIFICATE-----/, what: 'PEM certificate' },
+  key: { marker: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, what: 'PEM private key' },
+};
+
+/** One `mqtt.tls` file, or an error naming the field and the path (not a bare ENOENT, nor OpenSSL's "no start line"). */
 export function readTlsFile(cfg: MqttConfig, field: 'ca' | 'cert' | 'key'): Buffer | undefined {
   const file = cfg.tls?.[field];
   if (!file) return undefined;
+  let content: Buffer;
   try {
-    return readFileSync(file);
+    content = readFileSync(file);
   } catch (err) {
     throw Object.assign(new Error(`mqtt.tls.${field}: cannot read ${file}: ${unreadableReason(err)}`), {
       code: (err as NodeJS.ErrnoException).code,
     });
   }
+  const { marker, what } = pemOf[field];
+  if (!marker.test(content.toString('latin1')))
+    throw new Error(`mqtt.tls.${field}: ${file} holds no ${what} (${marker.source.replace('[A-Z ]*', '')})`);
+  return content;
 }

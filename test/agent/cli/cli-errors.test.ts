@@ -75,6 +75,7 @@ describe('vigil CLI: clear errors and exit codes', () => {
       '  warning: camera b: no file /nowhere/gone away.mp4 on this machine',
       '  warning: camera c: no device /dev/video97 on this machine',
       `  warning: camera e: ${dir} is a directory, not a video file (the camera would fail)`,
+      `  warning: mqtt.tls.ca: ${path.join(dir, 'clip.mp4')} holds no PEM certificate (-----BEGIN CERTIFICATE-----) (the broker link would fail)`,
       `  warning: mqtt.tls.cert: cannot read ${path.join(dir, 'certs/box.pem')}: no such file (the broker link would fail)`,
       `  warning: mqtt.tls.key: cannot read ${dir}: a directory, not a file (the broker link would fail)`,
       '  warning: (run `vigil doctor` on the box itself to check models, cameras and broker)',

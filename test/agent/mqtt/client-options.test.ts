@@ -107,28 +107,41 @@ describe('clientOptions from the config', () => {
   it('TLS files are read on every call (a renewed certificate is picked up), a missing one throws', () => {
     const tdir = mkdtempSync(path.join(dir, 'tls-'));
     const f = (n: string) => path.join(tdir, n);
-    writeFileSync(f('ca.crt'), 'CA-1');
-    writeFileSync(f('c.crt'), 'CERT-1');
-    writeFileSync(f('c.key'), 'KEY-1');
+    // Contents as PEM looks: the files are checked for that, not parsed.
+    const pem = (label: string, body: string) =>
+      `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+    writeFileSync(f('ca.crt'), pem('CERTIFICATE', 'CA-1'));
+    writeFileSync(f('c.crt'), pem('CERTIFICATE', 'CERT-1'));
+    writeFileSync(f('c.key'), pem('EC PRIVATE KEY', 'KEY-1'));
     const tls = { ca: f('ca.crt'), cert: f('c.crt'), key: f('c.key'), rejectUnauthorized: false };
     const c = cfg({ url: 'mqtts://127.0.0.1:8883', tls });
     const first = clientOptions(c, 'id', will);
-    expect(first.ca).toEqual(Buffer.from('CA-1'));
-    expect(first.cert).toEqual(Buffer.from('CERT-1'));
-    expect(first.key).toEqual(Buffer.from('KEY-1'));
+    expect(first.ca).toEqual(Buffer.from(pem('CERTIFICATE', 'CA-1')));
+    expect(first.cert).toEqual(Buffer.from(pem('CERTIFICATE', 'CERT-1')));
+    expect(first.key).toEqual(Buffer.from(pem('EC PRIVATE KEY', 'KEY-1')));
     expect(first.rejectUnauthorized).toBe(false);
-    writeFileSync(f('c.crt'), 'CERT-2');
-    expect(clientOptions(c, 'id', will).cert).toEqual(Buffer.from('CERT-2'));
+    writeFileSync(f('c.crt'), pem('CERTIFICATE', 'CERT-2'));
+    expect(clientOptions(c, 'id', will).cert).toEqual(Buffer.from(pem('CERTIFICATE', 'CERT-2')));
     // Only a CA: the others stay unset; rejectUnauthorized defaults to true.
     const caOnly = clientOptions(
       cfg({ url: 'mqtts://127.0.0.1:8883', tls: { ca: f('ca.crt') } }),
       'id',
       will,
     );
-    expect(caOnly.ca).toEqual(Buffer.from('CA-1'));
+    expect(caOnly.ca).toEqual(Buffer.from(pem('CERTIFICATE', 'CA-1')));
     expect(caOnly.cert).toBeUndefined();
     expect(caOnly.key).toBeUndefined();
     expect(caOnly.rejectUnauthorized).toBe(true);
+    // A file that is no PEM (OpenSSL would say "no start line", and skip a CA file without a word).
+    writeFileSync(f('c.crt'), 'garbage');
+    expect(() => clientOptions(c, 'id', will)).toThrow(
+      `mqtt.tls.cert: ${f('c.crt')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+    writeFileSync(f('c.crt'), pem('CERTIFICATE', 'CERT-2'));
+    writeFileSync(f('c.key'), pem('CERTIFICATE', 'not a key'));
+    expect(() => clientOptions(c, 'id', will)).toThrow(
+      `mqtt.tls.key: ${f('c.key')} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`,
+    );
     rmSync(f('c.key'));
     expect(() => clientOptions(c, 'id', will)).toThrow(
       `mqtt.tls.key: cannot read ${f('c.key')}: no such file`,
