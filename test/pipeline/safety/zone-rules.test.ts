@@ -3,22 +3,8 @@ import type { CameraSafetyConfigInput } from '../../../config/safety-schema.js';
 import { CameraSafety } from '../../../pipeline/safety/camera-safety.js';
 import type { SafetyEventMessage } from '../../../pipeline/safety/event-builder.js';
 import { SafetyEventPayload } from '../../../pipeline/safety/payloads.js';
+import { at, dock } from './dock-scene.js';
 import { frameEvent, hidden, stand, walk, type ActorSpec } from './scene.js';
-
-const t0 = 1_700_000_000_000;
-/** Scene time of frame f at 10 fps. */
-const at = (f: number) => t0 + f * 100;
-
-// A dock zone: x 400..800, y 300..600 (source pixels).
-const dock = {
-  id: 'dock',
-  polygon: [
-    [400, 300],
-    [800, 300],
-    [800, 600],
-    [400, 600],
-  ] as [number, number][],
-};
 
 function run(config: CameraSafetyConfigInput, actors: ActorSpec[], frames: number) {
   const safety = new CameraSafety({ camera: 'cam1', config, realtime: false });
