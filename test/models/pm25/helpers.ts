@@ -19,3 +19,15 @@ export const milanLabels = () => sharedPath('data', 'pm25-milan', 'labels.csv');
 export function milanFrame(file: string, cfg: Pm25CameraConfig): Promise<RgbFrame> {
   return readFrame(`${milanImages()}/${file}`, cfg);
 }
+
+/** The frame's content moved by (dx, dy) px (right and down positive), the uncovered edge black. */
+export function moved(frame: RgbFrame, dx: number, dy: number): RgbFrame {
+  const { width, height } = frame;
+  const rgb = new Uint8Array(frame.rgb.length);
+  for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
+    const from = ((y - dy) * width + Math.max(0, -dx)) * 3;
+    const n = (width - Math.abs(dx)) * 3;
+    rgb.set(frame.rgb.subarray(from, from + n), (y * width + Math.max(0, dx)) * 3);
+  }
+  return { rgb, width, height };
+}

@@ -9,21 +9,7 @@ import { realignFrame } from '../../../models/pm25/realign.js';
 import { loadState, saveState } from '../../../models/pm25/state-store.js';
 import { logLines } from '../../support/log-lines.js';
 import { hasShared } from '../../support/shared.js';
-import { milanConfig, milanFrame } from './helpers.js';
-
-/** The frame's content moved by (dx, dy) px (right and down positive), as a nudged camera sees it: black where it sees nothing known. */
-function moved(frame: RgbFrame, dx: number, dy: number): RgbFrame {
-  const { width, height } = frame;
-  const rgb = new Uint8Array(frame.rgb.length);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const sx = x - dx;
-      const sy = y - dy;
-      if (sx < 0 || sy < 0 || sx >= width || sy >= height) continue;
-      for (let c = 0; c < 3; c++) rgb[(y * width + x) * 3 + c] = frame.rgb[(sy * width + sx) * 3 + c]!;
-    }
-  return { rgb, width, height };
-}
+import { milanConfig, milanFrame, moved } from './helpers.js';
 
 /** A small frame whose every pixel says where it is: r = x, g = y, b = 7. */
 function ramp(width: number, height: number): RgbFrame {

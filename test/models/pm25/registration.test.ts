@@ -4,21 +4,9 @@ import type { RawFeatures, RgbFrame } from '../../../models/pm25/raw-features.js
 import { referenceFeatures } from '../../../models/pm25/reference-features.js';
 import { ReferenceView, phaseCorrelate } from '../../../models/pm25/registration.js';
 import { hasShared } from '../../support/shared.js';
-import { milanConfig, milanFrame } from './helpers.js';
+import { milanConfig, milanFrame, moved } from './helpers.js';
 
 const cfg = milanConfig();
-
-/** The frame's content moved by (dx, dy) px (right and down positive), the uncovered edge black. */
-function moved(frame: RgbFrame, dx: number, dy: number): RgbFrame {
-  const { width, height } = frame;
-  const rgb = new Uint8Array(frame.rgb.length);
-  for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
-    const from = ((y - dy) * width + Math.max(0, -dx)) * 3;
-    const n = (width - Math.abs(dx)) * 3;
-    rgb.set(frame.rgb.subarray(from, from + n), (y * width + Math.max(0, dx)) * 3);
-  }
-  return { rgb, width, height };
-}
 
 /** The same with sharp (pad, then crop back to size), as a camera that moved would deliver it. */
 async function movedBySharp(frame: RgbFrame, dx: number, dy: number): Promise<RgbFrame> {
