@@ -74,6 +74,8 @@ export class Pm25Estimator {
   private recent: { ts: number; x: number[] }[] = [];
   private humidity: { ts: number; value: number } | undefined;
   private referenceView: ReferenceView | undefined;
+  /** The regions this estimator measures: a saved reference taken for others is replaced. */
+  private readonly regions: string;
   /** The view's state at the last frame in good light (logged at each change). */
   private view: ViewState = 'within';
   /** The last state write's failure, reported once until a write succeeds again. */
@@ -86,7 +88,9 @@ export class Pm25Estimator {
     private state: EstimatorState,
     private readonly statePath: string | undefined,
     private readonly log: Logger | undefined,
-  ) {}
+  ) {
+    this.regions = regionsKey(cfg);
+  }
 
   static async create(cfg: Pm25CameraConfig, opts: EstimatorOptions = {}): Promise<Pm25Estimator> {
     const extractor = await FeatureExtractor.create(cfg, opts.providers);
@@ -233,7 +237,7 @@ export class Pm25Estimator {
   private registration(raw: RawFeatures, ts: Date, physics: PhysicsFeatures): Shift | undefined {
     if (lightFlags(this.cfg, ts, physics).flags.length) return undefined;
     const ref = this.state.reference;
-    const regions = regionsKey(this.cfg);
+    const regions = this.regions;
     const stale = ref && ref.regions !== undefined && ref.regions !== regions;
     if (!ref || stale || ref.width !== raw.thumbWidth || ref.height !== raw.thumbHeight) {
       if (stale) this.log?.info('PM2.5 regions changed: this frame is the new reference view');
