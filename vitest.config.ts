@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The test files' processes (forks) inherit this: onnxruntime's telemetry would leave a
+// /tmp/mat-debug-<pid>.log for each of them (agent/cli/vigil.mjs says more). A value already set is kept.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

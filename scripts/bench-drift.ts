@@ -8,6 +8,7 @@
  *
  *   npm run bench:drift -- [model.onnx] [frames]     (default: yolo11n int8 320, 60 frames)
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -7,6 +7,7 @@
  *
  *   npm run bench:fleet -- [--boxes 200] [--offline 0.1]
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';

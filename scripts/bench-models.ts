@@ -10,6 +10,7 @@
  *
  * Prints pre and post as a fraction of the bare inference. Goal: pre + post ≤ 5 % for yolov8n-640 on CPU.
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';

@@ -13,6 +13,7 @@
  * Options: --seconds N (each throughput phase, default 10) --outage-s N (default 300) --rate N (default 20)
  *          --drain-rate N (default 100) --synchronous NORMAL|FULL (phases 2 and 3, default: the config's, FULL) --window N
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -5,6 +5,7 @@
  *   npm run bench:safety -- [options], or node --import tsx scripts/bench-safety.ts [--parts tracking,fair] [--model yolov8n-coco-int8-640]
  *     [--workers N] [--still-s 30] [--warmup-s 5] [--measure-s 20] [--json FILE]
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -15,6 +15,7 @@
  * Options: --minutes M (60) --cameras N (2) --fps F (5) --model PATH --source PATH --warmup-min W (10, at most
  *   a fifth of the run; RSS rose for about 10 min in the first hour-long run) --outage-every-min E (10; 0 for none) --outage-s S (60) --sample-s S (10)
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';

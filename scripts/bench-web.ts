@@ -16,6 +16,7 @@
  * Options: --model PATH --source PATH --clients N (10) --seconds S per phase (20) --rounds R (4; even is best)
  *   --fps F (10) --warmup S (30; pages open and scraping after its first 10 s)
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';

@@ -11,6 +11,7 @@
  * Options: --model PATH --source PATH --seconds N (default 20) --synchronous FULL|NORMAL (outbox; default FULL)
  * — or VIGIL_SHARED for the defaults.
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';

@@ -5,6 +5,7 @@
  * is refit at each origin on the pairs of its window (the calibrator refits every few pairs), so the chosen
  * settings are scored the same way as the rest: ridge toward the prior on [lnBetaTotal, lnBetaRatio].
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import { regressorPrior, regressorValues } from '../models/pm25/regressors.js';

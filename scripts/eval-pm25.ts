@@ -6,6 +6,7 @@
  * frame. --no-select keeps the config's own calibration block. Usage:
  *   node --import tsx scripts/eval-pm25.ts [--images DIR] [--labels CSV] [--config FILE] [--calibrate-until T]
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';

@@ -4,6 +4,7 @@
  * labels at or after --calibrate-until are never read. Usage:
  *   node --import tsx scripts/select-pm25.ts [--images DIR] [--labels CSV] [--config FILE] [--calibrate-until T]
  */
+import './lib/telemetry-off.js'; // before anything loads onnxruntime
 import { parseArgs } from 'node:util';
 import { loadPm25Camera } from '../agent/cli/commands/pm25.js';
 import type { Pm25CameraConfig } from '../config/pm25-schema.js';

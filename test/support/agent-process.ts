@@ -13,10 +13,11 @@ export interface AgentProcess {
 }
 
 /** Runs the real CLI (`vigil …`) in its own process, as a site would. */
-export function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
+/** `env` is laid over the test's environment; a variable given as undefined is removed. */
+export function startAgent(args: string[], env: Record<string, string | undefined> = {}): AgentProcess {
   const child = spawn(process.execPath, [path.join(repoRoot, 'agent/cli/vigil.mjs'), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -47,7 +48,11 @@ export function startAgent(args: string[], env: Record<string, string> = {}): Ag
 }
 
 /** Runs the CLI to completion (for commands that exit by themselves). */
-export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+) {
   const agent = startAgent(args, env);
   const timer = setTimeout(() => agent.child.kill('SIGKILL'), timeoutMs);
   const code = await agent.exited;
