@@ -8,7 +8,7 @@ const secretWords = new Set(
     .concat(' accesstoken authtoken streamkey')
     .split(' '),
 );
-const isSecretParam = (name: string) => {
+export const isSecretParam = (name: string) => {
   const n = name.toLowerCase();
   return secretWords.has(n) || secretWords.has(n.slice(Math.max(n.lastIndexOf('_'), n.lastIndexOf('-')) + 1));
 };

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../../config/load.js';
+import { insecureSettings } from '../../../config/insecure-settings.js';
 import { type VigilConfig } from '../../../config/schema.js';
 import { redactUrl } from '../../../config/redact-url.js';
 import { sourceKindOf } from '../../../pipeline/source/source-kinds.js';
@@ -25,6 +26,8 @@ export function registerCheckConfig(program: Command, result: CliResult): void {
         console.log(
           `  camera ${c.id}: ${redactUrl(c.source)} -> model ${c.model}${c.enabled ? '' : ' (disabled)'}`,
         );
+      // Not refused (a closed LAN may be fine), but never silent: each names its field, not its secret.
+      for (const s of insecureSettings(cfg)) console.log(`  warning: ${s.field}: ${s.why}`);
       for (const line of missingFiles(cfg)) console.log(`  warning: ${line}`);
       result.code = 0;
     } catch (err) {
