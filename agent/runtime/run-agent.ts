@@ -1,3 +1,4 @@
+import { insecureSettings } from '../../config/insecure-settings.js';
 import { createLogger } from '../../config/logger.js';
 import type { VigilConfig } from '../../config/schema.js';
 import { version } from './version.js';
@@ -13,6 +14,8 @@ export async function runAgent(fileCfg: VigilConfig, json = false): Promise<numb
   // A box managed by a fleet starts from its last-known-good pushed config when that is newer (docs/fleet.md).
   const cfg = preferPersisted(fileCfg, log);
   if (cfg !== fileCfg) log = createLogger({ level: cfg.logLevel, json });
+  // Allowed (a closed LAN), but an installer reading the log must see a secret going out in clear.
+  for (const s of insecureSettings(cfg)) log.warn('insecure setting', { field: s.field, why: s.why });
   const agent = new Agent(cfg, { log, version });
   let signalled = false;
   const stopped = new Promise<number>((resolve) => {
