@@ -8,6 +8,7 @@ import { checkFfmpeg } from './ffmpeg-check.js';
 import { checkGpuLoad, type GpuCheckOptions } from './gpu-check.js';
 import { checkModels } from './model-check.js';
 import { checkProviders } from './provider-check.js';
+import { checkSecurity } from './security-check.js';
 
 export interface DoctorOptions {
   /** Seconds each camera has to deliver its first frame; default: its own connectTimeoutS. */
@@ -39,5 +40,5 @@ export async function runDoctor(
     ...cfg.cameras.map((c) => checkCamera(c, opts.cameraTimeoutS)),
   ]);
   const providers = await checkProviders(cfg);
-  return [...ffmpeg, ...models, ...providers, gpu, broker!, ...cameras, disk, clock];
+  return [...ffmpeg, ...models, ...providers, gpu, broker!, ...checkSecurity(cfg), ...cameras, disk, clock];
 }
