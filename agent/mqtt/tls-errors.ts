@@ -74,20 +74,27 @@ const pemOf = {
   key: { marker: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, what: 'PEM private key' },
 };
 
-/** One `mqtt.tls` file, or an error naming the field and the path (not a bare ENOENT, nor OpenSSL's "no start line"). */
-export function readTlsFile(cfg: MqttConfig, field: 'ca' | 'cert' | 'key'): Buffer | undefined {
-  const file = cfg.tls?.[field];
-  if (!file) return undefined;
+/**
+ * A PEM file for a TLS `field`, or an error naming the setting (`name`: `mqtt.tls.ca`, `--tls-ca`) and the
+ * path: not a bare ENOENT, nor OpenSSL's "no start line", nor a CA file Node would skip without a word.
+ */
+export function readPemFile(file: string, field: 'ca' | 'cert' | 'key', name: string): Buffer {
   let content: Buffer;
   try {
     content = readFileSync(file);
   } catch (err) {
-    throw Object.assign(new Error(`mqtt.tls.${field}: cannot read ${file}: ${unreadableReason(err)}`), {
+    throw Object.assign(new Error(`${name}: cannot read ${file}: ${unreadableReason(err)}`), {
       code: (err as NodeJS.ErrnoException).code,
     });
   }
   const { marker, what } = pemOf[field];
   if (!marker.test(content.toString('latin1')))
-    throw new Error(`mqtt.tls.${field}: ${file} holds no ${what} (${marker.source.replace('[A-Z ]*', '')})`);
+    throw new Error(`${name}: ${file} holds no ${what} (${marker.source.replace('[A-Z ]*', '')})`);
   return content;
+}
+
+/** One `mqtt.tls` file (readPemFile), or undefined when the config names none. */
+export function readTlsFile(cfg: MqttConfig, field: 'ca' | 'cert' | 'key'): Buffer | undefined {
+  const file = cfg.tls?.[field];
+  return file ? readPemFile(file, field, `mqtt.tls.${field}`) : undefined;
 }

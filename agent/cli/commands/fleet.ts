@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FleetTarget, type FleetBodyInput } from '../../fleet/fleet-document.js';
 import { fleetPrivateKey, generateFleetKey, signDocument } from '../../fleet/fleet-signature.js';
-import { unreadableReason } from '../../mqtt/tls-errors.js';
+import { readPemFile } from '../../mqtt/tls-errors.js';
 import type { CliResult } from '../main.js';
 
 const fail = (result: CliResult, code: number, text: string) => {
@@ -95,9 +95,10 @@ export function registerFleet(program: Command, result: CliResult): void {
         const tlsFile = opts[flag];
         if (tlsFile === undefined) continue;
         try {
-          tls[field] = readFileSync(tlsFile);
+          // As the agent reads mqtt.tls: a file without PEM content is named, not skipped (a CA) or left to OpenSSL.
+          tls[field] = readPemFile(tlsFile, field, `--tls-${field}`);
         } catch (err) {
-          return fail(result, 2, `--tls-${field}: cannot read ${tlsFile}: ${unreadableReason(err)}`);
+          return fail(result, 2, (err as Error).message);
         }
       }
       const live = process.stdout.isTTY;

@@ -88,4 +88,28 @@ describe('vigil fleet push over TLS', () => {
       `vigil fleet: --tls-ca: cannot read ${pki.file('nope.crt')}: no such file`,
     );
   });
+
+  it('a TLS file without PEM content: exit 2 naming the option and what it lacks, as mqtt.tls does', async () => {
+    // The key given as the CA, and the certificate as the key: files that exist, of the wrong kind.
+    writeFileSync(pki.file('notes.txt'), 'the CA is on the wiki\n');
+    for (const [flag, file, lacks] of [
+      ['--tls-ca', pki.file('operator.key'), 'PEM certificate (-----BEGIN CERTIFICATE-----)'],
+      ['--tls-ca', pki.file('notes.txt'), 'PEM certificate (-----BEGIN CERTIFICATE-----)'],
+      ['--tls-key', pki.file('operator.crt'), 'PEM private key (-----BEGIN PRIVATE KEY-----)'],
+    ] as const) {
+      const push = await runCli([
+        'fleet',
+        'push',
+        '--mqtt',
+        url,
+        flag,
+        file,
+        '--timeout',
+        '3',
+        pki.file('doc.json'),
+      ]);
+      expect(push.code, `${flag} ${file}`).toBe(2);
+      expect(push.output.trim()).toBe(`vigil fleet: ${flag}: ${file} holds no ${lacks}`);
+    }
+  });
 });
