@@ -36,7 +36,10 @@ function parse(url: string): URL | undefined {
 /** The secret query parameters of a URL, by name (`password`, `token`…). */
 const secretParams = (u: URL) => [...new Set([...u.searchParams.keys()].filter(isSecretParam))];
 
-function mqttSettings(mq: NonNullable<VigilConfig['mqtt']>): InsecureSetting[] {
+/** A broker connection's settings (`mqtt`, or `vigil fleet push`'s flags) that expose its password or trust. */
+export function insecureMqttSettings(
+  mq: Pick<NonNullable<VigilConfig['mqtt']>, 'url' | 'password' | 'tls'>,
+): InsecureSetting[] {
   const u = parse(mq.url);
   if (!u || isLoopbackHost(u.hostname)) return [];
   const host = u.hostname;
@@ -104,7 +107,7 @@ function cameraSettings(cameras: VigilConfig['cameras']): InsecureSetting[] {
  */
 export function insecureSettings(cfg: VigilConfig): InsecureSetting[] {
   return [
-    ...(cfg.mqtt ? mqttSettings(cfg.mqtt) : []),
+    ...(cfg.mqtt ? insecureMqttSettings(cfg.mqtt) : []),
     ...httpSettings(cfg.http),
     ...cameraSettings(cfg.cameras),
   ];

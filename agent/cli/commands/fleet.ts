@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FleetTarget, type FleetBodyInput } from '../../fleet/fleet-document.js';
 import { fleetPrivateKey, generateFleetKey, signDocument } from '../../fleet/fleet-signature.js';
+import { insecureMqttSettings } from '../../../config/insecure-settings.js';
 import { readPemFile } from '../../mqtt/tls-errors.js';
 import type { CliResult } from '../main.js';
 
@@ -101,6 +102,17 @@ export function registerFleet(program: Command, result: CliResult): void {
           return fail(result, 2, (err as Error).message);
         }
       }
+      // mqtt.js ignores TLS options on a plain URL: the operator would believe in a TLS link that is not there.
+      const tlsFlag = Object.keys(tls)[0];
+      if (tlsFlag && !/^(mqtts|wss|ssl):\/\//.test(opts.mqtt!))
+        return fail(
+          result,
+          2,
+          `--tls-${tlsFlag}: set, but --mqtt is ${opts.mqtt!.split(':')[0]}:// (no TLS): use mqtts://`,
+        );
+      const password = process.env.VIGIL_MQTT_PASSWORD;
+      for (const s of insecureMqttSettings({ url: opts.mqtt!, ...(password && { password }) }))
+        console.error(`vigil fleet: warning: ${s.why}`);
       const live = process.stdout.isTTY;
       let shown = 0;
       let lastLine = '';
@@ -111,7 +123,7 @@ export function registerFleet(program: Command, result: CliResult): void {
         timeoutMs: timeoutS * 1000,
         ...(expect !== undefined && { expect }),
         ...(opts.username && { username: opts.username }),
-        ...(process.env.VIGIL_MQTT_PASSWORD && { password: process.env.VIGIL_MQTT_PASSWORD }),
+        ...(password && { password }),
         tls,
         onUpdate: (tracker, ms) => {
           if (live) {
