@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { formatIssues } from './config-issues.js';
+import { expandEnv } from './env-refs.js';
 import { crossReferenceIssues, VigilConfig, type VigilConfigInput } from './schema.js';
 
 export { formatIssues } from './config-issues.js';
@@ -70,31 +71,6 @@ export function readConfigFile(file: string): VigilConfigInput {
     }
     throw err;
   }
-}
-
-/**
- * `${VAR}` and `${VAR:-default}` in any string value expand from the environment (secrets stay out of files).
- * A `${VAR}` without a default whose variable is not set is a problem, not an empty string: an unset
- * password or host would otherwise run as "" and fail far from its cause. `${VAR:-}` asks for empty.
- */
-function expandEnv(value: unknown, at: string, unset: string[]): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g, (_, v: string, d?: string) => {
-      const got = process.env[v] ?? d;
-      if (got === undefined)
-        unset.push(
-          `${at || '(root)'}: environment variable ${v} is not set (set it, or write \${${v}:-default})`,
-        );
-      return got ?? '';
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${at}[${i}]`, unset));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandEnv(v, at ? `${at}.${k}` : k, unset)]),
-    );
-  }
-  return value;
 }
 
 /** Model paths, plain-path sources, the data dir and the MQTT TLS files in a file are relative to that file. */

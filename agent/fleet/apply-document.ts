@@ -1,3 +1,4 @@
+import { restoreEnvRefs } from '../../config/env-refs.js';
 import type { VigilConfig } from '../../config/schema.js';
 import { applyConfig } from './apply-config.js';
 import type { ConfigStore, StoredConfig } from './config-store.js';
@@ -49,9 +50,13 @@ export async function applyDocument(
   let managed: ManagedConfig;
   let next: VigilConfig;
   try {
-    const { models: _models, ...rest } = doc.config;
+    const { models: _models, shadow, ...rest } = doc.config;
     const models = await resolveModels(doc.config.models, host.config.dataDir, { log });
-    managed = carryOver({ ...rest, models }, ctx.running().stored?.managed);
+    // Kept (in current.json too) with the body's `${VAR}` references as signed, not this box's secrets:
+    // composeConfig expands them, now and at every start, from the environment the agent has then.
+    const written = (raw.config ?? {}) as Record<string, unknown>;
+    const body = restoreEnvRefs(rest, written) as typeof rest;
+    managed = carryOver({ ...body, ...(shadow && { shadow }), models }, ctx.running().stored?.managed);
     next = composeConfig(host.config, managed);
     next.fleet = { ...next.fleet!, revision: doc.revision };
   } catch (err) {

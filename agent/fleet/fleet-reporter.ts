@@ -6,6 +6,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import type { StoredConfig } from './config-store.js';
 import type { FleetHost } from './fleet-host.js';
 import { ConfigResultPayload, FleetStatePayload, type RestartSection } from './fleet-payloads.js';
+import { expandManaged } from './managed-config.js';
 import type { FleetTopics } from './fleet-topics.js';
 import { reconnections } from '../mqtt/link-connections.js';
 
@@ -138,7 +139,13 @@ export class FleetReporter {
 
 /** Transport sections persisted but not what the running process was started with. */
 function restartPending(running: Pick<VigilConfig, RestartSection>, stored: StoredConfig): RestartSection[] {
-  const m = stored.managed;
+  // Compared as the sections ran: stored ones keep their `${VAR}` references (managed-config.ts).
+  let m = stored.managed;
+  try {
+    m = expandManaged(m);
+  } catch {
+    // a variable gone from this process's environment since the apply: compare as written
+  }
   const differs = (s: RestartSection) =>
     m[s] !== undefined && JSON.stringify(m[s]) !== JSON.stringify(running[s]);
   return (['mqtt', 'http', 'outbox', 'logLevel'] as const).filter(differs);

@@ -7,6 +7,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { substituteEnvRefs } from '../../config/env-refs.js';
 import { fleetKeyId, fleetPublicKey } from '../../config/fleet-schema.js';
 import { canonicalJson } from './canonical-json.js';
 import { FleetBody, signedFields, type FleetBodyInput, type FleetTarget } from './fleet-document.js';
@@ -46,9 +47,13 @@ export interface SignInput {
   issuedAt?: string;
 }
 
-/** A signed document, ready to publish. The body is checked against the schema first: never sign a bad one. */
+/**
+ * A signed document, ready to publish. The body is checked against the schema first: never sign a bad one.
+ * Its `${VAR}` references are the boxes' to expand (verify-document.ts): they are signed as written, and
+ * checked here with their default, or a 16-letter stand-in for the value only a box knows.
+ */
 export function signDocument(input: SignInput, privateKey: KeyObject): Record<string, unknown> {
-  const checked = FleetBody.safeParse(input.config);
+  const checked = FleetBody.safeParse(substituteEnvRefs(input.config, 'x'.repeat(16)));
   if (!checked.success) {
     throw new Error(
       `config: ${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,

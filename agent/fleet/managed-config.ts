@@ -1,4 +1,5 @@
-import { validateConfig } from '../../config/load.js';
+import { expandEnv } from '../../config/env-refs.js';
+import { ConfigError, validateConfig } from '../../config/load.js';
 import type {
   CameraConfig,
   HttpConfig,
@@ -38,12 +39,23 @@ export function carryOver(next: ManagedConfig, previous: ManagedConfig | undefin
   return out;
 }
 
+/** The managed sections with their `${VAR}` references expanded from `env`; throws a ConfigError naming each unset one. */
+export function expandManaged(managed: ManagedConfig, env: NodeJS.ProcessEnv = process.env): ManagedConfig {
+  const unset: string[] = [];
+  const expanded = expandEnv(managed, '', unset, env) as ManagedConfig;
+  if (unset.length) throw new ConfigError(unset);
+  return expanded;
+}
+
 /**
- * The box's config with the managed sections laid over it. Identity (site, device, dataDir, fleet) always
- * comes from `base`. Throws a ConfigError (one line per problem) when the result is not a valid config.
+ * The box's config with the managed sections laid over it, their `${VAR}` references expanded from this
+ * process's environment (a pushed body keeps them, see apply-document.ts). Identity (site, device, dataDir,
+ * fleet) always comes from `base`. Throws a ConfigError (one line per problem) when the result is not a
+ * valid config or a referenced variable is not set.
  */
 export function composeConfig(base: VigilConfig, managed: ManagedConfig): VigilConfig {
-  const input: Record<string, unknown> = { ...base, models: managed.models, cameras: managed.cameras };
-  for (const s of restartSections) if (managed[s] !== undefined) input[s] = managed[s];
+  const m = expandManaged(managed);
+  const input: Record<string, unknown> = { ...base, models: m.models, cameras: m.cameras };
+  for (const s of restartSections) if (m[s] !== undefined) input[s] = m[s];
   return validateConfig(input);
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
+import { expandEnv } from '../../config/env-refs.js';
 import { FleetDocument, FleetEnvelope, targetMatches, type BoxIdentity } from './fleet-document.js';
 import { documentDigest, verifySignature } from './fleet-signature.js';
 
@@ -29,6 +30,8 @@ export interface VerifyContext {
   digest?: string;
   /** The revision it runs, when lower than `revision` (a newer one was tried and rolled back). */
   running?: number;
+  /** Where `${VAR}` references in the body are expanded from (default: the process environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -45,8 +48,8 @@ function issuesText(issues: readonly z.core.$ZodIssue[]): string {
 
 /**
  * Decides whether a received document may be applied. Checks run cheapest-first and each refusal says
- * why: size, JSON, envelope schema, key, signature (over the bytes as received), body schema, target,
- * revision. Never throws: anything unexpected is a refusal too.
+ * why: size, JSON, envelope schema, key, signature (over the bytes as received), target, revision, then
+ * the body with its `${VAR}` references expanded (the document returned holds the expanded body). Never throws: anything unexpected is a refusal too.
  */
 export function verifyDocument(payload: Uint8Array, ctx: VerifyContext): Verdict {
   try {
@@ -98,15 +101,13 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
       digest,
     };
   }
-  // Signed by the fleet from here on: a bad body is an operator mistake, still refused.
-  const full = FleetDocument.safeParse(raw);
-  if (!full.success)
-    return { ok: false, code: 'schema', reason: issuesText(full.error.issues), revision, digest };
-  if (!targetMatches(full.data.target, ctx.box)) {
+  // Signed by the fleet from here on. Whether it is for this box and new comes first: a retained document
+  // already handled, or older, is not news, whatever its body.
+  if (!targetMatches(envelope.data.target, ctx.box)) {
     return {
       ok: false,
       code: 'wrong-target',
-      reason: `target ${full.data.target} is not this box`,
+      reason: `target ${envelope.data.target} is not this box`,
       revision,
       digest,
     };
@@ -123,6 +124,21 @@ function check(payload: Uint8Array, ctx: VerifyContext): Verdict {
       digest,
     };
   }
+  // A bad body is an operator mistake, still refused. `${VAR}` in it is this box's to fill in from its own
+  // environment (docs/fleet.md): one it lacks is named (set it, restart, the retained document applies).
+  const unset: string[] = [];
+  const config = expandEnv(envelope.data.config, 'config', unset, ctx.env);
+  if (unset.length)
+    return {
+      ok: false,
+      code: 'schema',
+      reason: `this box's environment: ${unset.join('; ')}`,
+      revision,
+      digest,
+    };
+  const full = FleetDocument.safeParse({ ...doc, config });
+  if (!full.success)
+    return { ok: false, code: 'schema', reason: issuesText(full.error.issues), revision, digest };
   return { ok: true, doc: full.data, digest };
 }
 

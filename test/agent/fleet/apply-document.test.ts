@@ -5,7 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
 import { applyDocument, type DocumentApply } from '../../../agent/fleet/apply-document.js';
 import { ConfigStore } from '../../../agent/fleet/config-store.js';
-import { fleetPrivateKey, generateFleetKey, signDocument } from '../../../agent/fleet/fleet-signature.js';
+import {
+  fleetPrivateKey,
+  generateFleetKey,
+  keyRing,
+  signDocument,
+} from '../../../agent/fleet/fleet-signature.js';
+import { verifyDocument } from '../../../agent/fleet/verify-document.js';
 import { FleetDocument, type FleetBodyInput } from '../../../agent/fleet/fleet-document.js';
 import type { Running } from '../../../agent/fleet/fleet-reporter.js';
 import { SimHost } from '../../../agent/fleet/sim-host.js';
@@ -42,6 +48,7 @@ beforeEach(async () => {
 });
 
 afterEach(() => {
+  delete process.env.SIM_CAMERA;
   host?.stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -92,5 +99,31 @@ describe('applyDocument', () => {
     expect(host.config.cameras[0]!.fps).toBe(10);
     expect(store.load()).toBeUndefined();
     expect(applied).toEqual([]);
+  });
+
+  it("runs the body's ${VAR} references expanded, and persists them as references, not this box's values", async () => {
+    const body = {
+      models: { det: { path: path.join(dir, 'det.onnx') } },
+      cameras: [{ id: 'a', source: '/sim/${SIM_CAMERA}', model: 'det', fps: 5 }],
+    };
+    const signed = signDocument(
+      { revision: 5, target: 'group:north', config: body },
+      fleetPrivateKey(key.privatePem),
+    );
+    process.env.SIM_CAMERA = 'a'; // the box's environment: verify and the apply (composeConfig) read it
+    const verdict = verifyDocument(Buffer.from(JSON.stringify(signed)), {
+      keys: keyRing([key.publicBase64]),
+      maxBytes: 64 * 1024,
+      box: { site: 'yard', device: 'd1', groups: ['north'] },
+      revision: 0,
+    });
+    if (!verdict.ok) throw new Error(verdict.reason);
+    const outcome = await applyDocument(context(), verdict.doc, verdict.digest, signed);
+    expect(outcome).toMatchObject({ status: 'applied', changed: ['cameras.a: fps'] });
+    expect(host.config.cameras[0]!.source).toBe('/sim/a');
+    const stored = store.load()!;
+    expect(stored.managed.cameras[0]!.source).toBe('/sim/${SIM_CAMERA}');
+    expect(stored.managed.cameras[0]!.fps).toBe(5);
+    expect(JSON.stringify(stored)).not.toContain('/sim/a"');
   });
 });

@@ -218,6 +218,31 @@ describe('startConfig and preferPersisted', () => {
     expect(p.lines).toMatchObject([{ level: 'info', msg: 'using the persisted fleet config', revision: 11 }]);
   });
 
+  it('a stored ${VAR} is expanded from the environment of this start; one it lacks is named, the file used', () => {
+    const dataDir = freshDir();
+    const m = managed({
+      mqtt: { url: 'mqtt://fleet-broker:1883', password: '${FLEET_TEST_MQTT_PASS}' } as ManagedConfig['mqtt'],
+    });
+    new ConfigStore(dataDir).save(record(13, m));
+    const file = fileConfig(dataDir);
+    process.env.FLEET_TEST_MQTT_PASS = 'rotated-since-the-push';
+    try {
+      expect(startConfig(file).config.mqtt?.password).toBe('rotated-since-the-push');
+    } finally {
+      delete process.env.FLEET_TEST_MQTT_PASS;
+    }
+    const { lines, log } = capture();
+    expect(startConfig(file, log)).toEqual({ config: file, source: 'file', revision: 10 });
+    expect(lines).toMatchObject([
+      {
+        level: 'error',
+        msg: 'persisted fleet config not usable, starting from the config file',
+        reason:
+          'invalid config: mqtt.password: environment variable FLEET_TEST_MQTT_PASS is not set (set it, or write ${FLEET_TEST_MQTT_PASS:-default})',
+      },
+    ]);
+  });
+
   it('a stored config whose model file is gone is skipped with an error, and the file is used', () => {
     const dataDir = freshDir();
     const gone = path.join(root, 'gone.onnx');

@@ -216,6 +216,32 @@ describe('verifyDocument', () => {
     expect(!v.ok && v.reason).toContain('unknown model "nope"');
   });
 
+  it("expands the body's ${VAR} references from the box's environment, after the signature over them", () => {
+    const doc = signedDoc(current + 1, 'site:yard', {
+      models: { det: { path: '/opt/m.onnx' } },
+      cameras: [{ id: 'a', source: 'rtsp://cam:${CAM_PASS}@10.0.0.5/s', model: 'det' }],
+      mqtt: { url: 'mqtt://broker:1883', username: 'box', password: '${MQTT_PASS}' },
+      http: { auth: { token: '${TOKEN}' } }, // 8 characters as written: checked as expanded
+    });
+    const env = { CAM_PASS: 'c@m:pw', MQTT_PASS: 'mq-pw', TOKEN: '0123456789abcdef0123' };
+    const v = verifyDocument(bytes(doc), { ...ctx, env });
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.doc.config.cameras[0]!.source).toBe('rtsp://cam:c@m:pw@10.0.0.5/s');
+    expect(v.doc.config.mqtt?.password).toBe('mq-pw');
+    expect(v.doc.config.http?.auth?.token).toBe(env.TOKEN);
+    // A variable this box lacks is a refusal naming it (set it, restart: the retained document applies).
+    const lacking = verifyDocument(bytes(doc), { ...ctx, env: { CAM_PASS: 'x', TOKEN: env.TOKEN } });
+    expect(lacking).toMatchObject({ ok: false, code: 'schema', revision: current + 1 });
+    expect(!lacking.ok && lacking.reason).toBe(
+      "this box's environment: config.mqtt.password: environment variable MQTT_PASS is not set (set it, or write ${MQTT_PASS:-default})",
+    );
+    // An old retained document is not news, whatever this box's environment lacks.
+    expect(verifyDocument(bytes(doc), { ...ctx, env: {}, revision: current + 1 })).toMatchObject({
+      code: 'stale',
+    });
+  });
+
   it('names the revision the box runs when a higher one was tried and rolled back', () => {
     const config: FleetBodyInput = {
       models: { det: { path: '/opt/m.onnx' } },
