@@ -64,6 +64,45 @@ describe.skipIf(!hasShared)('secrets in fleet pushes', () => {
       .at(-1)!
       .payload.toString();
 
+  it('refuses to sign a password, token or camera password written in the body, unless told to', async () => {
+    const body = {
+      models: { det: { path: model } },
+      cameras: [{ ...cam, id: 'ipcam', source: 'rtsp://admin:hunter2@10.0.0.5/stream' }],
+      mqtt: { url: broker.url, username: 'box2', password: boxSecret },
+      http: { enabled: false, auth: { token: '0123456789abcdef0123' } },
+    };
+    const refused = await sign(1, body, {});
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain(
+      'cameras[0].source: a password in the URL; mqtt.password: a literal password; http.auth.token: a literal token',
+    );
+    expect(refused.output).not.toMatch(/hunter2|0123456789abcdef|box2-password/);
+    expect(refused.output).not.toContain('"signature"');
+
+    // Signed for a box that is not there: its retained document must not reach box1 below.
+    const allowed = await sign(1, body, {}, '--allow-literal-secrets', '-t', 'device:yard/nobody');
+    expect(allowed.code).toBe(0);
+    expect(allowed.output).toMatch(/^warning: .*readable by every subscriber of the fleet topic/m);
+    // Such a document is still pushed (old ones keep working), with the warning again.
+    const pushed = await runCli(
+      [
+        'fleet',
+        'push',
+        '--mqtt',
+        broker.url,
+        '--username',
+        opsAuth.username,
+        '--timeout',
+        '1',
+        allowed.docFile,
+      ],
+      { VIGIL_MQTT_PASSWORD: opsAuth.password },
+    );
+    expect(pushed.output).toContain(
+      'warning: secrets written in the document, readable by every subscriber of the fleet topic: cameras[0].source',
+    );
+  }, 60_000);
+
   it('the box fills in ${VAR} from its own environment; the retained document and its disk hold only references', async () => {
     const box = writeBoxConfig({
       site: 'yard',

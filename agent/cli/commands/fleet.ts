@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { FleetTarget, type FleetBodyInput } from '../../fleet/fleet-document.js';
 import { fleetPrivateKey, generateFleetKey, signDocument } from '../../fleet/fleet-signature.js';
 import { insecureMqttSettings } from '../../../config/insecure-settings.js';
+import { literalSecrets } from '../../fleet/literal-secrets.js';
 import { readPemFile } from '../../mqtt/tls-errors.js';
 import type { CliResult } from '../main.js';
 
@@ -11,6 +12,13 @@ const fail = (result: CliResult, code: number, text: string) => {
   console.error(`vigil fleet: ${text}`);
   result.code = code;
 };
+
+interface SignOptions {
+  key: string;
+  target: string;
+  revision?: string;
+  allowLiteralSecrets?: boolean;
+}
 
 /** `vigil fleet keygen | sign | push` (docs/fleet.md). */
 export function registerFleet(program: Command, result: CliResult): void {
@@ -35,7 +43,11 @@ export function registerFleet(program: Command, result: CliResult): void {
     .requiredOption('-k, --key <file>', 'private key from `vigil fleet keygen`')
     .requiredOption('-t, --target <target>', 'group:<name>, site:<site> or device:<site>/<device>')
     .option('-r, --revision <n>', 'document revision; must rise with every push (default: Unix time in s)')
-    .action((file: string, opts: { key: string; target: string; revision?: string }) => {
+    .option(
+      '--allow-literal-secrets',
+      'sign a body with passwords or tokens written in it (readable by every subscriber of the fleet topic)',
+    )
+    .action((file: string, opts: SignOptions) => {
       try {
         const target = FleetTarget.safeParse(opts.target);
         if (!target.success) return fail(result, 2, `--target: ${target.error.issues[0]?.message}`);
@@ -43,6 +55,20 @@ export function registerFleet(program: Command, result: CliResult): void {
         if (!Number.isSafeInteger(revision) || revision < 1)
           return fail(result, 2, `--revision: expected a positive integer, got ${opts.revision}`);
         const body = parseYaml(readFileSync(file, 'utf8')) as FleetBodyInput;
+        // The document is retained on the broker in clear: a secret in it is every subscriber's.
+        const secrets = literalSecrets(body);
+        if (secrets.length && !opts.allowLiteralSecrets)
+          return fail(
+            result,
+            2,
+            `${file}: secrets written in the body would be readable by every subscriber of the fleet topic ` +
+              `(every box): ${secrets.join('; ')}. Write them as \${VAR} references, which each box expands ` +
+              `from its own environment, or pass --allow-literal-secrets`,
+          );
+        if (secrets.length)
+          console.error(
+            `warning: secrets written in the body, readable by every subscriber of the fleet topic: ${secrets.join('; ')}`,
+          );
         const doc = signDocument(
           { revision, target: target.data, config: body },
           fleetPrivateKey(readFileSync(opts.key)),
@@ -81,9 +107,16 @@ export function registerFleet(program: Command, result: CliResult): void {
       let target: unknown;
       try {
         document = readFileSync(file);
-        target = (JSON.parse(document.toString('utf8')) as { target?: unknown }).target;
+        const parsed = JSON.parse(document.toString('utf8')) as { target?: unknown; config?: unknown };
+        target = parsed.target;
         if (opts.target && target !== opts.target)
           return fail(result, 2, `the document targets ${String(target)}, not ${opts.target}`);
+        // Signed before sign refused them, or with --allow-literal-secrets: still pushed, not silently.
+        const secrets = literalSecrets(parsed.config);
+        if (secrets.length)
+          console.error(
+            `warning: secrets written in the document, readable by every subscriber of the fleet topic: ${secrets.join('; ')}`,
+          );
       } catch (err) {
         return fail(result, 2, `${file}: ${(err as Error).message}`);
       }
