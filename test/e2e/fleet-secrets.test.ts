@@ -141,11 +141,18 @@ describe.skipIf(!hasShared)('secrets in fleet pushes', () => {
     expect(statSync(current).mode & 0o777).toBe(0o600);
 
     // At the restart the persisted reference is expanded again: the box logs in to the broker as box2.
+    const isState = (m: { topic: string }) => m.topic === 'vigil/yard/box1/config/state';
+    const statesBefore = sub.messages.filter(isState).length;
     await agent.stop();
     agent = startAgent(['run', '--config', box.file], env);
     await agent.waitForOutput(/using the persisted fleet config revision=2/, 60_000);
     await agent.waitForOutput(/INFO +connected /, 60_000);
     expect(broker.log()).toMatch(/as vigil-yard-box1 .*u'box2'/);
+    // It runs what was persisted (expanded as the apply did): no restart is pending any more.
+    await sub.waitFor((all) => all.filter(isState).length > statesBefore, 30_000);
+    const state = JSON.parse(sub.messages.filter(isState).at(-1)!.payload.toString()) as object;
+    expect(state).toMatchObject({ revision: 2, source: 'fleet' });
+    expect(state).not.toHaveProperty('restartRequired');
 
     // A variable this box does not have: refused naming it, nothing tried, the box runs on revision 2.
     const lacking = await sign(3, { ...body, cameras: [{ ...cam, id: 'b', source: '${NOT_ON_BOX}' }] }, {});
