@@ -4,7 +4,7 @@ import type { Detector } from '../../../models/detect/detector.js';
 import { ModelRetry, type ModelRetryHost } from '../../../agent/runtime/model-retry.js';
 import { logLines } from '../../support/log-lines.js';
 
-// The retry's own rules, on an in-memory host (the real agent's path is in agent.test.ts, with real models).
+// The retry's own rules, on an in-memory host (the real agent's path is in agent-failures.test.ts, with real models).
 afterEach(() => vi.useRealTimers());
 
 function host(loads: (id: string, cfg: ModelConfig) => Promise<Detector>) {
