@@ -152,7 +152,7 @@ export const HttpAuthConfig = z
     /** Long and random (`openssl rand -hex 24`); usually `${VIGIL_HTTP_TOKEN}` from the environment. */
     token: z.string().min(16, 'an HTTP token needs at least 16 characters').optional(),
     user: z.string().min(1).optional(),
-    /** `scrypt:N:r:p:<salt base64>:<key base64>`, as agent/web/password-hash.ts makes it. */
+    /** `scrypt:N:r:p:<salt base64>:<key base64>`, as `vigil hash-password` makes it. */
     passwordHash: z
       .string()
       .regex(/^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'expected scrypt:N:r:p:salt:key')

@@ -5,6 +5,7 @@ import { registerDetect } from './commands/detect.js';
 import { registerDrift } from './commands/drift.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerFleet } from './commands/fleet.js';
+import { registerHashPassword } from './commands/hash-password.js';
 import { registerModels } from './commands/models.js';
 import { registerPm25 } from './commands/pm25.js';
 import { registerRun } from './commands/run.js';
@@ -26,6 +27,7 @@ const commands = [
   registerFleet,
   registerModels,
   registerDetect,
+  registerHashPassword,
 ];
 
 /** The `vigil` program with every subcommand; actions set `result.code`. */

@@ -2,7 +2,7 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 
 /**
  * `scrypt:N:r:p:<salt base64>:<key base64>`, the form `http.auth.passwordHash` takes. Make one with
- *   node --import tsx agent/web/password-hash.ts 'the password'
+ * `vigil hash-password` (agent/cli/commands/hash-password.ts).
  */
 
 const scryptAsync = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
@@ -33,13 +33,4 @@ export async function verifyPassword(password: string, encoded: string): Promise
   } catch {
     return false;
   }
-}
-
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const password = process.argv[2];
-  if (!password) {
-    console.error('usage: node --import tsx agent/web/password-hash.ts PASSWORD');
-    process.exit(2);
-  }
-  console.log(await hashPassword(password));
 }
