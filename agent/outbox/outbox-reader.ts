@@ -1,5 +1,6 @@
+import { readNotes } from './outbox-notes.js';
 import { decodeRow, type OutboxStatements, type RawRow } from './outbox-sql.js';
-import type { OutboxRow } from './outbox-types.js';
+import type { OutboxNote, OutboxRow } from './outbox-types.js';
 
 /** The read side of the Outbox: what the link asks when choosing the next rows to publish. */
 export class OutboxReader {
@@ -21,6 +22,11 @@ export class OutboxReader {
   rowsAfter(after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): OutboxRow[] {
     if (limit <= 0) return [];
     return (this.sql.range.all(after, upTo, limit) as RawRow[]).map(decodeRow);
+  }
+
+  /** The notes messages left (OutboxMessage.note) whose key starts with `prefix`. */
+  notes(prefix: string): OutboxNote[] {
+    return readNotes(this.sql, prefix);
   }
 
   /** The newest row's id (0 when empty): rows committed later all have larger ids. */

@@ -30,6 +30,8 @@ const statements = {
   setMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
   getMeta: 'SELECT value FROM meta WHERE key = ?',
   deleteMeta: 'DELETE FROM meta WHERE key = ?',
+  /** Keys from ? (inclusive) to ? (exclusive): the notes under one prefix. */
+  metaRange: 'SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key',
   totals: 'SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox',
   /** The database's size in pages, as this connection sees it (uncommitted changes included). */
   pageCount: 'PRAGMA page_count',

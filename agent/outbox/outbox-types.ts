@@ -27,8 +27,18 @@ export interface OutboxMessage {
   /** Seconds after the commit when the message is worthless: it is then dropped (`expired`), not sent late. */
   expiryS?: number;
   properties?: OutboxProperties;
+  /**
+   * A durable note written (or, with `value` null, deleted) in the message's own transaction, read back with
+   * Outbox.notes() at the next start: what a crash must not forget, such as a safety event still open.
+   */
+  note?: OutboxNote;
   /** Builds the payload inside the commit. Must be pure: after a full disk it may be called twice. */
   build: (meta: BuildMeta) => unknown;
+}
+
+export interface OutboxNote {
+  key: string;
+  value: unknown;
 }
 
 /** A report the outbox builds from its own records (drop counts, moved-aside files) and commits atomically. */

@@ -11,6 +11,7 @@ import { FullDisk, isDiskFull } from './full-disk.js';
 import { openOutboxDatabase, type MovedAside } from './open-database.js';
 import { OutboxClock } from './outbox-clock.js';
 import { expireOld, newDelta, type Delta } from './outbox-bounds.js';
+import { writeNote } from './outbox-notes.js';
 import { OutboxReader } from './outbox-reader.js';
 import { prepareStatements } from './outbox-sql.js';
 import { RowDeletes } from './row-deletes.js';
@@ -208,6 +209,11 @@ export class Outbox extends OutboxReader {
     return this.moved;
   }
 
+  /** Deletes a note (OutboxMessage.note) outside any message, e.g. one that can no longer be read. */
+  forgetNote(key: string): void {
+    writeNote(this.sql, { key, value: null });
+  }
+
   clearMovedAside(): void {
     this.sql.deleteMeta.run('moved-aside');
     this.moved = [];
@@ -272,6 +278,7 @@ export class Outbox extends OutboxReader {
         const ctx = { db: this.db, sql: this.sql, cfg: this.cfg, totals, pageLimit };
         const refused = storeRow(ctx, { id, msg, seq, ts, storedAt, payload, bytes }, delta);
         hooks.inTx?.(!refused);
+        if (msg.note) writeNote(this.sql, msg.note);
         this.dropped.write(delta.drops);
         return refused ? { id, seq, dropped: refused } : { id, seq };
       })();

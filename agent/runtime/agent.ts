@@ -13,6 +13,7 @@ import { OldRoots } from '../services/old-roots.js';
 import { Outbox } from '../outbox/outbox.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { EventLoopLag } from './event-loop-lag.js';
+import { endInterruptedEvents } from '../safety/interrupted-events.js';
 import { SafetyHub } from '../safety/safety-hub.js';
 import { createServices } from './services.js';
 import { ServiceSupervisor } from './service-supervisor.js';
@@ -120,6 +121,8 @@ export class Agent {
       onEvent: outboxEventLogger(log),
     });
     this.safety.open(config);
+    // Before any camera publishes: events a crash left open end first on their topic.
+    endInterruptedEvents(this.outbox, this.topics, log.child({ component: 'safety' }));
     if (config.mqtt) {
       // Before the link publishes anything: the root it is about to publish under is remembered.
       this.oldRoots = OldRoots.openFor(config, this.topics.root, log);

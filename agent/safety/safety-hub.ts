@@ -81,17 +81,26 @@ export class SafetyHub {
   }
 }
 
-/** Commits a frame's safety event messages to the outbox (`…/cameras/<camera>/events`, priority 2). */
+/**
+ * Commits a frame's safety event messages to the outbox (`…/cameras/<camera>/events`, priority 2). An event
+ * that starts is noted in the same commit and forgotten in its end's, so that one a crash left open is
+ * ended at the next start (interrupted-events.ts).
+ */
 export function enqueueSafetyEvents(
   outbox: Outbox,
   topics: Topics,
   messages: readonly SafetyEventMessage[],
 ): void {
   for (const m of messages) {
+    const open = m.phase === 'start' || m.phase === 'update';
     outbox.enqueue({
       topic: topics.camera(m.camera).events,
       priority: safetyEventPriority,
+      ...(m.phase !== 'instant' && { note: { key: openEventNote(m.eventId), value: open ? m : null } }),
       build: ({ id }): SafetyEventPayload => ({ id, ...m }),
     });
   }
 }
+
+/** The outbox note of an open event: its latest message. */
+export const openEventNote = (eventId: string) => `open-event:${eventId}`;

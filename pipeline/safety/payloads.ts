@@ -27,7 +27,8 @@ export const severities = ['low', 'medium', 'high'] as const;
 export const Severity = z.enum(severities);
 export type Severity = z.infer<typeof Severity>;
 
-export const endReasons = ['left', 'cleared', 'track-lost', 'below-max', 'stopped'] as const;
+/** `interrupted`: the agent ended without closing the event (a crash, a power cut); sent at its next start. */
+export const endReasons = ['left', 'cleared', 'track-lost', 'below-max', 'stopped', 'interrupted'] as const;
 export const EndReason = z.enum(endReasons);
 export type EndReason = z.infer<typeof EndReason>;
 

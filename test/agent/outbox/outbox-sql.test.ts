@@ -72,6 +72,7 @@ describe('outbox statements', () => {
         'setMeta',
         'getMeta',
         'deleteMeta',
+        'metaRange',
         'totals',
         'pageCount',
       ].sort(),
