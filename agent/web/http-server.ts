@@ -109,7 +109,11 @@ export class WebServer {
       if (!matches.length) return sendError(res, 404, `nothing at ${path.slice(0, 200)}`);
       const hit = matches.find((x) => x.route.method === method);
       if (!hit) {
-        const allow = [...new Set(matches.map((x) => x.route.method))].join(', ');
+        // HEAD is answered wherever GET is (RFC 9110 §10.2.1: Allow lists what the resource supports).
+        const methods = new Set(
+          matches.flatMap((x) => (x.route.method === 'GET' ? ['GET', 'HEAD'] : [x.route.method])),
+        );
+        const allow = [...methods].join(', ');
         return sendError(res, 405, `use ${allow}`, { Allow: allow });
       }
       name = hit.route.name;

@@ -41,7 +41,13 @@ describe('WebServer: routes, errors and the auth gate', () => {
     expectSecurityHeaders(a);
     const b = await get('/things/1', { method: 'DELETE', headers: bearer });
     expect(b.status).toBe(405);
-    expect(b.headers.allow).toBe('GET, POST');
+    expect(b.headers.allow).toBe('GET, HEAD, POST');
+    // HEAD is served wherever GET is, so Allow names it (found with curl -X POST /metrics: "Allow: GET").
+    const c = await get('/healthz', { method: 'POST' });
+    expect(c.status).toBe(405);
+    expect(c.headers.allow).toBe('GET, HEAD');
+    expect(json(c)).toEqual({ error: 'method not allowed', reason: 'use GET, HEAD' });
+    expect((await get('/healthz', { method: 'HEAD' })).status).toBe(200);
   });
 
   it('answers 400 for a target that is not a path, or malformed percent-encoding in a parameter', async () => {

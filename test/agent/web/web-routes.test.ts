@@ -312,9 +312,9 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
     expect(none.status).toBe(404);
     expect(json(none).error).toBe('not found');
     for (const [method, p, allow] of [
-      ['POST', '/api/status', 'GET'],
-      ['POST', '/healthz', 'GET'],
-      ['DELETE', '/metrics', 'GET'],
+      ['POST', '/api/status', 'GET, HEAD'],
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['DELETE', '/metrics', 'GET, HEAD'],
       ['GET', '/api/detect', 'POST'],
       ['GET', '/api/login', 'POST'],
       ['PUT', '/api/logout', 'POST'],
