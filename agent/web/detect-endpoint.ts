@@ -80,7 +80,7 @@ export class DetectEndpoint {
     let body: Buffer;
     this.receiving++;
     try {
-      body = await readBody(req, this.limits.maxBytes, this.limits.uploadTimeoutMs);
+      body = await readBody(req, res, this.limits.maxBytes, this.limits.uploadTimeoutMs);
     } catch (err) {
       if (err instanceof BodyTooLarge)
         return this.refuse(req, res, 413, `${err.message}; send at most ${formatBytes(err.limit)}`);

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../config/logger.js';
 import type { HttpAuth } from './auth.js';
-import { answerClientError, securityHeaders, sendError } from './http-util.js';
+import { answerClientError, awaitingContinue, securityHeaders, sendError } from './http-util.js';
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -58,6 +58,14 @@ export class WebServer {
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 64;
     server.on('clientError', answerClientError);
+    // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): Node would say "100 Continue" at once,
+    // and the client sent its upload only to be refused (401, 404, 413 by Content-Length, 429). Routed like
+    // any request instead: readBody says "continue" once a route reads the body, and a refusal before that
+    // closes the connection (Node does not keep it alive when no 100 went out).
+    server.on('checkContinue', (req, res) => {
+      awaitingContinue.add(req);
+      void this.dispatch(req, res);
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -103,13 +103,23 @@ export class BodyTimeout extends Error {
   }
 }
 
+/** Requests whose `Expect: 100-continue` the server left unanswered (its `checkContinue`): readBody answers. */
+export const awaitingContinue = new WeakSet<IncomingMessage>();
+
 /**
  * Reads a request body, refusing (without buffering the rest) once it passes `limit` bytes, or once
- * `timeoutMs` has passed without it arriving whole (a stalled or trickling client).
+ * `timeoutMs` has passed without it arriving whole (a stalled or trickling client). A client that waits
+ * for `100 Continue` gets it here, once the body is wanted and its declared length fits.
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs = Infinity): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  timeoutMs = Infinity,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge(limit));
+  if (awaitingContinue.delete(req)) res.writeContinue();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

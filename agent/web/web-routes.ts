@@ -181,7 +181,7 @@ export function webRoutes(d: WebRouteDeps): Route[] {
         let text: string;
         try {
           // Timed like an upload: the route is open, and a trickled body would hold its socket for 60 s.
-          text = (await readBody(req, 4096, d.loginTimeoutMs ?? 10_000)).toString('utf8');
+          text = (await readBody(req, res, 4096, d.loginTimeoutMs ?? 10_000)).toString('utf8');
         } catch (err) {
           if (!(err instanceof BodyTooLarge || err instanceof BodyTimeout)) return void res.destroy(); // gone
           // Answered before the rest of the body: close rather than leave the connection paused mid-body.

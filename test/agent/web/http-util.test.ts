@@ -36,7 +36,7 @@ async function reader(limit: number, timeoutMs?: number) {
   const outcome = new Promise<{ body?: Buffer; err?: unknown }>((r) => (settle = r));
   const base = await serve(async (req, res) => {
     try {
-      const body = await readBody(req, limit, timeoutMs);
+      const body = await readBody(req, res, limit, timeoutMs);
       settle({ body });
       sendJson(res, 200, { n: body.length });
     } catch (err) {
