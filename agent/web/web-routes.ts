@@ -140,11 +140,23 @@ export function webRoutes(d: WebRouteDeps): Route[] {
       pattern: /^\/api\/cameras\/([^/]+)\/snapshot\.jpg$/,
       name: '/api/cameras/:id/snapshot.jpg',
       handle: async ({ res, params }) => {
-        const cam = d.agent.cameras.get(params[0]!);
-        if (!cam) return sendError(res, 404, `no camera "${params[0]!.slice(0, 64)}"`);
+        const id = params[0]!;
+        const cam = d.agent.cameras.get(id);
+        if (!cam) {
+          const disabled = d.agent.config.cameras.some((c) => c.id === id && !c.enabled);
+          return sendError(
+            res,
+            404,
+            disabled ? `camera "${id}" is disabled` : `no camera "${id.slice(0, 64)}"`,
+          );
+        }
         const last = cam.last;
         const order = d.agent.detectors.get(cam.config.model)?.info.input.pixelOrder ?? 'rgb';
         const snap = last ? await d.snapshots.snapshot(last, order) : undefined;
+        const { state } = cam.state;
+        // Waiting a second helps only while frames may come: a failed or stopped camera needs someone to act.
+        if (!snap && (state === 'failed' || state === 'stopped'))
+          return sendError(res, 503, `camera "${id}" is ${state}, no frame to show (why: /api/status)`);
         if (!snap) return sendError(res, 503, 'no processed frame yet', { 'Retry-After': '1' });
         send(res, 200, snap.jpeg, 'image/jpeg', {
           'Cache-Control': 'no-store',

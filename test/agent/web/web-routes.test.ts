@@ -259,6 +259,21 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
     expect(none.status).toBe(503);
     expect(none.headers['retry-after']).toBe('1');
     expect(json(none)).toEqual({ error: 'service unavailable', reason: 'no processed frame yet' });
+    // Found on a real agent: a camera whose source file was missing answered "no processed frame yet"
+    // with Retry-After: 1, and a disabled one "no camera": neither says what is wrong.
+    const gate = agent.cameras.get('gate')!;
+    agent.cameras.set('gate', {
+      ...gate,
+      state: { camera: 'gate', state: 'failed', reason: 'source file not found', since: Date.now() },
+    });
+    const failed = await call(base, '/api/cameras/gate/snapshot.jpg', { headers: bearer });
+    agent.cameras.set('gate', gate);
+    expect(failed.status).toBe(503);
+    expect(failed.headers['retry-after']).toBeUndefined();
+    expect(json(failed).reason).toBe('camera "gate" is failed, no frame to show (why: /api/status)');
+    const off = await call(base, '/api/cameras/off/snapshot.jpg', { headers: bearer });
+    expect(off.status).toBe(404);
+    expect(json(off).reason).toBe('camera "off" is disabled');
     const event = await call(base, '/api/events/abc/snapshot.jpg', { headers: bearer });
     expect(event.status).toBe(404);
   });
