@@ -55,7 +55,8 @@ export class DetectEndpoint {
         req,
         res,
         404,
-        `unknown model "${modelId ?? ''}" (loaded: ${[...this.detectors.keys()].join(', ') || 'none'})`,
+        // Not "unknown": the id may be a configured model that failed to load (its reason is on /api/status).
+        `model "${modelId ?? ''}" is not loaded (loaded: ${[...this.detectors.keys()].join(', ') || 'none'})`,
       );
     }
     const format = url.searchParams.get('format') ?? 'json';

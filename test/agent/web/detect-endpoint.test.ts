@@ -165,7 +165,8 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     expect(json(form).reason).toMatch(/--data-binary/);
     const unknown = await post('/api/detect?model=nope', Buffer.from('x'));
     expect(unknown.status).toBe(404);
-    expect(json(unknown).reason).toBe('unknown model "nope" (loaded: det, det2)');
+    // Not "unknown model": found on a real agent, ?model=bad named a configured model whose .onnx was corrupt.
+    expect(json(unknown).reason).toBe('model "nope" is not loaded (loaded: det, det2)');
     // A truncated JPEG: its header reads, its pixels do not. The client's fault: 415, not a 500 of ours.
     const truncated = await post('/api/detect', pic.subarray(0, 20_000));
     expect(truncated.status).toBe(415);
