@@ -51,6 +51,11 @@ export class AgentMetrics {
     const errors = r.counter('vigil_camera_inference_errors_total', 'Frames whose inference failed.', [
       'camera',
     ]);
+    const gated = r.counter(
+      'vigil_camera_gated_frames_total',
+      'Frames the motion gate let pass without inference (still scene; 0 with motion off).',
+      ['camera'],
+    );
     const inFps = r.gauge('vigil_camera_input_fps', 'Frames per second read from the source (5 s window).', [
       'camera',
     ]);
@@ -120,7 +125,8 @@ export class AgentMetrics {
       info.set({ version: a.version, site: a.config.site, device: a.config.device }, 1);
       uptime.set({}, (now - a.startedAt) / 1000);
       start.set({}, a.startedAt / 1000);
-      for (const m of [frames, processed, dropped, errors, inFps, outFps, state, age, model]) m.reset();
+      for (const m of [frames, processed, dropped, errors, gated, inFps, outFps, state, age, model])
+        m.reset();
       for (const [id, cam] of a.cameras) {
         const s = cam.stats.snapshot();
         const camera = { camera: id };
@@ -128,6 +134,7 @@ export class AgentMetrics {
         processed.set(camera, s.processed);
         dropped.set(camera, s.dropped);
         errors.set(camera, s.inferenceErrors);
+        gated.set(camera, s.gated);
         inFps.set(camera, s.inputFps);
         outFps.set(camera, s.processedFps);
         for (const name of cameraStateNames)

@@ -125,7 +125,7 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
   });
 
   it("mirrors the agent's counts, states, models and build at scrape time", () => {
-    Object.assign(yard, { framesIn: 120, processed: 100, dropped: 15, inferenceErrors: 2 });
+    Object.assign(yard, { framesIn: 120, processed: 100, dropped: 15, inferenceErrors: 2, gated: 30 });
     yard.frameRead(Date.now() - 2000, performance.now() - 2000);
     gate.lastFrameAt = 0;
     const m = new AgentMetrics(agent);
@@ -135,6 +135,8 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(v('vigil_camera_processed_frames_total', { camera: 'yard' })).toBe(100);
     expect(v('vigil_camera_dropped_frames_total', { camera: 'yard' })).toBe(15);
     expect(v('vigil_camera_inference_errors_total', { camera: 'yard' })).toBe(2);
+    // Found on a real agent: the status had frames.gated, /metrics had no counter for it.
+    expect(v('vigil_camera_gated_frames_total', { camera: 'yard' })).toBe(30);
     expect(v('vigil_camera_frames_total', { camera: 'gate' })).toBe(0);
     // One state is 1 per camera, the one it is in.
     for (const [camera, current] of [
