@@ -30,6 +30,7 @@ const cameraSeries = (id: string): [string, Record<string, string>][] => [
   ['vigil_camera_processed_frames_total', { camera: id }],
   ['vigil_camera_dropped_frames_total', { camera: id }],
   ['vigil_camera_inference_errors_total', { camera: id }],
+  ['vigil_camera_gated_frames_total', { camera: id }],
   ['vigil_camera_input_fps', { camera: id }],
   ['vigil_camera_processed_fps', { camera: id }],
   ['vigil_camera_last_frame_age_seconds', { camera: id }],
