@@ -29,7 +29,8 @@ export interface OutboxMessage {
   properties?: OutboxProperties;
   /**
    * A durable note written (or, with `value` null, deleted) in the message's own transaction, read back with
-   * Outbox.notes() at the next start: what a crash must not forget, such as a safety event still open.
+   * Outbox.notes() at the next start: what a crash must not forget, such as a safety event still open. Only
+   * with a stored row: a message the bounds refuse leaves the notes unchanged.
    */
   note?: OutboxNote;
   /** Builds the payload inside the commit. Must be pure: after a full disk it may be called twice. */

@@ -278,7 +278,8 @@ export class Outbox extends OutboxReader {
         const ctx = { db: this.db, sql: this.sql, cfg: this.cfg, totals, pageLimit };
         const refused = storeRow(ctx, { id, msg, seq, ts, storedAt, payload, bytes }, delta);
         hooks.inTx?.(!refused);
-        if (msg.note) writeNote(this.sql, msg.note);
+        // A refused row leaves the notes as they were: a refused end keeps its event noted as open.
+        if (msg.note && !refused) writeNote(this.sql, msg.note);
         this.dropped.write(delta.drops);
         return refused ? { id, seq, dropped: refused } : { id, seq };
       })();

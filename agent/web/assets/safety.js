@@ -14,6 +14,7 @@ const endWords = {
   'track-lost': 'lost from view',
   'below-max': 'back under the limit',
   stopped: 'camera stopped',
+  interrupted: 'agent stopped unexpectedly',
 };
 
 /** Recent safety events (newest first), each with its snapshot when one was taken. */

@@ -43,4 +43,22 @@ describe('outbox notes', () => {
     expect(again.notes('open-event:')).toEqual([]);
     again.close();
   });
+
+  it('change only with a stored row: a refused end leaves its event noted, a refused start notes nothing', () => {
+    const outbox = Outbox.open(file(), OutboxConfig.parse({ maxBytes: 4096 }));
+    outbox.enqueue(event({ key: 'open-event:a', value: { n: 1 } }));
+    const end: OutboxMessage = {
+      ...event({ key: 'open-event:a', value: null }),
+      build: () => 'x'.repeat(8192),
+    };
+    expect(outbox.enqueue(end)).toMatchObject({ dropped: 'max-bytes' });
+    expect(outbox.notes('open-event:')).toEqual([{ key: 'open-event:a', value: { n: 1 } }]);
+    const start: OutboxMessage = {
+      ...event({ key: 'open-event:b', value: { n: 2 } }),
+      build: () => 'x'.repeat(8192),
+    };
+    expect(outbox.enqueue(start)).toMatchObject({ dropped: 'max-bytes' });
+    expect(outbox.notes('open-event:')).toEqual([{ key: 'open-event:a', value: { n: 1 } }]);
+    outbox.close();
+  });
 });
