@@ -4,6 +4,7 @@ import { imageToInputFrame } from '../../models/detect/image-input.js';
 import { UnreadableImage } from '../../models/detect/raw-input.js';
 import type { InputFrame } from '../../models/types.js';
 import type { Detector } from '../../models/detect/detector.js';
+import type { CameraConfig } from '../../config/schema.js';
 import { annotationSvg } from './annotation-svg.js';
 import { BodyTimeout, BodyTooLarge, formatBytes, readBody, send, sendError, sendJson } from './http-util.js';
 
@@ -37,6 +38,18 @@ const r1 = (v: number) => Math.round(v * 10) / 10;
  * read whole, within `uploadTimeoutMs`, before the model's slot is taken: a slow or stalled client holds
  * only its own connection (and one of `maxReceiving`), never the model.
  */
+/**
+ * The model `/api/detect` runs without `?model=`: that of the first enabled camera (config order) whose model
+ * is loaded, else any loaded one. Not the first in the detectors map: a model loaded late (a retry, a fleet
+ * push) joins the map at its end, and the map's order is the models section's, not the cameras'.
+ */
+export function defaultDetectModel(
+  cameras: readonly Pick<CameraConfig, 'enabled' | 'model'>[],
+  detectors: ReadonlyMap<string, unknown>,
+): string | undefined {
+  return cameras.find((c) => c.enabled && detectors.has(c.model))?.model ?? detectors.keys().next().value;
+}
+
 export class DetectEndpoint {
   private readonly busy = new Set<string>();
   private receiving = 0;
@@ -45,10 +58,12 @@ export class DetectEndpoint {
     private readonly detectors: ReadonlyMap<string, Detector>,
     private readonly limits: DetectLimits = defaultDetectLimits,
     private readonly onError: (message: string) => void = () => {},
+    /** The model an upload without `?model=` goes to (web-service: defaultDetectModel); absent: the first loaded. */
+    private readonly defaultModel: () => string | undefined = () => detectors.keys().next().value,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const modelId = url.searchParams.get('model') ?? this.detectors.keys().next().value;
+    const modelId = url.searchParams.get('model') ?? this.defaultModel();
     const detector = modelId === undefined ? undefined : this.detectors.get(modelId);
     if (!detector || modelId === undefined) {
       return this.refuse(

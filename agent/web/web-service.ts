@@ -6,7 +6,12 @@ import type { Agent } from '../runtime/agent.js';
 import type { AgentService, ServiceFailed } from '../runtime/services.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { HttpAuth } from './auth.js';
-import { DetectEndpoint, defaultDetectLimits, type DetectLimits } from './detect-endpoint.js';
+import {
+  DetectEndpoint,
+  defaultDetectLimits,
+  defaultDetectModel,
+  type DetectLimits,
+} from './detect-endpoint.js';
 import { HealthSampler } from './health-sampler.js';
 import { WebServer } from './http-server.js';
 import { LabelCounts } from './label-counts.js';
@@ -76,7 +81,12 @@ export class WebService implements AgentService {
      * rolled back included), one removed and added back gets new ones. Weak: nothing to forget.
      */
     const seen = new WeakMap<CameraStats, number>();
-    const detect = new DetectEndpoint(agent.detectors, detectLimits, (m) => errors.add('api', m));
+    const detect = new DetectEndpoint(
+      agent.detectors,
+      detectLimits,
+      (m) => errors.add('api', m),
+      () => defaultDetectModel(agent.config.cameras, agent.detectors),
+    );
     const safetyEvents = new RecentSafetyEvents();
     const feed = new SnapshotFeed(agent, snapshots, events);
     // Built at most once per tick and shared: ten pages polling or listening cost one build and one stringify.
