@@ -78,6 +78,11 @@ export class AgentMetrics {
       'family',
       'provider',
     ]);
+    const modelLoaded = r.gauge(
+      'vigil_model_loaded',
+      "1 for each enabled camera's model that is loaded, 0 for one that is not (it failed; its cameras say why).",
+      ['model'],
+    );
     const rows = r.gauge('vigil_outbox_rows', 'Messages waiting in the outbox.');
     const bytes = r.gauge('vigil_outbox_bytes', 'Payload bytes waiting in the outbox.');
     const oldest = r.gauge('vigil_outbox_oldest_age_seconds', 'Age of the oldest message waiting.');
@@ -146,6 +151,10 @@ export class AgentMetrics {
       // Fed per event, not mirrored: a removed camera's series, or one of the model a camera no longer runs,
       // would stay for ever, frozen (one per camera id a fleet ever pushed). Gone, as in the mirrored ones.
       this.inference.retain((l) => a.cameras.get(l.camera!)?.config.model === l.model);
+      // A model that failed to load has no vigil_model_info series: this one is there for an alert on it.
+      modelLoaded.reset();
+      for (const c of a.config.cameras)
+        if (c.enabled) modelLoaded.set({ model: c.model }, a.detectors.has(c.model) ? 1 : 0);
       for (const d of a.detectors.values()) {
         model.set({ model: d.info.modelId, family: d.info.family, provider: d.info.provider }, 1);
       }

@@ -59,10 +59,16 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
       device: 'box-1',
       dataDir: dir,
       mqtt: { url: 'mqtt://127.0.0.1:9' },
-      models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx') } },
+      models: {
+        det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx') },
+        // Never loaded here, as after a failed load: only vigil_model_loaded shows it.
+        broken: { path: path.join(dir, 'broken.onnx') },
+      },
       cameras: [
         { id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det' },
         { id: 'gate', source: 'rtsp://127.0.0.1:9/stream', model: 'det' },
+        { id: 'dock', source: 'rtsp://127.0.0.1:9/dock', model: 'broken', enabled: false },
+        { id: 'pier', source: 'rtsp://127.0.0.1:9/pier', model: 'broken' },
       ],
     });
     agent = new Agent(config, { log, version: '1.2.3-test', services: [] });
@@ -154,6 +160,8 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(age).toBeLessThan(60);
     expect(v('vigil_camera_last_frame_age_seconds', { camera: 'gate' })).toBeUndefined();
     expect(v('vigil_model_info', { model: 'det', family: 'yolov8', provider: 'cpu' })).toBe(1);
+    expect(v('vigil_model_loaded', { model: 'det' })).toBe(1);
+    expect(v('vigil_model_loaded', { model: 'broken' })).toBe(0);
     expect(v('vigil_build_info', { version: '1.2.3-test', site: 'yard-site', device: 'box-1' })).toBe(1);
     expect(v('process_start_time_seconds')).toBe(agent.startedAt / 1000);
     expect(v('vigil_uptime_seconds')).toBeGreaterThanOrEqual(0);
