@@ -6,6 +6,9 @@
 
 const reference = /\$\{([A-Za-z0-9_]+)(?::-([^}]*))?\}/g;
 
+/** A string holding a reference, as a JSON Schema `pattern` (unanchored, ECMA-262): config-json-schema.ts. */
+export const envRefPattern = reference.source;
+
 export const hasEnvRef = (value: string): boolean => new RegExp(reference.source).test(value);
 
 /**

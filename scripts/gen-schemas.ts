@@ -1,17 +1,16 @@
-// Writes docs/schemas/<name>.json from the zod schemas in agent/mqtt/schema-registry.ts, and removes
-// schema files no payload has any more. `npm run gen:schemas`; `--check` only reports what is stale.
+// Writes docs/schemas/<name>.json from the zod schemas (scripts/lib/schema-files.ts: the MQTT payloads, the
+// HTTP status document, the config file), and removes schema files no schema has any more.
+// `npm run gen:schemas`; `--check` only reports what is stale.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonSchemaText, payloadSchemas } from '../agent/mqtt/schema-registry.js';
+import { schemaFiles } from './lib/schema-files.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'schemas');
 const check = process.argv.includes('--check');
 
 mkdirSync(dir, { recursive: true });
-const wanted = new Map(
-  Object.entries(payloadSchemas).map(([name, schema]) => [`${name}.json`, jsonSchemaText(name, schema)]),
-);
+const wanted = schemaFiles();
 const stale: string[] = [];
 for (const [file, text] of wanted) {
   const target = path.join(dir, file);

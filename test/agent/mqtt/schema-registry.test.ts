@@ -17,13 +17,11 @@ function examples(): { name: string; text: string }[] {
 }
 
 describe('payload schema registry', () => {
-  it('docs/schemas holds exactly the generated JSON Schema of every payload (npm run gen:schemas)', () => {
+  // The other files of docs/schemas (HTTP status, config) and the files no schema has: schema-files.test.ts.
+  it('docs/schemas holds the generated JSON Schema of every payload (npm run gen:schemas)', () => {
     const names = Object.keys(payloadSchemas).sort();
-    const files = readdirSync(schemasDir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.replace(/\.json$/, ''))
-      .sort();
-    expect(files, 'schema files without a payload, or payloads without a file').toEqual(names);
+    const files = readdirSync(schemasDir).filter((f) => f.endsWith('.json'));
+    expect(files, 'payloads without a file').toEqual(expect.arrayContaining(names.map((n) => `${n}.json`)));
     for (const name of names) {
       const onDisk = readFileSync(path.join(schemasDir, `${name}.json`), 'utf8');
       expect(onDisk, `docs/schemas/${name}.json is stale: run npm run gen:schemas`).toBe(
