@@ -8,6 +8,7 @@ import { RequestEnvelope, ResponsePayload } from './request-payloads.js';
 import { FleetDocument } from '../fleet/fleet-document.js';
 import { ConfigResultPayload, FleetStatePayload, ShadowReportPayload } from '../fleet/fleet-payloads.js';
 import { DoctorProbePayload } from '../doctor/broker-check.js';
+import { allowEnvRefs } from '../../config/config-json-schema.js';
 
 /**
  * Every MQTT payload with a documented topic (docs/mqtt.md), by the name of its generated JSON Schema:
@@ -52,5 +53,11 @@ export function jsonSchemaText(name: string, schema: z.ZodType): string {
     title: name,
     ...z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io }),
   };
+  // A fleet document's body keeps its `${VAR}` references; each box expands them before it checks the body
+  // (docs/fleet.md#credentials), so a reference stands where any string of the body may.
+  if (name === 'fleet-document') {
+    const properties = doc.properties as Record<string, unknown>;
+    properties.config = allowEnvRefs(properties.config);
+  }
   return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { configJsonSchemaText } from '../../config/config-json-schema.js';
@@ -87,5 +88,26 @@ describe('docs/schemas/config.json: the config file as written', () => {
     expect(errors({ ...base, http: { port: '${PORT}' } })).not.toEqual([]);
     expect(problems({ ...base, http: { port: '8080' } })).toEqual(['http.port: expected number, got "8080"']);
     expect(errors(withCamera({ enabled: '${ON}' }))).not.toEqual([]);
+  });
+});
+
+describe('docs/schemas/fleet-document.json: the config body keeps its references', () => {
+  it('takes a `${VAR}` in a body string, and keeps the envelope strict', () => {
+    const v = new Ajv2020({ strict: false, validateFormats: false });
+    const check = v.compile(JSON.parse(read('docs/schemas/fleet-document.json')));
+    const doc = {
+      revision: 3,
+      target: 'group:north',
+      config: {
+        models: { det: { path: '/m/det.onnx' } },
+        cameras: [{ id: 'gate', source: 'rtsp://${CAM_USER}:${CAM_PASSWORD}@10.0.0.5/1', model: 'det' }],
+        mqtt: { url: '${MQTT_URL}', password: '${MQTT_PASSWORD}' },
+      },
+      issuedAt: '2026-12-01T00:00:00.000Z',
+      keyId: '9a89bae2a16c6558',
+      signature: `${'A'.repeat(86)}==`,
+    };
+    expect(check(doc), v.errorsText(check.errors)).toBe(true);
+    expect(check({ ...doc, target: '${TARGET}' })).toBe(false);
   });
 });
