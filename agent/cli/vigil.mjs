@@ -8,6 +8,13 @@ import { register } from 'tsx/esm/api';
 // unasked. Set before anything loads onnxruntime (it reads it once); an operator's own value is kept.
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
+// `vigil check-config site.yaml | head -1`: the reader went away, so the rest of the output has no one to
+// read it. Stop quietly, as a Unix tool killed by SIGPIPE does, instead of a stack trace for 'write EPIPE'.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 register();
 const { tuneGarbageCollector } = await import('../runtime/gc-tuning.ts');
 tuneGarbageCollector();
