@@ -1,25 +1,21 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../config/logger.js';
-import { ModelConfig, VigilConfig } from '../../../config/schema.js';
-import { Agent } from '../../../agent/runtime/agent.js';
+import { ModelConfig } from '../../../config/schema.js';
+import type { Agent } from '../../../agent/runtime/agent.js';
 import { StatusPayload, statusJsonSchema } from '../../../agent/web/status-schema.js';
-import { WebService } from '../../../agent/web/web-service.js';
+import type { WebService } from '../../../agent/web/web-service.js';
 import { readiness } from '../../../agent/web/web-routes.js';
 import { Detector } from '../../../models/detect/detector.js';
 import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
 import { call, type Answer } from '../../support/http-call.js';
 import { repoRoot } from '../../support/shared.js';
-import { tinyDetector, ultralyticsNames } from '../../support/tiny-detector.js';
+import { bearer, json, startRoutes } from './web-routes-fixture.js';
 
-// The real route table (webRoutes, wired by WebService) on a real node:http server on port 0, in front of a
-// real agent that is not started: cameras and detectors are put in its maps the way start() puts them.
-const token = 'tok-routes-0123456789abcdef';
-const bearer = { Authorization: `Bearer ${token}` };
-const json = (a: Answer) => JSON.parse(a.body.toString('utf8')) as Record<string, unknown>;
+// What each endpoint of docs/http.md answers, on the real route table of web-routes-fixture.ts: probes,
+// metrics, status and its schema, the event stream, snapshots, detect and the page shell. Who may call
+// them, sessions and unknown routes: web-routes-access.test.ts.
 
 /** A text/event-stream answer up to its first `status` event, then the connection is dropped. */
 function firstEvent(base: URL, p: string, headers: Record<string, string>) {
@@ -40,40 +36,14 @@ function firstEvent(base: URL, p: string, headers: Record<string, string>) {
     req.end();
   });
 }
-
 describe('web routes on a real server: every endpoint of docs/http.md', () => {
   let agent: Agent;
   let web: WebService;
   let base: URL;
   let detector: Detector | undefined;
-  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-routes-'));
 
   beforeAll(async () => {
-    const model = path.join(dir, 'det.onnx');
-    writeFileSync(
-      model,
-      tinyDetector({
-        size: [32, 32],
-        output: [1, 5, 8],
-        values: new Float32Array(40),
-        metadata: { names: ultralyticsNames(['person']) },
-      }),
-    );
-    const config = VigilConfig.parse({
-      site: 'yard',
-      device: 'routes-test',
-      dataDir: path.join(dir, 'data'),
-      http: { host: '127.0.0.1', port: 0, auth: { token } },
-      models: { det: { path: model, workers: 1, providers: ['cpu'] } },
-      cameras: [
-        { id: 'gate', source: 'rtsp://127.0.0.1:9/stream', model: 'det' },
-        { id: 'off', source: 'rtsp://127.0.0.1:9/other', model: 'det', enabled: false },
-      ],
-    });
-    web = new WebService(config.http, { log: createLogger({ level: 'error' }) });
-    agent = new Agent(config, { log: createLogger({ level: 'error' }), version: 'test', services: [web] });
-    await web.start(agent, () => {});
-    base = new URL(`http://127.0.0.1:${web.address!.port}`);
+    ({ agent, web, base } = await startRoutes());
   }, 30_000);
 
   afterAll(async () => {
@@ -134,47 +104,6 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
     expect(head.body.length).toBe(0);
     expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(head.headers['content-length']).toBe(a.headers['content-length']);
-  });
-
-  it('open routes answer without credentials; every other route is 401 with WWW-Authenticate: Bearer', async () => {
-    const open: [string, string, number][] = [
-      ['GET', '/', 200],
-      ['GET', '/assets/app.js', 200],
-      ['GET', '/healthz', 200],
-      ['GET', '/api/status/schema.json', 200],
-      ['GET', '/api/auth', 200],
-      ['POST', '/api/logout', 200],
-    ];
-    for (const [method, p, code] of open) {
-      const a = await call(base, p, { method });
-      expect(a.status, `${method} ${p}`).toBe(code);
-      expect(a.headers['www-authenticate'], p).toBeUndefined();
-    }
-    expect((await call(base, '/readyz')).status).not.toBe(401);
-    // POST /api/login is open: a wrong token is refused as a login (401 without a Bearer challenge).
-    const login = await call(base, '/api/login', { method: 'POST', body: Buffer.from('{"token":"nope"}') });
-    expect(login.status).toBe(401);
-    expect(login.headers['www-authenticate']).toBeUndefined();
-
-    const gated: [string, string][] = [
-      ['GET', '/metrics'],
-      ['GET', '/api/status'],
-      ['GET', '/api/events'],
-      ['GET', '/api/cameras/gate/snapshot.jpg'],
-      ['GET', '/api/events/abc/snapshot.jpg'],
-      ['POST', '/api/detect'],
-    ];
-    for (const [method, p] of gated) {
-      const a = await call(base, p, { method, ...(method === 'POST' ? { body: Buffer.alloc(0) } : {}) });
-      expect(a.status, `${method} ${p}`).toBe(401);
-      expect(a.headers['www-authenticate'], p).toBe('Bearer realm="vigil"');
-      expect(json(a)).toMatchObject({ error: 'unauthorized' });
-      const wrong = await call(base, p, {
-        method,
-        headers: { Authorization: 'Bearer not-the-token-at-all' },
-      });
-      expect(wrong.status, `${method} ${p} wrong token`).toBe(401);
-    }
   });
 
   it('the page shell and its assets: HTML, versioned URLs cached for a year, the shell revalidated', async () => {
@@ -288,55 +217,5 @@ describe('web routes on a real server: every endpoint of docs/http.md', () => {
       body: Buffer.from([1, 2, 3]),
     });
     expect(fmt.status).toBe(400);
-  });
-
-  it('/api/auth, /api/login and /api/logout: the session cookie flow', async () => {
-    const before = json(await call(base, '/api/auth'));
-    expect(before).toEqual({ required: true, methods: ['token'], authenticated: false });
-    expect(json(await call(base, '/api/auth', { headers: bearer })).authenticated).toBe(true);
-
-    const bad = await call(base, '/api/login', { method: 'POST', body: Buffer.from('not json') });
-    expect(bad.status).toBe(400);
-    const big = await call(base, '/api/login', {
-      method: 'POST',
-      body: Buffer.from(JSON.stringify({ token: 'x'.repeat(5000) })),
-    });
-    expect(big.status).toBe(413);
-
-    const login = await call(base, '/api/login', {
-      method: 'POST',
-      body: Buffer.from(JSON.stringify({ token })),
-    });
-    expect(login.status).toBe(200);
-    expect(json(login)).toEqual({ ok: true });
-    const cookie = String(login.headers['set-cookie']);
-    expect(cookie).toContain('HttpOnly');
-    expect(cookie).toContain('SameSite=Strict');
-    const pair = cookie.split(';')[0]!;
-    expect((await call(base, '/api/status', { headers: { Cookie: pair } })).status).toBe(200);
-    expect(json(await call(base, '/api/auth', { headers: { Cookie: pair } })).authenticated).toBe(true);
-
-    const out = await call(base, '/api/logout', { method: 'POST', headers: { Cookie: pair } });
-    expect(out.status).toBe(200);
-    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
-    expect((await call(base, '/api/status', { headers: { Cookie: pair } })).status).toBe(401);
-  });
-
-  it('anything else is 404; a known path with another method is 405 with Allow', async () => {
-    const none = await call(base, '/api/nothing', { headers: bearer });
-    expect(none.status).toBe(404);
-    expect(json(none).error).toBe('not found');
-    for (const [method, p, allow] of [
-      ['POST', '/api/status', 'GET, HEAD'],
-      ['POST', '/healthz', 'GET, HEAD'],
-      ['DELETE', '/metrics', 'GET, HEAD'],
-      ['GET', '/api/detect', 'POST'],
-      ['GET', '/api/login', 'POST'],
-      ['PUT', '/api/logout', 'POST'],
-    ] as const) {
-      const a = await call(base, p, { method, headers: bearer });
-      expect(a.status, `${method} ${p}`).toBe(405);
-      expect(a.headers.allow, `${method} ${p}`).toBe(allow);
-    }
   });
 });
