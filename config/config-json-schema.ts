@@ -45,9 +45,10 @@ export function allowEnvRefs<T>(schema: T): T {
       node[key] = Object.fromEntries(Object.entries(map).map(([k, s]) => [k, allowEnvRefs(s)]));
   }
   if (node.type !== 'string' || !refusesEnvRef(node)) return node as T;
-  // The default stays beside the alternatives, where an editor shows it.
-  const { default: fallback, ...checked } = node;
+  // The description and default stay beside the alternatives, where an editor shows them.
+  const { description, default: fallback, ...checked } = node;
   return {
+    ...(description === undefined ? {} : { description }),
     ...(fallback === undefined ? {} : { default: fallback }),
     anyOf: [checked, EnvRefString],
   } as T;

@@ -49,20 +49,42 @@ export const FleetGroupName = z
 
 /** `fleet:` in a box's own config: who may change this box's config over MQTT, and how carefully (docs/fleet.md). */
 export const FleetConfig = z.strictObject({
-  /** Fleet public keys this box trusts (base64 or PEM Ed25519). A document signed by any of them is accepted. */
-  keys: z.array(FleetKeyText).min(1),
-  /** Groups this box belongs to: it follows `<baseTopic>/fleet/<group>/config` for each. */
-  groups: z.array(FleetGroupName).default([]),
-  /** Documents larger than this are refused unread (the MQTT link takes packets up to 256 KiB at most). */
+  keys: z
+    .array(FleetKeyText)
+    .min(1)
+    .describe(
+      'Fleet public keys this box trusts (Ed25519: base64 of the raw 32 bytes or DER, or PEM; vigil fleet keygen). A document signed by any of them is accepted.',
+    ),
+  groups: z
+    .array(FleetGroupName)
+    .default([])
+    .describe(
+      'Groups this box belongs to: it follows <baseTopic>/fleet/<group>/config for each. Default: none.',
+    ),
   maxDocumentBytes: z
     .number()
     .int()
     .min(1024)
     .max(250_000)
-    .default(64 * 1024),
-  /** After an apply, every changed camera must deliver an inference within this time, or the box rolls back. */
-  healthDeadlineS: z.number().positive().max(600).default(30),
-  /** The revision of this file as a fleet config: a persisted fleet config wins at start only when newer. */
-  revision: z.number().int().nonnegative().default(0),
+    .default(64 * 1024)
+    .describe(
+      'Documents larger than this are refused unread (the MQTT link takes packets up to 256 KiB at most). Default: 65536.',
+    ),
+  healthDeadlineS: z
+    .number()
+    .positive()
+    .max(600)
+    .default(30)
+    .describe(
+      'After an apply, every changed camera must deliver an inference within this many seconds, or the box rolls back. Default: 30.',
+    ),
+  revision: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe(
+      'The revision of this file as a fleet config: a persisted pushed config wins at start only when newer. Default: 0.',
+    ),
 });
 export type FleetConfig = z.infer<typeof FleetConfig>;

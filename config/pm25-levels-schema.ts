@@ -5,11 +5,17 @@ import { z } from 'zod';
  * Levels go from clean to bad; each but the last has an upper edge in µg/m³ (inclusive).
  */
 export const Pm25Level = z.strictObject({
-  name: z.string().min(1).max(40),
-  /** Upper edge, µg/m³, inclusive; absent on the last level, and only there. */
-  upTo: z.number().positive().optional(),
-  /** Colour on the page: ok (green), warn (amber), bad (red). */
-  tone: z.enum(['ok', 'warn', 'bad']),
+  name: z
+    .string()
+    .min(1)
+    .max(40)
+    .describe('Words the status page shows for this level (1 to 40 characters).'),
+  upTo: z
+    .number()
+    .positive()
+    .optional()
+    .describe('Upper edge, µg/m³, inclusive; absent on the last level, and only there. Edges rise.'),
+  tone: z.enum(['ok', 'warn', 'bad']).describe('Colour on the page: ok (green), warn (amber), bad (red).'),
 });
 export type Pm25Level = z.infer<typeof Pm25Level>;
 

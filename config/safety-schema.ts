@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import { MotionConfig } from './motion-schema.js';
+import { Polygon } from './polygon-schema.js';
+import { TrackingConfig } from './tracking-schema.js';
+
+export { Point, Polygon } from './polygon-schema.js';
+export * from './motion-schema.js';
+export * from './tracking-schema.js';
 
 /**
  * Per-camera safety settings (docs/safety.md): tracking, zones and zone rules, the person-near-forklift
@@ -7,136 +14,157 @@ import { z } from 'zod';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids use letters, digits, _ and -');
 
-/** [x, y] in source pixels. */
-export const Point = z.tuple([z.number().min(0), z.number().min(0)]);
-export type Point = z.infer<typeof Point>;
-
-/** A simple polygon, at least three points, closed implicitly. */
-export const Polygon = z.array(Point).min(3, 'a polygon needs at least three points');
-export type Polygon = z.infer<typeof Polygon>;
-
 export const ZoneConfig = z.strictObject({
-  id: Id,
-  name: z.string().optional(),
-  polygon: Polygon,
-  /** A track is in (or out) once its foot point has been on that side on this many frames in a row. */
-  confirmFrames: z.number().int().positive().max(30).default(2),
+  id: Id.describe('Unique per camera; names the zone in events. Letters, digits, _ and -.'),
+  name: z.string().optional().describe('Shown on the status page.'),
+  polygon: Polygon.describe('The zone: [x, y] points in source pixels, at least three, closed implicitly.'),
+  confirmFrames: z
+    .number()
+    .int()
+    .positive()
+    .max(30)
+    .default(2)
+    .describe(
+      'A track is in (or out) once its foot point has been on that side on this many frames in a row (at most 30). Default: 2.',
+    ),
 });
 export type ZoneConfig = z.infer<typeof ZoneConfig>;
 
 const Labels = z.array(z.string().min(1)).min(1).default(['person']);
 const ruleBase = {
-  /** Names the rule in events; default `<zone>-<type>`. */
-  id: Id.optional(),
-  zone: Id,
-  /** Site labels the rule watches (after the model's label map). */
-  labels: Labels,
+  id: Id.optional().describe('Names the rule in events; unique per camera. Default: <zone>-<type>.'),
+  zone: Id.describe('The id of a zone of this camera.'),
+  labels: Labels.describe("Site labels the rule watches (after the model's label map). Default: [person]."),
 };
 
 export const ZoneRule = z.discriminatedUnion('type', [
-  /** An event from the moment a track's foot point enters the zone until it leaves. */
-  z.strictObject({ ...ruleBase, type: z.literal('enter') }),
-  /** A one-off event when a track's foot point leaves the zone. */
-  z.strictObject({ ...ruleBase, type: z.literal('leave') }),
-  /** An event once a track has been inside longer than `dwellS`, until it leaves. */
-  z.strictObject({ ...ruleBase, type: z.literal('dwell'), dwellS: z.number().positive() }),
-  /** An event while more than `max` tracks are inside. */
-  z.strictObject({ ...ruleBase, type: z.literal('count'), max: z.number().int().nonnegative() }),
+  z.strictObject({
+    ...ruleBase,
+    type: z
+      .literal('enter')
+      .describe("enter: an event from the moment a track's foot point enters the zone until it leaves."),
+  }),
+  z.strictObject({
+    ...ruleBase,
+    type: z.literal('leave').describe("leave: a one-off event when a track's foot point leaves the zone."),
+  }),
+  z.strictObject({
+    ...ruleBase,
+    type: z
+      .literal('dwell')
+      .describe('dwell: an event once a track has been inside longer than dwellS, until it leaves.'),
+    dwellS: z
+      .number()
+      .positive()
+      .describe('dwell: an event once a track has been inside longer than this many seconds.'),
+  }),
+  z.strictObject({
+    ...ruleBase,
+    type: z.literal('count').describe('count: an event while more than max tracks are inside.'),
+    max: z.number().int().nonnegative().describe('count: the most tracks inside without an event.'),
+  }),
 ]);
 export type ZoneRule = z.infer<typeof ZoneRule>;
 export type ZoneRuleInput = z.input<typeof ZoneRule>;
 
 /** A margin as a share of the box size (each side grows by ratio × width or height) or in pixels. */
 export const Margin = z.union([
-  z.strictObject({ ratio: z.number().min(0).max(5) }),
-  z.strictObject({ px: z.number().min(0) }),
+  z.strictObject({
+    ratio: z
+      .number()
+      .min(0)
+      .max(5)
+      .describe("Each side of the vehicle's box grows by ratio × its width or height (0 to 5)."),
+  }),
+  z.strictObject({
+    px: z.number().min(0).describe("Each side of the vehicle's box grows by this many pixels."),
+  }),
 ]);
 export type Margin = z.infer<typeof Margin>;
 
 export const ProximityConfig = z.strictObject({
-  enabled: z.boolean().default(true),
-  personLabels: z.array(z.string().min(1)).min(1).default(['person']),
-  vehicleLabels: z.array(z.string().min(1)).min(1).default(['forklift']),
-  margin: Margin.default({ ratio: 0.25 }),
-  /** After an event of a person-vehicle pair ends, no new one for that pair within this time. */
-  cooldownS: z.number().min(0).default(10),
-  /** The person must be outside the margin this long before the event ends (no flapping at the edge). */
-  clearS: z.number().min(0).default(1),
-  /**
-   * Severity from the foot point's distance to the vehicle's box, as a share of the margin: inside the box
-   * or within `high` × margin is high, within `medium` × margin medium, else low.
-   */
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe('The person-near-vehicle rule (person_near_forklift). Default: true.'),
+  personLabels: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['person'])
+    .describe('Site labels that count as persons. Default: [person].'),
+  vehicleLabels: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['forklift'])
+    .describe('Site labels that count as vehicles. Default: [forklift].'),
+  margin: Margin.default({ ratio: 0.25 }).describe(
+    "How far around a vehicle's box a person is near: { ratio } of the box size or { px }. Default: { ratio: 0.25 }.",
+  ),
+  cooldownS: z
+    .number()
+    .min(0)
+    .default(10)
+    .describe(
+      'After an event of a person-vehicle pair ends, no new one for that pair within this many seconds. Default: 10.',
+    ),
+  clearS: z
+    .number()
+    .min(0)
+    .default(1)
+    .describe(
+      'Seconds the person must be outside the margin before the event ends (no flapping at the edge). Default: 1.',
+    ),
   severity: z
     .strictObject({
-      high: z.number().min(0).max(1).default(0.33),
-      medium: z.number().min(0).max(1).default(0.67),
+      high: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.33)
+        .describe('Inside the box or within this share of the margin: high. Default: 0.33.'),
+      medium: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.67)
+        .describe('Within this share of the margin: medium; else low. Default: 0.67.'),
     })
-    .default({ high: 0.33, medium: 0.67 }),
+    .default({ high: 0.33, medium: 0.67 })
+    .describe("Severity from the foot point's distance to the vehicle's box, as a share of the margin."),
 });
 export type ProximityConfig = z.infer<typeof ProximityConfig>;
 export type ProximityConfigInput = z.input<typeof ProximityConfig>;
-
-export const TrackingConfig = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** ByteTrack's two score bands: high detections start and keep tracks, low ones only keep them. */
-  highScore: z.number().min(0).max(1).default(0.5),
-  lowScore: z.number().min(0).max(1).default(0.1),
-  /** A new track starts only from a detection at least this sure. */
-  newTrackScore: z.number().min(0).max(1).default(0.6),
-  /** Minimum IoU with the predicted box for a match (first and second stage). */
-  matchIou: z.number().gt(0).max(1).default(0.2),
-  lowMatchIou: z.number().gt(0).max(1).default(0.5),
-  /** Consecutive hits before a new track is reported (except on the very first frame). */
-  minHits: z.number().int().positive().default(2),
-  /** A lost track is forgotten once unseen this long and for at least `lostMinMisses` processed frames. */
-  lostTtlS: z.number().positive().default(2),
-  lostMinMisses: z.number().int().positive().default(3),
-});
-export type TrackingConfig = z.infer<typeof TrackingConfig>;
-export type TrackingConfigInput = z.input<typeof TrackingConfig>;
-
-export const MotionConfig = z.strictObject({
-  /** Off: every frame goes to inference. */
-  enabled: z.boolean().default(false),
-  /** Width of the grey frame the detector works on (the height follows the aspect ratio). */
-  width: z.number().int().min(16).max(640).default(160),
-  /**
-   * Time constant of the running-average background, seconds. Motion is a difference from it, so an object
-   * that stops (a person standing, a parked forklift) fades into it in about twice this and the camera
-   * falls back to the heartbeat; a walker keeps changing pixels at its leading edge.
-   */
-  backgroundS: z.number().gt(0).max(600).default(0.5),
-  /** Grey-level difference from the background above which a pixel counts as changed. */
-  pixelThreshold: z.number().int().min(1).max(255).default(20),
-  /** Side of a cell in grey-frame pixels. */
-  cellSize: z.number().int().min(2).max(64).default(8),
-  /** Share of changed pixels that makes a cell moving. */
-  cellThreshold: z.number().gt(0).max(1).default(0.08),
-  /** Moving cells needed for the frame to count as moving. */
-  minCells: z.number().int().positive().default(1),
-  /** A changed share above this is a lighting change or a camera move: infer, and relearn the background. */
-  globalChange: z.number().gt(0).max(1).default(0.6),
-  /** Inferences per second in a still scene (objects standing still must stay tracked). */
-  heartbeatFps: z.number().positive().max(30).default(1),
-  /** Full rate continues this long after the last motion. */
-  holdS: z.number().min(0).default(1),
-  /** Regions (source pixels) whose motion is ignored: trees, screens, a road outside the site. */
-  masks: z.array(Polygon).default([]),
-});
-export type MotionConfig = z.infer<typeof MotionConfig>;
-export type MotionConfigInput = z.input<typeof MotionConfig>;
 
 /**
  * The fields a camera gains (CameraConfig extends with these). `priority` is the camera's weight when the
  * cameras sharing a model compete for its workers: weight 2 gets twice the inferences of weight 1.
  */
 export const cameraSafetyShape = {
-  zones: z.array(ZoneConfig).default([]),
-  rules: z.array(ZoneRule).default([]),
-  proximity: ProximityConfig.prefault({}),
-  tracking: TrackingConfig.prefault({}),
-  motion: MotionConfig.prefault({}),
-  priority: z.number().positive().max(100).default(1),
+  zones: z
+    .array(ZoneConfig)
+    .default([])
+    .describe('Zones: polygons in source pixels that rules watch. Default: none.'),
+  rules: z
+    .array(ZoneRule)
+    .default([])
+    .describe('Zone rules, per zone and labels: enter, leave, dwell (dwellS) or count (max). Default: none.'),
+  proximity: ProximityConfig.prefault({}).describe(
+    'The person-near-forklift rule: a person within a margin around a vehicle. On by default.',
+  ),
+  tracking: TrackingConfig.prefault({}).describe(
+    'Track ids in detections, with ByteTrack thresholds. On by default.',
+  ),
+  motion: MotionConfig.prefault({}).describe(
+    'Motion gating: infer at full rate on motion, at heartbeatFps when still. Off by default.',
+  ),
+  priority: z
+    .number()
+    .positive()
+    .max(100)
+    .default(1)
+    .describe(
+      "The camera's share of a shared model's workers at saturation: 2 gets twice the inferences of 1 (at most 100). Default: 1.",
+    ),
 };
 export const CameraSafetyConfig = z.strictObject(cameraSafetyShape);
 export type CameraSafetyConfig = z.infer<typeof CameraSafetyConfig>;
@@ -146,15 +174,41 @@ export type CameraSafetyConfigInput = z.input<typeof CameraSafetyConfig>;
 export const SafetyConfig = z.strictObject({
   snapshots: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      /** Relative: to dataDir. */
-      dir: z.string().min(1).default('snapshots'),
-      maxCount: z.number().int().positive().default(1000),
-      maxMiB: z.number().positive().default(200),
-      maxAgeHours: z.number().positive().default(72),
-      quality: z.number().int().min(30).max(100).default(80),
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Keep a JPEG of the frame that started each event. Default: true.'),
+      dir: z
+        .string()
+        .min(1)
+        .default('snapshots')
+        .describe('Where snapshots go; relative: to dataDir. Default: snapshots.'),
+      maxCount: z
+        .number()
+        .int()
+        .positive()
+        .default(1000)
+        .describe('Snapshots kept at most; the oldest go first when a bound is hit. Default: 1000.'),
+      maxMiB: z
+        .number()
+        .positive()
+        .default(200)
+        .describe('Total size of the snapshots kept, MiB. Default: 200.'),
+      maxAgeHours: z
+        .number()
+        .positive()
+        .default(72)
+        .describe('Snapshots older than this many hours are removed. Default: 72.'),
+      quality: z
+        .number()
+        .int()
+        .min(30)
+        .max(100)
+        .default(80)
+        .describe('JPEG quality, 30 to 100. Default: 80.'),
     })
-    .default({ enabled: true, dir: 'snapshots', maxCount: 1000, maxMiB: 200, maxAgeHours: 72, quality: 80 }),
+    .default({ enabled: true, dir: 'snapshots', maxCount: 1000, maxMiB: 200, maxAgeHours: 72, quality: 80 })
+    .describe('Event snapshots: where they go and how many are kept.'),
 });
 export type SafetyConfig = z.infer<typeof SafetyConfig>;
 
