@@ -76,7 +76,7 @@ export const FleetConfig = z.strictObject({
     .max(600)
     .default(30)
     .describe(
-      'After an apply, every changed camera must deliver an inference within this many seconds, or the box rolls back. Default: 30.',
+      'After an apply, every camera it started (added or changed) must deliver an inference within this many seconds, or the box rolls back. Default: 30.',
     ),
   revision: z
     .number()
