@@ -1,12 +1,6 @@
-import { execFile } from 'node:child_process';
 import { scryptSync } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../../../agent/web/password-hash.js';
-import { repoRoot } from '../../support/shared.js';
-
-const run = promisify(execFile);
 
 /** A correct hash made without hashPassword, so parameters it would never choose can be tried. */
 function encode(password: string, N: number, r: number, p: number, keylen = 32): string {
@@ -83,22 +77,5 @@ describe('password hashes for http.auth.passwordHash', () => {
     expect(await verifyPassword('pw', encode('pw', 2 ** 17, 2, 1))).toBe(true);
     expect(await verifyPassword('pw', encode('pw', 16, 32, 1))).toBe(true);
     expect(await verifyPassword('pw', encode('pw', 16, 1, 16))).toBe(true);
-  });
-
-  it('prints a usable hash when run as a command, and usage without a password', async () => {
-    const script = path.join(repoRoot, 'agent/web/password-hash.ts');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', script, 'from the shell'], {
-      cwd: repoRoot,
-    });
-    const hash = stdout.trim();
-    expect(hash).toMatch(/^scrypt:16384:8:1:/);
-    expect(await verifyPassword('from the shell', hash)).toBe(true);
-
-    const failed = await run(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot }).then(
-      () => undefined,
-      (err: { code: number; stderr: string }) => err,
-    );
-    expect(failed?.code).toBe(2);
-    expect(failed?.stderr).toContain('usage:');
   });
 });
