@@ -1,3 +1,4 @@
+import { pairMemoryMs, type ReadingOutcome } from '../../models/pm25/pairing.js';
 import { Pm25ReferenceReading } from '../../models/pm25/payloads.js';
 
 export type ParsedReference = { ok: true; reading: Pm25ReferenceReading } | { ok: false; reason: string };
@@ -21,10 +22,46 @@ export function parseReferenceReading(payload: Buffer): ParsedReference {
   return { ok: false, reason };
 }
 
+/** How a reading's outcome is logged: a warning when the sensor's integrator has something to fix. */
+export interface ReadingNote {
+  level: 'info' | 'warn';
+  reason?: string;
+}
+
+/** The log line for a reading that parsed: what became of it, and why when it did not pair. */
+export function readingNote(
+  outcome: ReadingOutcome,
+  readingTs: string,
+  now: number,
+  pairWithinMinutes: number,
+): ReadingNote {
+  if (outcome.paired) return { level: 'info' };
+  if (outcome.why === 'zero')
+    return {
+      level: 'info',
+      reason: '0 ug/m3 is not fitted (the site model works in ln PM2.5); its humidity is taken',
+    };
+  if (outcome.why === 'repeat')
+    return {
+      level: 'info',
+      reason: 'a reading at this ts is already paired (a re-delivery or a retained repeat)',
+    };
+  const skew = clockSkewReason(readingTs, now, pairWithinMinutes);
+  if (skew) return { level: 'warn', reason: skew };
+  return {
+    level: 'info',
+    reason:
+      `no frame that passed the gates within ${pairWithinMinutes} min of its ts (night, fog or another gate, ` +
+      'the camera not streaming then, or those frames already paired)',
+  };
+}
+
 /**
- * Why a reading could not pair, when it is the clocks: its `ts` further from this box's clock than a pair may
- * span. Frames are stamped with the box's clock, so a box booted without RTC (1970, or its image's date) or a
- * sensor with a wrong clock pairs nothing, and the log must say which two times disagree.
+ * Why a reading could not pair, when it is the clocks: its `ts` further ahead of this box's clock than a pair
+ * may span, or older than the frames kept for late readings. Frames are stamped with the box's clock, so a
+ * box booted without RTC (1970, or its image's date) or a sensor with a wrong clock pairs nothing, and the
+ * log must say which two times disagree. A reading a few hours late is normal (a gateway's backlog): it pairs
+ * with the frames of its time when there were any, and is not blamed on a clock.
  */
 export function clockSkewReason(
   readingTs: string,
@@ -32,11 +69,14 @@ export function clockSkewReason(
   pairWithinMinutes: number,
 ): string | undefined {
   const skewMs = Date.parse(readingTs) - now;
-  if (!(Math.abs(skewMs) > pairWithinMinutes * 60_000)) return undefined;
+  const within = pairWithinMinutes * 60_000;
+  const ahead = skewMs > within;
+  if (!ahead && !(-skewMs > pairMemoryMs + within)) return undefined;
   const hours = Math.abs(skewMs) / 3_600_000;
   const span = hours >= 48 ? `${Math.round(hours / 24)} days` : `${Math.round(hours * 10) / 10} h`;
-  return (
-    `its ts (${readingTs}) is ${span} ${skewMs > 0 ? 'ahead of' : 'behind'} this box's clock ` +
-    `(${new Date(now).toISOString()}): the box's clock or the sensor's is wrong, so it pairs with no frame`
-  );
+  const clocks = `${span} ${ahead ? 'ahead of' : 'behind'} this box's clock (${new Date(now).toISOString()})`;
+  return ahead
+    ? `its ts (${readingTs}) is ${clocks}: the box's clock or the sensor's is wrong, so it pairs with no frame`
+    : `its ts (${readingTs}) is ${clocks}, older than the ${pairMemoryMs / 3_600_000} h of frames kept for ` +
+        "late readings: the box's clock or the sensor's is wrong, or the reading came too late to pair";
 }

@@ -9,7 +9,7 @@ import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
 import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService } from '../runtime/services.js';
-import { clockSkewReason, parseReferenceReading } from './pm25-reference.js';
+import { parseReferenceReading, readingNote } from './pm25-reference.js';
 
 /** Windows kept per camera for the status page's 24-hour chart. */
 const historyWindows = 24 * 12;
@@ -130,14 +130,17 @@ export class Pm25Service implements AgentService {
         return;
       }
       const r = parsed.reading;
-      const paired = estimator.addReading({
+      const outcome = estimator.offerReading({
         ts: new Date(r.ts),
         pm25: r.pm25,
         ...(r.humidity === undefined ? {} : { humidity: r.humidity }),
       });
-      const skew = paired ? undefined : clockSkewReason(r.ts, Date.now(), cfg.calibration.pairWithinMinutes);
-      if (skew) log.warn('PM2.5 reference reading', { pm25: r.pm25, paired, reason: skew });
-      else log.info('PM2.5 reference reading', { pm25: r.pm25, paired });
+      const note = readingNote(outcome, r.ts, Date.now(), cfg.calibration.pairWithinMinutes);
+      log[note.level]('PM2.5 reference reading', {
+        pm25: r.pm25,
+        paired: outcome.paired,
+        ...(note.reason ? { reason: note.reason } : {}),
+      });
     });
     run.off = off;
 

@@ -5,6 +5,7 @@ import { Calibrator, type CalibrationStatus } from './calibrator.js';
 import { FeatureExtractor } from './feature-extractor.js';
 import { applyGates, initialGateState, lightFlags, type GateFlag } from './gates.js';
 import { localHour } from './local-time.js';
+import { PairableFrames, type ReadingOutcome } from './pairing.js';
 import { derivePhysics, type PhysicsFeatures } from './physics.js';
 import { priorInterval } from './physical-prior.js';
 import type { RawFeatures, RgbFrame } from './raw-features.js';
@@ -63,15 +64,13 @@ export interface EstimatorOptions {
   log?: Logger;
 }
 
-/** Frames kept for pairing with readings that arrive late (a sensor's hourly mean lands after the hour). */
-const PAIR_MEMORY_MS = 6 * 3_600_000;
 const HUMIDITY_MAX_AGE_MS = 2 * 3_600_000;
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 /** One camera's PM2.5 estimator: features on onnxruntime, gates, prior, site calibration, persistence. */
 export class Pm25Estimator {
-  private recent: { ts: number; x: number[] }[] = [];
+  private readonly recent = new PairableFrames();
   private humidity: { ts: number; value: number } | undefined;
   private referenceView: ReferenceView | undefined;
   /** The regions this estimator measures: a saved reference taken for others is replaced. */
@@ -151,7 +150,7 @@ export class Pm25Estimator {
     if (!gates.passed) return { ...base, estimable: false, pm25: null, i80: null, i95: null, source: null };
 
     const x = regressorValues(this.cfg.prior, physics, this.cfg.calibration.features);
-    this.remember(ts.getTime(), x);
+    this.recent.remember(ts.getTime(), x);
     const site = this.calibrator.estimate(x, this.cfg.prior.logSd);
     const est = site ?? priorInterval(this.cfg.prior, physics);
     return {
@@ -169,18 +168,23 @@ export class Pm25Estimator {
    * Returns whether it paired (readings at night or far from any usable frame do not).
    */
   addReading(reading: ReferenceReading): boolean {
+    return this.offerReading(reading).paired;
+  }
+
+  /** addReading, saying why a reading did not pair (the sensor's integrator reads it in the log). */
+  offerReading(reading: ReferenceReading): ReadingOutcome {
     const t = reading.ts.getTime();
     if (reading.humidity !== undefined) this.humidity = { ts: t, value: reading.humidity };
-    if (!(reading.pm25 > 0)) return false;
-    let best: { ts: number; x: number[] } | undefined;
-    for (const r of this.recent) if (!best || Math.abs(r.ts - t) < Math.abs(best.ts - t)) best = r;
-    if (!best || Math.abs(best.ts - t) > this.cfg.calibration.pairWithinMinutes * 60_000) return false;
-    // A reading delivered twice (MQTT QoS 1) would pair again, with the next-nearest frame.
-    if (this.calibrator.hasPairAt(t)) return false;
+    if (!(reading.pm25 > 0)) return { paired: false, why: 'zero' };
+    // A reading delivered twice (MQTT QoS 1, a retained one at each reconnect) would pair again, with the
+    // next-nearest frame; checked first, so that a repeat after a restart (no frames yet) says so.
+    if (this.calibrator.hasPairAt(t)) return { paired: false, why: 'repeat' };
+    const best = this.recent.nearest(t, this.cfg.calibration.pairWithinMinutes * 60_000);
+    if (!best) return { paired: false, why: 'no-frame' };
     this.calibrator.add({ ts: t, x: best.x, y: Math.log(reading.pm25) });
-    this.recent = this.recent.filter((r) => r !== best);
+    this.recent.take(best);
     this.save();
-    return true;
+    return { paired: true };
   }
 
   /** Writes the state; a failed write (full disk, read-only directory) is reported, never thrown. */
@@ -203,11 +207,6 @@ export class Pm25Estimator {
   async close(): Promise<void> {
     this.save();
     await this.extractor.close();
-  }
-
-  private remember(ts: number, x: number[]): void {
-    this.recent.push({ ts, x });
-    this.recent = this.recent.filter((r) => r.ts >= ts - PAIR_MEMORY_MS);
   }
 
   /** Where a measured shift leaves the view: inside the margins, followed, or moved too far ('moved'). */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { clockSkewReason, parseReferenceReading } from '../../../agent/services/pm25-reference.js';
+import {
+  clockSkewReason,
+  parseReferenceReading,
+  readingNote,
+} from '../../../agent/services/pm25-reference.js';
 
 const parse = (text: string) => parseReferenceReading(Buffer.from(text, 'utf8'));
 
@@ -38,15 +42,57 @@ describe('parseReferenceReading', () => {
 
 describe('clockSkewReason', () => {
   const now = Date.UTC(1970, 0, 1, 0, 5); // a box booted without RTC
-  it("names both clocks when a reading is further from the box's clock than a pair may span", () => {
+  it("names both clocks when a reading is further ahead of the box's clock than a pair may span", () => {
     expect(clockSkewReason('2026-12-03T10:00:00Z', now, 40)).toBe(
       "its ts (2026-12-03T10:00:00Z) is 20790 days ahead of this box's clock (1970-01-01T00:05:00.000Z): " +
         "the box's clock or the sensor's is wrong, so it pairs with no frame",
     );
-    expect(clockSkewReason('1969-12-31T22:05:00Z', now, 40)).toMatch(/ is 2 h behind this box's clock /);
   });
 
-  it('says nothing within the pairing span: the reading simply found no frame', () => {
+  it('names both clocks for a reading older than the frames kept for late readings', () => {
+    expect(clockSkewReason('1969-12-31T17:00:00Z', now, 40)).toBe(
+      "its ts (1969-12-31T17:00:00Z) is 7.1 h behind this box's clock (1970-01-01T00:05:00.000Z), older than " +
+        "the 6 h of frames kept for late readings: the box's clock or the sensor's is wrong, or the reading " +
+        'came too late to pair',
+    );
+  });
+
+  // A reading 2 h late (a gateway's backlog) was once blamed on a wrong clock, though such a reading pairs
+  // with the frames of its time when there were any.
+  it('says nothing within the pairing span, nor for a reading a few hours late', () => {
     expect(clockSkewReason('1970-01-01T00:40:00Z', now, 40)).toBeUndefined();
+    expect(clockSkewReason('1969-12-31T22:05:00Z', now, 40)).toBeUndefined();
+    expect(clockSkewReason('1969-12-31T17:30:00Z', now, 40)).toBeUndefined();
+  });
+});
+
+describe('readingNote', () => {
+  const now = Date.parse('2026-12-03T12:00:00Z');
+  const note = (outcome: Parameters<typeof readingNote>[0], ts = '2026-12-03T11:00:00Z') =>
+    readingNote(outcome, ts, now, 40);
+
+  it('gives every reading that did not pair a reason', () => {
+    expect(note({ paired: true })).toEqual({ level: 'info' });
+    expect(note({ paired: false, why: 'zero' })).toEqual({
+      level: 'info',
+      reason: '0 ug/m3 is not fitted (the site model works in ln PM2.5); its humidity is taken',
+    });
+    expect(note({ paired: false, why: 'repeat' })).toEqual({
+      level: 'info',
+      reason: 'a reading at this ts is already paired (a re-delivery or a retained repeat)',
+    });
+    expect(note({ paired: false, why: 'no-frame' })).toEqual({
+      level: 'info',
+      reason: expect.stringMatching(/^no frame that passed the gates within 40 min of its ts \(night/),
+    });
+  });
+
+  it('warns, naming the clocks, only when a clock can be to blame', () => {
+    expect(note({ paired: false, why: 'no-frame' }, '2026-12-03T14:00:00Z')).toEqual({
+      level: 'warn',
+      reason: expect.stringMatching(/ is 2 h ahead of this box's clock /),
+    });
+    // A retained reading from days ago, sent again at a reconnect: a repeat, not a clock problem.
+    expect(note({ paired: false, why: 'repeat' }, '2026-11-30T12:00:00Z').level).toBe('info');
   });
 });

@@ -17,6 +17,9 @@ import { Pm25Service } from '../../../agent/services/pm25-service.js';
 import { Pm25Payload } from '../../../models/pm25/payloads.js';
 import { hasShared } from '../../support/shared.js';
 import { milanClip, milanPm25 } from '../../support/milan-camera.js';
+import { Pm25Estimator } from '../../../models/pm25/estimator.js';
+import { parseLocalTime } from '../../../models/pm25/local-time.js';
+import { milanConfig, milanFrame } from '../../models/pm25/helpers.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -144,6 +147,53 @@ describe('Pm25Service under the supervisor', () => {
     const after = lines.slice(stopped);
     expect(after.filter((l) => l.msg === 'PM2.5 stage failed, restarting it')).toEqual([]);
     expect(after.filter((l) => l.msg === 'refused a PM2.5 reference reading')).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasShared)("Pm25Service and a sensor's retained reading", () => {
+  // A gateway that publishes its reading retained has it sent again at every reconnect and restart. Once
+  // paired, the repeat came back days later as a warning that the box's or the sensor's clock was wrong.
+  it('logs a retained reading paired before the restart as a repeat, not as a clock problem', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pm25-retained-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const cfg = milanConfig();
+    const frameTs = parseLocalTime('2025-02-10T10:00', cfg.timezone);
+    const readingTs = new Date(frameTs.getTime() + 5 * 60_000).toISOString();
+    const before = await Pm25Estimator.create(cfg, { statePath: path.join(dir, 'pm25-cam1.json') });
+    await before.evaluate(await milanFrame('20250210-1000.jpg', cfg), frameTs);
+    expect(before.addReading({ ts: new Date(readingTs), pm25: 20 })).toBe(true);
+    await before.close();
+
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const sensor = await mqtt.connectAsync(broker.url);
+    cleanup.push(() => sensor.endAsync());
+    const topic = 'vigil/s/d/cameras/cam1/pm25/reference';
+    await sensor.publishAsync(topic, JSON.stringify({ ts: readingTs, pm25: 20 }), { qos: 1, retain: true });
+
+    const { log, lines } = logLines('debug');
+    // No frame comes (nothing listens there): the retained reading arrives with no frame kept, as after a
+    // restart.
+    const agent = serviceAgent(dir, broker.url, log, {
+      id: 'cam1',
+      source: `rtsp://127.0.0.1:${await freePort()}/none`,
+      model: 'm',
+      pm25: milanPm25(),
+    });
+    const sup = new ServiceSupervisor([new Pm25Service()], agent, log, 30);
+    cleanup.push(() => sup.stopAll());
+    await sup.startAll();
+    const readings = () => lines.filter((l) => l.msg === 'PM2.5 reference reading');
+    await until(() => readings().length > 0, 'the retained reading');
+    expect(readings()).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        camera: 'cam1',
+        pm25: 20,
+        paired: false,
+        reason: 'a reading at this ts is already paired (a re-delivery or a retained repeat)',
+      }),
+    ]);
   });
 });
 
