@@ -1,5 +1,5 @@
 import { pairMemoryMs, type ReadingOutcome } from '../../models/pm25/pairing.js';
-import { Pm25ReferenceReading } from '../../models/pm25/payloads.js';
+import { minFittedPm25, Pm25ReferenceReading } from '../../models/pm25/payloads.js';
 
 export type ParsedReference = { ok: true; reading: Pm25ReferenceReading } | { ok: false; reason: string };
 
@@ -40,6 +40,13 @@ export function readingNote(
     return {
       level: 'info',
       reason: '0 ug/m3 is not fitted (the site model works in ln PM2.5); its humidity is taken',
+    };
+  if (outcome.why === 'below-floor')
+    return {
+      level: 'warn',
+      reason:
+        `under ${minFittedPm25} ug/m3 is not fitted: below what sensors resolve, and its ln would outweigh the ` +
+        'other pairs (a reading in mg/m3?); its humidity is taken',
     };
   if (outcome.why === 'repeat')
     return {

@@ -5,6 +5,7 @@ import { Calibrator, type CalibrationStatus } from './calibrator.js';
 import { FeatureExtractor } from './feature-extractor.js';
 import { applyGates, initialGateState, lightFlags, type GateFlag } from './gates.js';
 import { localHour } from './local-time.js';
+import { minFittedPm25 } from './payloads.js';
 import { PairableFrames, type ReadingOutcome } from './pairing.js';
 import { derivePhysics, type PhysicsFeatures } from './physics.js';
 import { priorInterval } from './physical-prior.js';
@@ -176,6 +177,7 @@ export class Pm25Estimator {
     const t = reading.ts.getTime();
     if (reading.humidity !== undefined) this.humidity = { ts: t, value: reading.humidity };
     if (!(reading.pm25 > 0)) return { paired: false, why: 'zero' };
+    if (reading.pm25 < minFittedPm25) return { paired: false, why: 'below-floor' };
     // A reading delivered twice (MQTT QoS 1, a retained one at each reconnect) would pair again, with the
     // next-nearest frame; checked first, so that a repeat after a restart (no frames yet) says so.
     if (this.calibrator.hasPairAt(t)) return { paired: false, why: 'repeat' };

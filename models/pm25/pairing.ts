@@ -3,10 +3,11 @@ export const pairMemoryMs = 6 * 3_600_000;
 
 /**
  * What became of a reference reading: paired, or why not. `zero`: 0 µg/m³ is not fitted (the site model
- * works in ln PM2.5); `repeat`: a reading at this time is already paired (a QoS 1 re-delivery, a retained
+ * works in ln PM2.5); `below-floor`: nor is a reading under minFittedPm25 (another unit?); `repeat`: a reading at this time is already paired (a QoS 1 re-delivery, a retained
  * reading sent again at every reconnect); `no-frame`: no usable frame within pairWithinMinutes of it is kept.
  */
-export type ReadingOutcome = { paired: true } | { paired: false; why: 'zero' | 'repeat' | 'no-frame' };
+export type ReadingOutcome =
+  { paired: true } | { paired: false; why: 'zero' | 'below-floor' | 'repeat' | 'no-frame' };
 
 interface PairableFrame {
   ts: number;

@@ -42,6 +42,13 @@ export type Pm25Payload = z.infer<typeof Pm25Payload>;
 /** The largest reference reading taken, µg/m³ (sensors such as the SDS011 top out at 999.9). */
 export const maxReferencePm25 = 2000;
 
+/**
+ * The smallest reading fitted, µg/m³: below it sensors resolve nothing (they report 0, 1, 2 in clean air), and
+ * ln of it would outweigh every other pair: a gateway sending mg/m³ (0.028 for 28) once halved the estimate
+ * with six readings. Such a reading is taken for its humidity, not fitted.
+ */
+export const minFittedPm25 = 1;
+
 /** Inbound on `<base>/<site>/<device>/cameras/<camera>/pm25/reference`: a co-located sensor's reading. */
 export const Pm25ReferenceReading = z.strictObject({
   /** Time the reading refers to (ISO 8601 with offset; an hourly mean: the end of its hour). */

@@ -77,6 +77,12 @@ describe('readingNote', () => {
       level: 'info',
       reason: '0 ug/m3 is not fitted (the site model works in ln PM2.5); its humidity is taken',
     });
+    expect(note({ paired: false, why: 'below-floor' })).toEqual({
+      level: 'warn',
+      reason:
+        'under 1 ug/m3 is not fitted: below what sensors resolve, and its ln would outweigh the other pairs ' +
+        '(a reading in mg/m3?); its humidity is taken',
+    });
     expect(note({ paired: false, why: 'repeat' })).toEqual({
       level: 'info',
       reason: 'a reading at this ts is already paired (a re-delivery or a retained repeat)',

@@ -229,6 +229,24 @@ describe.skipIf(!hasShared)('PM2.5 state persistence and robustness', () => {
     await resumed.close();
   });
 
+  // A gateway sending mg/m³ (0.028 for 28 µg/m³) had each reading fitted: on the live agent, six of them on
+  // 55 pairs moved the estimate from 23.4 to 13.0 µg/m³ and the 95 % band to [0.016, 10021].
+  it('does not fit a reading under 1 ug/m3 (another unit), nor use its frame up; 1 is fitted', async () => {
+    const file = path.join(dirOf(), 'pm25-milan-south.json');
+    const est = await Pm25Estimator.create(cfg, { statePath: file });
+    calibrate(est);
+    const before = loadState(file)!.calibrator;
+    est.estimateFromRaw(raw.get(DAY[0]!)!, at('2025-02-10T15:00'));
+    for (const pm25 of [0.028, 0.5, 0.999])
+      expect(est.offerReading({ ts: at('2025-02-10T15:05'), pm25 })).toEqual({
+        paired: false,
+        why: 'below-floor',
+      });
+    expect(loadState(file)!.calibrator).toEqual(before);
+    expect(est.offerReading({ ts: at('2025-02-10T15:05'), pm25: 1 })).toEqual({ paired: true });
+    await est.close();
+  });
+
   it('readings far in the future or past pair with nothing and leave the calibration as it was', async () => {
     const file = path.join(dirOf(), 'pm25-milan-south.json');
     const est = await Pm25Estimator.create(cfg, { statePath: file });
