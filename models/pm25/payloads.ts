@@ -51,8 +51,19 @@ export const minFittedPm25 = 1;
 
 /** Inbound on `<base>/<site>/<device>/cameras/<camera>/pm25/reference`: a co-located sensor's reading. */
 export const Pm25ReferenceReading = z.strictObject({
-  /** Time the reading refers to (ISO 8601 with offset; an hourly mean: the end of its hour). */
-  ts: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time'),
+  /**
+   * Time the reading refers to (an hourly mean: the end of its hour), ISO 8601 with its UTC offset. Any text
+   * Date.parse took was taken once: "12" as 1 Dec 2001, and a time without offset in the box process's zone,
+   * which a sensor's integrator cannot know (UTC in a container, local time on a dev box).
+   */
+  ts: z
+    .string()
+    .regex(/^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d:?\d\d)$/, {
+      error:
+        'expected an ISO 8601 time with its UTC offset, like 2025-02-18T10:00:00+01:00 or 2025-02-18T09:00:00Z',
+      abort: true,
+    })
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'not a calendar time (a month 13, an hour 25?)'),
   /**
    * µg/m³. Above the ceiling no hourly mean is real: a sensor's error code (65535) or a unit mix-up, which
    * would pair into the site model's fit and stay in its saved state.

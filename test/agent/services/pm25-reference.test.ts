@@ -35,7 +35,34 @@ describe('parseReferenceReading', () => {
   it('names each field that is wrong', () => {
     expect(parse('{"ts": "yesterday", "pm25": -1, "foo": 1}')).toEqual({
       ok: false,
-      reason: expect.stringMatching(/ts: expected an ISO 8601 time; pm25: .*; Unrecognized key: "foo"/),
+      reason: expect.stringMatching(
+        /ts: expected an ISO 8601 time with its UTC offset, like .*; pm25: .*; Unrecognized key: "foo"/,
+      ),
+    });
+  });
+
+  // Any text Date.parse took was once a time: "12" paired as 1 Dec 2001, and a time without offset was read
+  // in the zone of the box's process (UTC in a container), which a sensor's integrator cannot know.
+  it('takes ISO 8601 times with their UTC offset only', () => {
+    const ts = (t: string) => parse(JSON.stringify({ ts: t, pm25: 20 }));
+    for (const t of ['2025-02-18T10:00:00+01:00', '2025-02-18T09:00:00Z', '2025-02-18 10:00:00.5+0100'])
+      expect(ts(t).ok, t).toBe(true);
+    for (const t of [
+      '12',
+      '2025-02-18 10:00',
+      '2025-02-18T10:00:00',
+      'Tue Feb 18 2025 10:00',
+      '1739869200000',
+    ])
+      expect(ts(t), t).toEqual({
+        ok: false,
+        reason:
+          'ts: expected an ISO 8601 time with its UTC offset, like 2025-02-18T10:00:00+01:00 or ' +
+          '2025-02-18T09:00:00Z',
+      });
+    expect(ts('2025-13-01T10:00:00Z')).toEqual({
+      ok: false,
+      reason: 'ts: not a calendar time (a month 13, an hour 25?)',
     });
   });
 });
