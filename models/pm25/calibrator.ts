@@ -125,14 +125,17 @@ export class Calibrator {
       for (const c of s.conformal) updateConformal(c, past, score, this.cfg.aciGamma);
       s.scores.push({ ts: pair.ts, score });
     }
-    s.pairs.push(pair);
+    // Kept in time order: a late reading (a gateway's backlog, up to the hours frames are kept) once refit
+    // at its own time, so lastRefit went back and the window and forgetting were measured from the past.
+    s.pairs.splice(s.pairs.findLastIndex((p) => p.ts <= pair.ts) + 1, 0, pair);
     s.totalPairs++;
     s.sinceRefit++;
-    const horizon = pair.ts - this.cfg.windowDays * DAY_MS;
+    const newest = s.pairs.at(-1)!.ts;
+    const horizon = newest - this.cfg.windowDays * DAY_MS;
     s.pairs = s.pairs.filter((p) => p.ts >= horizon);
     s.scores = s.scores.filter((e) => e.ts >= horizon);
     const due = s.model === null ? s.pairs.length >= MIN_FIT : s.sinceRefit >= this.cfg.refitEvery;
-    if (due) this.refit(pair.ts);
+    if (due) this.refit(newest);
   }
 
   private refit(now: number): void {

@@ -82,6 +82,21 @@ describe('Calibrator (ridge toward the prior + adaptive conformal)', () => {
     expect(checked).toBeGreaterThan(250);
   });
 
+  // A gateway's backlog, or one late hourly mean, arrives after newer readings have paired.
+  it('refits at its newest pair when a late reading comes after newer ones, and keeps pairs in time order', () => {
+    const cal = new Calibrator(Pm25Calibration.parse({ windowDays: 2, refitEvery: 1 }), Pm25Prior.parse({}));
+    const H = 3_600_000;
+    const pair = (h: number) => ({ ts: h * H, x: [-4 + 0.01 * h, -0.7], y: 3 + 0.01 * (h % 5) });
+    for (let h = 0; h <= 60; h++) if (h !== 57) cal.add(pair(h));
+    expect(cal.status().lastRefit).toBe(new Date(60 * H).toISOString());
+    cal.add(pair(57));
+    expect(cal.status().lastRefit).toBe(new Date(60 * H).toISOString());
+    const ts = cal.snapshot().pairs.map((p) => p.ts / H);
+    expect(ts).toEqual([...ts].sort((a, b) => a - b));
+    expect(ts[0]).toBe(12);
+    expect(ts).toContain(57);
+  });
+
   it('starts calibration over when the persisted pairs hold another regressor set', () => {
     const two = new Calibrator(Pm25Calibration.parse({}), Pm25Prior.parse({}));
     for (let i = 0; i < 12; i++) two.add({ ts: i * 3_600_000, x: [-4 + i / 10, -0.5], y: 3 + i / 20 });
