@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
+import { csvFields } from './csv-line.js';
 import { Pm25Estimator, type FrameEstimate } from './estimator.js';
 import { parseLocalTime, timeFromFileName } from './local-time.js';
 import { maxReferencePm25 } from './payloads.js';
@@ -47,8 +48,12 @@ export interface ReplayOptions {
  * -999). A row whose time cannot be read refuses the file, naming its line.
  */
 export function readLabels(file: string, timeZone: string, skipped: string[] = []): LabelRow[] {
-  const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
-  const cols = header!.split(',').map((c) => c.trim().toLowerCase());
+  // A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which hid the first column's name.
+  const [header, ...lines] = readFileSync(file, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(/\r?\n/);
+  const cols = csvFields(header!).map((c) => c.trim().toLowerCase());
   const ti = cols.findIndex((c) => ['datetime', 'time', 'ts', 'timestamp'].includes(c));
   const pi = cols.findIndex((c) => c.startsWith('pm25') || c.startsWith('pm2.5') || c === 'pm2_5');
   const fi = cols.indexOf('file');
@@ -57,7 +62,7 @@ export function readLabels(file: string, timeZone: string, skipped: string[] = [
   lines.forEach((l, i) => {
     if (!l.trim()) return;
     const line = i + 2;
-    const f = l.split(',');
+    const f = csvFields(l);
     const cell = (f[pi] ?? '').trim();
     const pm25 = Number(cell);
     if (!cell || !Number.isFinite(pm25) || pm25 < 0 || pm25 > maxReferencePm25) {

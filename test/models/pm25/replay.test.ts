@@ -218,6 +218,25 @@ describe('PM2.5 replay inputs', () => {
     expect(() => readLabels(badTime, 'UTC')).toThrow('labels-bad-time.csv, line 3: not a timestamp');
   });
 
+  // A spreadsheet's export (Excel's "CSV UTF-8") starts with a byte-order mark and quotes its fields: the
+  // time column was not found, and a quoted value read as text.
+  it('reads a spreadsheet export: a byte-order mark, quoted fields with commas and quotes in them', () => {
+    const file = path.join(work, 'labels-excel.csv');
+    writeFileSync(
+      file,
+      '\uFEFFdatetime,"PM2.5, ug/m3",note\r\n' +
+        '"2025-02-10 10:00","12.5","said ""clear"", dry"\r\n' +
+        '"2025-02-10 11:00",,gap\r\n' +
+        '2025-02-10 12:00,7,\r\n',
+    );
+    const skipped: string[] = [];
+    expect(readLabels(file, 'UTC', skipped)).toEqual([
+      { ts: new Date('2025-02-10T10:00Z'), pm25: 12.5 },
+      { ts: new Date('2025-02-10T12:00Z'), pm25: 7 },
+    ]);
+    expect(skipped).toEqual(['line 3: blank']);
+  });
+
   it("leaves out a label row without a usable value, rather than reading a station's gap as 0 ug/m3", () => {
     const file = path.join(work, 'labels-gaps.csv');
     writeFileSync(
