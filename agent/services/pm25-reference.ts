@@ -8,6 +8,9 @@ export type ParsedReference = { ok: true; reading: Pm25ReferenceReading } | { ok
  * field it is about, since the sensor's integrator has to know which one to fix.
  */
 export function parseReferenceReading(payload: Buffer): ParsedReference {
+  // Zero bytes is how MQTT clears a retained message: said as such, not as JSON that ended early.
+  if (payload.length === 0)
+    return { ok: false, reason: 'empty payload (a retained reading cleared?): no reading in it' };
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

@@ -23,6 +23,13 @@ describe('parseReferenceReading', () => {
     expect(!r.ok && r.reason).toMatch(/^not JSON: /);
   });
 
+  it('says an empty payload (a retained reading cleared) is empty, not JSON that ended early', () => {
+    expect(parse('')).toEqual({
+      ok: false,
+      reason: 'empty payload (a retained reading cleared?): no reading in it',
+    });
+  });
+
   it('refuses an impossible concentration (an error code, another unit) instead of fitting it', () => {
     for (const pm25 of [65535, 1e308])
       expect(parse(JSON.stringify({ ts: '2025-02-18T10:00:00Z', pm25 }))).toEqual({
