@@ -1,4 +1,4 @@
-import { pairMemoryMs, type ReadingOutcome } from '../../models/pm25/pairing.js';
+import { minPairSpacingMs, pairMemoryMs, type ReadingOutcome } from '../../models/pm25/pairing.js';
 import { minFittedPm25, Pm25ReferenceReading } from '../../models/pm25/payloads.js';
 
 export type ParsedReference = { ok: true; reading: Pm25ReferenceReading } | { ok: false; reason: string };
@@ -55,6 +55,13 @@ export function readingNote(
     return {
       level: 'info',
       reason: 'a reading at this ts is already paired (a re-delivery or a retained repeat)',
+    };
+  if (outcome.why === 'too-close')
+    return {
+      level: 'info',
+      reason:
+        `a pair less than ${minPairSpacingMs / 60_000} min from this ts is kept: readings closer than that are ` +
+        'not all fitted (send hourly means)',
     };
   const skew = clockSkewReason(readingTs, now, pairWithinMinutes);
   if (skew) return { level: 'warn', reason: skew };

@@ -116,6 +116,11 @@ export class Calibrator {
     return this.snap.pairs.some((p) => p.ts === ts);
   }
 
+  /** Whether a pair less than `spacingMs` from `ts` is in the window. */
+  hasPairNear(ts: number, spacingMs: number): boolean {
+    return this.snap.pairs.some((p) => Math.abs(p.ts - ts) < spacingMs);
+  }
+
   /** Adds a paired reading: score it against the current model, slide the window, refit when due. */
   add(pair: CalibrationPair): void {
     const s = this.snap;

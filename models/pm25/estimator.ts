@@ -6,7 +6,7 @@ import { FeatureExtractor } from './feature-extractor.js';
 import { applyGates, initialGateState, lightFlags, type GateFlag } from './gates.js';
 import { localHour } from './local-time.js';
 import { minFittedPm25 } from './payloads.js';
-import { PairableFrames, type ReadingOutcome } from './pairing.js';
+import { minPairSpacingMs, PairableFrames, type ReadingOutcome } from './pairing.js';
 import { derivePhysics, type PhysicsFeatures } from './physics.js';
 import { priorInterval } from './physical-prior.js';
 import type { RawFeatures, RgbFrame } from './raw-features.js';
@@ -181,6 +181,7 @@ export class Pm25Estimator {
     // A reading delivered twice (MQTT QoS 1, a retained one at each reconnect) would pair again, with the
     // next-nearest frame; checked first, so that a repeat after a restart (no frames yet) says so.
     if (this.calibrator.hasPairAt(t)) return { paired: false, why: 'repeat' };
+    if (this.calibrator.hasPairNear(t, minPairSpacingMs)) return { paired: false, why: 'too-close' };
     const best = this.recent.nearest(t, this.cfg.calibration.pairWithinMinutes * 60_000);
     if (!best) return { paired: false, why: 'no-frame' };
     this.calibrator.add({ ts: t, x: best.x, y: Math.log(reading.pm25) });

@@ -2,12 +2,19 @@
 export const pairMemoryMs = 6 * 3_600_000;
 
 /**
+ * Pairs closer in time than this are not both kept: a gateway sending a reading a minute made a pair a
+ * minute, and with `forecast` bands a refit grows with the square of the pairs (20,000 pairs took 7 s of the
+ * main thread). At one pair per 10 minutes a 45-day window holds at most 6,480. Hourly means are untouched.
+ */
+export const minPairSpacingMs = 10 * 60_000;
+
+/**
  * What became of a reference reading: paired, or why not. `zero`: 0 µg/m³ is not fitted (the site model
  * works in ln PM2.5); `below-floor`: nor is a reading under minFittedPm25 (another unit?); `repeat`: a reading at this time is already paired (a QoS 1 re-delivery, a retained
- * reading sent again at every reconnect); `no-frame`: no usable frame within pairWithinMinutes of it is kept.
+ * reading sent again at every reconnect); `too-close`: a pair less than minPairSpacingMs from it exists; `no-frame`: no usable frame within pairWithinMinutes of it is kept.
  */
 export type ReadingOutcome =
-  { paired: true } | { paired: false; why: 'zero' | 'below-floor' | 'repeat' | 'no-frame' };
+  { paired: true } | { paired: false; why: 'zero' | 'below-floor' | 'repeat' | 'too-close' | 'no-frame' };
 
 interface PairableFrame {
   ts: number;

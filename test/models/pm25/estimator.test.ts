@@ -142,11 +142,19 @@ describe.skipIf(!hasShared)('Pm25Estimator', () => {
     // 10:20 is nearer the 10:30 frame (after it) than the 10:00 one.
     expect(est.addReading({ ts: at('2025-02-10T10:20'), pm25: 30 })).toBe(true);
     expect(pairs()).toEqual([{ ts: at('2025-02-10T10:20').getTime(), x: xOf(DAY[1]!), y: Math.log(30) }]);
-    // 10:25 is nearer 10:30 too, but that frame is taken: the 10:00 one (25 min away) pairs.
-    expect(est.addReading({ ts: at('2025-02-10T10:25'), pm25: 20 })).toBe(true);
+    // 10:25 is less than 10 minutes from the 10:20 pair: not fitted (minPairSpacingMs), no frame used up.
+    expect(est.offerReading({ ts: at('2025-02-10T10:25'), pm25: 20 })).toEqual({
+      paired: false,
+      why: 'too-close',
+    });
+    // 10:35 is nearer 10:30 too, but that frame is taken: the 10:00 one (35 min away) pairs.
+    expect(est.addReading({ ts: at('2025-02-10T10:35'), pm25: 20 })).toBe(true);
     expect(pairs()[1]!.x).toEqual(xOf(DAY[0]!));
     // Both used: nothing left to pair with.
-    expect(est.addReading({ ts: at('2025-02-10T10:15'), pm25: 25 })).toBe(false);
+    expect(est.offerReading({ ts: at('2025-02-10T10:50'), pm25: 25 })).toEqual({
+      paired: false,
+      why: 'no-frame',
+    });
     expect(est.status().samples).toBe(2);
 
     // The window is inclusive at pairWithinMinutes (40) and not a second more, on either side.
