@@ -8,6 +8,7 @@ import {
 import { Z80, Z95 } from './physical-prior.js';
 import { regressorPrior } from './regressors.js';
 import { ridgeToward } from './ridge.js';
+import { SlidingRidgeSums } from './sliding-ridge.js';
 
 export type CalibrationState = 'uncalibrated' | 'calibrating' | 'calibrated';
 
@@ -88,8 +89,15 @@ export class Calibrator {
     };
     // Pairs and a model persisted for another regressor set are meaningless now: calibration starts over.
     const saved = (snapshot?.features ?? LEGACY_FEATURES).join();
+    // In time order, as add() keeps them (a state saved before it did may not be): forecastScores needs it.
     this.snap =
-      snapshot && saved === cfg.features.join() ? { ...snapshot, features: [...cfg.features] } : fresh;
+      snapshot && saved === cfg.features.join()
+        ? {
+            ...snapshot,
+            features: [...cfg.features],
+            pairs: [...snapshot.pairs].sort((a, b) => a.ts - b.ts),
+          }
+        : fresh;
   }
 
   snapshot(): CalibratorSnapshot {
@@ -169,17 +177,26 @@ export class Calibrator {
    */
   private forecastScores(): number[] {
     const lag = this.cfg.forecastLagDays * DAY_MS;
+    const span = this.cfg.windowDays * DAY_MS;
+    const half = this.cfg.halfLifeDays;
     const pairs = this.snap.pairs;
+    const target = regressorPrior(this.prior, this.cfg.features);
+    // The training pairs of each origin, [lo, hi) in time order: both ends only move forward.
+    const sums = new SlidingRidgeSums(
+      this.cfg.features.length,
+      half === undefined ? undefined : half * DAY_MS,
+    );
+    let lo = 0;
+    let hi = 0;
+    let model: { lo: number; hi: number; fit: SiteModel } | undefined;
     const scores: number[] = [];
-    let cached: { key: string; model: SiteModel } | undefined;
     for (const p of pairs) {
       const origin = p.ts - lag;
-      const train = pairs.filter((q) => q.ts < origin && q.ts >= origin - this.cfg.windowDays * DAY_MS);
-      if (train.length < MIN_FORECAST_FIT) continue;
-      // Pairs are in time order, so consecutive pairs often share a training set.
-      const key = `${train[0]!.ts}:${train.at(-1)!.ts}:${train.length}`;
-      if (cached?.key !== key) cached = { key, model: this.fit(train, train.at(-1)!.ts) };
-      scores.push(Math.abs(p.y - predict(cached.model, p.x)));
+      while (hi < pairs.length && pairs[hi]!.ts < origin) sums.add(pairs[hi++]!);
+      while (lo < hi && pairs[lo]!.ts < origin - span) sums.remove(pairs[lo++]!);
+      if (hi - lo < MIN_FORECAST_FIT) continue;
+      if (model?.lo !== lo || model.hi !== hi) model = { lo, hi, fit: sums.solve(target, this.cfg.ridge) };
+      scores.push(Math.abs(p.y - predict(model.fit, p.x)));
     }
     return scores;
   }

@@ -29,12 +29,12 @@ export function ridgeToward(
       for (let j = 0; j < p; j++) a[i]![j]! += w(k) * xc[i]! * xc[j]!;
     }
   }
-  const slopes = solve(a, rhs);
+  const slopes = solveLinear(a, rhs);
   return { intercept: my - slopes.reduce((s, b, j) => s + b * mx[j]!, 0), slopes };
 }
 
 /** Gaussian elimination with partial pivoting (p is at most 4 here). */
-function solve(a: number[][], b: number[]): number[] {
+export function solveLinear(a: number[][], b: number[]): number[] {
   const n = b.length;
   const m = a.map((row, i) => [...row, b[i]!]);
   for (let c = 0; c < n; c++) {
