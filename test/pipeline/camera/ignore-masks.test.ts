@@ -106,13 +106,16 @@ describe.skipIf(!hasShared)('a camera with an ignore mask (real ffmpeg, real mod
     };
     const plain = await run();
     const masked = await run({ ignore: [{ polygon: square(0, 0, 400, 1080), labels: ['person'] }] });
-    expect(masked.length).toBe(plain.length);
+    // Latest-wins may drop different frames in the two runs (one full run here kept 3 of 6): frames are matched
+    // by number, and every frame of the clip is the same picture, so one the plain run dropped takes its first.
     expect(plain.length).toBeGreaterThanOrEqual(2);
+    expect(masked.length).toBeGreaterThanOrEqual(2);
     const people = (e: (typeof plain)[number]) => e.result.detections.filter((d) => d.label === 'person');
-    for (const [i, e] of masked.entries()) {
-      const left = people(plain[i]!).filter((d) => (d.box.x1 + d.box.x2) / 2 < 400);
+    for (const e of masked) {
+      const same = plain.find((p) => p.frameNo === e.frameNo) ?? plain[0]!;
+      const left = people(same).filter((d) => (d.box.x1 + d.box.x2) / 2 < 400);
       expect(left.length).toBeGreaterThanOrEqual(2); // there were people to drop
-      expect(people(e)).toEqual(people(plain[i]!).filter((d) => !left.includes(d)));
+      expect(people(e)).toEqual(people(same).filter((d) => !left.includes(d)));
       expect(e.result.detections.some((d) => d.label === 'bus')).toBe(true); // the mask is for people only
     }
   }, 60_000);
