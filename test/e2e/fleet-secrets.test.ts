@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,12 +26,10 @@ describe.skipIf(!hasShared)('secrets in fleet pushes', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'vigil-fleet-secrets-'));
-    const passwd = path.join(work, 'passwd');
-    execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'box1', 'box1-password']);
-    execFileSync('mosquitto_passwd', ['-b', passwd, 'box2', boxSecret]);
-    execFileSync('mosquitto_passwd', ['-b', passwd, opsAuth.username, opsAuth.password]);
-    const dir = path.join(work, 'broker');
-    broker = await startMosquitto({ dir, allowAnonymous: false, config: [`password_file ${passwd}`] });
+    broker = await startMosquitto({
+      dir: path.join(work, 'broker'),
+      users: { box1: 'box1-password', box2: boxSecret, [opsAuth.username]: opsAuth.password },
+    });
     sub = await collect(broker.url, 'vigil/#', { extra: opsAuth });
     key = await fleetKey(work);
   }, 60_000);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -35,6 +35,8 @@ export interface MosquittoOptions {
   dir?: string;
   /** Default true; false with a `password_file` in `config` for authentication tests. */
   allowAnonymous?: boolean;
+  /** Logins (user → password) in a password file of its own (mosquitto_passwd); anonymous refused then. */
+  users?: Record<string, string>;
   /** Extra mosquitto.conf lines (acl_file, password_file, …): pass `dir` to know where to write those files. */
   config?: string[];
 }
@@ -89,11 +91,18 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   let lastStderr = '';
   if (ownDir) removeOnExit(dir);
 
+  const passwordFile = path.join(dir, 'passwd');
   const writeConfig = () => {
     mkdirSync(dir, { recursive: true });
+    if (opts.users) {
+      writeFileSync(passwordFile, '');
+      for (const [user, password] of Object.entries(opts.users))
+        execFileSync('/usr/bin/mosquitto_passwd', ['-b', passwordFile, user, password]);
+    }
     const lines = [
       `listener ${port} 127.0.0.1`,
-      `allow_anonymous ${opts.allowAnonymous === false ? 'false' : 'true'}`,
+      `allow_anonymous ${opts.allowAnonymous === false || opts.users ? 'false' : 'true'}`,
+      ...(opts.users ? [`password_file ${passwordFile}`] : []),
       `persistence ${opts.persistence ? 'true' : 'false'}`,
       `persistence_location ${dir}/`,
       `log_dest file ${logFile}`,

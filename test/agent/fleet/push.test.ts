@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -259,9 +258,7 @@ describe('pushDocument', () => {
 
   it('authenticates with a username and password', async () => {
     const dir = mkdtempSync(path.join(root, 'auth-'));
-    const pw = path.join(dir, 'passwd');
-    execFileSync('mosquitto_passwd', ['-b', '-c', pw, 'ops', 's3cret']);
-    const secured = await startMosquitto({ dir, allowAnonymous: false, config: [`password_file ${pw}`] });
+    const secured = await startMosquitto({ dir, users: { ops: 's3cret' } });
     try {
       const out = await pushDocument({
         url: secured.url,

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,14 +23,7 @@ const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-client-options-'));
-  const pw = path.join(dir, 'passwd');
-  writeFileSync(pw, '');
-  execFileSync('mosquitto_passwd', ['-b', pw, 'box', 's3cret']);
-  broker = await startMosquitto({
-    dir: path.join(dir, 'broker'),
-    allowAnonymous: false,
-    config: [`password_file ${pw}`],
-  });
+  broker = await startMosquitto({ dir: path.join(dir, 'broker'), users: { box: 's3cret' } });
 });
 
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,14 +19,7 @@ let doc: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vigil-push-clear-'));
-  const pw = path.join(dir, 'passwd');
-  writeFileSync(pw, '');
-  execFileSync('mosquitto_passwd', ['-b', pw, 'operator', password]);
-  broker = await startMosquitto({
-    dir: path.join(dir, 'broker'),
-    allowAnonymous: false,
-    config: [`password_file ${pw}`],
-  });
+  broker = await startMosquitto({ dir: path.join(dir, 'broker'), users: { operator: password } });
   if (lan) tap = await startWireTap(lan, broker.port);
   doc = path.join(dir, 'doc.json');
   const body = {
