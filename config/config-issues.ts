@@ -1,8 +1,5 @@
 import type { z } from 'zod';
-import { redactUrl } from './redact-url.js';
-
-/** Fields whose value is a secret: an error about them says what was wrong, never what was written. */
-const secretFields = /^(password|passwordHash|token|secret)$/i;
+import { isSecretField, redactUrl } from './redact-url.js';
 
 function describe(value: unknown, secret = false): string {
   if (value === undefined) return 'nothing';
@@ -109,7 +106,7 @@ export function formatIssues(
       issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') ||
       '(root)';
     const last = issue.path.at(-1);
-    const got = describe(valueAt(input, issue.path), typeof last === 'string' && secretFields.test(last));
+    const got = describe(valueAt(input, issue.path), typeof last === 'string' && isSecretField(last));
     switch (issue.code) {
       case 'invalid_type':
         return `${where}: expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}, got ${got}`;

@@ -1,20 +1,11 @@
 import { substituteEnvRefs } from '../../config/env-refs.js';
-import { isSecretParam } from '../../config/redact-url.js';
-
-/** Fields whose whole value is a secret (as config-issues.ts hides them). */
-const secretFields = /^(password|passwordHash|token|secret)$/i;
+import { isSecretField, urlSecrets } from '../../config/redact-url.js';
 
 /** What of a URL is secret: the password of its user info, or a secret query parameter's value. */
 function urlSecret(text: string): string | undefined {
-  for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]{0,31}:\/\/([^/?#\s]*)@/gi)) {
-    const info = m[1]!;
-    // ffmpeg reads the user info up to the authority's last "@": the password may hold ":" and "@".
-    if (info.includes(':') && info.slice(info.indexOf(':') + 1) !== '') return 'a password in the URL';
-  }
-  for (const m of text.matchAll(/[?&;]([^=&#;\s]*)=([^&#;\s]*)/g)) {
-    if (isSecretParam(m[1]!) && m[2] !== '') return `a "${m[1]}" value in the URL`;
-  }
-  return undefined;
+  const { password, params } = urlSecrets(text);
+  if (password) return 'a password in the URL';
+  return params.length ? `a "${params[0]}" value in the URL` : undefined;
 }
 
 /**
@@ -27,7 +18,7 @@ export function literalSecrets(body: unknown): string[] {
   const walk = (value: unknown, at: string, key: string) => {
     if (typeof value === 'string') {
       const literal = substituteEnvRefs(value, '') as string;
-      if (secretFields.test(key) && literal !== '') found.push(`${at}: a literal ${key}`);
+      if (isSecretField(key) && literal !== '') found.push(`${at}: a literal ${key}`);
       else {
         const what = urlSecret(literal);
         if (what) found.push(`${at}: ${what}`);
