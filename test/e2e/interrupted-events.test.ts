@@ -7,6 +7,7 @@ import { SafetyEventPayload } from '../../pipeline/safety/payloads.js';
 import { startAgent } from '../support/agent-process.js';
 import { collect, startMosquitto, type Received } from '../support/mosquitto.js';
 import { hasShared, sharedPath } from '../support/shared.js';
+import { wholeFrameEnterZone } from '../support/vtest-zone.js';
 
 const events = (messages: Received[]) =>
   messages.map((m) => SafetyEventPayload.parse(JSON.parse(m.payload.toString('utf8'))));
@@ -52,19 +53,7 @@ describe.skipIf(!hasShared)('safety events a crash left open', () => {
             model: 'det',
             loop: true,
             fps: 4,
-            // The whole frame: every person who walks in starts a zone_enter event.
-            zones: [
-              {
-                id: 'all',
-                polygon: [
-                  [0, 0],
-                  [768, 0],
-                  [768, 576],
-                  [0, 576],
-                ],
-              },
-            ],
-            rules: [{ zone: 'all', type: 'enter' }],
+            ...wholeFrameEnterZone(),
           },
         ],
       }),

@@ -8,6 +8,7 @@ import { payloadSchemas } from '../../agent/mqtt/schema-registry.js';
 import { startAgent } from '../support/agent-process.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
+import { wholeFrameEnterZone } from '../support/vtest-zone.js';
 
 interface Row {
   topic: string;
@@ -94,19 +95,7 @@ describe.skipIf(!hasShared)('the topic contract of docs/mqtt.md, on a live agent
             model: 'det',
             loop: true,
             fps: 4,
-            // The whole frame: every person who walks in starts a zone_enter event.
-            zones: [
-              {
-                id: 'all',
-                polygon: [
-                  [0, 0],
-                  [768, 0],
-                  [768, 576],
-                  [0, 576],
-                ],
-              },
-            ],
-            rules: [{ zone: 'all', type: 'enter' }],
+            ...wholeFrameEnterZone(),
           },
         ],
       }),
