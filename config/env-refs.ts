@@ -11,6 +11,17 @@ export const envRefPattern = reference.source;
 
 export const hasEnvRef = (value: string): boolean => new RegExp(reference.source).test(value);
 
+/** `value` with `f` applied to each string in it, given the string's field path (`cameras[0].source`). */
+function mapStrings(value: unknown, at: string, f: (text: string, at: string) => string): unknown {
+  if (typeof value === 'string') return f(value, at);
+  if (Array.isArray(value)) return value.map((v, i) => mapStrings(v, `${at}[${i}]`, f));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, mapStrings(v, at ? `${at}.${k}` : k, f)]),
+    );
+  return value;
+}
+
 /**
  * Every `${VAR}` in any string value of `value` expanded from `env`. A `${VAR}` without a default whose
  * variable is not set is pushed onto `unset` as a problem naming the field, not an empty string: an unset
@@ -22,32 +33,21 @@ export function expandEnv(
   unset: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): unknown {
-  if (typeof value === 'string') {
-    return value.replace(reference, (_, v: string, d?: string) => {
+  return mapStrings(value, at, (text, field) =>
+    text.replace(reference, (_, v: string, d?: string) => {
       const got = env[v] ?? d;
       if (got === undefined)
         unset.push(
-          `${at || '(root)'}: environment variable ${v} is not set (set it, or write \${${v}:-default})`,
+          `${field || '(root)'}: environment variable ${v} is not set (set it, or write \${${v}:-default})`,
         );
       return got ?? '';
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${at}[${i}]`, unset, env));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandEnv(v, at ? `${at}.${k}` : k, unset, env)]),
-    );
-  }
-  return value;
+    }),
+  );
 }
 
 /** Each reference replaced by its default, or by `placeholder` (a stand-in for a value not known here). */
 export function substituteEnvRefs(value: unknown, placeholder: string): unknown {
-  if (typeof value === 'string') return value.replace(reference, (_, _v, d?: string) => d ?? placeholder);
-  if (Array.isArray(value)) return value.map((v) => substituteEnvRefs(v, placeholder));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnvRefs(v, placeholder)]));
-  return value;
+  return mapStrings(value, '', (text) => text.replace(reference, (_, _v, d?: string) => d ?? placeholder));
 }
 
 /**
