@@ -10,6 +10,7 @@ import type { Pm25Payload } from '../../models/pm25/payloads.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { topics, type Topics } from '../mqtt/topics.js';
 import { OldRoots } from '../services/old-roots.js';
+import type { Pm25ReferenceTally } from '../services/pm25-reference-tally.js';
 import { Outbox } from '../outbox/outbox.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { EventLoopLag } from './event-loop-lag.js';
@@ -63,6 +64,8 @@ export class Agent {
   readonly log: Logger;
   /** Recent PM2.5 windows per camera (status page chart), filled by the PM2.5 service. */
   readonly pm25 = new Map<string, Pm25Payload[]>();
+  /** Each PM2.5 camera's reference readings since start (status page, /metrics), kept by the PM2.5 service. */
+  readonly pm25References = new Map<string, Pm25ReferenceTally>();
   /** Event snapshots and each camera's safety chain (agent/safety/safety-hub.ts). */
   readonly safety: SafetyHub;
   /** What each camera's output becomes (camera-results.ts). */

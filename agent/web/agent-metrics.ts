@@ -1,4 +1,5 @@
-import { cameraStateNames } from './status-schema.js';
+import { cameraStateNames, pm25CalibrationStates } from './status-schema.js';
+import { readPm25Calibration, readReferenceTally } from './status-hooks.js';
 import type { StatusAgent } from './status-model.js';
 import { MetricsRegistry, prometheusContentType } from './metrics-registry.js';
 import type { DetectionEvent } from '../../pipeline/camera/camera-pipeline.js';
@@ -83,6 +84,21 @@ export class AgentMetrics {
       "1 for each enabled camera's model that is loaded, 0 for one that is not (it failed; its cameras say why).",
       ['model'],
     );
+    const references = r.counter(
+      'vigil_pm25_reference_readings_total',
+      "Co-located sensor's readings received since start, by what became of them.",
+      ['camera', 'outcome'],
+    );
+    const calibration = r.gauge(
+      'vigil_pm25_calibration_state',
+      "1 for the state the camera's PM2.5 site model is in, 0 for the others (absent before its first window).",
+      ['camera', 'state'],
+    );
+    const pairs = r.gauge(
+      'vigil_pm25_calibration_samples',
+      "Reading–frame pairs the camera's PM2.5 site model holds (absent before its first window).",
+      ['camera'],
+    );
     const rows = r.gauge('vigil_outbox_rows', 'Messages waiting in the outbox.');
     const bytes = r.gauge('vigil_outbox_bytes', 'Payload bytes waiting in the outbox.');
     const oldest = r.gauge('vigil_outbox_oldest_age_seconds', 'Age of the oldest message waiting.');
@@ -157,6 +173,22 @@ export class AgentMetrics {
         if (c.enabled) modelLoaded.set({ model: c.model }, a.detectors.has(c.model) ? 1 : 0);
       for (const d of a.detectors.values()) {
         model.set({ model: d.info.modelId, family: d.info.family, provider: d.info.provider }, 1);
+      }
+      for (const m of [references, calibration, pairs]) m.reset();
+      for (const { id } of a.config.cameras) {
+        const t = readReferenceTally(a, id);
+        if (t)
+          for (const [outcome, n] of [
+            ['paired', t.paired],
+            ['not-paired', t.notPaired],
+            ['refused', t.refused],
+          ] as const)
+            references.set({ camera: id, outcome }, n);
+        const c = readPm25Calibration(a, id);
+        if (!c) continue;
+        for (const s of pm25CalibrationStates)
+          calibration.set({ camera: id, state: s }, c.state === s ? 1 : 0);
+        pairs.set({ camera: id }, c.samples);
       }
       const outbox = a.outbox as StatusAgent['outbox'] | undefined;
       if (outbox) {

@@ -11,6 +11,7 @@ const assetTypes: Record<string, string> = {
   'dom.js': 'text/javascript; charset=utf-8',
   'tiles.js': 'text/javascript; charset=utf-8',
   'panels.js': 'text/javascript; charset=utf-8',
+  'air-panel.js': 'text/javascript; charset=utf-8',
   'pm25-chart.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
   'try-image.js': 'text/javascript; charset=utf-8',

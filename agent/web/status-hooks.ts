@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defaultPm25Levels, type Pm25Level } from '../../config/pm25-levels-schema.js';
 import { airLevel } from './air-level.js';
-import type { CameraDrift, CameraPm25, Pm25Point } from './status-schema.js';
+import type { CameraDrift, CameraPm25, Pm25Point, ReferenceTally } from './status-schema.js';
 
 /**
  * What the status page reads from services that land beside it. Each service attaches an object to the
@@ -25,6 +25,8 @@ export interface FleetHook {
 export interface StatusHooks {
   /** The PM2.5 service's `agent.pm25` (a Map of camera → payloads, oldest first) or a Pm25Hook. */
   pm25?: unknown;
+  /** The PM2.5 service's `agent.pm25References` (a Map of camera → Pm25ReferenceTally). */
+  pm25References?: unknown;
   drift?: unknown;
   fleet?: unknown;
 }
@@ -74,6 +76,30 @@ const Pm25Reading = z.object({
   interval95: Interval,
   source: z.string().nullable(),
   flags: z.record(z.string(), z.number().int().nonnegative()),
+  calibration: z
+    .object({
+      state: z.enum(['uncalibrated', 'calibrating', 'calibrated']),
+      samples: z.number().int().nonnegative(),
+      lastRefit: z.string().nullable(),
+    })
+    .optional(),
+});
+const Tally = z.object({
+  topic: z.string(),
+  counts: z.object({
+    paired: z.number().int().nonnegative(),
+    'not-paired': z.number().int().nonnegative(),
+    refused: z.number().int().nonnegative(),
+  }),
+  last: z
+    .object({
+      receivedAt: z.number().nonnegative(),
+      ts: z.string().nullable(),
+      pm25: z.number().nonnegative().nullable(),
+      outcome: z.enum(['paired', 'not-paired', 'refused']),
+      reason: z.string().optional(),
+    })
+    .nullable(),
 });
 const DriftSummary = z.object({
   ts: z.number(),
@@ -135,7 +161,44 @@ export function readPm25(
       flags,
       level: airLevel(head.pm25, head.interval80, levels),
     },
+    calibration: calibrationOf(latest.data),
+    reference: readReferenceTally(hooks, camera),
     history,
+  };
+}
+
+function calibrationOf(r: z.infer<typeof Pm25Reading>): CameraPm25['calibration'] {
+  if (!r.calibration) return null;
+  const { state, samples, lastRefit } = r.calibration;
+  const refit = lastRefit ? epoch(lastRefit) : NaN;
+  return { state, samples, lastRefit: Number.isFinite(refit) && refit >= 0 ? refit : null };
+}
+
+/** The site model's state from a camera's latest window (for /metrics: no history read), or null. */
+export function readPm25Calibration(hooks: StatusHooks, camera: string): CameraPm25['calibration'] {
+  const latest = Pm25Reading.safeParse(pm25Hook(hooks.pm25)?.latest(camera));
+  return latest.success ? calibrationOf(latest.data) : null;
+}
+
+/** A camera's reference tally (agent/services/pm25-reference-tally.ts) as the page shows it, or null. */
+export function readReferenceTally(hooks: StatusHooks, camera: string): ReferenceTally | null {
+  const map = hooks.pm25References;
+  const t = map instanceof Map ? Tally.safeParse(map.get(camera)) : undefined;
+  if (!t?.success) return null;
+  const { topic, counts, last } = t.data;
+  const ts = last?.ts ? epoch(last.ts) : NaN;
+  return {
+    topic,
+    paired: counts.paired,
+    notPaired: counts['not-paired'],
+    refused: counts.refused,
+    last: last && {
+      receivedAt: Math.round(last.receivedAt),
+      ts: Number.isFinite(ts) && ts >= 0 ? ts : null,
+      pm25: last.pm25,
+      outcome: last.outcome,
+      ...(last.reason === undefined ? {} : { reason: last.reason }),
+    },
   };
 }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { Pm25Level } from '../../config/pm25-levels-schema.js';
+import { CameraPm25 } from './status-pm25-schema.js';
+
+export * from './status-pm25-schema.js';
 
 /**
  * `GET /api/status` and the `status` event of `GET /api/events` (docs/http.md): everything the local page
@@ -12,43 +14,6 @@ const Count = z.number().int().nonnegative();
 const NonNeg = z.number().nonnegative();
 
 export const cameraStateNames = ['connecting', 'streaming', 'stalled', 'failed', 'stopped'] as const;
-
-export const Pm25Point = z.strictObject({
-  /** End of the window, epoch ms. */
-  ts: EpochMs,
-  /** µg/m³; null when the window was not estimable. */
-  pm25: NonNeg.nullable(),
-  /** 80 % interval [low, high], or null. */
-  interval80: z.tuple([NonNeg, NonNeg]).nullable(),
-});
-export type Pm25Point = z.infer<typeof Pm25Point>;
-
-/** What the page says of a PM2.5 estimate (air-level.ts): its level, and how far its 80 % interval reaches. */
-export const AirLevel = z.strictObject({
-  name: z.string(),
-  tone: Pm25Level.shape.tone,
-  /** Levels of the 80 % interval's ends; the same name twice when it lies within one level. */
-  band80: z.strictObject({ low: z.string(), high: z.string() }).nullable(),
-});
-export type AirLevel = z.infer<typeof AirLevel>;
-
-export const CameraPm25 = z.strictObject({
-  unit: z.literal('ug/m3'),
-  latest: Pm25Point.extend({
-    interval95: z.tuple([NonNeg, NonNeg]).nullable(),
-    windowMinutes: z.number().positive(),
-    estimable: z.boolean(),
-    /** `site-model` once calibrated against a sensor, `physical-prior` (wide band) before. */
-    source: z.string().nullable(),
-    /** Quality flags raised in the window (fog, night, blur, …) with how many frames raised them. */
-    flags: z.record(z.string(), Count),
-    /** The estimate's level from `http.pm25Levels` (docs/http.md#air-quality-levels); null: not estimable. */
-    level: AirLevel.nullable(),
-  }),
-  /** The last 24 hours, oldest first. */
-  history: z.array(Pm25Point),
-});
-export type CameraPm25 = z.infer<typeof CameraPm25>;
 
 export const CameraDrift = z.strictObject({
   state: z.enum(['ok', 'warn', 'alarm']),

@@ -14,6 +14,8 @@ export interface PageAgentOptions {
   device?: string;
   /** Where the config and data go (a fresh temp dir by default). */
   dir?: string;
+  /** The `mqtt` section; none: no broker. */
+  mqtt?: object;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startPageAgent(opts: PageAgentOptions): Promise<{ agent: A
       http: { enabled: true, host: '127.0.0.1', port, ...(opts.auth ? { auth: opts.auth } : {}) },
       models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1 } },
       cameras: opts.cameras,
+      ...(opts.mqtt ? { mqtt: opts.mqtt } : {}),
     }),
   );
   const agent = startAgent(['run', '--config', cfg]);

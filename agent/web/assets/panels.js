@@ -1,5 +1,7 @@
 import { ago, bytes, clock, duration, fixed, h, meter, pill, rows } from './dom.js';
-import { pm25Chart } from './pm25-chart.js';
+import { levelText, worstAir } from './air-panel.js';
+
+export { air } from './air-panel.js';
 
 const title = (id, text, extra) => h('div', { class: 'tile-head' }, h('h2', { id }, text), extra ?? null);
 
@@ -71,96 +73,6 @@ export function kpis(status) {
           : 'not configured',
       pm?.latest.level?.tone,
     ),
-  ];
-}
-
-/** The camera whose estimate is highest: the figure that answers "is the air bad?" (else the first). */
-function worstAir(status) {
-  const all = status.cameras.filter((c) => c.pm25).map((c) => c.pm25);
-  const valued = all.filter((p) => p.latest.pm25 !== null);
-  return valued.length ? valued.reduce((a, b) => (b.latest.pm25 > a.latest.pm25 ? b : a)) : all[0];
-}
-
-/**
- * "moderate", "moderate (80 %: good to unhealthy)" when the interval reaches other levels, and
- * "…, uncalibrated" while no sensor has calibrated the estimate: a level is never firmer than its estimate.
- */
-export function levelText(latest) {
-  const { name, band80: b } = latest.level;
-  const reach =
-    !b || (b.low === name && b.high === name)
-      ? ''
-      : ` (80 %: ${b.low === b.high ? b.low : `${b.low} to ${b.high}`})`;
-  return `${name}${reach}${latest.source === 'site-model' ? '' : ', uncalibrated'}`;
-}
-
-export function air(status) {
-  const cams = status.cameras.filter((c) => c.pm25);
-  const head = title('air-title', 'Air quality (PM2.5)');
-  if (!cams.length) {
-    const waiting = status.cameras.some((c) => c.pm25Waiting);
-    return [
-      head,
-      h(
-        'p',
-        { class: 'muted' },
-        waiting
-          ? 'PM2.5 is configured: waiting for the first window.'
-          : 'PM2.5 estimation is not configured on this box.',
-      ),
-    ];
-  }
-  return [
-    head,
-    cams.map((c) => {
-      const l = c.pm25.latest;
-      const flags = Object.entries(l.flags);
-      const interval = (i) => (i ? `${fixed(i[0])}–${fixed(i[1])}` : '—');
-      return h(
-        'div',
-        { class: 'air-camera', dataset: { camera: c.id } },
-        h(
-          'div',
-          { class: 'tile-head' },
-          h('h3', {}, c.name ?? c.id),
-          h('span', { class: 'muted' }, `${l.windowMinutes} min window · ${clock(l.ts)}`),
-        ),
-        h(
-          'div',
-          {},
-          h('span', { class: 'pm-value' }, l.pm25 === null ? 'not estimable' : fixed(l.pm25)),
-          l.pm25 === null ? null : h('span', { class: 'muted' }, ' µg/m³ '),
-          l.level ? pill(l.level.name, l.level.tone) : null,
-        ),
-        rows([
-          l.level
-            ? [
-                'Level',
-                `${levelText(l)} · the categories are for 24-hour means, this is a ${l.windowMinutes} min window`,
-              ]
-            : undefined,
-          ['80 % interval', interval(l.interval80)],
-          ['95 % interval', interval(l.interval95)],
-          [
-            'Model',
-            l.source === 'site-model'
-              ? 'calibrated to this site'
-              : l.source === 'physical-prior'
-                ? 'physical prior (uncalibrated, wide)'
-                : '—',
-          ],
-        ]),
-        h(
-          'div',
-          { class: 'chips' },
-          h('span', { class: 'muted' }, 'Quality flags:'),
-          flags.length
-            ? flags.map(([f, n]) => pill(`${f} ×${n}`, 'warn'))
-            : h('span', { class: 'muted' }, 'none'),
-        ),
-        pm25Chart(c.pm25.history, status.ts, `PM2.5 at ${c.name ?? c.id} over the last 24 hours`),
-      );
-    }),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,7 +13,10 @@ import type { Detector } from '../../../models/detect/detector.js';
 import { CameraStats } from '../../../pipeline/camera/camera-stats.js';
 import { loadSharedDetector } from '../../support/detectors.js';
 import { parsePrometheusText, sampleValue, type Family } from '../../support/prometheus-text.js';
-import { hasShared, repoRoot, sharedPath } from '../../support/shared.js';
+import { hasShared, sharedPath } from '../../support/shared.js';
+import { documentedMetrics } from './documented-metrics-fixture.js';
+import { pm25Window } from '../../support/pm25-window.js';
+import { Pm25ReferenceTally } from '../../../agent/services/pm25-reference-tally.js';
 import { zidaneEvent } from '../../support/zidane-event.js';
 
 const log = createLogger({ level: 'error' });
@@ -21,23 +24,6 @@ const log = createLogger({ level: 'error' });
 /** Outbox drops of one reason, as the exposition shows them. */
 const dropped = (f: Map<string, Family>, reason: string) =>
   sampleValue(f, 'vigil_outbox_dropped_messages_total', { reason });
-
-/** The metrics table of docs/http.md: name → [type, label names]. */
-function documentedMetrics(): Map<string, [string, string[]]> {
-  const doc = readFileSync(path.join(repoRoot, 'docs', 'http.md'), 'utf8');
-  const section = doc.slice(doc.indexOf('## `/metrics`'), doc.indexOf('## Security'));
-  const out = new Map<string, [string, string[]]>();
-  for (const row of section.split('\n').filter((l) => l.startsWith('| `'))) {
-    const [names, type, labels] = row
-      .split('|')
-      .slice(1, 4)
-      .map((c) => c.trim()) as [string, string, string];
-    // Label values are given in parentheses: only the names before them are label names.
-    const labelNames = [...labels.replace(/\([^)]*\)/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-    for (const m of names.matchAll(/`([^`]+)`/g)) out.set(m[1]!, [type, labelNames]);
-  }
-  return out;
-}
 
 // A real agent, not started: its cameras get real CameraStats, a real outbox and an MQTT link that is never
 // started (no broker needed), and one real detector. Nothing here is a stand-in.
@@ -94,6 +80,14 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
       state: { camera: 'yard', state: 'streaming', since },
       stats: yard,
     });
+    // PM2.5 on the yard: a window that says the site model's state, and the sensor's tally.
+    agent.pm25.set('yard', [
+      pm25Window('yard', Date.now(), 12, {}, { state: 'calibrating', samples: 7, lastRefit: null }),
+    ]);
+    agent.pm25References.set(
+      'yard',
+      new Pm25ReferenceTally('vigil/yard-site/box-1/cameras/yard/pm25/reference'),
+    );
     agent.cameras.set('gate', {
       config: config.cameras[1]!,
       state: { camera: 'gate', state: 'failed', reason: 'refused', since },
@@ -175,6 +169,25 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
     expect(v('vigil_mqtt_connected')).toBe(0);
     expect(v('vigil_mqtt_published_total')).toBe(0);
     expect(v('vigil_outbox_rows')).toBe(agent.outbox.depth().rows);
+  });
+
+  it("says the PM2.5 site model's state and counts the sensor's readings by what became of them", () => {
+    const tally = agent.pm25References.get('yard')!;
+    tally.record({ receivedAt: Date.now(), ts: '2026-12-03T10:00:00Z', pm25: 20, outcome: 'paired' });
+    tally.record({ receivedAt: Date.now(), ts: null, pm25: null, outcome: 'refused', reason: 'not JSON' });
+    tally.record({ receivedAt: Date.now(), ts: null, pm25: null, outcome: 'refused', reason: 'not JSON' });
+    const f = scrape(new AgentMetrics(agent));
+    const v = (name: string, labels: Record<string, string>) => sampleValue(f, name, labels);
+    const readings = (outcome: string) =>
+      v('vigil_pm25_reference_readings_total', { camera: 'yard', outcome });
+    expect([readings('paired'), readings('not-paired'), readings('refused')]).toEqual([1, 0, 2]);
+    const states = ['uncalibrated', 'calibrating', 'calibrated'];
+    expect(states.map((state) => v('vigil_pm25_calibration_state', { camera: 'yard', state }))).toEqual([
+      0, 1, 0,
+    ]);
+    expect(v('vigil_pm25_calibration_samples', { camera: 'yard' })).toBe(7);
+    // The gate has no PM2.5: no series at all, not zeros that read as "uncalibrated".
+    expect(f.get('vigil_pm25_calibration_samples')!.samples.map((s) => s.labels.camera)).toEqual(['yard']);
   });
 
   it('the last frame age is elapsed time: a wall clock stepped back an hour still shows a stalled camera', () => {

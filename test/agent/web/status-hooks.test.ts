@@ -5,40 +5,18 @@ import {
   readDrift,
   readFleet,
   readPm25,
+  readPm25Calibration,
 } from '../../../agent/web/status-hooks.js';
+import { Pm25ReferenceTally } from '../../../agent/services/pm25-reference-tally.js';
 import { CameraDrift, CameraPm25, FleetStatus } from '../../../agent/web/status-schema.js';
-import { Pm25Payload } from '../../../models/pm25/payloads.js';
+import { pm25Window } from '../../support/pm25-window.js';
 
 const now = Date.parse('2026-11-30T12:00:00Z');
 const hour = 3600_000;
 
-/** A window as the PM2.5 service publishes it (validated against its own schema). */
-function window(endMs: number, pm25: number | null, flags: Record<string, number> = {}): Pm25Payload {
-  return Pm25Payload.parse({
-    camera: 'roof',
-    ts: new Date(endMs).toISOString(),
-    windowStart: new Date(endMs - 5 * 60_000).toISOString(),
-    windowMinutes: 5,
-    unit: 'ug/m3',
-    estimable: pm25 !== null,
-    pm25,
-    interval80: pm25 === null ? null : [pm25 * 0.8, pm25 * 1.25],
-    interval95: pm25 === null ? null : [pm25 * 0.6, pm25 * 1.6],
-    source: pm25 === null ? null : 'physical-prior',
-    frames: 10,
-    framesUsed: pm25 === null ? 0 : 10,
-    flags,
-    features: {
-      betaPerKm: null,
-      visibilityKm: null,
-      angstrom: null,
-      skyBlueRed: null,
-      skySaturation: null,
-      sharpness: null,
-    },
-    calibration: { state: 'uncalibrated', samples: 0, lastRefit: null },
-  });
-}
+/** A window of the roof camera as the PM2.5 service publishes it. */
+const window = (...args: Tail<Parameters<typeof pm25Window>>) => pm25Window('roof', ...args);
+type Tail<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
 
 describe('status hooks: PM2.5, drift and fleet on the page without importing their services', () => {
   it('reads agent.pm25 as the PM2.5 service fills it: latest window, flags, the last 24 h oldest first', () => {
@@ -78,6 +56,65 @@ describe('status hooks: PM2.5, drift and fleet on the page without importing the
     });
     expect(readPm25(agent, 'gate', now)).toBeUndefined();
     expect(readPm25({}, 'roof', now)).toBeUndefined();
+  });
+
+  it("says how far the site model has got, and what became of the sensor's readings", () => {
+    const refit = '2026-11-30T11:00:00.000Z';
+    const tally = new Pm25ReferenceTally('vigil/s/d/cameras/roof/pm25/reference');
+    const agent = {
+      pm25: new Map([
+        ['roof', [window(now, 20, {}, { state: 'calibrating', samples: 7, lastRefit: refit })]],
+        ['gate', [window(now, 9)]],
+      ]),
+      pm25References: new Map([['roof', tally]]),
+    };
+    const roof = () => readPm25(agent, 'roof', now)!;
+    expect(roof().calibration).toEqual({ state: 'calibrating', samples: 7, lastRefit: Date.parse(refit) });
+    expect(readPm25Calibration(agent, 'roof')).toEqual(roof().calibration);
+    expect(roof().reference).toEqual({
+      topic: 'vigil/s/d/cameras/roof/pm25/reference',
+      paired: 0,
+      notPaired: 0,
+      refused: 0,
+      last: null,
+    });
+    tally.record({ receivedAt: now - 2000, ts: '2026-11-30T12:00:00+01:00', pm25: 21, outcome: 'paired' });
+    tally.record({
+      receivedAt: now - 1000,
+      ts: null,
+      pm25: null,
+      outcome: 'refused',
+      reason: 'pm25: Required',
+    });
+    tally.record({
+      receivedAt: now,
+      ts: '2026-11-30T13:00:00+01:00',
+      pm25: 22.5,
+      outcome: 'not-paired',
+      reason: 'no frame that passed the gates',
+    });
+    expect(CameraPm25.parse(roof())).toEqual(roof());
+    expect(roof().reference).toEqual({
+      topic: 'vigil/s/d/cameras/roof/pm25/reference',
+      paired: 1,
+      notPaired: 1,
+      refused: 1,
+      last: {
+        receivedAt: now,
+        ts: Date.parse('2026-11-30T12:00:00Z'),
+        pm25: 22.5,
+        outcome: 'not-paired',
+        reason: 'no frame that passed the gates',
+      },
+    });
+    // No MQTT link, so no tally: null, which the page words as "no way to send readings".
+    expect(readPm25(agent, 'gate', now)!.reference).toBeNull();
+    expect(readPm25(agent, 'gate', now)!.calibration).toEqual({
+      state: 'uncalibrated',
+      samples: 0,
+      lastRefit: null,
+    });
+    expect(readPm25Calibration(agent, 'dock')).toBeNull();
   });
 
   it('a drift service attaches a summary hook; the page gets state, since, score and drivers', () => {
