@@ -1,116 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DetectEndpoint } from '../../../agent/web/detect-endpoint.js';
-import type { Detector } from '../../../models/detect/detector.js';
 import { loadSharedDetector } from '../../support/detectors.js';
-import { call, type Answer } from '../../support/http-call.js';
+import { call } from '../../support/http-call.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import {
+  close,
+  errors,
+  json,
+  limits,
+  model,
+  pic,
+  post,
+  serve,
+  useDetectEndpoint,
+  type DetectAnswer,
+} from './detect-endpoint-fixture.js';
 
-const limits = { maxBytes: 400 * 1024, maxPixels: 4_000_000, uploadTimeoutMs: 5000, maxReceiving: 2 };
-const model = 'yolo11n-coco-int8-320.onnx';
-
-interface DetectAnswer {
-  model: string;
-  provider: string;
-  image: { width: number; height: number };
-  inferenceMs: number;
-  queueMs: number;
-  detections: {
-    label: string;
-    classId: number;
-    score: number;
-    box: { x1: number; y1: number; x2: number; y2: number };
-  }[];
-}
-const json = <T = { error: string; reason: string }>(a: Answer) => JSON.parse(a.body.toString('utf8')) as T;
-
-/** The endpoint behind a real node:http server; `entered` resolves once a request is inside handle(). */
-async function serve(endpoint: DetectEndpoint) {
-  let entered: () => void = () => {};
-  const server = createServer((req, res) => {
-    // handle() counts the upload as being received before its first await: once it returns, it is reading.
-    void endpoint.handle(req, res, new URL(req.url!, 'http://localhost'));
-    entered();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  const nextEntry = () => new Promise<void>((r) => (entered = r));
-  return { server, base, nextEntry };
-}
-
-/** `det` with every detect() held until release(): an upload that keeps its model's slot while processed. */
-function heldDetector(det: Detector) {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  let entered!: () => void;
-  const inside = new Promise<void>((r) => (entered = r));
-  const detector = Object.create(det) as Detector;
-  detector.detect = async (frame, key) => {
-    entered();
-    await gate;
-    return det.detect(frame, key);
-  };
-  return { detector, inside, release };
-}
-
-/** A POST whose body is sent in two parts: `rest()` sends the second; `answer` is the response. */
-function slowUpload(base: URL, path: string, body: Buffer, first: number) {
-  const req = request({
-    host: base.hostname,
-    port: base.port,
-    path,
-    method: 'POST',
-    headers: { 'Content-Length': String(body.length) },
-  });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('response', (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-    });
-    req.on('error', reject);
-  });
-  req.write(body.subarray(0, first));
-  return { answer, rest: () => req.end(body.subarray(first)) };
-}
-
-const close = (server: Server | undefined) =>
-  new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+// How many uploads are taken at once (per model, and being received) is in detect-endpoint-concurrency.test.ts.
 
 describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', () => {
-  let det: Detector;
-  let det2: Detector;
-  let server: Server;
-  let base: URL;
-  let nextEntry: () => Promise<void>;
-  const errors: string[] = [];
-  const pic = hasShared ? readFileSync(sharedPath('media', 'zidane.jpg')) : Buffer.alloc(0);
-  const post = (p: string, body: Buffer | Buffer[], headers: Record<string, string> = {}) =>
-    call(base, p, { method: 'POST', body, headers });
-
-  beforeAll(async () => {
-    // The same file under two ids: two models, each with its own one-upload slot.
-    [det, det2] = await Promise.all([loadSharedDetector('det', model), loadSharedDetector('det2', model)]);
-    const endpoint = new DetectEndpoint(
-      new Map([
-        ['det', det],
-        ['det2', det2],
-      ]),
-      limits,
-      (m) => errors.push(m),
-    );
-    ({ server, base, nextEntry } = await serve(endpoint));
-  }, 60_000);
-
-  afterAll(async () => {
-    await close(server);
-    await Promise.all([det?.close(), det2?.close()]);
-  });
+  useDetectEndpoint();
 
   it('a picture gives its detections in source pixels, on the first model by default', async () => {
     const a = await post('/api/detect', pic);
@@ -226,71 +137,6 @@ describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', 
     expect(json(lying).reason).toBe('image of 60000×60000 is over 4 megapixels');
     // None of the refusals kept the model's slot.
     expect((await post('/api/detect', pic)).status).toBe(200);
-  });
-
-  it('one upload per model at a time: a second on the same model gets 429 while the first is processed', async () => {
-    const held = heldDetector(det);
-    const endpoint = new DetectEndpoint(
-      new Map([
-        ['det', held.detector],
-        ['det2', det2],
-      ]),
-      limits,
-    );
-    const s = await serve(endpoint);
-    try {
-      const first = call(s.base, '/api/detect', { method: 'POST', body: pic });
-      await held.inside; // its body is read and det's slot taken
-      const busy = await call(s.base, '/api/detect', { method: 'POST', body: pic });
-      expect(busy.status).toBe(429);
-      expect(busy.headers['retry-after']).toBe('1');
-      expect(json(busy)).toEqual({
-        error: 'busy',
-        reason: 'an upload is already being processed on model "det"; try again shortly',
-      });
-      const other = await call(s.base, '/api/detect?model=det2', { method: 'POST', body: pic });
-      expect(other.status).toBe(200);
-      held.release();
-      const done = await first;
-      expect(done.status).toBe(200);
-      expect(json<DetectAnswer>(done).model).toBe('det');
-      // Done: the slot is free again.
-      expect((await call(s.base, '/api/detect', { method: 'POST', body: pic })).status).toBe(200);
-    } finally {
-      await close(s.server);
-    }
-  });
-
-  it('an upload still arriving holds no model: the next one on that model is processed meanwhile', async () => {
-    const entered = nextEntry();
-    const slow = slowUpload(base, '/api/detect', pic, 1000);
-    await entered;
-    // Before the fix the slow upload held det's slot until its body came: this got 429.
-    const meanwhile = await post('/api/detect', pic);
-    expect(meanwhile.status).toBe(200);
-    slow.rest();
-    const late = await slow.answer;
-    expect(late.status).toBe(200);
-    expect(json<DetectAnswer>(late).model).toBe('det');
-  });
-
-  it('at most maxReceiving uploads are received at once: one more gets 429 and its connection is closed', async () => {
-    expect(limits.maxReceiving).toBe(2);
-    const slow = [];
-    // One per model: once received, each has its model to itself.
-    for (const p of ['/api/detect', '/api/detect?model=det2']) {
-      const entered = nextEntry();
-      slow.push(slowUpload(base, p, pic, 1000));
-      await entered;
-    }
-    const more = await post('/api/detect', pic);
-    expect(more.status).toBe(429);
-    expect(more.headers.connection).toBe('close');
-    expect(json(more).reason).toBe('too many uploads being received at once; try again shortly');
-    for (const u of slow) u.rest();
-    expect((await Promise.all(slow.map((u) => u.answer))).map((a) => a.status)).toEqual([200, 200]);
-    // Received: the count is down again.
-    expect((await post('/api/detect?model=det2', pic)).status).toBe(200);
   });
 
   it('a detection that fails answers 500 and is reported through onError', async () => {
