@@ -1,114 +1,19 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../../config/logger.js';
-import { VigilConfig } from '../../../config/schema.js';
-import { Agent } from '../../../agent/runtime/agent.js';
+import { describe, expect, it, vi } from 'vitest';
 import { StatusPayload } from '../../../agent/web/status-schema.js';
-import { WebService } from '../../../agent/web/web-service.js';
-import { call, type Answer } from '../../support/http-call.js';
+import { call } from '../../support/http-call.js';
 import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
 import { hasShared, sharedPath } from '../../support/shared.js';
+import { agent, auth, base, json, useWebServiceAgent } from './web-service-fixture.js';
 
-// Secrets placed in the config: none may ever appear in a page, an asset or an API answer.
-const token = 'tok-5ecret-0123456789abcdef';
-const camPassword = 'camPa55word-zz';
-const mqttPassword = 'mqttPa55word-yy';
-const secrets = [token, camPassword, mqttPassword];
+// What the API answers; what it refuses and keeps hidden (auth, headers, secrets, paths) is in
+// web-service-security.test.ts.
 
-const auth = { Authorization: `Bearer ${token}` };
 type Metrics = ReturnType<typeof parsePrometheusText>;
-const json = (a: Answer) => JSON.parse(a.body.toString('utf8')) as Record<string, unknown>;
 
 describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.avi, auth on', () => {
-  let agent: Agent;
-  let web: WebService;
-  let base: URL;
-
-  beforeAll(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-web-'));
-    const config = VigilConfig.parse({
-      site: 'yard',
-      device: 'web-test',
-      dataDir: path.join(dir, 'data'),
-      // Nothing listens on port 9: the link keeps retrying, which is fine here.
-      mqtt: { url: 'mqtt://127.0.0.1:9', username: 'vigil', password: mqttPassword },
-      http: { host: '127.0.0.1', port: 0, auth: { token } },
-      models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), workers: 1 } },
-      cameras: [
-        { id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det', fps: 5, loop: true },
-        { id: 'gate', source: `rtsp://admin:${camPassword}@127.0.0.1:9/stream`, model: 'det' },
-        // Fails at once, before the web service starts: its error must still be listed.
-        { id: 'dock', source: path.join(dir, 'no-such-clip.mp4'), model: 'det' },
-      ],
-    });
-    web = new WebService(config.http, {
-      log: createLogger({ level: 'error' }),
-      detectLimits: { maxBytes: 256 * 1024, maxPixels: 4_000_000 },
-    });
-    agent = new Agent(config, { log: createLogger({ level: 'error' }), version: 'test', services: [web] });
-    await agent.start();
-    base = new URL(`http://127.0.0.1:${web.address!.port}`);
-    // Wait for processed frames so snapshots and counters exist.
-    await vi.waitFor(() => expect(agent.cameras.get('yard')?.last).toBeDefined(), 50_000);
-  }, 60_000);
-
-  afterAll(async () => {
-    await agent?.stop();
-  });
-
-  it('every answer carries the CSP and security headers, errors and refusals too', async () => {
-    for (const [p, code] of [
-      ['/', 200],
-      ['/assets/app.js', 200],
-      ['/api/status', 401],
-      ['/nothing', 404],
-      ['/healthz', 200],
-    ] as const) {
-      const a = await call(base, p);
-      expect(a.status, p).toBe(code);
-      const csp = String(a.headers['content-security-policy']);
-      expect(csp).toContain("default-src 'none'");
-      expect(csp).toContain("script-src 'self'");
-      expect(csp).toContain("frame-ancestors 'none'");
-      expect(csp).not.toContain('unsafe-inline');
-      expect(a.headers['x-content-type-options']).toBe('nosniff');
-      expect(a.headers['x-frame-options']).toBe('DENY');
-      expect(a.headers['referrer-policy']).toBe('no-referrer');
-    }
-  });
-
-  it('auth on: data routes answer 401 with a reason; probes, the shell and the login check stay open', async () => {
-    for (const p of ['/api/status', '/metrics', '/api/events', '/api/cameras/yard/snapshot.jpg']) {
-      const a = await call(base, p);
-      expect(a.status, p).toBe(401);
-      expect(a.headers['www-authenticate']).toMatch(/^Bearer/);
-      expect(json(a).reason).toMatch(/log in/);
-    }
-    expect((await call(base, '/api/detect', { method: 'POST', body: Buffer.from('x') })).status).toBe(401);
-    expect(
-      (await call(base, '/api/status', { headers: { Authorization: 'Bearer wrong-token-123456' } })).status,
-    ).toBe(401);
-    for (const p of ['/healthz', '/readyz', '/', '/api/auth'])
-      expect((await call(base, p)).status, p).not.toBe(401);
-    expect(json(await call(base, '/api/auth'))).toEqual({
-      required: true,
-      methods: ['token'],
-      authenticated: false,
-    });
-    // The page's own login: a session cookie that then opens the API.
-    const login = await call(base, '/api/login', {
-      method: 'POST',
-      body: Buffer.from(JSON.stringify({ token })),
-    });
-    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-    expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
-    expect((await call(base, '/api/status', { headers: { Cookie: cookie } })).status).toBe(200);
-    const wrong = await call(base, '/api/login', { method: 'POST', body: Buffer.from('{"token":"nope"}') });
-    expect(wrong.status).toBe(401);
-  });
+  useWebServiceAgent();
 
   it('/api/status matches its zod schema (strict) and the served JSON Schema; sources redacted', async () => {
     const a = await call(base, '/api/status', { headers: auth });
@@ -128,68 +33,6 @@ describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.a
     const schema = json(await call(base, '/api/status/schema.json'));
     expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
     expect(Object.keys(schema.properties as object).sort()).toEqual(Object.keys(StatusPayload.shape).sort());
-  });
-
-  it('no credential appears in any page, asset or API answer', async () => {
-    const paths = [
-      '/',
-      ...[
-        'app.js',
-        'dom.js',
-        'tiles.js',
-        'panels.js',
-        'pm25-chart.js',
-        'login.js',
-        'try-image.js',
-        'style.css',
-      ].map((n) => `/assets/${n}`),
-      '/api/status',
-      '/api/status/schema.json',
-      '/metrics',
-      '/readyz',
-      '/healthz',
-      '/api/auth',
-    ];
-    for (const p of paths) {
-      const text = (await call(base, p, { headers: auth })).body.toString('utf8');
-      for (const s of secrets) expect(text.includes(s), `${s} in ${p}`).toBe(false);
-    }
-  });
-
-  it('no path traversal: encoded, doubled and absolute tricks all answer 404 with no file content', async () => {
-    const tries = [
-      '/assets/../web-service.ts',
-      '/assets/..%2fweb-service.ts',
-      '/assets/%2e%2e%2f%2e%2e%2fpackage.json',
-      '/assets/..%5c..%5cpackage.json',
-      '/assets/%252e%252e%252fpackage.json',
-      '/assets/app.js%00.ts',
-      '/assets//etc/passwd',
-      '/../../package.json',
-      '/assets/....//....//package.json',
-      '/api/cameras/..%2f..%2fpackage.json/snapshot.jpg',
-      '/assets/%2fetc%2fpasswd',
-      '/assets/index.html/../../web-service.ts',
-    ];
-    for (const p of tries) {
-      const a = await call(base, p, { headers: auth });
-      expect([400, 404], p).toContain(a.status);
-      const text = a.body.toString('utf8');
-      expect(text, p).not.toMatch(/"name": "vigil"|root:x:0|import \{|WebService/);
-    }
-  });
-
-  it('nothing changes config: writes on the API are refused', async () => {
-    for (const [method, p] of [
-      ['POST', '/api/status'],
-      ['PUT', '/api/status'],
-      ['DELETE', '/api/cameras/yard/snapshot.jpg'],
-      ['POST', '/api/config'],
-      ['PUT', '/api/config'],
-    ] as const) {
-      const a = await call(base, p, { method, headers: auth, body: Buffer.from('{}') });
-      expect([404, 405], `${method} ${p}`).toContain(a.status);
-    }
   });
 
   it('/metrics parses as Prometheus text and its counters move while the agent runs', async () => {
