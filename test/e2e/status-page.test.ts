@@ -1,91 +1,30 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { labelColour } from '../../agent/web/annotation-svg.js';
 import type { AgentProcess } from '../support/agent-process.js';
 import { hasChromium, launchChromium } from '../support/chromium.js';
-import { startPageAgent } from '../support/page-agent.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp.js';
-import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
+import { hasShared, sharedPath } from '../support/shared.js';
+import {
+  artefacts,
+  nearShare,
+  patient,
+  shown,
+  startWithPage,
+  type PageImage,
+} from './status-page-fixture.js';
+
+// The page with auth on is in status-page-auth.test.ts.
 
 /** The browser globals the in-page functions below touch (this project's TypeScript has no DOM lib). */
-interface PageImage {
-  naturalWidth: number;
-  naturalHeight: number;
-  dataset: Record<string, string | undefined>;
-  getAttribute(name: string): string | null;
-}
-interface PageCanvas {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): {
-    drawImage(img: PageImage, x: number, y: number): void;
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-  };
-}
-declare const document: {
-  querySelector(selector: string): PageImage | null;
-  createElement(tag: 'canvas'): PageCanvas;
-};
+declare const document: { querySelector(selector: string): PageImage | null };
 declare const window: { marker?: number };
 
-/** Screenshots land here (git-ignored): test-artifacts/status-page/*.png. */
-const artefacts = path.join(repoRoot, 'test-artifacts', 'status-page');
 const stallTimeoutS = 3;
-/** Waits on the page's live updates: generous, for a loaded machine. */
-const patient = { timeout: 20_000, interval: 250 };
-const token = 'e2e-token-0123456789abcdef';
-
-const startWithPage = (cameras: object[], auth?: object) => startPageAgent({ cameras, auth });
-
-/** Pixels within a small distance of an #rrggbb colour (the box colour of a label), as a share of all. */
-function nearShare(pixels: ArrayLike<number>, stride: number, hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
-  let n = 0;
-  for (let i = 0; i + 2 < pixels.length; i += stride) {
-    const d = Math.abs(pixels[i]! - r) + Math.abs(pixels[i + 1]! - g) + Math.abs(pixels[i + 2]! - b);
-    if (d < 60) n++;
-  }
-  return n / (pixels.length / stride);
-}
-
-interface Shown {
-  frame: number;
-  /** Share of pixels in the label's box colour. */
-  boxShare: number;
-  /** Mean brightness of a 16×16 grid over the picture: enough to tell two frames apart. */
-  grid: number[];
-}
-
-/** The tile's picture as the browser shows it, read back through a canvas (summarised in the page). */
-async function shown(page: Page, camera: string, colour: string): Promise<Shown> {
-  const { frame, rgba, w, h } = await page.evaluate((id) => {
-    const img = document.querySelector(`.tile[data-camera="${id}"] img`)!;
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    const ctx = canvas.getContext('2d')!;
-    ctx.drawImage(img, 0, 0);
-    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-    // Base64 rather than a number array: a 640×480 picture crosses the protocol in a blink.
-    let bin = '';
-    for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
-    return { frame: Number(img.dataset.frame), rgba: btoa(bin), w: canvas.width, h: canvas.height };
-  }, camera);
-  const px = Buffer.from(rgba, 'base64');
-  const grid = new Array<number>(256).fill(0);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const k = (y * w + x) * 4;
-      grid[Math.floor((y * 16) / h) * 16 + Math.floor((x * 16) / w)]! += px[k]! + px[k + 1]! + px[k + 2]!;
-    }
-  const cell = (w / 16) * (h / 16) * 3;
-  return { frame, boxShare: nearShare(px, 4, colour), grid: grid.map((v) => v / cell) };
-}
 
 const stat = async (page: Page, camera: string, key: string) =>
   Number(await page.locator(`.tile[data-camera="${camera}"] [data-stat="${key}"]`).innerText());
@@ -292,67 +231,6 @@ describe.skipIf(!hasShared || !hasChromium)('status page in real Chromium agains
     expect(await page.locator('#overall').innerText()).toMatch(/1 of 2 cameras streaming.*Gate stalled/);
     await page.screenshot({ path: path.join(artefacts, 'stalled.png'), fullPage: true });
     console.log(`gate tile stalled ${ms} ms after its RTSP server froze (watchdog ${stallTimeoutS} s)`);
-    await page.close();
-  }, 60_000);
-});
-
-describe.skipIf(!hasShared || !hasChromium)('status page with auth on', () => {
-  let browser: Browser;
-  let agent: AgentProcess;
-  let base: string;
-
-  beforeAll(async () => {
-    mkdirSync(artefacts, { recursive: true });
-    [browser, { agent, base }] = await Promise.all([
-      launchChromium(),
-      startWithPage(
-        [
-          { id: 'yard', source: sharedPath('media', 'vtest.avi'), model: 'det', fps: 2, loop: true },
-          // Fails at once (before the page's service starts): its tile and the error list must say why.
-          { id: 'dock', name: 'Dock', source: path.join(tmpdir(), 'vigil-no-such-clip.mp4'), model: 'det' },
-        ],
-        { token },
-      ),
-    ]);
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await agent?.stop('SIGKILL');
-  });
-
-  it('unauthenticated requests get 401; the page asks for the token, then shows the cameras', async () => {
-    for (const p of ['/api/status', '/metrics', '/api/cameras/yard/snapshot.jpg', '/api/events'])
-      expect((await fetch(`${base}${p}`)).status, p).toBe(401);
-    expect(
-      (await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).status,
-    ).toBe(200);
-
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(base);
-    const dialog = page.locator('dialog#login[open]');
-    await dialog.waitFor({ timeout: 15_000 });
-    await expect.poll(() => page.locator('#login-help').innerText(), patient).toMatch(/access token/);
-    expect(await page.locator('.tile').count()).toBe(0);
-    // Nothing filled yet: no empty panel frames behind the dialog.
-    expect(await page.locator('.card:visible').count()).toBe(0);
-    await page.screenshot({ path: path.join(artefacts, 'login.png') });
-
-    await page.locator('input[name="token"]').fill('not-the-token-at-all');
-    await page.locator('#login-form button[type="submit"]').click();
-    await expect.poll(() => page.locator('#login-error').innerText(), patient).toMatch(/did not work/);
-
-    await page.locator('input[name="token"]').fill(token);
-    await page.locator('#login-form button[type="submit"]').click();
-    await page.locator('.tile[data-camera="yard"] img:not([hidden])').waitFor({ timeout: 30_000 });
-    expect(await page.locator('dialog#login').getAttribute('open')).toBeNull();
-    await page.locator('#logout').waitFor({ state: 'visible', timeout: 15_000 });
-    const dock = page.locator('.tile[data-camera="dock"][data-state="failed"]');
-    expect(await dock.locator('.frame-empty').innerText()).toMatch(/camera failed/);
-    expect(await dock.locator('.reason').innerText()).toMatch(/source file not found/);
-    expect(await dock.locator('[data-stat="inference-ms"]').innerText()).toBe('—');
-    expect(await page.locator('#errors').innerText()).toMatch(/dock[\s\S]*source file not found/);
-    await page.screenshot({ path: path.join(artefacts, 'after-login.png'), fullPage: true });
     await page.close();
   }, 60_000);
 });
