@@ -15,7 +15,8 @@ describe('the off-switch', () => {
     expect(names(base)).toContain('web');
   });
   // It was registered only when the config at start had a PM2.5 camera, so a push adding the first one
-  // was ignored until a restart. The service follows the config (pm25-service.test.ts) and idles without one.
+  // was ignored until a restart. The service follows the config (pm25-service-live.test.ts) and idles
+  // without one.
   it('registers the PM2.5 service without a PM2.5 camera, so a push can add the first one', () => {
     const names = (cfg: object) => createServices(VigilConfig.parse(cfg)).map((s) => s.name);
     expect(names(base)).toContain('pm25');
