@@ -20,6 +20,9 @@ const assetTypes: Record<string, string> = {
   'favicon.svg': 'image/svg+xml',
 };
 
+/** The page's files, by name (a test fetches every one). */
+export const assetNames = Object.keys(assetTypes);
+
 interface Asset {
   body: Buffer;
   type: string;

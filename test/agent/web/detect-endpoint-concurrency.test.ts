@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DetectEndpoint } from '../../../agent/web/detect-endpoint.js';
 import type { Detector } from '../../../models/detect/detector.js';
 import { call, type Answer } from '../../support/http-call.js';
@@ -7,6 +7,7 @@ import { hasShared } from '../../support/shared.js';
 import {
   base,
   close,
+  errors,
   det,
   det2,
   json,
@@ -61,6 +62,8 @@ function slowUpload(base: URL, path: string, body: Buffer, first: number) {
 
 describe.skipIf(!hasShared)('DetectEndpoint: POST /api/detect on a real model', () => {
   useDetectEndpoint();
+  // No test of this file may leave an error the endpoint reported (each checks its own answers).
+  afterAll(() => expect(errors).toEqual([]));
 
   it('one upload per model at a time: a second on the same model gets 429 while the first is processed', async () => {
     const held = heldDetector(det);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { assetNames } from '../../../agent/web/static-assets.js';
 import { call } from '../../support/http-call.js';
 import { hasShared } from '../../support/shared.js';
 import { auth, base, json, secrets, token, useWebServiceAgent } from './web-service-fixture.js';
@@ -62,16 +63,7 @@ describe.skipIf(!hasShared)('status page API in process: a real agent on vtest.a
   it('no credential appears in any page, asset or API answer', async () => {
     const paths = [
       '/',
-      ...[
-        'app.js',
-        'dom.js',
-        'tiles.js',
-        'panels.js',
-        'pm25-chart.js',
-        'login.js',
-        'try-image.js',
-        'style.css',
-      ].map((n) => `/assets/${n}`),
+      ...assetNames.map((n) => `/assets/${n}`),
       '/api/status',
       '/api/status/schema.json',
       '/metrics',
