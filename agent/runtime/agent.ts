@@ -125,7 +125,11 @@ export class Agent {
     });
     this.safety.open(config);
     // Before any camera publishes: events a crash left open end first on their topic.
-    endInterruptedEvents(this.outbox, this.topics, log.child({ component: 'safety' }));
+    this.safety.interrupted = endInterruptedEvents(
+      this.outbox,
+      this.topics,
+      log.child({ component: 'safety' }),
+    );
     if (config.mqtt) {
       // Before the link publishes anything: the root it is about to publish under is remembered.
       this.oldRoots = OldRoots.openFor(config, this.topics.root, log);

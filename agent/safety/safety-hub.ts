@@ -29,6 +29,8 @@ export class SafetyHub {
   private pruneTimer: NodeJS.Timeout | undefined;
   /** Snapshots that could not be encoded or written (the event still went out, its JPEG is missing). */
   snapshotErrors = 0;
+  /** Events an earlier process left open, ended as `interrupted` at this start (for the status page). */
+  interrupted: readonly SafetyEventMessage[] = [];
 
   constructor(private readonly log: Logger) {}
 

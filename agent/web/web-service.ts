@@ -88,6 +88,8 @@ export class WebService implements AgentService {
       () => defaultDetectModel(agent.config.cameras, agent.detectors),
     );
     const safetyEvents = new RecentSafetyEvents();
+    // What a crash cut short, ended at this start: the list says so, not "no events".
+    safetyEvents.add(agent.safety.interrupted);
     const feed = new SnapshotFeed(agent, snapshots, events);
     // Built at most once per tick and shared: ten pages polling or listening cost one build and one stringify.
     // `at` is performance.now: on the wall clock a step back served one stale status for as long as the step.

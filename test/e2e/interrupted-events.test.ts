@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { SafetyEventPayload } from '../../pipeline/safety/payloads.js';
 import { startAgent } from '../support/agent-process.js';
+import { freePort } from '../support/free-port.js';
 import { collect, startMosquitto, type Received } from '../support/mosquitto.js';
 import { hasShared, sharedPath } from '../support/shared.js';
 import { wholeFrameEnterZone } from '../support/vtest-zone.js';
@@ -37,6 +38,7 @@ describe.skipIf(!hasShared)('safety events a crash left open', () => {
     cleanup.push(() => sub.close());
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-interrupted-'));
     const cfg = path.join(dir, 'vigil.yaml');
+    const port = await freePort();
     writeFileSync(
       cfg,
       stringify({
@@ -44,7 +46,7 @@ describe.skipIf(!hasShared)('safety events a crash left open', () => {
         device: 'box1',
         dataDir: path.join(dir, 'data'),
         mqtt: { url: broker.url },
-        http: { enabled: false },
+        http: { enabled: true, host: '127.0.0.1', port },
         models: { det: { path: sharedPath('models', 'yolo11n-coco-int8-320.onnx'), providers: ['cpu'] } },
         cameras: [
           {
@@ -71,6 +73,13 @@ describe.skipIf(!hasShared)('safety events a crash left open', () => {
     const second = startAgent(['run', '--config', cfg]);
     cleanup.push(() => second.stop('SIGKILL'));
     await sub.waitFor((m) => [...left].every((id) => !openEvents(m).has(id)), 60_000);
+    // Someone on site sees them too: the page's recent events list them as ended, interrupted.
+    await second.waitForOutput(/status page listening/, 30_000);
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as {
+      safetyEvents: { eventId: string; phase: string; endReason?: string }[];
+    };
+    const listed = status.safetyEvents.filter((e) => left.has(e.eventId));
+    expect(listed.map((e) => [e.phase, e.endReason])).toEqual([...left].map(() => ['end', 'interrupted']));
     expect((await second.stop('SIGTERM')).code).toBe(0);
 
     const after = events(sub.messages.slice(before));
