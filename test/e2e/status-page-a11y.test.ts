@@ -8,7 +8,7 @@ import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startPageAgent } from '../support/page-agent.js';
 import { accessibleNames, contrastFailures, overflowing, structure } from '../support/page-audit.js';
 import { hasShared, repoRoot, sharedPath } from '../support/shared.js';
-import { milanNoonClip, milanPm25 } from '../support/milan-camera.js';
+import { milanAirCamera } from '../support/milan-camera.js';
 
 declare const document: {
   activeElement: { tagName: string; textContent: string } | null;
@@ -105,22 +105,7 @@ describe.skipIf(!hasShared || !hasChromium)('status page for people on site: rea
             loop: true,
           },
           { id: 'roof', name: 'Roof', source: vtest, model: 'det', enabled: false },
-          // PM2.5 from a clear Milan noon, 9 s windows; no latitude, so no night gate at CI's hour.
-          {
-            id: 'air',
-            name: 'Air',
-            source: milanNoonClip(dir),
-            model: 'det',
-            fps: 1,
-            loop: true,
-            pm25: {
-              ...milanPm25(),
-              latitude: undefined,
-              longitude: undefined,
-              sampleEveryS: 2,
-              windowMinutes: 0.15,
-            },
-          },
+          milanAirCamera(dir),
         ],
       }),
     ]);

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentProcess } from '../support/agent-process.js';
 import { hasChromium, launchChromium } from '../support/chromium.js';
-import { milanNoonClip, milanPm25 } from '../support/milan-camera.js';
+import { milanAirCamera } from '../support/milan-camera.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { startPageAgent } from '../support/page-agent.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
@@ -44,24 +44,7 @@ describe.skipIf(!hasShared || !hasChromium)("the status page follows a co-locate
         dir,
         device: 'sensor-e2e',
         mqtt: { url: broker.url },
-        cameras: [
-          {
-            id: 'air',
-            name: 'Air',
-            source: milanNoonClip(dir),
-            model: 'det',
-            fps: 1,
-            loop: true,
-            // No latitude: no night gate at the test's hour. 9 s windows.
-            pm25: {
-              ...milanPm25(),
-              latitude: undefined,
-              longitude: undefined,
-              sampleEveryS: 2,
-              windowMinutes: 0.15,
-            },
-          },
-        ],
+        cameras: [milanAirCamera(dir)],
       }),
     ]);
     sensor = await mqtt.connectAsync(broker.url);

@@ -35,3 +35,17 @@ export function milanNoonClip(dir: string): string {
   ]);
   return clip;
 }
+
+/**
+ * A status-page camera `air` on the clear Milan noon (milanNoonClip), model `det`, with PM2.5 in 9 s windows
+ * and no latitude, so no night gate at the test's hour.
+ */
+export const milanAirCamera = (dir: string) => ({
+  id: 'air',
+  name: 'Air',
+  source: milanNoonClip(dir),
+  model: 'det',
+  fps: 1,
+  loop: true,
+  pm25: { ...milanPm25(), latitude: undefined, longitude: undefined, sampleEveryS: 2, windowMinutes: 0.15 },
+});
