@@ -73,7 +73,10 @@ export function readConfigFile(file: string): VigilConfigInput {
   }
 }
 
-/** Model paths, plain-path sources, the data dir and the MQTT TLS files in a file are relative to that file. */
+/**
+ * Model paths, plain-path sources, PM2.5 reference CSVs, the data dir and the MQTT TLS files in a file are
+ * relative to that file.
+ */
 function resolvePaths(doc: VigilConfigInput, baseDir: string): VigilConfigInput {
   const rel = (v: unknown) => {
     return typeof v === 'string' && v !== '' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !path.isAbsolute(v)
@@ -90,9 +93,17 @@ function resolvePaths(doc: VigilConfigInput, baseDir: string): VigilConfigInput 
     );
   }
   if (Array.isArray(doc.cameras)) {
-    out.cameras = doc.cameras.map((c) =>
-      c && typeof c === 'object' ? { ...c, source: rel((c as { source?: unknown }).source) } : c,
-    );
+    out.cameras = doc.cameras.map((c) => {
+      if (!c || typeof c !== 'object') return c;
+      const pm25 = (c as { pm25?: unknown }).pm25;
+      const csv =
+        pm25 && typeof pm25 === 'object' ? (pm25 as { referenceCsv?: unknown }).referenceCsv : undefined;
+      return {
+        ...c,
+        source: rel((c as { source?: unknown }).source),
+        ...(csv === undefined ? {} : { pm25: { ...(pm25 as object), referenceCsv: rel(csv) } }),
+      };
+    });
   }
   if (typeof doc.dataDir === 'string') out.dataDir = rel(doc.dataDir);
   const tls = (doc.mqtt as { tls?: unknown } | undefined)?.tls;

@@ -184,6 +184,13 @@ export const Pm25CameraConfig = z.strictObject({
   prior: Pm25Prior.prefault({}).describe(
     'The physical prior the site model starts from and is pulled toward.',
   ),
+  referenceCsv: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "A CSV that a sensor's logger on this box appends to, followed as the reference topic is: a time column (datetime/time/ts; without an offset, in `timezone`), a pm25 column, optionally rh/humidity. Relative to the config file.",
+    ),
   calibration: Pm25Calibration.prefault({}).describe(
     'The site model, fitted on readings of a reference sensor paired with frames.',
   ),

@@ -1,10 +1,12 @@
-/** What became of a message on `…/pm25/reference`. */
+/** What became of a reference reading (a message on `…/pm25/reference` or a line of the reference CSV). */
 export type ReferenceOutcome = 'paired' | 'not-paired' | 'refused';
 
 export interface LastReference {
   /** When this box received it, epoch ms. */
   receivedAt: number;
-  /** The reading's own time (ISO 8601, as sent); null for a refused message. */
+  /** Where it came from: the reference topic or the reference CSV. */
+  via: 'mqtt' | 'csv';
+  /** The reading's own time (ISO 8601); null for a refused message. */
   ts: string | null;
   /** µg/m³ as sent; null for a refused message. */
   pm25: number | null;
@@ -21,9 +23,17 @@ export interface LastReference {
 export class Pm25ReferenceTally {
   readonly counts: Record<ReferenceOutcome, number> = { paired: 0, 'not-paired': 0, refused: 0 };
   last: LastReference | null = null;
+  /** What is wrong with the reference CSV as a whole (missing, unreadable, no usable header), if anything. */
+  csvProblem: string | null = null;
 
-  /** `topic`: where the camera's readings are subscribed, shown so the installer can check the sensor's. */
-  constructor(readonly topic: string) {}
+  /**
+   * `topic`: where readings are subscribed (null without a broker); `csv`: the file followed (null without
+   * one). Both are shown, so the installer can check the sensor's side against them.
+   */
+  constructor(
+    readonly topic: string | null,
+    readonly csv: string | null = null,
+  ) {}
 
   record(reading: LastReference): void {
     this.counts[reading.outcome]++;

@@ -1,5 +1,8 @@
+import type { Logger } from '../../config/logger.js';
+import type { Pm25Estimator } from '../../models/pm25/estimator.js';
 import { minPairSpacingMs, pairMemoryMs, type ReadingOutcome } from '../../models/pm25/pairing.js';
 import { minFittedPm25, Pm25ReferenceReading } from '../../models/pm25/payloads.js';
+import type { LastReference, Pm25ReferenceTally } from './pm25-reference-tally.js';
 
 export type ParsedReference = { ok: true; reading: Pm25ReferenceReading } | { ok: false; reason: string };
 
@@ -96,4 +99,37 @@ export function clockSkewReason(
     ? `its ts (${readingTs}) is ${clocks}: the box's clock or the sensor's is wrong, so it pairs with no frame`
     : `its ts (${readingTs}) is ${clocks}, older than the ${pairMemoryMs / 3_600_000} h of frames kept for ` +
         "late readings: the box's clock or the sensor's is wrong, or the reading came too late to pair";
+}
+
+/** Where a camera's reference readings go: its estimator, its log and its tally. */
+export interface ReadingSink {
+  estimator: Pm25Estimator;
+  tally: Pm25ReferenceTally;
+  log: Logger;
+  pairWithinMinutes: number;
+}
+
+/** Offers a reading to the estimator; logs and counts what became of it, and why when it did not pair. */
+export function takeReading(
+  sink: ReadingSink,
+  r: { ts: string; pm25: number; humidity?: number },
+  via: LastReference['via'],
+  receivedAt = Date.now(),
+): void {
+  const outcome = sink.estimator.offerReading({
+    ts: new Date(r.ts),
+    pm25: r.pm25,
+    ...(r.humidity === undefined ? {} : { humidity: r.humidity }),
+  });
+  const note = readingNote(outcome, r.ts, receivedAt, sink.pairWithinMinutes);
+  const reason = note.reason ? { reason: note.reason } : {};
+  sink.log[note.level]('PM2.5 reference reading', { pm25: r.pm25, paired: outcome.paired, via, ...reason });
+  const result = outcome.paired ? 'paired' : 'not-paired';
+  sink.tally.record({ receivedAt, via, ts: r.ts, pm25: r.pm25, outcome: result, ...reason });
+}
+
+/** Logs and counts a reading refused before it reached the estimator (not JSON, a field wrong, a bad line). */
+export function refuseReading(sink: ReadingSink, reason: string, via: LastReference['via']): void {
+  sink.log.warn('refused a PM2.5 reference reading', { reason, via });
+  sink.tally.record({ receivedAt: Date.now(), via, ts: null, pm25: null, outcome: 'refused', reason });
 }

@@ -9,8 +9,7 @@ import { cameraFrames } from '../../pipeline/camera/camera-frames.js';
 import { pm25Windows } from '../../pipeline/pm25/pm25-windows.js';
 import type { Agent } from '../runtime/agent.js';
 import type { AgentService } from '../runtime/services.js';
-import { parseReferenceReading, readingNote } from './pm25-reference.js';
-import { Pm25ReferenceTally } from './pm25-reference-tally.js';
+import { followReferences } from './pm25-references.js';
 
 /** Windows kept per camera for the status page's 24-hour chart. */
 const historyWindows = 24 * 12;
@@ -127,41 +126,7 @@ export class Pm25Service implements AgentService {
     const history = agent.pm25.get(camera.id) ?? [];
     agent.pm25.set(camera.id, history);
 
-    // Kept across this camera's restarts (a side stream that died): the counts are the sensor's, not the run's.
-    // None without a broker: no reading can arrive, and the page says so.
-    const link = agent.link;
-    const tally = link ? this.referenceTally(agent, camera.id, `${topic}/reference`) : undefined;
-    const off =
-      tally &&
-      link?.subscribe(tally.topic, (payload) => {
-        const receivedAt = Date.now();
-        const parsed = parseReferenceReading(payload);
-        if (!parsed.ok) {
-          log.warn('refused a PM2.5 reference reading', { reason: parsed.reason });
-          tally.record({ receivedAt, ts: null, pm25: null, outcome: 'refused', reason: parsed.reason });
-          return;
-        }
-        const r = parsed.reading;
-        const outcome = estimator.offerReading({
-          ts: new Date(r.ts),
-          pm25: r.pm25,
-          ...(r.humidity === undefined ? {} : { humidity: r.humidity }),
-        });
-        const note = readingNote(outcome, r.ts, receivedAt, cfg.calibration.pairWithinMinutes);
-        log[note.level]('PM2.5 reference reading', {
-          pm25: r.pm25,
-          paired: outcome.paired,
-          ...(note.reason ? { reason: note.reason } : {}),
-        });
-        tally.record({
-          receivedAt,
-          ts: r.ts,
-          pm25: r.pm25,
-          outcome: outcome.paired ? 'paired' : 'not-paired',
-          ...(note.reason ? { reason: note.reason } : {}),
-        });
-      });
-    run.off = off;
+    run.off = followReferences(agent, camera, estimator, `${topic}/reference`, log);
 
     const side = pm25SideStream(camera, cfg.sampleEveryS);
     run.sub = cameraFrames({
@@ -207,15 +172,6 @@ export class Pm25Service implements AgentService {
         // this camera alone starts again later, or its PM2.5 would stop in silence.
         error: (err: unknown) => this.cameraFailed(agent, camera.id, run, err),
       });
-  }
-
-  /** The camera's tally, a new one when its topic changed (a push that renamed the site or device). */
-  private referenceTally(agent: Agent, id: string, topic: string): Pm25ReferenceTally {
-    const kept = agent.pm25References.get(id);
-    if (kept?.topic === topic) return kept;
-    const tally = new Pm25ReferenceTally(topic);
-    agent.pm25References.set(id, tally);
-    return tally;
   }
 
   async stop(): Promise<void> {

@@ -85,7 +85,9 @@ const Pm25Reading = z.object({
     .optional(),
 });
 const Tally = z.object({
-  topic: z.string(),
+  topic: z.string().nullable(),
+  csv: z.string().nullable(),
+  csvProblem: z.string().nullable(),
   counts: z.object({
     paired: z.number().int().nonnegative(),
     'not-paired': z.number().int().nonnegative(),
@@ -94,6 +96,7 @@ const Tally = z.object({
   last: z
     .object({
       receivedAt: z.number().nonnegative(),
+      via: z.enum(['mqtt', 'csv']),
       ts: z.string().nullable(),
       pm25: z.number().nonnegative().nullable(),
       outcome: z.enum(['paired', 'not-paired', 'refused']),
@@ -185,15 +188,18 @@ export function readReferenceTally(hooks: StatusHooks, camera: string): Referenc
   const map = hooks.pm25References;
   const t = map instanceof Map ? Tally.safeParse(map.get(camera)) : undefined;
   if (!t?.success) return null;
-  const { topic, counts, last } = t.data;
+  const { topic, csv, csvProblem, counts, last } = t.data;
   const ts = last?.ts ? epoch(last.ts) : NaN;
   return {
     topic,
+    csv,
+    csvProblem,
     paired: counts.paired,
     notPaired: counts['not-paired'],
     refused: counts.refused,
     last: last && {
       receivedAt: Math.round(last.receivedAt),
+      via: last.via,
       ts: Number.isFinite(ts) && ts >= 0 ? ts : null,
       pm25: last.pm25,
       outcome: last.outcome,

@@ -29,17 +29,23 @@ export const AirLevel = z.strictObject({
 export type AirLevel = z.infer<typeof AirLevel>;
 
 export const ReferenceTally = z.strictObject({
-  /** Where this camera's readings are subscribed (docs/mqtt.md). */
-  topic: z.string(),
+  /** Where this camera's readings are subscribed (docs/mqtt.md); null without an MQTT link. */
+  topic: z.string().nullable(),
+  /** The CSV followed for them (`pm25.referenceCsv`); null without one. */
+  csv: z.string().nullable(),
+  /** What is wrong with that CSV as a whole (missing, unreadable, no usable header); null when it reads. */
+  csvProblem: z.string().nullable(),
   paired: Count,
   /** Readings that parsed but paired with no frame (`last.reason` says why for the last one). */
   notPaired: Count,
-  /** Messages that were not a reading (not JSON, a field missing or out of range). */
+  /** Messages or CSV lines that were not a reading (not JSON, a field missing or out of range). */
   refused: Count,
   last: z
     .strictObject({
       /** When this box received it, epoch ms. */
       receivedAt: EpochMs,
+      /** From the topic or from the CSV. */
+      via: z.enum(['mqtt', 'csv']),
       /** The reading's own time, epoch ms; null for a refused message. */
       ts: EpochMs.nullable(),
       pm25: NonNeg.nullable(),
@@ -76,7 +82,7 @@ export const CameraPm25 = z.strictObject({
     .nullable(),
   /**
    * The co-located sensor's readings since the agent started (counted across restarts of this camera's
-   * PM2.5 stage); null when nothing subscribes for them (no MQTT link).
+   * PM2.5 stage); null when none can arrive (no MQTT link and no reference CSV).
    */
   reference: ReferenceTally.nullable(),
   /** The last 24 hours, oldest first. */

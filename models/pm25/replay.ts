@@ -1,12 +1,13 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Pm25CameraConfig } from '../../config/pm25-schema.js';
-import { csvFields } from './csv-line.js';
 import { Pm25Estimator, type FrameEstimate } from './estimator.js';
+import { readLabels, describeSkipped } from './label-csv.js';
 import { parseLocalTime, timeFromFileName } from './local-time.js';
-import { maxReferencePm25 } from './payloads.js';
 import type { RgbFrame } from './raw-features.js';
+
+export { describeSkipped, readLabels, type LabelRow } from './label-csv.js';
 
 /** One line of `vigil pm25 replay` output. */
 export interface ReplayLine {
@@ -22,12 +23,6 @@ export interface ReplayLine {
   source: FrameEstimate['source'];
 }
 
-export interface LabelRow {
-  file?: string;
-  ts: Date;
-  pm25: number;
-}
-
 export interface ReplayOptions {
   images: string;
   labels?: string;
@@ -39,54 +34,6 @@ export interface ReplayOptions {
   onWarning?: (text: string) => void;
   /** Called with every evaluated frame (the evaluation script keeps the features). */
   onEstimate?: (file: string, estimate: FrameEstimate) => void;
-}
-
-/**
- * Reads a labels CSV: a time column (`datetime`, `time` or `ts`), a PM2.5 column (`pm25…`), optionally `file`.
- * A row without a usable PM2.5 value is left out and described in `skipped`: a blank cell (a station's gap,
- * which would otherwise read as 0 µg/m³), text, or a value outside 0–2000 µg/m³ (missing-value codes such as
- * -999). A row whose time cannot be read refuses the file, naming its line.
- */
-export function readLabels(file: string, timeZone: string, skipped: string[] = []): LabelRow[] {
-  // A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which hid the first column's name.
-  const [header, ...lines] = readFileSync(file, 'utf8')
-    .replace(/^\uFEFF/, '')
-    .trim()
-    .split(/\r?\n/);
-  const cols = csvFields(header!).map((c) => c.trim().toLowerCase());
-  const ti = cols.findIndex((c) => ['datetime', 'time', 'ts', 'timestamp'].includes(c));
-  const pi = cols.findIndex((c) => c.startsWith('pm25') || c.startsWith('pm2.5') || c === 'pm2_5');
-  const fi = cols.indexOf('file');
-  if (ti < 0 || pi < 0) throw new Error(`${file}: needs a time column (datetime/time/ts) and a pm25 column`);
-  const rows: LabelRow[] = [];
-  lines.forEach((l, i) => {
-    if (!l.trim()) return;
-    const line = i + 2;
-    const f = csvFields(l);
-    const cell = (f[pi] ?? '').trim();
-    const pm25 = Number(cell);
-    if (!cell || !Number.isFinite(pm25) || pm25 < 0 || pm25 > maxReferencePm25) {
-      skipped.push(
-        `line ${line}: ${cell ? `${cell} is not a PM2.5 value in 0-${maxReferencePm25}` : 'blank'}`,
-      );
-      return;
-    }
-    let ts: Date;
-    try {
-      ts = parseLocalTime(f[ti] ?? '', timeZone);
-    } catch (err) {
-      throw new Error(`${file}, line ${line}: ${(err as Error).message}`);
-    }
-    rows.push(fi >= 0 ? { ts, pm25, file: f[fi]!.trim() } : { ts, pm25 });
-  });
-  return rows;
-}
-
-/** One line for a log: how many label rows were left out, and the first few. */
-export function describeSkipped(file: string, skipped: readonly string[]): string {
-  const shown = skipped.slice(0, 5).join('; ');
-  const more = skipped.length > 5 ? `; ${skipped.length - 5} more` : '';
-  return `${path.basename(file)}: ${skipped.length} row(s) without a usable PM2.5 value left out (${shown}${more})`;
 }
 
 /** Decodes an image to the configured frame size (a different size is resized, as a camera's would be). */

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { ConfigError, loadConfig, validateConfig } from '../../config/load.js';
+import { repoRoot } from '../support/shared.js';
 
 const base = {
   site: 'yard',
@@ -130,6 +132,27 @@ describe('config files and quick flags', () => {
       key: path.join(dir, 'certs/box.key'),
       rejectUnauthorized: true,
     });
+  });
+
+  it("resolves a camera's PM2.5 reference CSV against the file, and leaves an absolute one", () => {
+    const example = parse(readFileSync(path.join(repoRoot, 'config/examples/pm25-milan.yaml'), 'utf8')) as {
+      cameras: { pm25: object }[];
+    };
+    const pm25 = example.cameras[0]!.pm25;
+    const camera = (id: string, referenceCsv: string) => ({
+      id,
+      source: 'rtsp://cam/1',
+      model: 'det',
+      pm25: { ...pm25, referenceCsv },
+    });
+    const file = writeYaml(
+      stringify({ ...base, cameras: [camera('a', 'logs/pm25.csv'), camera('b', '/var/log/pm25.csv')] }),
+    );
+    const cfg = loadConfig(file);
+    expect(cfg.cameras.map((c) => c.pm25!.referenceCsv)).toEqual([
+      path.join(path.dirname(file), 'logs/pm25.csv'),
+      '/var/log/pm25.csv',
+    ]);
   });
 
   it('names every ${VAR} without a default that is not set, instead of expanding it to ""', () => {

@@ -106,24 +106,35 @@ export function calibrationText(calibration, now) {
   return `${state} · ${pairs(samples)}${lastRefit ? ` · fitted ${ago(lastRefit, now)}` : ''}`;
 }
 
-/** What arrived on the sensor topic since start, or why nothing can. */
+/** A path or topic that may break after each "/", not in the middle of a name. */
+const breakable = (text) =>
+  h(
+    'span',
+    { class: 'topic' },
+    text.split('/').flatMap((part, i) => (i ? ['/', h('wbr'), part] : [part])),
+  );
+
+/** What arrived from the sensor since start, where it is expected, or why nothing can arrive. */
 export function sensorText(reference) {
-  if (!reference) return 'no MQTT link: a sensor has no way to send readings';
-  const { paired, notPaired, refused, topic } = reference;
-  // A line break may come after each "/" of the topic, not in the middle of a level's name.
-  const levels = topic.split('/').flatMap((level, i) => (i ? ['/', h('wbr'), level] : [level]));
+  if (!reference) return 'no MQTT link and no reference CSV: a sensor has no way to send readings';
+  const { paired, notPaired, refused, topic, csv, csvProblem } = reference;
   return [
-    `${paired} paired · ${notPaired} not paired · ${refused} refused since start, on `,
-    h('span', { class: 'topic' }, levels),
+    `${paired} paired · ${notPaired} not paired · ${refused} refused since start`,
+    topic ? [', on ', breakable(topic)] : null,
+    csv ? [topic ? ' and from ' : ', from ', breakable(csv)] : null,
+    csvProblem ? [' · the CSV: ', csvProblem] : null,
   ];
 }
 
-/** The last message on the sensor topic: its value and time, and what became of it (and why). */
+/** The last reading: its value and time, where and when it came, and what became of it (and why). */
 export function lastReadingText(last, now) {
   if (!last) return undefined;
-  const received = `received ${ago(last.receivedAt, now)}`;
+  const received =
+    last.via === 'csv'
+      ? `read from the CSV ${ago(last.receivedAt, now)}`
+      : `received ${ago(last.receivedAt, now)}`;
   if (last.outcome === 'refused')
-    return `a message ${received}, refused: ${last.reason ?? 'no reason given'}`;
+    return `${last.via === 'csv' ? 'a line' : 'a message'} ${received}, refused: ${last.reason ?? 'no reason given'}`;
   const what = `${fixed(last.pm25)} µg/m³ for ${clock(last.ts)}, ${received}`;
   return last.outcome === 'paired'
     ? `${what}, paired`

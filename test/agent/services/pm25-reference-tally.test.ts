@@ -6,10 +6,17 @@ describe('Pm25ReferenceTally', () => {
     const tally = new Pm25ReferenceTally('vigil/s/d/cameras/roof/pm25/reference');
     expect(tally.counts).toEqual({ paired: 0, 'not-paired': 0, refused: 0 });
     expect(tally.last).toBeNull();
-    const paired = { receivedAt: 1000, ts: '2026-12-03T10:00:00Z', pm25: 20, outcome: 'paired' as const };
+    const paired = {
+      via: 'mqtt' as const,
+      receivedAt: 1000,
+      ts: '2026-12-03T10:00:00Z',
+      pm25: 20,
+      outcome: 'paired' as const,
+    };
     tally.record(paired);
     tally.record({ ...paired, receivedAt: 2000, outcome: 'not-paired', reason: 'a repeat' });
     const refused = {
+      via: 'mqtt' as const,
       receivedAt: 3000,
       ts: null,
       pm25: null,

@@ -173,9 +173,29 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
 
   it("says the PM2.5 site model's state and counts the sensor's readings by what became of them", () => {
     const tally = agent.pm25References.get('yard')!;
-    tally.record({ receivedAt: Date.now(), ts: '2026-12-03T10:00:00Z', pm25: 20, outcome: 'paired' });
-    tally.record({ receivedAt: Date.now(), ts: null, pm25: null, outcome: 'refused', reason: 'not JSON' });
-    tally.record({ receivedAt: Date.now(), ts: null, pm25: null, outcome: 'refused', reason: 'not JSON' });
+    tally.record({
+      via: 'mqtt',
+      receivedAt: Date.now(),
+      ts: '2026-12-03T10:00:00Z',
+      pm25: 20,
+      outcome: 'paired',
+    });
+    tally.record({
+      via: 'mqtt',
+      receivedAt: Date.now(),
+      ts: null,
+      pm25: null,
+      outcome: 'refused',
+      reason: 'not JSON',
+    });
+    tally.record({
+      via: 'mqtt',
+      receivedAt: Date.now(),
+      ts: null,
+      pm25: null,
+      outcome: 'refused',
+      reason: 'not JSON',
+    });
     const f = scrape(new AgentMetrics(agent));
     const v = (name: string, labels: Record<string, string>) => sampleValue(f, name, labels);
     const readings = (outcome: string) =>

@@ -73,13 +73,22 @@ describe('status hooks: PM2.5, drift and fleet on the page without importing the
     expect(readPm25Calibration(agent, 'roof')).toEqual(roof().calibration);
     expect(roof().reference).toEqual({
       topic: 'vigil/s/d/cameras/roof/pm25/reference',
+      csv: null,
+      csvProblem: null,
       paired: 0,
       notPaired: 0,
       refused: 0,
       last: null,
     });
-    tally.record({ receivedAt: now - 2000, ts: '2026-11-30T12:00:00+01:00', pm25: 21, outcome: 'paired' });
     tally.record({
+      via: 'mqtt',
+      receivedAt: now - 2000,
+      ts: '2026-11-30T12:00:00+01:00',
+      pm25: 21,
+      outcome: 'paired',
+    });
+    tally.record({
+      via: 'mqtt',
       receivedAt: now - 1000,
       ts: null,
       pm25: null,
@@ -87,6 +96,7 @@ describe('status hooks: PM2.5, drift and fleet on the page without importing the
       reason: 'pm25: Required',
     });
     tally.record({
+      via: 'csv',
       receivedAt: now,
       ts: '2026-11-30T13:00:00+01:00',
       pm25: 22.5,
@@ -96,11 +106,14 @@ describe('status hooks: PM2.5, drift and fleet on the page without importing the
     expect(CameraPm25.parse(roof())).toEqual(roof());
     expect(roof().reference).toEqual({
       topic: 'vigil/s/d/cameras/roof/pm25/reference',
+      csv: null,
+      csvProblem: null,
       paired: 1,
       notPaired: 1,
       refused: 1,
       last: {
         receivedAt: now,
+        via: 'csv',
         ts: Date.parse('2026-11-30T12:00:00Z'),
         pm25: 22.5,
         outcome: 'not-paired',
