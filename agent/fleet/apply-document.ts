@@ -1,3 +1,4 @@
+import { insecureSettings } from '../../config/insecure-settings.js';
 import { restoreEnvRefs } from '../../config/env-refs.js';
 import type { VigilConfig } from '../../config/schema.js';
 import { applyConfig } from './apply-config.js';
@@ -47,6 +48,8 @@ export async function applyDocument(
     durationMs: Math.round(performance.now() - t0),
   });
   log.info('fleet: applying', { target: doc.target, from: ctx.running().revision });
+  // Said at start for the box's own config; for a pushed one, here and to the operator, or not until a restart.
+  const insecureBefore = new Set(insecureSettings(host.config).map((s) => s.why));
   let managed: ManagedConfig;
   let next: VigilConfig;
   try {
@@ -107,7 +110,9 @@ export async function applyDocument(
     log.warn('fleet: could not remove unused models', { reason: message(err) });
   }
   ctx.applied({ revision: doc.revision, source: 'fleet', stored });
-  const { warnings } = result;
+  const insecure = insecureSettings(next).filter((s) => !insecureBefore.has(s.why));
+  for (const s of insecure) log.warn('insecure setting', { field: s.field, why: s.why });
+  const warnings = [...result.warnings, ...insecure.map((s) => `insecure setting: ${s.field}: ${s.why}`)];
   log.info('fleet: applied', {
     changed: result.plan.changed,
     warnings,

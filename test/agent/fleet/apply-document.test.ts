@@ -101,6 +101,35 @@ describe('applyDocument', () => {
     expect(applied).toEqual([]);
   });
 
+  it('tells the operator of a setting the push makes insecure, once: the box would say it only at its next start', async () => {
+    const camera = (source: string) => ({
+      models: { det: { path: path.join(dir, 'det.onnx') } },
+      cameras: [{ id: 'a', source, model: 'det', fps: 5 }],
+    });
+    const clear = 'http://viewer:pw@10.0.0.5/video.mjpg';
+    const first = await applyDocument(context(), doc(6, camera(clear)), 'digest-6', {});
+    const why =
+      'camera a: the credentials in its source (user and password) go to 10.0.0.5 in clear (http:// has no TLS); ' +
+      'use https:// if the camera offers it, or keep it on a closed LAN';
+    expect(first).toMatchObject({
+      status: 'applied',
+      warnings: [`insecure setting: cameras[0].source: ${why}`],
+    });
+    expect(lines.filter((l) => l.msg === 'insecure setting')).toEqual([
+      expect.objectContaining({ level: 'warn', field: 'cameras[0].source', why }),
+    ]);
+    expect(JSON.stringify(first)).not.toContain(':pw@');
+    // The next push keeps it: nothing new to say.
+    const second = await applyDocument(
+      context(),
+      doc(7, { ...camera(clear), cameras: [{ ...camera(clear).cameras[0]!, fps: 4 }] }),
+      'digest-7',
+      {},
+    );
+    expect(second).toMatchObject({ status: 'applied' });
+    expect(second.warnings).toBeUndefined();
+  });
+
   it("runs the body's ${VAR} references expanded, and persists them as references, not this box's values", async () => {
     const body = {
       models: { det: { path: path.join(dir, 'det.onnx') } },
