@@ -47,8 +47,10 @@ async function readPiped(): Promise<string> {
 /** One line from the terminal in raw mode, so nothing typed is echoed. Ctrl-C cancels. */
 function askHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  // Raw (no echo) before the prompt shows: a quick typist, or a script answering the prompt, was echoed when
+  // the answer came between the two (the terminal test caught "again: other secret 2" under load).
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {
