@@ -180,22 +180,8 @@ describe.skipIf(!hasShared)('AgentMetrics: the /metrics exposition', () => {
       pm25: 20,
       outcome: 'paired',
     });
-    tally.record({
-      via: 'mqtt',
-      receivedAt: Date.now(),
-      ts: null,
-      pm25: null,
-      outcome: 'refused',
-      reason: 'not JSON',
-    });
-    tally.record({
-      via: 'mqtt',
-      receivedAt: Date.now(),
-      ts: null,
-      pm25: null,
-      outcome: 'refused',
-      reason: 'not JSON',
-    });
+    const refused = { via: 'mqtt', ts: null, pm25: null, outcome: 'refused', reason: 'not JSON' } as const;
+    for (let i = 0; i < 2; i++) tally.record({ ...refused, receivedAt: Date.now() });
     const f = scrape(new AgentMetrics(agent));
     const v = (name: string, labels: Record<string, string>) => sampleValue(f, name, labels);
     const readings = (outcome: string) =>
